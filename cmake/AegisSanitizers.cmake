@@ -1,0 +1,10 @@
+# AEGISRT_SANITIZE=address,undefined | thread, applied to every target we build.
+if(AEGISRT_SANITIZE)
+  set(_san_flags -fsanitize=${AEGISRT_SANITIZE} -fno-omit-frame-pointer)
+  if(AEGISRT_SANITIZE MATCHES "undefined")
+    list(APPEND _san_flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:${_san_flags}>)
+  add_link_options(${_san_flags})
+  message(STATUS "AegisRT: sanitizers ${AEGISRT_SANITIZE}")
+endif()

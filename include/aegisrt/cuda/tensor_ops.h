@@ -1,0 +1,23 @@
+// Device tensors: allocation and copies between host and device, including
+// strided (non-contiguous) device views.
+#pragma once
+
+#include <string>
+
+#include "aegisrt/core/tensor.h"
+
+namespace aegisrt::cuda {
+
+class CudaStream;
+
+/// Zero-initialised device tensor; the Tensor's deleter frees it.
+Result<Tensor> allocate_device_tensor(Shape shape, DType dtype, int device, std::string name = {});
+/// Copies any valid view (host or device, any strides) to a contiguous tensor on `device`.
+Result<Tensor> copy_to_device(const TensorView& view, int device, std::string name = {},
+                              CudaStream* stream = nullptr);
+/// Copies any valid view (host or device) to a contiguous host tensor.
+Result<Tensor> copy_to_host(const TensorView& view, std::string name = {}, CudaStream* stream = nullptr);
+/// Contiguous copy of a device view on the same device (used by RuntimeBackend::execute).
+Result<Tensor> make_contiguous(const TensorView& view, std::string name = {});
+
+}  // namespace aegisrt::cuda
