@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command: installs every dependency (Debian + PyPI), then
+# builds and runs the whole test suite twice: the `dev` preset (Debug,
+# warnings as errors, every backend found) and the `asan` preset
+# (AddressSanitizer + UndefinedBehaviorSanitizer).
+#   scripts/test.sh            # everything
+#   AEGISRT_SKIP_ASAN=1 scripts/test.sh   # dev preset only (quicker local loop)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+JOBS="${AEGISRT_JOBS:-$(nproc)}"
+
+bash scripts/setup.sh
+
+echo "== dev preset: configure, build, test"
+cmake --preset dev
+cmake --build --preset dev -j "$JOBS"
+ctest --preset dev -j "$JOBS"
+
+if [ "${AEGISRT_SKIP_ASAN:-0}" != "1" ]; then
+  echo "== asan preset (ASan + UBSan): configure, build, test"
+  cmake --preset asan
+  cmake --build --preset asan -j "$JOBS"
+  ctest --preset asan -j "$JOBS"
+fi
+echo "== all tests passed"
