@@ -56,7 +56,7 @@ endif()
 aegis_optional(CUDA CUDAToolkit)
 aegis_optional(ONNXRUNTIME ONNXRuntime)
 aegis_optional(TVM TVM)
-aegis_optional(TENSORRT TensorRT)
+aegis_optional(TENSORRT TensorRT COMPONENTS nvonnxparser)  # the backend builds engines from ONNX
 if(AEGISRT_HAVE_TENSORRT AND NOT AEGISRT_HAVE_CUDA)
   message(FATAL_ERROR "TensorRT needs the CUDA toolkit (AEGISRT_WITH_CUDA)")
 endif()

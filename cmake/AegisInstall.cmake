@@ -5,10 +5,12 @@ install(TARGETS aegisrt EXPORT aegisrtTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY include/aegisrt DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/aegisrt" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES "${PROJECT_BINARY_DIR}/generated/aegisrt/build_config.h"
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/aegisrt)
-install(DIRECTORY models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/aegisrt/models)
+if(EXISTS "${PROJECT_SOURCE_DIR}/models")
+  install(DIRECTORY "${PROJECT_SOURCE_DIR}/models/" DESTINATION ${CMAKE_INSTALL_DATADIR}/aegisrt/models)
+endif()
 install(EXPORT aegisrtTargets NAMESPACE aegisrt:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/aegisrt)
 configure_package_config_file(cmake/aegisrtConfig.cmake.in
   "${PROJECT_BINARY_DIR}/aegisrtConfig.cmake"

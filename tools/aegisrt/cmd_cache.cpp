@@ -1,6 +1,266 @@
-// Placeholder until this command group lands (owned by its issue).
+// `aegisrt cache list|verify|clean` and `aegisrt build`: inspect the artefact
+// caches and prebuild TVM libraries / TensorRT engines through them.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "aegisrt/backends/tensorrt/engine_builder.h"
+#include "aegisrt/backends/tvm/tvm_backend.h"
+#include "aegisrt/cache/artifact_cache.h"
+#include "aegisrt/cache/progress.h"
+#include "aegisrt/models/catalog.h"
 #include "cli_common.h"
 
 namespace aegisrt::cli {
-void add_cache_commands(CLI::App& /*app*/, CliContext& /*ctx*/) {}
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> cache_dirs(const std::vector<std::string>& flags) {
+  if (!flags.empty()) return {flags.begin(), flags.end()};
+  return {default_cache_dir("tensorrt"), default_cache_dir("tvm")};
+}
+
+// The running environment for an entry, where this build can tell.
+std::optional<BuildEnvironment> running_environment([[maybe_unused]] const ArtifactMetadata& md) {
+#if AEGISRT_CLI_HAVE_TVM
+  if (md.backend == "tvm") {
+    const Device dev = md.gpu_uuid.empty() ? Device::cpu() : Device::cuda(0);
+    auto env = tvm_build_environment(dev);
+    if (env.ok()) return *env;
+  }
+#endif
+  return std::nullopt;
+}
+
+std::string human_size(std::uint64_t bytes) {
+  if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+  if (bytes >= (1ull << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
+  return fmt::format("{} B", bytes);
+}
+
+nlohmann::json entry_json(const CacheEntry& e, bool verified) {
+  nlohmann::json j;
+  j["artifact"] = e.artifact_path.string();
+  j["sidecar"] = e.sidecar_exists ? e.sidecar_path.string() : "";
+  j["size"] = e.artifact_size;
+  if (e.metadata) j["metadata"] = nlohmann::json::parse(e.metadata->to_json());
+  if (verified) {
+    j["valid"] = e.problem.empty();
+    j["problem"] = e.problem;
+    j["notes"] = e.notes;
+  }
+  return j;
+}
+
+void print_entry(const CacheEntry& e, bool verified) {
+  std::cout << "  " << e.artifact_path.filename().string();
+  if (e.metadata) {
+    const auto& m = *e.metadata;
+    std::cout << "  " << (m.backend_display_name.empty() ? m.backend : m.backend_display_name) << " "
+              << m.backend_version << "  " << m.precision << "  " << human_size(e.artifact_size);
+    for (const auto& [k, v] : m.build_options) std::cout << "  " << k << "=" << v;
+    if (!m.gpu_uuid.empty()) std::cout << "  gpu " << m.gpu_uuid << " (cc " << m.compute_capability << ")";
+    std::cout << "  built " << m.created_utc << " from " << m.source_model;
+  } else if (e.artifact_exists) {
+    std::cout << "  " << human_size(e.artifact_size) << "  (no metadata)";
+  }
+  std::cout << "\n";
+  if (verified) {
+    std::cout << "    " << (e.problem.empty() ? "valid" : "STALE: " + e.problem) << "\n";
+    for (const auto& n : e.notes) std::cout << "    note: " << n << "\n";
+  } else if (!e.problem.empty()) {
+    std::cout << "    problem: " << e.problem << "\n";
+  }
+}
+
+int list_or_verify(const std::vector<std::string>& dirs, bool verify, bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  bool all_valid = true;
+  for (const auto& dir : cache_dirs(dirs)) {
+    ArtifactCache cache(dir);
+    auto entries = verify ? cache.verify(running_environment) : cache.list();
+    if (!entries.ok()) return report_error(entries.error());
+    if (!json) std::cout << dir.string() << ": " << entries->size() << " entr" << (entries->size() == 1 ? "y" : "ies") << "\n";
+    for (const auto& e : *entries) {
+      if (!e.problem.empty()) all_valid = false;
+      if (json) out.push_back(entry_json(e, verify));
+      else print_entry(e, verify);
+    }
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  return (verify && !all_valid) ? kExitFailure : kExitOk;
+}
+
+int clean(const std::vector<std::string>& dirs, bool all, bool dry_run) {
+  int rc = kExitOk;
+  for (const auto& dir : cache_dirs(dirs)) {
+    ArtifactCache cache(dir);
+    auto report = cache.clean(running_environment, all, dry_run);
+    if (!report.ok()) return report_error(report.error());
+    for (const auto& p : report->removed) std::cout << (dry_run ? "would remove " : "removed ") << p.string() << "\n";
+    for (const auto& f : report->failures) {
+      std::cerr << "warning: " << f << "\n";
+      rc = kExitFailure;
+    }
+    std::cout << dir.string() << ": " << report->removed.size() << " file(s) " << (dry_run ? "to remove" : "removed")
+              << "\n";
+  }
+  return rc;
+}
+
+struct BuildArgs {
+  std::string backend;
+  std::string model;
+  std::string model_file;
+  std::string variant;
+  std::string precision;
+  std::string cache_dir;
+  std::string device = "cpu";
+  std::string arch;
+  std::vector<std::string> input_shapes;
+};
+
+void print_outcome(const CacheResult& r) {
+  switch (r.outcome) {
+    case CacheOutcome::Hit:
+      std::cout << "cache hit: " << r.artifact_path.string() << " (built " << r.metadata.created_utc << ")\n";
+      break;
+    case CacheOutcome::Built:
+      std::cout << (r.build_reason.starts_with("no cached artefact") ? "built " : "rebuilt ")
+                << r.artifact_path.string() << fmt::format(" in {:.1f} s", to_ms(r.build_time) / 1000.0)
+                << "\n  reason: " << r.build_reason << "\n";
+      break;
+    case CacheOutcome::BuiltByOther:
+      std::cout << "built by another process while waiting: " << r.artifact_path.string() << "\n";
+      break;
+    case CacheOutcome::BuiltUncached:
+      std::cout << "built without caching: " << r.artifact_path.string() << "\n  warning: " << r.warning << "\n";
+      break;
+  }
+}
+
+int build(const BuildArgs& a, const CliContext& ctx) {
+  fs::path model = a.model_file;
+  std::string variant = a.variant;
+  std::string precision = a.precision;
+  if (!a.model.empty()) {
+    auto dir = models::resolve_models_directory(ctx.models_dir);
+    if (!dir.ok()) return report_error(dir.error());
+    auto catalog = models::ModelCatalog::load_directory(dir->path);
+    if (!catalog.ok()) return report_error(catalog.error());
+    auto sel = catalog->validate_selection(a.model, a.backend, a.variant, a.precision);
+    if (!sel.ok()) return report_error(sel.error());
+    auto manifest = catalog->get(a.model);
+    if (!manifest.ok()) return report_error(manifest.error());
+    auto onnx = (*manifest)->find_onnx(sel->variant);
+    if (!onnx.ok()) return report_error(onnx.error());
+    model = *onnx;
+    variant = sel->variant;
+    if (precision.empty()) precision = std::string(to_string(sel->precision));
+  }
+  if (model.empty()) return report_error(Error(ErrorCode::InvalidArgument, "give --model NAME or --model-file FILE"));
+  const auto device = parse_device(a.device);
+  if (!device) return report_error(Error(ErrorCode::InvalidArgument, "unknown --device '" + a.device + "' (cpu, cuda, cuda:N)"));
+  std::optional<Precision> prec;
+  if (!precision.empty()) {
+    prec = parse_precision(precision);
+    if (!prec) return report_error(Error(ErrorCode::InvalidArgument, "unknown --precision '" + precision + "' (fp32, fp16, int8)"));
+  }
+
+  BuildProgressIndicator progress(std::cerr, BuildProgressIndicator::stderr_is_terminal());
+  if (a.backend == "tvm") {
+#if AEGISRT_CLI_HAVE_TVM
+    TvmBuildOptions o;
+    o.model = model;
+    o.cache_dir = a.cache_dir;
+    o.variant = variant;
+    o.precision = prec.value_or(Precision::FP32);
+    o.device = *device;
+    o.arch = a.arch;
+    for (const auto& s : a.input_shapes) {
+      const auto colon = s.rfind(':');
+      if (colon == std::string::npos || colon == 0) {
+        return report_error(Error(ErrorCode::InvalidArgument, "--input-shape '" + s + "' must look like name:1x3x224x224"));
+      }
+      o.input_shapes[s.substr(0, colon)] = s.substr(colon + 1);
+    }
+    auto r = build_tvm_library(o, progress.callback());
+    progress.finish(r.ok());
+    if (!r.ok()) return report_error(r.error());
+    print_outcome(*r);
+    return kExitOk;
+#else
+    return report_error(Error(ErrorCode::Unsupported, "this aegisrt was built without TVM (AEGISRT_WITH_TVM)"));
+#endif
+  }
+  if (a.backend == "tensorrt") {
+    trt::EngineBuildOptions o;
+    o.onnx_model = model;
+    o.variant = variant;
+    o.precision = prec;
+    o.cache_dir = a.cache_dir;
+    o.device = device->index;
+    auto r = trt::build_tensorrt_engine(o, progress.callback());
+    progress.finish(r.ok());
+    if (!r.ok()) return report_error(r.error());
+    print_outcome(r->cache);
+    return kExitOk;
+  }
+  return report_error(Error(ErrorCode::InvalidArgument,
+                            "backend '" + a.backend + "' has no build step (tvm and tensorrt do; onnx loads .onnx directly)"));
+}
+
+}  // namespace
+
+void add_cache_commands(CLI::App& app, CliContext& ctx) {
+  auto* cache = app.add_subcommand("cache", "Inspect and clean the artefact caches (TensorRT engines, TVM libraries)");
+  cache->require_subcommand(1);
+
+  struct ListArgs {
+    std::vector<std::string> dirs;
+    bool json = false;
+    bool all = false;
+    bool dry_run = false;
+  };
+  auto args = std::make_shared<ListArgs>();
+  const std::string dir_help = "Cache folder (repeatable; default: /tmp/trt_engines and /tmp/tvm_libs)";
+
+  auto* list = cache->add_subcommand("list", "Show cached artefacts with their metadata");
+  list->add_option("--dir", args->dirs, dir_help);
+  list->add_flag("--json", args->json, "Machine-readable output");
+  list->callback([args, &ctx] { ctx.exit_code = list_or_verify(args->dirs, false, args->json); });
+
+  auto* verify = cache->add_subcommand("verify", "Check every entry (checksum, source model, backend version, GPU); exit 1 if any is stale");
+  verify->add_option("--dir", args->dirs, dir_help);
+  verify->add_flag("--json", args->json, "Machine-readable output");
+  verify->callback([args, &ctx] { ctx.exit_code = list_or_verify(args->dirs, true, args->json); });
+
+  auto* clean_cmd = cache->add_subcommand("clean", "Remove stale or corrupt entries and leftovers of crashed builds");
+  clean_cmd->add_option("--dir", args->dirs, dir_help);
+  clean_cmd->add_flag("--all", args->all, "Remove every entry, valid or not");
+  clean_cmd->add_flag("--dry-run", args->dry_run, "Only say what would be removed");
+  clean_cmd->callback([args, &ctx] { ctx.exit_code = clean(args->dirs, args->all, args->dry_run); });
+
+  auto b = std::make_shared<BuildArgs>();
+  auto* build_cmd = app.add_subcommand("build", "Prebuild a TVM library or TensorRT engine into the artefact cache");
+  build_cmd->add_option("--backend", b->backend, "tvm or tensorrt")->required();
+  auto* m = build_cmd->add_option("--model", b->model, "Model name from the models folder (manifest.yaml)");
+  auto* f = build_cmd->add_option("--model-file", b->model_file, "An ONNX file")->check(CLI::ExistingFile);
+  m->excludes(f);
+  f->excludes(m);
+  build_cmd->add_option("--variant", b->variant, "Variant (default: the manifest's default, or the file's stem)");
+  build_cmd->add_option("--precision", b->precision, "fp32, fp16 or int8 (default: tvm fp32, tensorrt fp16)");
+  build_cmd->add_option("--cache-dir", b->cache_dir, "Cache folder (default: /tmp/tvm_libs or /tmp/trt_engines)");
+  build_cmd->add_option("--device", b->device, "cpu, cuda or cuda:N (tvm: cpu -> llvm, cuda -> cuda target)");
+  build_cmd->add_option("--arch", b->arch, "tvm on cuda: GPU architecture, e.g. sm_90 (default: the device's)");
+  build_cmd->add_option("--input-shape", b->input_shapes, "tvm: pin a dynamic input, name:1x3x224x224 (repeatable)");
+  build_cmd->callback([b, &ctx] { ctx.exit_code = build(*b, ctx); });
+}
+
 }  // namespace aegisrt::cli

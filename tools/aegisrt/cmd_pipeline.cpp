@@ -1,6 +1,359 @@
-// Placeholder until this command group lands (owned by its issue).
+// aegisrt run / aegisrt bench: the vision pipeline from the command line.
+//   run   : annotated PNG + JSON per input image, one summary line per image.
+//   bench : latency percentiles, throughput, per-stage split, cold vs warm
+//           start, --json for machines, --histogram PNG for people.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "aegisrt/pipeline/bench.h"
+#include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/vision/image.h"
 #include "cli_common.h"
 
 namespace aegisrt::cli {
-void add_pipeline_commands(CLI::App& /*app*/, CliContext& /*ctx*/) {}
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Flags shared by run and bench.
+struct SelectionFlags {
+  std::string model;
+  std::string backend = "onnx";
+  std::string variant;
+  std::string precision;
+  std::string onnx;
+  std::vector<std::string> model_data;
+  std::string cache_dir;
+  std::vector<std::string> backend_options;
+  int threads = 0;
+  std::optional<float> conf;
+  std::optional<float> iou;
+  std::optional<int> max_det;
+};
+
+void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
+  cmd->add_option("-m,--model", f.model, "Model name from the catalog (aegisrt models)")->required();
+  cmd->add_option("-b,--backend", f.backend,
+                  "Backend: onnx (ONNX Runtime CPU), cuda, tensorrt, tvm, openvino, ...")
+      ->capture_default_str();
+  cmd->add_option("--variant", f.variant, "Model variant (default: the manifest's default_variant)");
+  cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
+  cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
+  cmd->add_option("--model-data", f.model_data,
+                  "Extra folder searched for the variant's ONNX file (repeatable; "
+                  "$AEGISRT_MODEL_DATA and the build's models/ folder are searched too)");
+  cmd->add_option("--cache-dir", f.cache_dir, "Compiled-artefact cache (TensorRT engines, TVM libraries)");
+  cmd->add_option("--backend-option", f.backend_options,
+                  "KEY=VALUE passed to the backend (repeatable), e.g. intra_op_threads=2");
+  cmd->add_option("--threads", f.threads, "ONNX Runtime intra-op threads (0 = its default)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--conf", f.conf, "Confidence threshold (default: the manifest's)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--iou", f.iou, "NMS IoU threshold (default: the manifest's)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-det", f.max_det, "Maximum detections per image (default: the manifest's)")
+      ->check(CLI::PositiveNumber);
+}
+
+/// Folders where a build or an install keeps generated model files.
+std::vector<fs::path> default_model_data_dirs() {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path bin = exe.parent_path();
+    dirs.push_back(bin.parent_path().parent_path() / "models");  // <build>/tools/aegisrt/aegisrt
+    dirs.push_back(bin.parent_path() / "share" / "aegisrt" / "model_data");  // <prefix>/bin/aegisrt
+  }
+  return dirs;
+}
+
+Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f) {
+  pipeline::PipelineOptions o;
+  o.model = f.model;
+  o.backend = f.backend;
+  o.variant = f.variant;
+  o.precision = f.precision;
+  o.onnx = f.onnx;
+  for (const auto& d : f.model_data) o.model_data_dirs.emplace_back(d);
+  for (auto& d : default_model_data_dirs()) o.model_data_dirs.push_back(std::move(d));
+  o.cache_dir = f.cache_dir;
+  for (const auto& kv : f.backend_options) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Error(ErrorCode::InvalidArgument,
+                   "--backend-option '" + kv + "' is not KEY=VALUE (e.g. intra_op_threads=2)");
+    }
+    o.backend_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (f.threads > 0) o.backend_options["intra_op_threads"] = std::to_string(f.threads);
+  o.confidence_threshold = f.conf;
+  o.iou_threshold = f.iou;
+  o.max_detections = f.max_det;
+  return o;
+}
+
+std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResult& r) {
+  std::string what;
+  const auto& names = p.info().class_names;
+  const auto name_of = [&](int id) {
+    return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
+                                                                   : "class_" + std::to_string(id);
+  };
+  if (r.depth) {
+    what = fmt::format("depth {:.3g}..{:.3g} ({})", r.depth->min_value, r.depth->max_value, r.depth->color_map);
+  } else if (!r.keypoints.empty()) {
+    int found = 0;
+    for (const auto& k : r.keypoints) found += k.x >= 0.0f ? 1 : 0;
+    what = fmt::format("{}/{} keypoints", found, r.keypoints.size());
+  } else if (!r.tracks.empty() || r.detections.empty()) {
+    what = r.tracks.empty() ? fmt::format("{} detections", r.detections.size())
+                            : fmt::format("{} tracks", r.tracks.size());
+  } else {
+    std::map<std::string, int> counts;
+    for (const auto& d : r.detections) counts[name_of(d.class_id)]++;
+    std::string per_class;
+    for (const auto& [n, c] : counts) per_class += fmt::format("{}{} {}", per_class.empty() ? "" : ", ", c, n);
+    what = fmt::format("{} detections ({})", r.detections.size(), per_class);
+  }
+  const auto& t = r.timings;
+  return fmt::format("{}: {}x{}, {} in {:.1f} ms (decode {:.1f}, pre {:.1f}, execute {:.1f}, post {:.1f})",
+                     fs::path(r.source).filename().string(), r.width, r.height, what, to_ms(t.total()),
+                     to_ms(t.decode), to_ms(t.preprocess), to_ms(t.execute), to_ms(t.postprocess));
+}
+
+Result<void> ensure_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    return Error(ErrorCode::IoError, "cannot create output folder '" + dir.string() + "': " +
+                                         (ec ? ec.message() : std::string("not a folder")));
+  }
+  return {};
+}
+
+Result<void> write_text(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Error(ErrorCode::IoError, "cannot write '" + path.string() + "'");
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const bool closed = std::fclose(f) == 0;
+  std::error_code ec;
+  if (!ok || !closed) {
+    fs::remove(tmp, ec);
+    return Error(ErrorCode::IoError, "cannot write '" + path.string() + "'");
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return Error(ErrorCode::IoError, "cannot write '" + path.string() + "': " + ec.message());
+  return {};
+}
+
+// ---------------------------------------------------------------- run
+
+struct RunFlags {
+  SelectionFlags sel;
+  std::string input;
+  std::string output = "aegisrt_out";
+  bool json = false;
+  bool track = false;
+};
+
+int do_run(const RunFlags& f, CliContext& ctx) {
+  auto opts = to_options(f.sel);
+  if (!opts.ok()) return report_error(opts.error());
+  opts->track = f.track;
+  auto images = pipeline::list_images(f.input);
+  if (!images.ok()) return report_error(images.error().with_context("--input"));
+  auto created = pipeline::Pipeline::create(*opts, ctx.models_dir);
+  if (!created.ok()) return report_error(created.error());
+  auto& p = **created;
+  if (auto d = ensure_dir(f.output); !d.ok()) return report_error(d.error());
+
+  int exit_code = kExitOk;
+  std::vector<std::string> json_docs;
+  for (const auto& path : *images) {
+    const auto fail = [&](const Error& e) {
+      const int rc = report_error(e);
+      if (exit_code == kExitOk) exit_code = rc;
+    };
+    const auto t0 = Clock::now();
+    auto image = vision::load_image(path, 3);
+    if (!image.ok()) {
+      fail(image.error());
+      continue;
+    }
+    const Duration decode = std::chrono::duration_cast<Duration>(Clock::now() - t0);
+    auto r = p.run(*image, path.string());
+    if (!r.ok()) {
+      fail(r.error());
+      continue;
+    }
+    r->timings.decode = decode;
+    auto annotated = p.annotate(*image, *r);
+    if (!annotated.ok()) {
+      fail(annotated.error());
+      continue;
+    }
+    const std::string stem = path.stem().string();
+    const fs::path png = fs::path(f.output) / (stem + ".annotated.png");
+    const fs::path json = fs::path(f.output) / (stem + ".json");
+    const std::string doc = p.to_json(*r);
+    if (auto w = vision::save_png(*annotated, png); !w.ok()) {
+      fail(w.error());
+      continue;
+    }
+    if (auto w = write_text(json, doc + "\n"); !w.ok()) {
+      fail(w.error());
+      continue;
+    }
+    if (f.json) {
+      json_docs.push_back(p.to_json(*r, -1));
+    } else {
+      std::cout << summary_line(p, *r) << " -> " << png.string() << ", " << json.string() << "\n";
+    }
+  }
+  if (f.json) {
+    if (json_docs.size() == 1 && images->size() == 1) {
+      std::cout << json_docs.front() << "\n";
+    } else {
+      std::cout << "[";
+      for (std::size_t i = 0; i < json_docs.size(); ++i) std::cout << (i ? ",\n" : "\n") << json_docs[i];
+      std::cout << "\n]\n";
+    }
+  }
+  return exit_code;
+}
+
+// ---------------------------------------------------------------- bench
+
+struct BenchFlags {
+  SelectionFlags sel;
+  std::string input;
+  int iterations = 100;
+  int warmup = 10;
+  bool json = false;
+  std::string histogram;
+};
+
+/// A deterministic 640x480 test picture (gradient + pattern) for bench without --input.
+Result<fs::path> synthetic_image() {
+  AEGIS_ASSIGN_OR_RETURN(vision::Image img, vision::Image::create(640, 480, 3));
+  std::uint32_t state = 12345u;
+  for (int y = 0; y < img.height(); ++y) {
+    for (int x = 0; x < img.width(); ++x) {
+      state = state * 1664525u + 1013904223u;
+      const int noise = static_cast<int>((state >> 24) % 17) - 8;
+      std::uint8_t* px = img.at(x, y);
+      px[0] = static_cast<std::uint8_t>(std::clamp(x * 255 / 640 + noise, 0, 255));
+      px[1] = static_cast<std::uint8_t>(std::clamp(y * 255 / 480 + noise, 0, 255));
+      px[2] = static_cast<std::uint8_t>(std::clamp(((x / 40 + y / 40) % 2) * 160 + noise + 40, 0, 255));
+    }
+  }
+  const fs::path path = fs::temp_directory_path() / fmt::format("aegisrt_bench_{}.png", ::getpid());
+  AEGIS_TRY(vision::save_png(img, path));
+  return path;
+}
+
+int do_bench(const BenchFlags& f, CliContext& ctx) {
+  auto opts = to_options(f.sel);
+  if (!opts.ok()) return report_error(opts.error());
+  std::vector<fs::path> images;
+  std::optional<fs::path> temp;
+  if (!f.input.empty()) {
+    auto listed = pipeline::list_images(f.input);
+    if (!listed.ok()) return report_error(listed.error().with_context("--input"));
+    images = std::move(*listed);
+  } else {
+    auto synth = synthetic_image();
+    if (!synth.ok()) return report_error(synth.error());
+    temp = *synth;
+    images.push_back(*synth);
+  }
+  struct Cleanup {
+    std::optional<fs::path>& p;
+    ~Cleanup() {
+      std::error_code ec;
+      if (p) fs::remove(*p, ec);
+    }
+  } cleanup{temp};
+
+  auto created = pipeline::Pipeline::create(*opts, ctx.models_dir);
+  if (!created.ok()) return report_error(created.error());
+  auto& p = **created;
+  auto report = pipeline::run_bench(p, images, {f.iterations, f.warmup});
+  if (!report.ok()) return report_error(report.error());
+  if (f.json) {
+    std::cout << pipeline::bench_to_json(*report, p.info()) << "\n";
+  } else {
+    std::cout << pipeline::bench_to_text(*report, p.info());
+  }
+  if (!f.histogram.empty()) {
+    const std::string title = fmt::format("aegisrt bench {}/{} on {} ({} images)", p.info().model,
+                                          p.info().variant, p.info().backend, report->iterations);
+    auto hist = pipeline::draw_latency_histogram(report->total_samples_ms, title);
+    if (!hist.ok()) return report_error(hist.error());
+    const fs::path out(f.histogram);
+    if (out.has_parent_path()) {
+      if (auto d = ensure_dir(out.parent_path()); !d.ok()) return report_error(d.error());
+    }
+    if (auto w = vision::save_png(*hist, out); !w.ok()) return report_error(w.error());
+    (f.json ? std::cerr : std::cout) << "histogram: " << out.string() << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_pipeline_commands(CLI::App& app, CliContext& ctx) {
+  {
+    auto flags = std::make_shared<RunFlags>();
+    auto* cmd = app.add_subcommand(
+        "run", "Run a model on an image or a folder of images: writes an annotated PNG and a JSON "
+               "file per image and prints one summary line per image");
+    add_selection_flags(cmd, flags->sel);
+    cmd->add_option("-i,--input", flags->input, "Image file (PNG/JPEG) or folder of images")->required();
+    cmd->add_option("-o,--output", flags->output, "Output folder")->capture_default_str();
+    cmd->add_flag("--json", flags->json, "Print the JSON results on stdout instead of summary lines");
+    cmd->add_flag("--track", flags->track,
+                  "Track objects across the images (ByteTrack; a folder is taken as a video's "
+                  "frames in name order)");
+    cmd->footer(
+        "Exit codes: 0 ok; 2 bad flags; 3 invalid selection or input (unknown model, unsupported "
+        "backend/precision, missing image or ONNX file); 4 runtime error (corrupt image, backend "
+        "failure, unwritable output).\n"
+        "Example: aegisrt run --model yolo --variant demo --input demo_shapes.png --output out/demo");
+    cmd->callback([flags, &ctx] { ctx.exit_code = do_run(*flags, ctx); });
+  }
+  {
+    auto flags = std::make_shared<BenchFlags>();
+    auto* cmd = app.add_subcommand(
+        "bench", "Benchmark the whole pipeline (decode, pre-process, execute, post-process): "
+                 "latency percentiles, throughput, stage split, cold vs warm start");
+    add_selection_flags(cmd, flags->sel);
+    cmd->add_option("-i,--input", flags->input,
+                    "Image file or folder (default: a synthetic 640x480 picture)");
+    cmd->add_option("-n,--iterations", flags->iterations, "Timed images")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--warmup", flags->warmup, "Untimed images first (the first is the cold run)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--json", flags->json, "Print the report as JSON");
+    cmd->add_option("--histogram", flags->histogram, "Write a PNG latency histogram to this file");
+    cmd->footer(
+        "Exit codes: 0 ok; 2 bad flags; 3 invalid selection or input; 4 runtime error.\n"
+        "Example: aegisrt bench --model yolo --variant demo --iterations 200 --histogram lat.png");
+    cmd->callback([flags, &ctx] { ctx.exit_code = do_bench(*flags, ctx); });
+  }
+}
+
 }  // namespace aegisrt::cli

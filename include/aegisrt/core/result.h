@@ -78,7 +78,7 @@ class [[nodiscard]] Result {
     if (!ok()) return Result<U>(std::move(*this).error());
     if constexpr (std::is_void_v<U>) {
       std::forward<F>(f)(std::move(*this).value());
-      return Result<void>();
+      return Result<U>();  // U is void here; a dependent name keeps clang from instantiating the primary template
     } else {
       return Result<U>(std::forward<F>(f)(std::move(*this).value()));
     }

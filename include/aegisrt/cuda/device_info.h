@@ -26,8 +26,16 @@ struct DeviceInfo {
 
 /// Number of CUDA devices; CudaError (with the driver's reason) if none usable.
 Result<int> device_count();
+/// InvalidArgument for an index outside [0, device_count()).
 Result<DeviceInfo> query_device(int index);
 /// All devices; CudaError when no driver/device is present.
 Result<std::vector<DeviceInfo>> list_devices();
+
+/// Free and total memory of one device right now (cudaMemGetInfo).
+struct MemoryInfo {
+  std::size_t free = 0;
+  std::size_t total = 0;
+};
+Result<MemoryInfo> memory_info(int device);
 
 }  // namespace aegisrt::cuda

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Whole-pipeline throughput: AegisRT's C++ pipeline (`aegisrt bench`) against
+# the Python pipeline users run today (bench/pipeline/python_baseline.py:
+# onnxruntime + opencv-python-headless wheels), same model, same images, same
+# ONNX Runtime thread count, in ONE run with the two alternating round by round
+# so machine noise hits both alike. Each side: decode the file, letterbox +
+# normalise, execute, decode + NMS, boxes back to the original image.
+#
+#   bench/pipeline/run_pipeline_bench.sh [BUILD_DIR]
+# Environment: ROUNDS (default 5), ITERATIONS per round (default 150),
+#   WARMUP (default 10), THREADS (ORT intra-op threads, default 0 = ORT's default),
+#   RESULTS (JSON file to write, default BUILD_DIR/pipeline_bench.json).
+# Needs a Release build of aegisrt_cli and .venv (scripts/setup.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="${1:-$ROOT/build/release}"
+ROUNDS="${ROUNDS:-5}"
+ITERATIONS="${ITERATIONS:-150}"
+WARMUP="${WARMUP:-10}"
+THREADS="${THREADS:-0}"
+RESULTS="${RESULTS:-$BUILD/pipeline_bench.json}"
+PY="$ROOT/.venv/bin/python"
+AEGISRT="$BUILD/tools/aegisrt/aegisrt"
+DATA="$BUILD/bench_pipeline"
+
+[ -x "$AEGISRT" ] || { echo "error: $AEGISRT not built (cmake --build $BUILD --target aegisrt_cli)" >&2; exit 1; }
+[ -x "$PY" ] || { echo "error: $PY missing; run scripts/setup.sh" >&2; exit 1; }
+"$PY" -c "import cv2, onnxruntime" 2>/dev/null ||
+  { echo "error: the baseline needs opencv-python-headless and onnxruntime in .venv (scripts/setup.sh)" >&2; exit 1; }
+
+"$PY" "$ROOT/python/gen_demo.py" "$DATA" >/dev/null
+echo "model: $DATA/demo.onnx; images: $(ls "$DATA"/*.png | wc -l) demo PNGs; $ROUNDS rounds x $ITERATIONS images, threads=$THREADS"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+for r in $(seq 1 "$ROUNDS"); do
+  "$PY" "$ROOT/bench/pipeline/python_baseline.py" --onnx "$DATA/demo.onnx" --input "$DATA" \
+    --iterations "$ITERATIONS" --warmup "$WARMUP" --threads "$THREADS" --json >"$tmp/python_$r.json"
+  "$AEGISRT" --models-dir "$ROOT/models" bench --model yolo --variant demo --backend onnx \
+    --onnx "$DATA/demo.onnx" --input "$DATA" --iterations "$ITERATIONS" --warmup "$WARMUP" \
+    --threads "$THREADS" --json >"$tmp/cpp_$r.json"
+  "$PY" - "$tmp" "$r" <<'EOF'
+import json, sys
+d, r = sys.argv[1], sys.argv[2]
+p = json.load(open(f"{d}/python_{r}.json"))["images_per_s"]
+c = json.load(open(f"{d}/cpp_{r}.json"))["images_per_second"]
+print(f"round {r}: python {p:7.1f} images/s   c++ {c:7.1f} images/s   ratio {c / p:4.2f}x")
+EOF
+done
+
+"$PY" - "$tmp" "$ROUNDS" "$RESULTS" "$THREADS" <<'EOF'
+import json, os, platform, statistics, sys
+d, rounds, out, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+py = [json.load(open(f"{d}/python_{r}.json")) for r in range(1, rounds + 1)]
+cc = [json.load(open(f"{d}/cpp_{r}.json")) for r in range(1, rounds + 1)]
+med = statistics.median
+py_ips = med(x["images_per_s"] for x in py)
+cc_ips = med(x["images_per_second"] for x in cc)
+stage = lambda xs, key: med(x["mean_ms"][key] for x in xs)
+cstage = lambda key: med(x["warm_ms"][key]["mean"] for x in cc)
+res = {
+    "rounds": rounds, "threads": threads, "cpu_count": os.cpu_count(),
+    "machine": platform.platform(), "python": platform.python_version(),
+    "onnxruntime": py[0]["onnxruntime"], "opencv": py[0]["opencv"],
+    "python_images_per_s": py_ips, "cpp_images_per_s": cc_ips, "ratio": cc_ips / py_ips,
+    "python_ms": {k: stage(py, k) for k in ("decode", "pre", "execute", "post", "total")},
+    "cpp_ms": {"decode": cstage("decode"), "pre": cstage("preprocess"), "execute": cstage("execute"),
+               "post": cstage("postprocess"), "total": cstage("total")},
+    "cpp_p50_ms": med(x["warm_ms"]["total"]["p50"] for x in cc),
+    "cpp_p99_ms": med(x["warm_ms"]["total"]["p99"] for x in cc),
+    "python_p50_ms": med(x["p50_ms"] for x in py), "python_p99_ms": med(x["p99_ms"] for x in py),
+    "detections_per_image": {"python": py[0]["detections_per_image"], "cpp": cc[0]["detections_per_image"]},
+}
+json.dump(res, open(out, "w"), indent=2)
+print()
+print("| stage (mean ms/image) | Python (ORT + OpenCV) | AegisRT C++ | speed-up |")
+print("|---|---:|---:|---:|")
+for k in ("decode", "pre", "execute", "post", "total"):
+    p, c = res["python_ms"][k], res["cpp_ms"][k]
+    print(f"| {k} | {p:.2f} | {c:.2f} | {p / c if c > 0 else float('inf'):.2f}x |")
+print(f"| **images/s (median of {rounds} rounds)** | **{py_ips:.1f}** | **{cc_ips:.1f}** | **{res['ratio']:.2f}x** |")
+print(f"\ndetections/image: python {res['detections_per_image']['python']:.2f}, c++ {res['detections_per_image']['cpp']:.2f}")
+print(f"results: {out}")
+EOF

@@ -1,0 +1,71 @@
+// OnnxRuntimeBackend: runs .onnx models through ONNX Runtime (CPU by default;
+// CUDA, TensorRT and OpenVINO execution providers where the installed ORT has
+// them). No ORT type appears here: the session lives behind a pointer.
+//
+// LoadOptions::backend_options keys (anything else is InvalidArgument naming the key):
+//   provider            cpu (default; cuda when LoadOptions::device is CUDA) | cuda |
+//                       tensorrt | openvino. A provider the installed ORT lacks is
+//                       Unsupported, naming it and what to install.
+//   intra_op_threads    >= 0 (0 = ORT's default: one per physical core)
+//   inter_op_threads    >= 0
+//   graph_optimization  disable | basic | extended | all (default all)
+//   optimized_model_path  file caching the optimised graph: written on the first
+//                       load, reused (with optimisation off) while it is newer
+//                       than the model; a bad cache file is rebuilt.
+//   calibration_table   tensorrt + int8: calibration table name (ORT looks it up
+//                       in the engine cache directory)
+//   openvino_device_type  openvino: CPU (default), GPU, NPU, ...
+//   trt_<key>, cuda_<key> passed verbatim (without the cuda_ prefix for CUDA) to
+//                       the TensorRT / CUDA provider options; only with that provider.
+// TensorRT also gets: engine cache on in LoadOptions::cache_dir (default
+// <tmp>/trt_engines), cache prefix "<variant>_<precision>" when a variant is
+// given, fp16 for Precision::FP16, int8 (+fp16 fallback) for Precision::INT8.
+// For the other providers the precision is the model's own (an fp16 or Q/DQ
+// int8 .onnx); LoadOptions::precision is not used.
+//
+// Thread safety: execute() may run concurrently (ORT's Session::Run is
+// thread-safe and no per-call state is shared).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aegisrt/backend/runtime_backend.h"
+
+namespace aegisrt {
+
+class OnnxRuntimeBackend final : public RuntimeBackend {
+ public:
+  OnnxRuntimeBackend();
+  ~OnnxRuntimeBackend() override;
+
+  [[nodiscard]] std::string_view name() const noexcept override { return "onnx"; }
+  [[nodiscard]] BackendCapabilities capabilities() const override;
+
+  /// The provider the loaded session uses ("cpu", "cuda", ...); empty when not loaded.
+  [[nodiscard]] std::string active_provider() const;
+
+ protected:
+  Result<void> do_load(const LoadOptions& options) override;
+  Result<ExecutionResult> do_execute(const ExecutionRequest& request) override;
+  void do_unload() noexcept override;
+  std::vector<TensorDesc> do_input_specs() const override;
+  std::vector<TensorDesc> do_output_specs() const override;
+  Result<std::size_t> do_estimate_memory() const override;
+
+ private:
+  struct Model;  // the ORT session and everything precomputed for execute()
+  std::unique_ptr<Model> model_;
+};
+
+std::unique_ptr<RuntimeBackend> make_onnxruntime_backend();
+
+/// Version of the ONNX Runtime library loaded at run time ("1.31.1").
+std::string onnxruntime_version();
+
+/// Execution providers the loaded ORT library offers, in AegisRT's names
+/// ("cpu", "cuda", "tensorrt", "openvino"; others under ORT's own name).
+std::vector<std::string> onnxruntime_available_providers();
+
+}  // namespace aegisrt

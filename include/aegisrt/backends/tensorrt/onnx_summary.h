@@ -1,0 +1,63 @@
+// A small read-only look into an ONNX model file (protobuf wire format, no
+// protobuf library): opsets, I/O tensors with their dims, how many nodes are
+// Q/DQ or casts to float16, initializer element types and metadata_props.
+// Enough to decide which TensorRT build path a model needs before TensorRT
+// parses it, and to tell an ONNX file from an engine. Always compiled.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aegisrt/core/result.h"
+#include "aegisrt/core/tensor.h"
+
+namespace aegisrt::trt {
+
+/// How a model is typed, which decides the TensorRT build path.
+enum class OnnxModelKind : std::uint8_t {
+  Float32,  // plain float32 model
+  Float16,  // weights/activations float16 (e.g. tools/onnx_convert/convert_fp16.py)
+  QDQ,      // explicit quantisation: QuantizeLinear/DequantizeLinear nodes
+};
+std::string_view to_string(OnnxModelKind k) noexcept;
+
+/// metadata_props key our conversion tools set: "float16" or "int8-qdq".
+inline constexpr std::string_view kOnnxPrecisionMetadataKey = "aegisrt.precision";
+
+struct OnnxSummary {
+  std::int64_t ir_version = 0;
+  std::map<std::string, std::int64_t> opsets;  // domain ("" = ai.onnx) -> version
+  std::string producer_name;
+  std::size_t node_count = 0;
+  std::size_t qdq_node_count = 0;      // QuantizeLinear + DequantizeLinear
+  std::size_t cast_to_fp16_count = 0;  // Cast(to=FLOAT16)
+  std::size_t fp32_initializers = 0;
+  std::size_t fp16_initializers = 0;
+  std::map<std::string, std::string> metadata;
+  /// Graph inputs that are not initializers, and graph outputs. Symbolic or
+  /// missing dims are kDynamicDim. Element types AegisRT has no DType for
+  /// make the summary fail (InvalidArgument naming the tensor).
+  std::vector<TensorDesc> inputs;
+  std::vector<TensorDesc> outputs;
+
+  /// QDQ if any Q/DQ node; else Float16 if metadata says so or float16
+  /// initializers outnumber float32 ones; else Float32.
+  [[nodiscard]] OnnxModelKind kind() const noexcept;
+};
+
+/// Parses the bytes of an ONNX ModelProto. Corrupt naming `what` for bytes
+/// that are not a well-formed ModelProto with a graph.
+Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string_view what);
+/// Reads and parses a file (NotFound / IoError / Corrupt naming it).
+Result<OnnxSummary> summarize_onnx_file(const std::filesystem::path& path);
+
+/// Cheap check used on load(): do these bytes parse as an ONNX ModelProto?
+bool looks_like_onnx(std::span<const std::byte> bytes);
+
+}  // namespace aegisrt::trt

@@ -1,0 +1,76 @@
+// TVMBackend: runs Apache TVM Relax VM libraries (the graph executor no longer
+// exists) through tvm-ffi: Module::LoadFromFile -> vm_load_executable ->
+// vm_initialization(device) -> "main". No TVM type appears here.
+//
+// load(): LoadOptions::artifact_path is either
+//   * an .onnx model: compiled with python/aegisrt_tvm_build.py (Relax ONNX
+//     frontend; target llvm on CPU, cuda on CUDA) through the ArtifactCache into
+//     {cache_dir}/{variant}_{precision}.so (default cache_dir /tmp/tvm_libs,
+//     variant = file stem), rebuilt when the model, TVM version, target or GPU
+//     changed; or
+//   * a built library (.so) with its sidecar ({lib}.json, written by the cache
+//     or by aegisrt_tvm_build.py --io-json) holding the input/output specs.
+// Precision: fp32 everywhere; fp16 only on CUDA (mixed precision, float32 I/O);
+// int8 is Unsupported.
+//
+// LoadOptions::backend_options keys (others are InvalidArgument naming the key):
+//   arch          cuda: GPU architecture for the build, e.g. "sm_90" (default:
+//                 the GPU's compute capability)
+//   input_shape   "name:1x3x224x224[,name2:...]": pin dynamic input dims at build time
+//   memory        "pooled" (default) | "naive": the VM's allocator
+//   python        interpreter for the build step (default: $AEGISRT_PYTHON, then
+//                 the interpreter recorded by scripts/deps/30-tvm.sh, then .venv)
+//
+// Thread safety: execute() is serialised (capabilities().thread_safe_execute is
+// false): one Relax VM instance is not safe for concurrent invocation.
+// Errors: every TVM exception is caught inside the backend and returned as
+// BackendError (Corrupt for a library that does not load).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/cache/artifact_cache.h"
+
+namespace aegisrt {
+
+/// The backend, ready to load().
+std::unique_ptr<RuntimeBackend> make_tvm_backend();
+
+/// "0.27.0.post1 (tvm-ffi 0.1.15.post2)": the TVM this build was compiled against.
+std::string tvm_version();
+
+/// What to compile an ONNX model into a TVM library with.
+struct TvmBuildOptions {
+  std::filesystem::path model;            // .onnx
+  std::filesystem::path cache_dir;        // empty = default_cache_dir("tvm")
+  std::string variant;                    // empty = model file stem
+  Precision precision = Precision::FP32;
+  Device device = Device::cpu();          // CPU -> target llvm, CUDA -> target cuda
+  std::string arch;                       // cuda only; empty = the device's ("sm_90")
+  std::map<std::string, std::string> input_shapes;  // name -> "1x3x224x224"
+  std::filesystem::path python;           // empty = find_tvm_python()
+};
+
+/// The environment a TVM artefact is checked against: TVM version and, for
+/// CUDA, the GPU's UUID and compute capability (Unsupported/CudaError when the
+/// device cannot be queried).
+Result<BuildEnvironment> tvm_build_environment(const Device& device);
+
+/// Builds (or finds in the cache) the library for `options`. Build progress is
+/// reported through `progress`.
+Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const ProgressFn& progress = {});
+
+/// The Python interpreter used for builds: $AEGISRT_PYTHON, the one recorded
+/// in third_party/tvm/PYTHON at configure time, the source tree's .venv, then
+/// "python3" from PATH.
+std::filesystem::path find_tvm_python();
+
+/// python/aegisrt_tvm_build.py: $AEGISRT_TVM_BUILD_SCRIPT, the source tree's
+/// copy, then the installed one (share/aegisrt/python).
+Result<std::filesystem::path> find_tvm_build_script();
+
+}  // namespace aegisrt

@@ -1,0 +1,81 @@
+// Pipeline benchmarking: latency percentiles, images per second, the split
+// between decode / pre-process / execute / post-process, cold vs warm start,
+// a JSON report and a PNG latency histogram. Used by `aegisrt bench`.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aegisrt/core/result.h"
+#include "aegisrt/core/types.h"
+#include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/vision/image.h"
+
+namespace aegisrt::pipeline {
+
+/// Summary of a set of latency samples, in milliseconds. Percentiles use
+/// linear interpolation between closest ranks (numpy's default), so p50 of
+/// {1, 2, 3, 4} is 2.5.
+struct LatencyStats {
+  std::size_t count = 0;
+  double min_ms = 0.0;
+  double mean_ms = 0.0;
+  double p50_ms = 0.0;
+  double p90_ms = 0.0;
+  double p99_ms = 0.0;
+  double max_ms = 0.0;
+};
+
+/// q in [0, 100] of ascending `sorted` (empty -> 0).
+double percentile(std::span<const double> sorted, double q) noexcept;
+LatencyStats compute_latency_stats(std::vector<double> samples_ms);
+
+struct BenchOptions {
+  int iterations = 100;  // timed images (the input list is cycled)
+  int warmup = 10;       // untimed images before, at least 1 is always run (the cold run)
+};
+
+struct BenchReport {
+  std::size_t distinct_images = 0;
+  int iterations = 0;
+  int warmup = 0;
+  /// Cold start: Pipeline::create (selection + backend load) and the very
+  /// first image end to end (first-run allocations, lazy initialisation).
+  double load_ms = 0.0;
+  double first_image_ms = 0.0;
+  /// Warm: timed iterations only.
+  LatencyStats total;
+  LatencyStats decode;
+  LatencyStats preprocess;
+  LatencyStats execute;
+  LatencyStats postprocess;
+  double images_per_second = 0.0;  // iterations / sum of per-image totals
+  double wall_seconds = 0.0;       // wall time of the timed loop
+  double detections_per_image = 0.0;
+  std::vector<double> total_samples_ms;  // per timed image, in run order
+};
+
+/// Runs `images` (files, decoded every time like a real stream) through the
+/// pipeline: warmup then timed iterations. InvalidArgument for an empty list or
+/// iterations < 1; the first failing image's error otherwise.
+Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
+                              const BenchOptions& options);
+
+/// JSON text of a report plus the pipeline's description (schema "aegisrt.bench/1").
+std::string bench_to_json(const BenchReport& report, const PipelineInfo& info, int indent = 2);
+
+/// Human-readable multi-line summary (what `aegisrt bench` prints).
+std::string bench_to_text(const BenchReport& report, const PipelineInfo& info);
+
+/// A latency histogram as an RGB image: bars over `bins` equal-width bins
+/// from min to max, p50/p90/p99 marked as vertical lines, axis labels.
+/// InvalidArgument for no samples or a size under 200x150.
+Result<vision::Image> draw_latency_histogram(std::span<const double> samples_ms,
+                                             std::string_view title, int width = 800,
+                                             int height = 480, int bins = 40);
+
+}  // namespace aegisrt::pipeline

@@ -1,0 +1,193 @@
+// Pipeline: the main job of AegisRT end to end for one model. A catalog
+// manifest and a (backend, variant, precision) selection become a loaded
+// model inside an ExecutionContext; each image then goes decode ->
+// pre-process (per the manifest) -> execute -> post-process (per the
+// manifest's output type) -> FrameResult, which can be drawn onto the image
+// and written as JSON. Every stage is timed.
+//
+// Output types handled: detections (YOLO v8/v11 layout, optional ByteTrack
+// over successive frames), depth maps (relative or metric, colourised) and
+// keypoints (SimCC). Others (segmentation, multi-task, text-prompted
+// detectors, the tracker-only bytetrack entry) are refused at create() with
+// Unsupported, saying what to use instead.
+//
+// Thread safety: one Pipeline is used by one thread at a time (the tracker
+// keeps state across frames); create several for parallel streams.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/context/execution_context.h"
+#include "aegisrt/core/result.h"
+#include "aegisrt/core/types.h"
+#include "aegisrt/models/catalog.h"
+#include "aegisrt/models/manifest.h"
+#include "aegisrt/vision/depth.h"
+#include "aegisrt/vision/detection.h"
+#include "aegisrt/vision/image.h"
+#include "aegisrt/vision/keypoints.h"
+#include "aegisrt/vision/preprocess.h"
+#include "aegisrt/vision/tracking.h"
+
+namespace aegisrt::pipeline {
+
+/// What to run and how. Only `model` is required.
+struct PipelineOptions {
+  std::string model;             // catalog name, e.g. "yolo"
+  std::string backend = "onnx";  // backend vocabulary name (onnx, cuda, tvm, tensorrt, ...)
+  std::string variant;           // empty = the manifest's default_variant
+  std::string precision;         // empty = fp32 if allowed, else the manifest's first
+  /// ONNX file to use instead of the variant's `onnx` entry.
+  std::filesystem::path onnx;
+  /// Folders searched for the variant's ONNX after the manifest's own folder
+  /// (each as <dir>/<onnx> and <dir>/<model>/<onnx>), e.g. a build's
+  /// generated-models folder. $AEGISRT_MODEL_DATA is always searched first.
+  std::vector<std::filesystem::path> model_data_dirs;
+  /// Compiled-artefact cache (TensorRT engines, TVM libraries); empty = the
+  /// backend's default.
+  std::filesystem::path cache_dir;
+  /// Extra LoadOptions::backend_options, merged over what the backend name
+  /// implies (e.g. {"intra_op_threads", "2"}).
+  std::map<std::string, std::string> backend_options;
+  /// Overrides of the manifest's post-processing.
+  std::optional<float> confidence_threshold;
+  std::optional<float> iou_threshold;
+  std::optional<int> max_detections;
+  /// Detections only: run ByteTrack over successive frames (a video's frames
+  /// or a folder of images in name order) and report tracks with stable ids.
+  bool track = false;
+  /// ExecutionContext budget: wall time one execute() may take before it is
+  /// reported as a deadline miss. The memory budget comes from the manifest.
+  Duration call_time_budget = std::chrono::seconds(30);
+};
+
+/// How the pipeline was put together (after defaults were resolved).
+struct PipelineInfo {
+  std::string model;
+  std::string variant;
+  std::string backend;           // vocabulary name as asked
+  std::string runtime_backend;   // registry backend actually used ("onnx", "tvm", ...)
+  std::string provider;          // e.g. "cuda" for onnx + CUDA EP; empty = default
+  std::string precision;         // "fp32", ...
+  std::filesystem::path onnx_path;
+  models::OutputType output_type = models::OutputType::Detections;
+  models::OutputLayout output_layout = models::OutputLayout::YoloV8;
+  std::vector<std::string> class_names;
+  vision::PreprocessConfig preprocess;
+  std::string input_name;        // bound model input
+  std::size_t memory_budget_bytes = 0;
+  Duration load_time{0};         // cold start: selection, backend creation and load
+};
+
+/// Time spent per stage on one image.
+struct StageTimings {
+  Duration decode{0};       // reading + decoding the file (0 for in-memory images)
+  Duration preprocess{0};
+  Duration execute{0};      // ExecutionContext::execute wall time
+  Duration postprocess{0};
+  [[nodiscard]] Duration total() const noexcept { return decode + preprocess + execute + postprocess; }
+};
+
+/// Depth output brought back to the original image.
+struct DepthResult {
+  vision::Image colorized;  // RGB, original size
+  float min_value = 0.0f;   // raw model values before normalisation
+  float max_value = 0.0f;
+  std::string color_map;    // "turbo", ...
+};
+
+/// Everything one image produced. Coordinates are original-image pixels.
+struct FrameResult {
+  std::string source;  // file path, or the name given to run()
+  int width = 0;       // original image size
+  int height = 0;
+  std::int64_t frame_index = 0;  // 0, 1, 2, ... per pipeline (tracking order)
+  vision::LetterboxTransform transform;
+  models::OutputType output_type = models::OutputType::Detections;
+  std::vector<vision::Detection> detections;
+  std::vector<vision::Track> tracks;        // when PipelineOptions::track
+  std::vector<vision::Keypoint> keypoints;  // keypoints models
+  std::optional<DepthResult> depth;         // depth models
+  StageTimings timings;
+  bool deadline_missed = false;
+};
+
+class Pipeline {
+ public:
+  /// Loads the catalog from `models_dir` (empty: models::resolve_models_directory())
+  /// and creates the pipeline from it.
+  static Result<std::unique_ptr<Pipeline>> create(const PipelineOptions& options,
+                                                  const std::filesystem::path& models_dir = {});
+  /// manifest -> validate_selection -> backend binding -> artefact (the ONNX;
+  /// TVM/TensorRT build or reuse their cached artefact from it) ->
+  /// ExecutionContext with the manifest's memory budget -> load.
+  /// Errors: the selection's (NotFound/Unsupported/InvalidArgument naming what
+  /// is supported); NotFound for a missing ONNX, listing the paths tried and
+  /// the manifest's export command; Unsupported for output types or
+  /// pre-processing the pipeline cannot do; InvalidArgument when the model's
+  /// input does not match the manifest; the backend's load error.
+  static Result<std::unique_ptr<Pipeline>> create(const models::ModelCatalog& catalog,
+                                                  const PipelineOptions& options);
+
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+  ~Pipeline();
+
+  /// Decodes `path` (PNG/JPEG) and runs it. The decode error names the file.
+  Result<FrameResult> run_file(const std::filesystem::path& path);
+  /// Runs an already decoded image (1, 3 or 4 channels).
+  Result<FrameResult> run(const vision::Image& image, std::string source = {});
+
+  /// The image with the result drawn on it: boxes with labels and scores,
+  /// track ids, skeletons; for depth, the colourised map.
+  [[nodiscard]] Result<vision::Image> annotate(const vision::Image& image,
+                                               const FrameResult& result) const;
+  /// JSON text for one result (schema "aegisrt.result/1", docs/PIPELINE.md).
+  [[nodiscard]] std::string to_json(const FrameResult& result, int indent = 2) const;
+
+  /// Forgets tracks and restarts frame numbering (start of a new video).
+  void reset_tracking();
+
+  [[nodiscard]] const PipelineInfo& info() const noexcept { return info_; }
+  [[nodiscard]] ExecutionContext& context() noexcept { return *context_; }
+  [[nodiscard]] const ExecutionContext& context() const noexcept { return *context_; }
+
+ private:
+  Pipeline() = default;
+
+  Result<void> postprocess(const ExecutionResult& outputs, FrameResult& frame);
+  [[nodiscard]] std::string class_name(int class_id) const;
+
+  PipelineInfo info_;
+  models::Postprocessing post_;
+  vision::YoloDecodeConfig yolo_;
+  std::vector<std::string> output_names_;  // manifest field names (may be empty)
+  bool track_ = false;
+  float report_conf_ = 0.0f;  // tracking: detections reported at or above this
+  std::unique_ptr<vision::ByteTracker> tracker_;
+  std::unique_ptr<ExecutionContext> context_;
+  DType input_dtype_ = DType::Float32;
+  std::int64_t next_frame_ = 0;
+};
+
+/// The manifest's input section as a vision::PreprocessConfig. Unsupported
+/// (naming the field) for what the CPU pre-processing cannot do: non-image
+/// inputs, gray models, top-left letterbox padding, mean/std lists that are
+/// not 3 long.
+Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec& input,
+                                                        std::string_view model);
+
+/// The images a --input argument names: the file itself, or every .png,
+/// .jpg, .jpeg, .bmp in a folder (not recursive), sorted by name.
+/// NotFound for a missing path; InvalidArgument for a folder without images.
+Result<std::vector<std::filesystem::path>> list_images(const std::filesystem::path& file_or_dir);
+
+}  // namespace aegisrt::pipeline

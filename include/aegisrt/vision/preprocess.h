@@ -1,0 +1,80 @@
+// CPU pre-processing: letterbox or plain resize (bilinear, half-pixel
+// centres like OpenCV INTER_LINEAR), colour order, (x * scale - mean) / std
+// and NCHW/NHWC layout, in one pass per output pixel, into float32 tensors.
+// The pipeline maps a manifest's `input` section onto PreprocessConfig.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "aegisrt/core/result.h"
+#include "aegisrt/core/tensor.h"
+#include "aegisrt/vision/geometry.h"
+#include "aegisrt/vision/image.h"
+
+namespace aegisrt::vision {
+
+enum class ResizeMode : std::uint8_t {
+  Letterbox,  // keep aspect ratio, centre, pad the rest with pad_value
+  Stretch,    // plain resize to the target size (aspect not kept)
+};
+enum class ColorOrder : std::uint8_t { RGB, BGR };
+enum class Layout : std::uint8_t { NCHW, NHWC };
+
+std::string_view to_string(ResizeMode m) noexcept;
+std::string_view to_string(ColorOrder c) noexcept;
+std::string_view to_string(Layout l) noexcept;
+
+/// Everything pre-processing needs; defaults are YOLO's (640x640 letterbox,
+/// pad 114, RGB, x / 255, NCHW).
+struct PreprocessConfig {
+  int width = 640;   // model input width
+  int height = 640;  // model input height
+  ResizeMode resize = ResizeMode::Letterbox;
+  std::uint8_t pad_value = 114;  // raw 0..255 value; normalised like pixels
+  ColorOrder color_order = ColorOrder::RGB;
+  float scale = 1.0f / 255.0f;
+  /// Per OUTPUT channel (i.e. after colour ordering), applied as
+  /// (x * scale - mean[c]) / std[c].
+  std::array<float, 3> mean{0.0f, 0.0f, 0.0f};
+  std::array<float, 3> std{1.0f, 1.0f, 1.0f};
+  Layout layout = Layout::NCHW;
+
+  /// InvalidArgument naming the field for non-positive sizes, zero/NaN std, etc.
+  [[nodiscard]] Result<void> validate() const;
+  /// Shape of one batch of `batch` images: [N,3,H,W] or [N,H,W,3].
+  [[nodiscard]] Shape tensor_shape(std::int64_t batch = 1) const;
+  [[nodiscard]] std::size_t elements_per_image() const noexcept {
+    return static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3u;
+  }
+};
+
+/// Geometry of placing a src_width x src_height image per `config` (no pixels
+/// touched). Letterbox: scale = min(W/w, H/h), resized = round(w*scale),
+/// pad = floor((W - resized) / 2) (Ultralytics' convention).
+Result<LetterboxTransform> compute_transform(int src_width, int src_height,
+                                             const PreprocessConfig& config);
+
+/// Output of pre-processing one image or a batch.
+struct PreprocessResult {
+  Tensor tensor;                              // float32, config.tensor_shape(N)
+  std::vector<LetterboxTransform> transforms;  // one per image
+};
+
+/// One image -> [1,3,H,W] (or NHWC) float32 host tensor.
+Result<PreprocessResult> preprocess(const Image& image, const PreprocessConfig& config);
+/// Several images (any sizes) -> one [N,3,H,W] float32 host tensor.
+Result<PreprocessResult> preprocess_batch(std::span<const Image* const> images,
+                                          const PreprocessConfig& config);
+/// Writes one image's elements (config.elements_per_image() floats) into
+/// caller memory, e.g. slot i of a batch tensor. No allocation.
+Result<LetterboxTransform> preprocess_into(const Image& image, const PreprocessConfig& config,
+                                           std::span<float> out);
+
+/// Bilinear uint8 resize (same half-pixel convention); channels preserved.
+Result<Image> resize_bilinear(const Image& image, int width, int height);
+
+}  // namespace aegisrt::vision

@@ -1,0 +1,392 @@
+// OnnxRuntimeBackend: session creation (with the optional optimised-model
+// cache), tensor specs from the model, and the execute() hot path, which uses
+// ORT's C API directly so a call costs no more than a raw ORT Run.
+#include "aegisrt/backends/onnxruntime/onnxruntime_backend.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include "backends/onnxruntime/ort_common.h"
+#include "backends/onnxruntime/session_config.h"
+
+namespace aegisrt {
+
+struct OnnxRuntimeBackend::Model {
+  Ort::Session session{nullptr};
+  ort::SessionConfig config;
+  std::vector<TensorDesc> inputs;
+  std::vector<TensorDesc> outputs;
+  // Pre-built for Run(): pointers into inputs[i].name / outputs[i].name.
+  std::vector<const char*> input_names;
+  std::vector<const char*> output_names;
+  std::vector<ONNXTensorElementDataType> input_types;
+  Ort::MemoryInfo host_memory{nullptr};
+  Ort::MemoryInfo device_memory{nullptr};  // only with the CUDA/TensorRT providers
+  std::size_t model_bytes = 0;
+};
+
+namespace {
+
+// OrtValue* array for one Run(): inline for the common small case, released
+// on every path out.
+class ValueArray {
+ public:
+  explicit ValueArray(std::size_t n) : n_(n) {
+    if (n > inline_.size()) heap_.resize(n, nullptr);
+    data_ = n > inline_.size() ? heap_.data() : inline_.data();
+  }
+  ~ValueArray() {
+    const OrtApi& api = Ort::GetApi();
+    for (std::size_t i = 0; i < n_; ++i)
+      if (data_[i] != nullptr) api.ReleaseValue(data_[i]);
+  }
+  ValueArray(const ValueArray&) = delete;
+  ValueArray& operator=(const ValueArray&) = delete;
+
+  OrtValue** data() noexcept { return data_; }
+  OrtValue*& operator[](std::size_t i) noexcept { return data_[i]; }
+  OrtValue* release(std::size_t i) noexcept { return std::exchange(data_[i], nullptr); }
+
+ private:
+  std::array<OrtValue*, 8> inline_{};
+  std::vector<OrtValue*> heap_;
+  OrtValue** data_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+Result<TensorDesc> describe_value(const Ort::TypeInfo& info, std::string name,
+                                  std::string_view kind) {
+  if (info.GetONNXType() != ONNX_TYPE_TENSOR) {
+    return Error(ErrorCode::Unsupported, std::string(kind) + " '" + name +
+                                             "' is not a tensor (sequence/map/optional values "
+                                             "are not supported)");
+  }
+  const auto tinfo = info.GetTensorTypeAndShapeInfo();
+  const auto et = tinfo.GetElementType();
+  const auto dtype = ort::from_onnx(et);
+  if (!dtype) {
+    return Error(ErrorCode::Unsupported, std::string(kind) + " '" + name + "' has element type " +
+                                             std::string(ort::onnx_type_name(et)) +
+                                             ", which AegisRT does not support");
+  }
+  TensorDesc d;
+  d.name = std::move(name);
+  d.dtype = *dtype;
+  d.shape = tinfo.GetShape();  // ORT reports symbolic and unknown dims as -1
+  for (auto& dim : d.shape)
+    if (dim < 0) dim = kDynamicDim;
+  return d;
+}
+
+Result<void> read_specs(const Ort::Session& session,
+                        std::vector<TensorDesc>& inputs, std::vector<TensorDesc>& outputs) {
+  Ort::AllocatorWithDefaultOptions alloc;
+  for (std::size_t i = 0; i < session.GetInputCount(); ++i) {
+    auto name = session.GetInputNameAllocated(i, alloc);
+    AEGIS_ASSIGN_OR_RETURN(auto d, describe_value(session.GetInputTypeInfo(i), name.get(), "input"));
+    inputs.push_back(std::move(d));
+  }
+  for (std::size_t i = 0; i < session.GetOutputCount(); ++i) {
+    auto name = session.GetOutputNameAllocated(i, alloc);
+    AEGIS_ASSIGN_OR_RETURN(auto d, describe_value(session.GetOutputTypeInfo(i), name.get(), "output"));
+    outputs.push_back(std::move(d));
+  }
+  if (inputs.empty()) return Error(ErrorCode::Unsupported, "the model has no inputs");
+  if (outputs.empty()) return Error(ErrorCode::Corrupt, "the model has no outputs");
+  return {};
+}
+
+// --- optimised-model cache -------------------------------------------------------
+// A sidecar "<cache>.key" records what the cached graph was built from; the
+// cache is used only when it matches: same source file (path, size, mtime),
+// ORT version, provider, optimisation level and CPU model (level "all" bakes
+// in CPU-specific layouts such as NCHWc).
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(colon + 1);
+    }
+  }
+  return "unknown";
+}
+
+std::string cache_key(const std::filesystem::path& model, const ort::SessionConfig& c) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(model, ec);
+  const auto mtime = std::filesystem::last_write_time(model, ec).time_since_epoch().count();
+  std::ostringstream s;
+  s << "source=" << std::filesystem::absolute(model, ec).string() << "\nsize=" << size
+    << "\nmtime=" << mtime << "\nort=" << OrtGetApiBase()->GetVersionString()
+    << "\nprovider=" << ort::to_string(c.provider) << "\noptimization=" << c.optimization_name
+    << "\ncpu=" << cpu_model() << "\n";
+  return s.str();
+}
+
+bool cache_matches(const std::filesystem::path& cache, const std::string& key) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(cache, ec) || std::filesystem::file_size(cache, ec) == 0)
+    return false;
+  std::ifstream in(cache.string() + ".key", std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return in.good() || in.eof() ? s.str() == key : false;
+}
+
+void write_cache_key(const std::filesystem::path& cache, const std::string& key) {
+  const auto tmp = cache.string() + ".key.tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << key;
+    if (!out) {
+      spdlog::warn("onnx: cannot write optimised-model cache key '{}'", tmp);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, cache.string() + ".key", ec);
+  if (ec) spdlog::warn("onnx: cannot publish optimised-model cache key: {}", ec.message());
+}
+
+Result<Ort::Session> create_session(Ort::Env& env, const std::filesystem::path& path,
+                                    const Ort::SessionOptions& so) {
+  try {
+    return Ort::Session(env, path.c_str(), so);
+  } catch (const Ort::Exception& e) {
+    return ort::to_error(e, "ONNX Runtime cannot load '" + path.string() + "'");
+  }
+}
+
+Result<Ort::Session> load_session(Ort::Env& env, const ort::SessionConfig& config,
+                                  const LoadOptions& options) {
+  AEGIS_ASSIGN_OR_RETURN(Ort::SessionOptions so, ort::make_session_options(config, options));
+  const auto& cache = config.optimized_model_path;
+  if (cache.empty()) return create_session(env, options.artifact_path, so);
+
+  const std::string key = cache_key(options.artifact_path, config);
+  if (cache_matches(cache, key)) {
+    auto cached_so = so.Clone();
+    cached_so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);  // already optimised
+    auto s = create_session(env, cache, cached_so);
+    if (s.ok()) {
+      spdlog::debug("onnx: loaded optimised model from cache '{}'", cache.string());
+      return s;
+    }
+    spdlog::warn("onnx: optimised-model cache '{}' unusable, rebuilding: {}", cache.string(),
+                 s.error().message());
+  }
+  std::error_code ec;
+  if (cache.has_parent_path()) std::filesystem::create_directories(cache.parent_path(), ec);
+  std::filesystem::remove(cache.string() + ".key", ec);
+  try {
+    so.SetOptimizedModelFilePath(cache.c_str());
+  } catch (const Ort::Exception& e) {
+    return ort::to_error(e, "setting optimized_model_path '" + cache.string() + "'");
+  }
+  AEGIS_ASSIGN_OR_RETURN(Ort::Session session, create_session(env, options.artifact_path, so));
+  if (std::filesystem::is_regular_file(cache, ec)) {
+    write_cache_key(cache, key);
+  } else {
+    spdlog::warn("onnx: ONNX Runtime did not write the optimised model to '{}'", cache.string());
+  }
+  return session;
+}
+
+}  // namespace
+
+OnnxRuntimeBackend::OnnxRuntimeBackend() = default;
+OnnxRuntimeBackend::~OnnxRuntimeBackend() { do_unload(); }
+
+BackendCapabilities OnnxRuntimeBackend::capabilities() const {
+  BackendCapabilities c;
+  c.dtypes = {DType::Float32, DType::Float16, DType::BFloat16, DType::Int8,
+              DType::UInt8,   DType::Int32,   DType::Int64,    DType::Bool};
+  c.devices = {DeviceKind::CPU};
+  c.host_inputs = true;
+  const bool cuda = model_ && model_->config.uses_cuda();
+  if (cuda) c.devices.push_back(DeviceKind::CUDA);
+  c.device_inputs = cuda;
+  c.device_outputs = cuda;
+  c.async = false;
+  c.dynamic_shapes = true;
+  c.thread_safe_execute = true;  // Session::Run is thread-safe; execute() shares no mutable state
+  c.max_batch = 0;
+  return c;
+}
+
+std::string OnnxRuntimeBackend::active_provider() const {
+  return model_ ? std::string(ort::to_string(model_->config.provider)) : std::string();
+}
+
+Result<void> OnnxRuntimeBackend::do_load(const LoadOptions& options) {
+  AEGIS_ASSIGN_OR_RETURN(auto config, ort::parse_session_config(options));
+  AEGIS_ASSIGN_OR_RETURN(Ort::Env * env, ort::env());
+  auto m = std::make_unique<Model>();
+  m->config = std::move(config);
+  AEGIS_ASSIGN_OR_RETURN(m->session, load_session(*env, m->config, options));
+  try {
+    AEGIS_TRY(read_specs(m->session, m->inputs, m->outputs));
+    m->host_memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    if (m->config.uses_cuda()) {
+      m->device_memory = Ort::MemoryInfo("Cuda", OrtDeviceAllocator, m->config.device_id, OrtMemTypeDefault);
+    }
+  } catch (const Ort::Exception& e) {
+    return ort::to_error(e, "reading the model's inputs and outputs");
+  }
+  for (const auto& d : m->inputs) {
+    m->input_names.push_back(d.name.c_str());
+    m->input_types.push_back(ort::to_onnx(d.dtype));
+  }
+  for (const auto& d : m->outputs) m->output_names.push_back(d.name.c_str());
+  std::error_code ec;
+  m->model_bytes = std::filesystem::file_size(options.artifact_path, ec);
+  model_ = std::move(m);
+  return {};
+}
+
+void OnnxRuntimeBackend::do_unload() noexcept { model_.reset(); }
+
+std::vector<TensorDesc> OnnxRuntimeBackend::do_input_specs() const {
+  return model_ ? model_->inputs : std::vector<TensorDesc>{};
+}
+std::vector<TensorDesc> OnnxRuntimeBackend::do_output_specs() const {
+  return model_ ? model_->outputs : std::vector<TensorDesc>{};
+}
+
+Result<std::size_t> OnnxRuntimeBackend::do_estimate_memory() const {
+  if (!model_) return Error(ErrorCode::NotLoaded, "no model loaded");
+  // Weights (about the file size) plus one set of inputs and outputs, dynamic
+  // dims counted as 1. A rough admission figure, not an exact ORT arena size.
+  std::size_t bytes = model_->model_bytes;
+  for (const auto* specs : {&model_->inputs, &model_->outputs}) {
+    for (const auto& d : *specs) {
+      std::size_t n = dtype_size(d.dtype);
+      for (auto dim : d.shape) n *= static_cast<std::size_t>(dim > 0 ? dim : 1);
+      bytes += n;
+    }
+  }
+  return bytes > 0 ? bytes : std::size_t{1};
+}
+
+Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& request) {
+  Model& m = *model_;  // not const: Session::Run is a non-const (but thread-safe) call
+  const OrtApi& api = Ort::GetApi();
+  const std::size_t n_in = m.inputs.size();
+  const std::size_t n_out = m.outputs.size();
+  const bool device_out = request.output_placement == OutputPlacement::Device;
+  if (device_out && !m.config.uses_cuda()) {
+    return Error(ErrorCode::Unsupported, "device outputs need provider cuda or tensorrt (provider is '" +
+                                             std::string(ort::to_string(m.config.provider)) + "')");
+  }
+
+  // Inputs wrap the caller's memory: no copy.
+  ValueArray in(n_in);
+  bool any_device_input = false;
+  for (std::size_t i = 0; i < n_in; ++i) {
+    const TensorView& v = request.inputs[i].view;
+    const bool on_device = v.location().is_device();
+    any_device_input |= on_device;
+    const OrtMemoryInfo* mem = on_device ? static_cast<const OrtMemoryInfo*>(m.device_memory)
+                                         : static_cast<const OrtMemoryInfo*>(m.host_memory);
+    if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(
+            mem, const_cast<void*>(v.data()), v.byte_size(), v.shape().data(), v.shape().size(),
+            m.input_types[i], &in[i])) {
+      return ort::status_to_error(s, "wrapping input '" + m.inputs[i].name + "'");
+    }
+  }
+
+  ValueArray out(n_out);
+  if (!any_device_input && !device_out) {
+    if (OrtStatus* s = api.Run(m.session, nullptr, m.input_names.data(), in.data(), n_in,
+                               m.output_names.data(), n_out, out.data())) {
+      return ort::status_to_error(s, "ONNX Runtime Run failed");
+    }
+  } else {
+    // Device memory in or out: bind through IoBinding so ORT reads/writes it in place.
+    try {
+      Ort::IoBinding binding(m.session);
+      for (std::size_t i = 0; i < n_in; ++i) {
+        binding.BindInput(m.input_names[i], Ort::Value(in.release(i)));
+      }
+      const Ort::MemoryInfo& out_mem = device_out ? m.device_memory : m.host_memory;
+      for (std::size_t i = 0; i < n_out; ++i) binding.BindOutput(m.output_names[i], out_mem);
+      m.session.Run(Ort::RunOptions{nullptr}, binding);
+      auto values = binding.GetOutputValues();
+      if (values.size() != n_out) {
+        return Error(ErrorCode::BackendError, "ONNX Runtime returned " + std::to_string(values.size()) +
+                                                  " bound outputs, expected " + std::to_string(n_out));
+      }
+      for (std::size_t i = 0; i < n_out; ++i) out[i] = values[i].release();
+    } catch (const Ort::Exception& e) {
+      return ort::to_error(e, "ONNX Runtime Run (IoBinding) failed");
+    }
+  }
+
+  ExecutionResult result;
+  result.outputs.reserve(n_out);
+  const Location out_loc = device_out ? Location::device(m.config.device_id) : Location::host();
+  for (std::size_t i = 0; i < n_out; ++i) {
+    OrtValue* value = out[i];
+    OrtTensorTypeAndShapeInfo* info = nullptr;
+    if (OrtStatus* s = api.GetTensorTypeAndShape(value, &info)) {
+      return ort::status_to_error(s, "reading output '" + m.outputs[i].name + "'");
+    }
+    std::size_t rank = 0;
+    ONNXTensorElementDataType et = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    OrtStatus* s = api.GetDimensionsCount(info, &rank);
+    Shape shape(rank);
+    if (s == nullptr) s = api.GetDimensions(info, shape.data(), rank);
+    if (s == nullptr) s = api.GetTensorElementType(info, &et);
+    api.ReleaseTensorTypeAndShapeInfo(info);
+    if (s != nullptr) return ort::status_to_error(s, "reading output '" + m.outputs[i].name + "'");
+    const auto dtype = ort::from_onnx(et);
+    if (!dtype) {
+      return Error(ErrorCode::BackendError, "output '" + m.outputs[i].name + "' came back as " +
+                                                std::string(ort::onnx_type_name(et)));
+    }
+    void* data = nullptr;
+    if (OrtStatus* st = api.GetTensorMutableData(value, &data)) {
+      return ort::status_to_error(st, "reading output '" + m.outputs[i].name + "'");
+    }
+    if (data == nullptr) {
+      // Zero elements: nothing to adopt.
+      AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(std::move(shape), *dtype, m.outputs[i].name));
+      result.outputs.push_back(std::move(t));
+      continue;
+    }
+    // The output tensor owns ORT's buffer: no copy; releasing the Tensor
+    // releases the OrtValue.
+    result.outputs.push_back(Tensor::adopt(
+        data, std::move(shape), *dtype, out_loc,
+        [v = out.release(i)](void*) { Ort::GetApi().ReleaseValue(v); }, m.outputs[i].name));
+  }
+  return result;
+}
+
+std::unique_ptr<RuntimeBackend> make_onnxruntime_backend() {
+  return std::make_unique<OnnxRuntimeBackend>();
+}
+
+std::string onnxruntime_version() {
+  const OrtApiBase* base = OrtGetApiBase();
+  return base ? std::string(base->GetVersionString()) : std::string();
+}
+
+std::vector<std::string> onnxruntime_available_providers() {
+  std::vector<std::string> out;
+  if (!ort::env().ok()) return out;
+  try {
+    for (const auto& p : Ort::GetAvailableProviders()) out.push_back(ort::our_provider_name(p));
+  } catch (const Ort::Exception&) {
+    out.clear();
+  }
+  return out;
+}
+
+}  // namespace aegisrt

@@ -1,0 +1,51 @@
+// LoadOptions -> ORT session configuration: parses and checks
+// LoadOptions::backend_options, and appends the chosen execution provider to
+// Ort::SessionOptions. Private to src/backends/onnxruntime.
+#pragma once
+
+#include <onnxruntime_cxx_api.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aegisrt/backend/runtime_backend.h"
+
+namespace aegisrt::ort {
+
+enum class Provider { Cpu, Cuda, TensorRT, OpenVINO };
+std::string_view to_string(Provider p) noexcept;
+
+struct SessionConfig {
+  Provider provider = Provider::Cpu;
+  int device_id = 0;
+  int intra_op_threads = -1;  // -1: not set (ORT default)
+  int inter_op_threads = -1;
+  GraphOptimizationLevel optimization = ORT_ENABLE_ALL;
+  std::string optimization_name = "all";
+  std::filesystem::path optimized_model_path;  // empty: no optimised-model cache
+  std::string calibration_table;
+  std::string openvino_device_type = "CPU";
+  std::vector<std::pair<std::string, std::string>> trt_options;   // key as ORT names it
+  std::vector<std::pair<std::string, std::string>> cuda_options;  // key without "cuda_"
+
+  [[nodiscard]] bool uses_cuda() const noexcept {
+    return provider == Provider::Cuda || provider == Provider::TensorRT;
+  }
+};
+
+/// InvalidArgument naming the key (and the accepted values) for an unknown
+/// key or a bad value; nothing here touches ORT.
+Result<SessionConfig> parse_session_config(const LoadOptions& options);
+
+/// Session options for `config`: threads, optimisation level and the
+/// execution provider. Unsupported (naming the provider and what to install)
+/// when the installed ORT lacks it or the provider fails to initialise.
+Result<Ort::SessionOptions> make_session_options(const SessionConfig& config,
+                                                 const LoadOptions& options);
+
+/// True if the loaded ORT library offers `provider`.
+bool provider_available(Provider provider);
+
+}  // namespace aegisrt::ort

@@ -1,0 +1,218 @@
+// The TVM build step: ONNX -> Relax VM library via python/aegisrt_tvm_build.py,
+// run as a child process through the ArtifactCache's builder hook.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "aegisrt/backends/tvm/tvm_backend.h"
+#include "subprocess.h"
+
+#if defined(AEGISRT_HAVE_CUDA)
+#include "aegisrt/cuda/device_info.h"
+#endif
+
+#ifndef AEGISRT_TVM_VERSION
+#define AEGISRT_TVM_VERSION "unknown"
+#endif
+#ifndef AEGISRT_TVM_FFI_VERSION
+#define AEGISRT_TVM_FFI_VERSION "unknown"
+#endif
+#ifndef AEGISRT_TVM_PYTHON
+#define AEGISRT_TVM_PYTHON ""
+#endif
+
+namespace aegisrt {
+
+namespace fs = std::filesystem;
+
+namespace {
+// Bumped when the build script's output for the same inputs changes.
+constexpr const char* kBuilderId = "aegisrt_tvm_build.py/1";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The last few non-empty lines of a stderr dump, for error messages.
+std::string tail_lines(const std::string& text, int max_lines) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) lines.push_back(l);
+  std::string out;
+  const int start = std::max(0, static_cast<int>(lines.size()) - max_lines);
+  for (int i = start; i < static_cast<int>(lines.size()); ++i) {
+    out += (out.empty() ? "" : " | ") + lines[static_cast<std::size_t>(i)];
+  }
+  return out;
+}
+
+std::string shapes_to_string(const std::map<std::string, std::string>& shapes) {
+  std::string s;
+  for (const auto& [name, dims] : shapes) s += (s.empty() ? "" : ",") + name + ":" + dims;
+  return s;
+}
+}  // namespace
+
+std::string tvm_version() {
+  return std::string(AEGISRT_TVM_VERSION) + " (tvm-ffi " + AEGISRT_TVM_FFI_VERSION + ")";
+}
+
+fs::path find_tvm_python() {
+  if (const char* env = std::getenv("AEGISRT_PYTHON"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  if (const fs::path recorded = AEGISRT_TVM_PYTHON; !recorded.empty() && fs::exists(recorded, ec)) {
+    return recorded;
+  }
+  if (const fs::path venv = fs::path(AEGISRT_SOURCE_DIR) / ".venv/bin/python"; fs::exists(venv, ec)) {
+    return venv;
+  }
+  return "python3";
+}
+
+Result<fs::path> find_tvm_build_script() {
+  std::error_code ec;
+  if (const char* env = std::getenv("AEGISRT_TVM_BUILD_SCRIPT"); env != nullptr && *env != '\0') {
+    if (!fs::is_regular_file(env, ec)) {
+      return Error(ErrorCode::NotFound,
+                   std::string("AEGISRT_TVM_BUILD_SCRIPT names '") + env + "', which does not exist");
+    }
+    return fs::path(env);
+  }
+  const fs::path candidates[] = {fs::path(AEGISRT_SOURCE_DIR) / "python/aegisrt_tvm_build.py",
+                                 fs::path(AEGISRT_INSTALL_DATADIR) / "python/aegisrt_tvm_build.py"};
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c, ec)) return c;
+  return Error(ErrorCode::NotFound, "aegisrt_tvm_build.py not found (looked in '" + candidates[0].string() +
+                                        "' and '" + candidates[1].string() +
+                                        "'; set AEGISRT_TVM_BUILD_SCRIPT)");
+}
+
+Result<BuildEnvironment> tvm_build_environment(const Device& device) {
+  BuildEnvironment env;
+  env.backend_display_name = "TVM";
+  env.backend_version = tvm_version();
+  if (device.kind == DeviceKind::CPU) return env;
+#if defined(AEGISRT_HAVE_CUDA)
+  AEGIS_ASSIGN_OR_RETURN(const auto info, cuda::query_device(device.index));
+  env.gpu_uuid = info.uuid;
+  env.compute_capability = info.compute_capability();
+  env.gpu_name = info.name;
+  return env;
+#else
+  return Error(ErrorCode::Unsupported,
+               "TVM on " + to_string(device) +
+                   " needs the CUDA layer to identify the GPU (reconfigure with AEGISRT_WITH_CUDA=ON)");
+#endif
+}
+
+Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const ProgressFn& progress) {
+  std::error_code ec;
+  if (options.model.empty()) return Error(ErrorCode::InvalidArgument, "no ONNX model given to build");
+  if (!fs::is_regular_file(options.model, ec)) {
+    return Error(ErrorCode::NotFound, "ONNX model '" + options.model.string() + "' does not exist");
+  }
+  if (options.precision == Precision::INT8) {
+    return Error(ErrorCode::Unsupported, "TVM builds support fp32 (CPU, CUDA) and fp16 (CUDA); int8 is not supported");
+  }
+  if (options.precision == Precision::FP16 && options.device.kind == DeviceKind::CPU) {
+    return Error(ErrorCode::Unsupported, "TVM fp16 is only built for CUDA; use fp32 on the CPU (llvm) target");
+  }
+  AEGIS_ASSIGN_OR_RETURN(const BuildEnvironment env, tvm_build_environment(options.device));
+  AEGIS_ASSIGN_OR_RETURN(const fs::path script, find_tvm_build_script());
+  const fs::path python = options.python.empty() ? find_tvm_python() : options.python;
+
+  ArtifactKey key;
+  key.backend = "tvm";
+  key.variant = options.variant.empty() ? options.model.stem().string() : options.variant;
+  key.precision = std::string(to_string(options.precision));
+  key.extension = ".so";
+  key.source_model = options.model;
+  const bool cuda = options.device.kind == DeviceKind::CUDA;
+  std::string arch = options.arch;
+  if (cuda && arch.empty()) {
+    std::string cc = env.compute_capability;
+    cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
+    arch = "sm_" + cc;
+  }
+  key.build_options["target"] = cuda ? "cuda" : "llvm";
+  if (cuda) key.build_options["arch"] = arch;
+  if (!options.input_shapes.empty()) key.build_options["input_shapes"] = shapes_to_string(options.input_shapes);
+  key.build_options["builder"] = kBuilderId;
+
+  BuilderFn builder = [python, script, arch, cuda, &options](const BuildRequest& req) -> Result<BuildOutput> {
+    // export_library picks the format from the extension: build to *.so, then rename.
+    const fs::path out_so = req.output_path.string() + ".build.so";
+    const fs::path io_json = req.output_path.string() + ".io.json";
+    std::vector<std::string> argv = {python.string(), script.string(), "--model", req.key.source_model.string(),
+                                     "--output", out_so.string(), "--target", cuda ? "cuda" : "llvm",
+                                     "--precision", req.key.precision, "--io-json", io_json.string()};
+    if (cuda) {
+      argv.push_back("--arch");
+      argv.push_back(arch);
+    }
+    for (const auto& [name, dims] : options.input_shapes) {
+      argv.push_back("--input-shape");
+      argv.push_back(name + ":" + dims);
+    }
+    spdlog::info("tvm: building '{}' with {} {}", req.key.source_model.string(), python.string(), script.string());
+    auto cleanup = [&] {
+      std::error_code ignore;
+      fs::remove(out_so, ignore);
+      fs::remove(io_json, ignore);
+    };
+    auto run = tvm_detail::run_process(argv, [&req](std::string_view line) {
+      constexpr std::string_view kTag = "AEGISRT_PROGRESS ";
+      if (!line.starts_with(kTag)) return;
+      line.remove_prefix(kTag.size());
+      const auto space = line.find(' ');
+      double fraction = -1.0;
+      try {
+        fraction = std::stod(std::string(line.substr(0, space)));
+      } catch (...) {  // NOLINT(bugprone-empty-catch): malformed progress is ignored
+      }
+      req.progress(space == std::string_view::npos ? std::string_view("building") : line.substr(space + 1), fraction);
+    });
+    if (!run.ok()) {
+      cleanup();
+      return std::move(run).error().with_context("running the TVM build script (python: '" + python.string() +
+                                                 "'; set AEGISRT_PYTHON)");
+    }
+    if (run->signalled || run->exit_code != 0) {
+      cleanup();
+      const std::string why = tail_lines(run->stderr_tail, 4);
+      const std::string status = run->signalled ? "killed by signal " + std::to_string(run->signal)
+                                                : "exit code " + std::to_string(run->exit_code);
+      ErrorCode code = ErrorCode::BackendError;
+      if (!run->signalled && run->exit_code == 2) code = ErrorCode::Corrupt;      // not a usable model
+      if (!run->signalled && run->exit_code == 3) code = ErrorCode::Unsupported;  // missing TVM / precision
+      return Error(code, "TVM build of '" + req.key.source_model.string() + "' failed (" + status + "): " + why);
+    }
+    std::error_code rename_ec;
+    fs::rename(out_so, req.output_path, rename_ec);
+    if (rename_ec) {
+      cleanup();
+      return Error(ErrorCode::IoError, "cannot move built library '" + out_so.string() + "' to '" +
+                                           req.output_path.string() + "': " + rename_ec.message());
+    }
+    BuildOutput out;
+    out.extra["io"] = read_text(io_json);
+    cleanup();
+    if (out.extra["io"].empty()) {
+      return Error(ErrorCode::BackendError, "TVM build script wrote no I/O description for '" +
+                                                req.key.source_model.string() + "'");
+    }
+    return out;
+  };
+
+  const fs::path dir = options.cache_dir.empty() ? default_cache_dir("tvm") : options.cache_dir;
+  ArtifactCache cache(dir);
+  return cache.get_or_build(key, env, builder, progress);
+}
+
+}  // namespace aegisrt

@@ -1,0 +1,156 @@
+// Element-wise tensor comparison with numpy.isclose semantics, for
+// `aegisrt compare`.
+#include "aegisrt/io/compare.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace aegisrt::io {
+
+namespace {
+
+Shape unravel(std::int64_t flat, const Shape& shape) {
+  Shape idx(shape.size(), 0);
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    if (shape[k] == 0) continue;
+    idx[k] = flat % shape[k];
+    flat /= shape[k];
+  }
+  return idx;
+}
+
+template <typename T>
+T load(const void* base, std::int64_t i) {
+  T v;
+  std::memcpy(&v, static_cast<const std::byte*>(base) + static_cast<std::size_t>(i) * sizeof(T), sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+double element_as_double(const TensorView& view, std::int64_t i) noexcept {
+  const void* p = view.data();
+  switch (view.dtype()) {
+    case DType::Float32: return load<float>(p, i);
+    case DType::Float16: return half_to_float(load<std::uint16_t>(p, i));
+    case DType::BFloat16: return bfloat16_to_float(load<std::uint16_t>(p, i));
+    case DType::Int8: return load<std::int8_t>(p, i);
+    case DType::UInt8: return load<std::uint8_t>(p, i);
+    case DType::Int32: return load<std::int32_t>(p, i);
+    case DType::Int64: return static_cast<double>(load<std::int64_t>(p, i));
+    case DType::Bool: return load<std::uint8_t>(p, i) != 0 ? 1.0 : 0.0;
+  }
+  return 0.0;
+}
+
+Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& reference,
+                                         const Tensor& actual, const Tolerance& tol) {
+  if (!reference.location().is_host() || !actual.location().is_host()) {
+    return Error(ErrorCode::InvalidArgument, "output '" + name + "': compare needs host tensors");
+  }
+  if (!(tol.atol >= 0) || !(tol.rtol >= 0)) {
+    return Error(ErrorCode::InvalidArgument, "tolerances must be non-negative numbers (atol " +
+                                                 std::to_string(tol.atol) + ", rtol " +
+                                                 std::to_string(tol.rtol) + ")");
+  }
+  TensorComparison c;
+  c.name = name;
+  c.reference_dtype = reference.dtype();
+  c.actual_dtype = actual.dtype();
+  c.reference_shape = reference.shape();
+  c.actual_shape = actual.shape();
+  if (reference.shape() != actual.shape()) {
+    c.note = "shape mismatch: reference " + shape_to_string(reference.shape()) + ", actual " +
+             shape_to_string(actual.shape());
+    return c;
+  }
+  const auto rv = reference.view();
+  const auto av = actual.view();
+  c.elements = reference.element_count();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double worst_excess = -kInf;
+  std::int64_t worst_index = -1;
+  for (std::int64_t i = 0; i < c.elements; ++i) {
+    const double r = element_as_double(rv, i);
+    const double a = element_as_double(av, i);
+    double diff = 0;
+    bool ok = false;
+    double excess = 0;
+    if (r == a) {
+      ok = true;
+      excess = -(tol.atol + tol.rtol * (std::isfinite(r) ? std::fabs(r) : 0.0));
+    } else if (std::isnan(r) || std::isnan(a)) {
+      ok = tol.nan_equal && std::isnan(r) && std::isnan(a);
+      diff = ok ? 0 : kInf;
+      excess = ok ? -tol.atol : kInf;
+    } else if (!std::isfinite(r) || !std::isfinite(a)) {
+      diff = kInf;  // an infinity matches only the same infinity
+      excess = kInf;
+    } else {
+      diff = std::fabs(a - r);
+      const double allowed = tol.atol + tol.rtol * std::fabs(r);
+      ok = diff <= allowed;
+      excess = diff - allowed;
+    }
+    const double rel = diff == 0 ? 0 : (r == 0 || !std::isfinite(r) ? kInf : diff / std::fabs(r));
+    if (!ok) ++c.mismatches;
+    if (diff > c.max_abs_error) c.max_abs_error = diff;
+    if (rel > c.max_rel_error) c.max_rel_error = rel;
+    if (excess > worst_excess) {
+      worst_excess = excess;
+      worst_index = i;
+    }
+  }
+  if (worst_index >= 0) {
+    ElementDiff w;
+    w.index = unravel(worst_index, reference.shape());
+    w.reference = element_as_double(rv, worst_index);
+    w.actual = element_as_double(av, worst_index);
+    const bool both_nan = std::isnan(w.reference) && std::isnan(w.actual);
+    if (w.reference == w.actual || (both_nan && tol.nan_equal)) {
+      w.abs_error = 0;
+    } else if (!std::isfinite(w.reference) || !std::isfinite(w.actual)) {
+      w.abs_error = kInf;
+    } else {
+      w.abs_error = std::fabs(w.actual - w.reference);
+    }
+    w.rel_error = w.abs_error == 0 ? 0
+                  : (w.reference == 0 || !std::isfinite(w.reference)) ? kInf
+                                                                      : w.abs_error / std::fabs(w.reference);
+    c.worst = std::move(w);
+  }
+  c.passed = c.mismatches == 0;
+  return c;
+}
+
+Result<std::vector<TensorComparison>> compare_outputs(const std::vector<Tensor>& reference,
+                                                      const std::vector<Tensor>& actual,
+                                                      const Tolerance& tolerance) {
+  std::vector<TensorComparison> out;
+  for (const auto& r : reference) {
+    const Tensor* match = nullptr;
+    for (const auto& a : actual)
+      if (a.name() == r.name()) match = &a;
+    if (match == nullptr) {
+      TensorComparison c;
+      c.name = r.name();
+      c.reference_dtype = r.dtype();
+      c.reference_shape = r.shape();
+      c.note = "output missing from the compared backend";
+      out.push_back(std::move(c));
+      continue;
+    }
+    AEGIS_ASSIGN_OR_RETURN(auto c, compare_tensors(r.name(), r, *match, tolerance));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+bool all_passed(const std::vector<TensorComparison>& comparisons) noexcept {
+  for (const auto& c : comparisons)
+    if (!c.passed) return false;
+  return true;
+}
+
+}  // namespace aegisrt::io

@@ -1,0 +1,470 @@
+// NumPy .npy reader/writer (format 1.0/2.0/3.0). See include/aegisrt/io/npy.h
+// for the dtype mapping; the header is a Python dict literal, parsed here by a
+// small strict parser (numpy's own reader rejects the same malformed headers).
+#include "aegisrt/io/npy.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+#include "io/file_util.h"
+
+namespace aegisrt::io {
+
+static_assert(std::endian::native == std::endian::little,
+              "the .npy reader assumes a little-endian host");
+
+namespace {
+
+constexpr std::array<unsigned char, 6> kMagic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+constexpr std::size_t kMaxHeaderLen = std::size_t{1} << 20;
+constexpr std::size_t kMinPreamble = 10;  // magic(6) + version(2) + v1 length(2)
+constexpr std::size_t kLongPreamble = 12;  // v2/v3 length is 4 bytes
+
+struct Descr {
+  DType dtype = DType::Float32;
+  std::size_t file_elem_size = 4;  // bytes per element in the file
+  bool float64 = false;            // file holds float64, converted to float32
+  bool big_endian = false;
+};
+
+struct Header {
+  Descr descr;
+  bool fortran = false;
+  Shape shape;
+  std::int64_t elements = 0;
+  std::uint64_t data_bytes = 0;  // in the file
+};
+
+struct Preamble {
+  std::size_t header_offset = 0;
+  std::size_t header_len = 0;
+};
+
+Error corrupt(const std::string& what, const std::string& msg) {
+  return Error(ErrorCode::Corrupt, what + ": " + msg);
+}
+
+Result<Preamble> parse_preamble(std::span<const std::byte> head, const std::string& what) {
+  if (head.size() < kMinPreamble) {
+    return corrupt(what, "too short to be a .npy file (" + std::to_string(head.size()) + " bytes)");
+  }
+  if (std::memcmp(head.data(), kMagic.data(), kMagic.size()) != 0) {
+    return corrupt(what, "not a .npy file (bad magic; expected \\x93NUMPY)");
+  }
+  const auto major = std::to_integer<unsigned>(head[6]);
+  const auto minor = std::to_integer<unsigned>(head[7]);
+  Preamble p;
+  if (major == 1) {
+    p.header_offset = kMinPreamble;
+    p.header_len = std::to_integer<std::size_t>(head[8]) | (std::to_integer<std::size_t>(head[9]) << 8);
+  } else if (major == 2 || major == 3) {
+    if (head.size() < kLongPreamble) {
+      return corrupt(what, "truncated .npy preamble (version " + std::to_string(major) + ".x)");
+    }
+    p.header_offset = kLongPreamble;
+    p.header_len = 0;
+    for (int i = 3; i >= 0; --i) {
+      p.header_len = (p.header_len << 8) | std::to_integer<std::size_t>(head[8 + static_cast<std::size_t>(i)]);
+    }
+  } else {
+    return Error(ErrorCode::Unsupported, what + ": .npy format version " + std::to_string(major) +
+                                             "." + std::to_string(minor) +
+                                             " is not supported (1.0, 2.0, 3.0 are)");
+  }
+  if (p.header_len > kMaxHeaderLen) {
+    return corrupt(what, "header length " + std::to_string(p.header_len) + " exceeds the limit of " +
+                             std::to_string(kMaxHeaderLen) + " bytes");
+  }
+  return p;
+}
+
+Result<Descr> parse_descr(std::string_view text, const std::string& what, const ReadOptions& options) {
+  const std::string shown = "'" + std::string(text) + "'";
+  std::string_view code = text;
+  char order = '|';
+  if (!code.empty() && (code[0] == '<' || code[0] == '>' || code[0] == '|' || code[0] == '=')) {
+    order = code[0];
+    code.remove_prefix(1);
+  }
+  Descr d;
+  if (code == "f4") {
+    d = {DType::Float32, 4, false, false};
+  } else if (code == "f2") {
+    d = {DType::Float16, 2, false, false};
+  } else if (code == "V2" || code == "bfloat16") {
+    d = {DType::BFloat16, 2, false, false};
+  } else if (code == "i1") {
+    d = {DType::Int8, 1, false, false};
+  } else if (code == "u1") {
+    d = {DType::UInt8, 1, false, false};
+  } else if (code == "i4") {
+    d = {DType::Int32, 4, false, false};
+  } else if (code == "i8") {
+    d = {DType::Int64, 8, false, false};
+  } else if (code == "b1" || code == "?") {
+    d = {DType::Bool, 1, false, false};
+  } else if (code == "f8") {
+    if (!options.float64_to_float32) {
+      return Error(ErrorCode::Unsupported,
+                   what + ": dtype float64 ('" + std::string(text) +
+                       "') is not supported; save the array with .astype(numpy.float32) "
+                       "(or enable float64 -> float32 conversion)");
+    }
+    d = {DType::Float32, 8, true, false};
+  } else {
+    return Error(ErrorCode::Unsupported,
+                 what + ": dtype descr " + shown +
+                     " is not supported; supported: <f4 (float32), <f2 (float16), <V2 or "
+                     "bfloat16 (bfloat16), |i1, |u1, <i4, <i8, |b1");
+  }
+  // A 2-byte void is raw bytes: bfloat16 is stored little-endian, whatever the marker.
+  d.big_endian = order == '>' && d.file_elem_size > 1 && code != "V2";
+  return d;
+}
+
+/// Strict parser for the header dict: {'descr': '<f4', 'fortran_order': False,
+/// 'shape': (2, 3), } followed by padding.
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, std::string what) : s_(text), what_(std::move(what)) {}
+
+  Result<Header> parse(const ReadOptions& options) {
+    std::optional<std::string> descr;
+    std::optional<bool> fortran;
+    std::optional<Shape> shape;
+    skip_ws();
+    if (!eat('{')) return bad("header does not start with '{'");
+    while (true) {
+      skip_ws();
+      if (eat('}')) break;
+      AEGIS_ASSIGN_OR_RETURN(std::string key, parse_string());
+      skip_ws();
+      if (!eat(':')) return bad("expected ':' after key '" + key + "'");
+      skip_ws();
+      if (key == "descr") {
+        if (descr) return bad("duplicate key 'descr'");
+        if (peek() == '[') {
+          return Error(ErrorCode::Unsupported,
+                       what_ + ": structured (record) dtypes are not supported");
+        }
+        AEGIS_ASSIGN_OR_RETURN(descr, parse_string());
+      } else if (key == "fortran_order") {
+        if (fortran) return bad("duplicate key 'fortran_order'");
+        AEGIS_ASSIGN_OR_RETURN(fortran, parse_bool());
+      } else if (key == "shape") {
+        if (shape) return bad("duplicate key 'shape'");
+        AEGIS_ASSIGN_OR_RETURN(shape, parse_shape_tuple(options));
+      } else {
+        return bad("unexpected key '" + key + "' (expected descr, fortran_order, shape)");
+      }
+      skip_ws();
+      if (eat(',')) continue;
+      skip_ws();
+      if (eat('}')) break;
+      return bad("expected ',' or '}' after the value of '" + key + "'");
+    }
+    for (; pos_ < s_.size(); ++pos_) {
+      const char c = s_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\0') {
+        return bad("unexpected text after the header dict");
+      }
+    }
+    if (!descr) return bad("header has no 'descr'");
+    if (!fortran) return bad("header has no 'fortran_order'");
+    if (!shape) return bad("header has no 'shape'");
+
+    Header h;
+    AEGIS_ASSIGN_OR_RETURN(h.descr, parse_descr(*descr, what_, options));
+    h.fortran = *fortran;
+    h.shape = std::move(*shape);
+    AEGIS_TRY(size_check(h, options));
+    return h;
+  }
+
+ private:
+  Error bad(const std::string& msg) const {
+    std::string shown;
+    for (char c : s_.substr(0, std::min<std::size_t>(s_.size(), 120))) {
+      shown += (c >= 0x20 && c < 0x7F) ? c : '?';
+    }
+    return corrupt(what_, "bad header dict: " + msg + " (header: " + shown + ")");
+  }
+  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+  bool eat(char c) {
+    if (peek() != c || pos_ >= s_.size()) return false;
+    ++pos_;
+    return true;
+  }
+  void skip_ws() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  Result<std::string> parse_string() {
+    const char q = peek();
+    if (q != '\'' && q != '"') return bad("expected a quoted string");
+    ++pos_;
+    std::string out;
+    while (pos_ < s_.size() && s_[pos_] != q) {
+      if (s_[pos_] == '\\') return bad("escape sequences are not supported in header strings");
+      out += s_[pos_++];
+    }
+    if (!eat(q)) return bad("unterminated string");
+    return out;
+  }
+  Result<bool> parse_bool() {
+    if (s_.substr(pos_).starts_with("True")) {
+      pos_ += 4;
+      return true;
+    }
+    if (s_.substr(pos_).starts_with("False")) {
+      pos_ += 5;
+      return false;
+    }
+    return bad("fortran_order must be True or False");
+  }
+  Result<Shape> parse_shape_tuple(const ReadOptions& options) {
+    if (!eat('(')) return bad("shape must be a tuple");
+    Shape shape;
+    while (true) {
+      skip_ws();
+      if (eat(')')) break;
+      if (peek() == '-') return bad("negative dimension in shape");
+      if (peek() < '0' || peek() > '9') return bad("shape must hold non-negative integers");
+      std::uint64_t v = 0;
+      while (peek() >= '0' && peek() <= '9') {
+        const auto digit = static_cast<std::uint64_t>(peek() - '0');
+        if (v > (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - digit) / 10) {
+          return bad("dimension does not fit in 64 bits");
+        }
+        v = v * 10 + digit;
+        ++pos_;
+      }
+      if (peek() == 'L') ++pos_;  // Python 2 long suffix
+      shape.push_back(static_cast<std::int64_t>(v));
+      if (shape.size() > options.max_rank) {
+        return Error(ErrorCode::Unsupported, what_ + ": rank exceeds the limit of " +
+                                                 std::to_string(options.max_rank));
+      }
+      skip_ws();
+      if (eat(',')) continue;
+      skip_ws();
+      if (eat(')')) break;
+      return bad("expected ',' or ')' in shape");
+    }
+    return shape;
+  }
+  Result<void> size_check(Header& h, const ReadOptions& options) const {
+    // Count elements with overflow detection; a zero dim makes any shape empty.
+    const bool empty = std::find(h.shape.begin(), h.shape.end(), 0) != h.shape.end();
+    const std::uint64_t out_size = dtype_size(h.descr.dtype);
+    const std::uint64_t limit_elems = options.max_tensor_bytes / out_size;
+    std::uint64_t n = 1;
+    if (!empty) {
+      for (auto d : h.shape) {
+        const auto ud = static_cast<std::uint64_t>(d);
+        if (n > limit_elems / ud) {
+          return Error(ErrorCode::Unsupported,
+                       what_ + ": shape " + shape_to_string(h.shape) + " of " +
+                           std::string(dtype_name(h.descr.dtype)) +
+                           " exceeds the read limit of " + std::to_string(options.max_tensor_bytes) +
+                           " bytes");
+        }
+        n *= ud;
+      }
+    } else {
+      n = 0;
+    }
+    h.elements = static_cast<std::int64_t>(n);
+    h.data_bytes = n * h.descr.file_elem_size;
+    return {};
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+  std::string what_;
+};
+
+Result<Header> parse_header_text(std::span<const std::byte> text, const std::string& what,
+                                 const ReadOptions& options) {
+  const std::string_view sv(reinterpret_cast<const char*>(text.data()), text.size());
+  HeaderParser parser(sv, what);
+  return parser.parse(options);
+}
+
+Error size_mismatch(const std::string& what, const Header& h, std::uint64_t available) {
+  const bool truncated = available < h.data_bytes;
+  return corrupt(what, std::string(truncated ? "truncated: " : "data size mismatch: ") + "shape " +
+                           shape_to_string(h.shape) + " of " +
+                           (h.descr.float64 ? std::string("float64")
+                                            : std::string(dtype_name(h.descr.dtype))) +
+                           " needs " + std::to_string(h.data_bytes) + " bytes of data, the file has " +
+                           std::to_string(available));
+}
+
+void normalize_bools(Tensor& t) {
+  if (t.dtype() != DType::Bool) return;
+  auto* p = t.data_as<std::uint8_t>();
+  for (std::int64_t i = 0; i < t.element_count(); ++i) p[i] = p[i] != 0 ? 1 : 0;
+}
+
+/// Turns file data (any byte order, C or Fortran order, maybe float64) into a
+/// C-order tensor.
+Result<Tensor> decode_data(const Header& h, std::span<const std::byte> data, std::string name) {
+  std::span<const std::byte> src = data;
+  std::vector<std::byte> swapped;
+  const std::size_t fsize = h.descr.file_elem_size;
+  if (h.descr.big_endian) {
+    swapped.assign(data.begin(), data.end());
+    for (std::size_t off = 0; off + fsize <= swapped.size(); off += fsize) {
+      std::reverse(swapped.begin() + static_cast<std::ptrdiff_t>(off),
+                   swapped.begin() + static_cast<std::ptrdiff_t>(off + fsize));
+    }
+    src = swapped;
+  }
+  std::vector<float> narrowed;
+  if (h.descr.float64) {
+    narrowed.resize(static_cast<std::size_t>(h.elements));
+    for (std::size_t i = 0; i < narrowed.size(); ++i) {
+      double v = 0;
+      std::memcpy(&v, src.data() + i * 8, 8);
+      narrowed[i] = static_cast<float>(v);
+    }
+    src = std::as_bytes(std::span<const float>(narrowed));
+  }
+  AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(h.shape, h.descr.dtype, std::move(name)));
+  if (h.fortran && h.shape.size() > 1 && h.elements > 0) {
+    Shape strides(h.shape.size(), 1);
+    for (std::size_t k = 1; k < h.shape.size(); ++k) strides[k] = strides[k - 1] * h.shape[k - 1];
+    const TensorView fview(src.data(), h.shape, std::move(strides), h.descr.dtype);
+    AEGIS_TRY(copy_to_contiguous(
+        fview, std::span<std::byte>(static_cast<std::byte*>(t.data()), t.byte_size())));
+  } else if (!src.empty()) {
+    std::memcpy(t.data(), src.data(), t.byte_size());
+  }
+  normalize_bools(t);
+  return t;
+}
+
+std::string shape_repr(const Shape& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  return s + ")";
+}
+
+}  // namespace
+
+std::string_view npy_descr(DType dtype) noexcept {
+  switch (dtype) {
+    case DType::Float32: return "<f4";
+    case DType::Float16: return "<f2";
+    case DType::BFloat16: return "<V2";
+    case DType::Int8: return "|i1";
+    case DType::UInt8: return "|u1";
+    case DType::Int32: return "<i4";
+    case DType::Int64: return "<i8";
+    case DType::Bool: return "|b1";
+  }
+  return "";
+}
+
+Result<Tensor> decode_npy(std::span<const std::byte> bytes, std::string_view what_view,
+                          const ReadOptions& options) {
+  const std::string what(what_view);
+  AEGIS_ASSIGN_OR_RETURN(const Preamble pre, parse_preamble(bytes, what));
+  if (bytes.size() < pre.header_offset + pre.header_len) {
+    return corrupt(what, "truncated: the header claims " + std::to_string(pre.header_len) +
+                             " bytes, only " + std::to_string(bytes.size() - pre.header_offset) +
+                             " follow");
+  }
+  AEGIS_ASSIGN_OR_RETURN(const Header h,
+                         parse_header_text(bytes.subspan(pre.header_offset, pre.header_len), what, options));
+  const auto data = bytes.subspan(pre.header_offset + pre.header_len);
+  if (data.size() != h.data_bytes) return size_mismatch(what, h, data.size());
+  return decode_data(h, data, {});
+}
+
+Result<Tensor> read_npy(const std::filesystem::path& path, const ReadOptions& options) {
+  const std::string what = detail::quoted(path);
+  AEGIS_ASSIGN_OR_RETURN(auto file, detail::InputFile::open(path));
+  std::array<std::byte, kLongPreamble> head{};
+  const std::size_t head_len = static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), kLongPreamble));
+  AEGIS_TRY(file.read_exact(std::span(head).first(head_len), "the .npy preamble"));
+  AEGIS_ASSIGN_OR_RETURN(const Preamble pre, parse_preamble(std::span(head).first(head_len), what));
+  if (file.size() < pre.header_offset + pre.header_len) {
+    return corrupt(what, "truncated: the header claims " + std::to_string(pre.header_len) +
+                             " bytes, the file has " + std::to_string(file.size()) + " in all");
+  }
+  // head may hold the first 2 header bytes (v1 preamble is 10 bytes).
+  std::vector<std::byte> text(pre.header_len);
+  const std::size_t already = head_len - pre.header_offset;
+  std::memcpy(text.data(), head.data() + pre.header_offset, std::min(already, text.size()));
+  if (already < text.size()) {
+    AEGIS_TRY(file.read_exact(std::span(text).subspan(already), "the .npy header"));
+  }
+  AEGIS_ASSIGN_OR_RETURN(const Header h, parse_header_text(text, what, options));
+  // A valid header is at least "{}" long, so the preamble read ended inside it
+  // and the file position is now at the data.
+  const std::uint64_t available = file.size() - (pre.header_offset + pre.header_len);
+  if (available != h.data_bytes) return size_mismatch(what, h, available);
+  const bool direct = !h.fortran && !h.descr.big_endian && !h.descr.float64;
+  if (direct) {
+    AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(h.shape, h.descr.dtype, path.stem().string()));
+    AEGIS_TRY(file.read_exact(std::span<std::byte>(static_cast<std::byte*>(t.data()), t.byte_size()),
+                              "the tensor data"));
+    normalize_bools(t);
+    return t;
+  }
+  std::vector<std::byte> data(static_cast<std::size_t>(h.data_bytes));
+  AEGIS_TRY(file.read_exact(data, "the tensor data"));
+  return decode_data(h, data, path.stem().string());
+}
+
+Result<std::vector<std::byte>> encode_npy(const TensorView& view) {
+  AEGIS_TRY(view.validate("tensor to encode as .npy"));
+  if (!view.location().is_host()) {
+    return Error(ErrorCode::InvalidArgument, "cannot write a device tensor as .npy; copy it to the host first");
+  }
+  std::string header = "{'descr': '" + std::string(npy_descr(view.dtype())) +
+                       "', 'fortran_order': False, 'shape': " + shape_repr(view.shape()) + ", }";
+  // Pad with spaces so the data starts at a multiple of 64 (numpy's alignment).
+  std::size_t preamble = kMinPreamble;
+  std::size_t total = preamble + header.size() + 1;
+  if (((total + 63) / 64) * 64 - preamble > 0xFFFF) preamble = kLongPreamble;  // needs version 2.0
+  total = preamble + header.size() + 1;
+  header.append(((total + 63) / 64) * 64 - total, ' ');
+  header += '\n';
+
+  std::vector<std::byte> out(preamble + header.size() + view.byte_size());
+  std::memcpy(out.data(), kMagic.data(), kMagic.size());
+  const std::size_t len = header.size();
+  if (preamble == kMinPreamble) {
+    out[6] = std::byte{1};
+    out[7] = std::byte{0};
+    out[8] = static_cast<std::byte>(len & 0xFF);
+    out[9] = static_cast<std::byte>((len >> 8) & 0xFF);
+  } else {
+    out[6] = std::byte{2};
+    out[7] = std::byte{0};
+    for (std::size_t i = 0; i < 4; ++i) out[8 + i] = static_cast<std::byte>((len >> (8 * i)) & 0xFF);
+  }
+  std::memcpy(out.data() + preamble, header.data(), header.size());
+  AEGIS_TRY(copy_to_contiguous(view, std::span(out).subspan(preamble + header.size())));
+  return out;
+}
+
+Result<void> write_npy(const std::filesystem::path& path, const TensorView& view) {
+  auto bytes = encode_npy(view);
+  if (!bytes.ok()) return std::move(bytes).error().with_context("writing " + detail::quoted(path));
+  return detail::write_file_atomic(path, *bytes);
+}
+
+}  // namespace aegisrt::io

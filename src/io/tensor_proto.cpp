@@ -1,0 +1,217 @@
+// onnx.TensorProto (.pb) reader through the ONNX protobuf library
+// (libonnx_proto from Debian's libonnx-dev). Compiled without it, every read
+// returns Unsupported.
+#include "aegisrt/io/tensor_proto.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "io/file_util.h"
+
+#if defined(AEGISRT_HAVE_ONNX_PROTO)
+#include <onnx/onnx_pb.h>
+#endif
+
+namespace aegisrt::io {
+
+bool tensor_proto_supported() noexcept {
+#if defined(AEGISRT_HAVE_ONNX_PROTO)
+  return true;
+#else
+  return false;
+#endif
+}
+
+#if !defined(AEGISRT_HAVE_ONNX_PROTO)
+
+Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOptions& /*options*/) {
+  return Error(ErrorCode::Unsupported,
+               "cannot read " + detail::quoted(path) +
+                   ": this build has no ONNX protobuf support (install libonnx-dev and "
+                   "libprotobuf-dev, then reconfigure)");
+}
+
+#else
+
+namespace {
+
+using onnx::TensorProto;
+
+struct TypeInfo {
+  DType dtype;
+  bool float64 = false;
+};
+
+std::string proto_type_name(int t) {
+  if (TensorProto::DataType_IsValid(t)) {
+    return TensorProto::DataType_Name(static_cast<TensorProto::DataType>(t));
+  }
+  return "data_type " + std::to_string(t);
+}
+
+Result<TypeInfo> map_type(int t, const std::string& what, const ReadOptions& options) {
+  switch (t) {
+    case TensorProto::FLOAT: return TypeInfo{DType::Float32};
+    case TensorProto::FLOAT16: return TypeInfo{DType::Float16};
+    case TensorProto::BFLOAT16: return TypeInfo{DType::BFloat16};
+    case TensorProto::INT8: return TypeInfo{DType::Int8};
+    case TensorProto::UINT8: return TypeInfo{DType::UInt8};
+    case TensorProto::INT32: return TypeInfo{DType::Int32};
+    case TensorProto::INT64: return TypeInfo{DType::Int64};
+    case TensorProto::BOOL: return TypeInfo{DType::Bool};
+    case TensorProto::DOUBLE:
+      if (options.float64_to_float32) return TypeInfo{DType::Float32, true};
+      return Error(ErrorCode::Unsupported, what + ": DOUBLE tensors are not supported (no float64 "
+                                                  "DType); enable float64 -> float32 conversion");
+    default:
+      return Error(ErrorCode::Unsupported,
+                   what + ": " + proto_type_name(t) +
+                       " has no AegisRT DType (supported: FLOAT, FLOAT16, BFLOAT16, INT8, UINT8, "
+                       "INT32, INT64, BOOL)");
+  }
+}
+
+template <typename Dst, typename Src>
+void narrow_copy(const Src& src, void* dst, std::size_t n) {
+  auto* d = static_cast<Dst*>(dst);
+  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<Dst>(src.Get(static_cast<int>(i)));
+}
+
+}  // namespace
+
+Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOptions& options) {
+  const std::string what = detail::quoted(path);
+  AEGIS_ASSIGN_OR_RETURN(auto file, detail::InputFile::open(path));
+  // raw_data plus a little framing; protobuf itself cannot parse > 2 GiB.
+  const std::uint64_t limit = std::min<std::uint64_t>(options.max_tensor_bytes + (std::uint64_t{1} << 20),
+                                                      std::numeric_limits<int>::max());
+  if (file.size() > limit) {
+    return Error(ErrorCode::Unsupported, what + " is " + std::to_string(file.size()) +
+                                             " bytes, over the TensorProto read limit of " +
+                                             std::to_string(limit));
+  }
+  std::vector<std::byte> bytes(static_cast<std::size_t>(file.size()));
+  AEGIS_TRY(file.read_exact(bytes, "the TensorProto"));
+
+  TensorProto proto;
+  bool parsed = false;
+  try {
+    parsed = proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::Corrupt, what + ": protobuf parse failed: " + e.what());
+  }
+  if (!parsed) return Error(ErrorCode::Corrupt, what + " is not a valid onnx.TensorProto");
+  bytes.clear();
+  bytes.shrink_to_fit();
+
+  const std::string name = proto.name().empty() ? path.stem().string() : proto.name();
+  const std::string twhat = what + " (tensor '" + name + "')";
+  if (!proto.has_data_type()) {
+    return Error(ErrorCode::Corrupt, twhat + " has no data_type (not a TensorProto?)");
+  }
+  if (proto.data_location() == TensorProto::EXTERNAL || proto.external_data_size() > 0) {
+    return Error(ErrorCode::Unsupported, twhat + " keeps its data in an external file; only inline "
+                                                 "data is supported");
+  }
+  if (proto.has_segment()) {
+    return Error(ErrorCode::Unsupported, twhat + " is a segment of a larger tensor; not supported");
+  }
+  AEGIS_ASSIGN_OR_RETURN(const TypeInfo type, map_type(proto.data_type(), twhat, options));
+
+  if (static_cast<std::uint32_t>(proto.dims_size()) > options.max_rank) {
+    return Error(ErrorCode::Unsupported, twhat + ": rank " + std::to_string(proto.dims_size()) +
+                                             " exceeds the limit of " + std::to_string(options.max_rank));
+  }
+  Shape shape;
+  std::uint64_t count = 1;
+  bool overflow = false;
+  for (const auto d : proto.dims()) {
+    if (d < 0) {
+      return Error(ErrorCode::Corrupt, twhat + " has negative dimension " + std::to_string(d));
+    }
+    shape.push_back(d);
+  }
+  for (const auto d : shape) {
+    const auto ud = static_cast<std::uint64_t>(d);
+    if (ud != 0 && count > std::numeric_limits<std::uint64_t>::max() / ud) overflow = true;
+    count = overflow ? 0 : count * ud;
+  }
+  const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+  if (empty) count = 0;
+  const std::uint64_t out_bytes_per = dtype_size(type.dtype);
+  if ((overflow && !empty) || count > options.max_tensor_bytes / out_bytes_per) {
+    return Error(ErrorCode::Unsupported, twhat + ": dims " + shape_to_string(shape) +
+                                             " exceed the read limit of " +
+                                             std::to_string(options.max_tensor_bytes) + " bytes");
+  }
+  const auto n = static_cast<std::size_t>(count);
+  AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(shape, type.dtype, name));
+
+  auto mismatch = [&](const std::string& field, std::size_t have, std::size_t unit) {
+    return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) + " " +
+                                         (unit == 1 ? "bytes" : "values") + ", dims " +
+                                         shape_to_string(shape) + " need " +
+                                         std::to_string(unit == 1 ? n * (type.float64 ? 8 : dtype_size(type.dtype)) : n));
+  };
+
+  if (proto.has_raw_data()) {
+    const std::string& raw = proto.raw_data();
+    const std::size_t file_elem = type.float64 ? 8 : dtype_size(type.dtype);
+    if (raw.size() != n * file_elem) return mismatch("raw_data", raw.size(), 1);
+    if (type.float64) {
+      auto* dst = t.data_as<float>();
+      for (std::size_t i = 0; i < n; ++i) {
+        double v = 0;
+        std::memcpy(&v, raw.data() + i * 8, 8);
+        dst[i] = static_cast<float>(v);
+      }
+    } else if (n > 0) {
+      std::memcpy(t.data(), raw.data(), raw.size());
+    }
+  } else {
+    switch (proto.data_type()) {
+      case TensorProto::FLOAT:
+        if (static_cast<std::size_t>(proto.float_data_size()) != n) return mismatch("float_data", proto.float_data_size(), 0);
+        if (n > 0) std::memcpy(t.data(), proto.float_data().data(), n * 4);
+        break;
+      case TensorProto::DOUBLE:
+        if (static_cast<std::size_t>(proto.double_data_size()) != n) return mismatch("double_data", proto.double_data_size(), 0);
+        narrow_copy<float>(proto.double_data(), t.data(), n);
+        break;
+      case TensorProto::INT64:
+        if (static_cast<std::size_t>(proto.int64_data_size()) != n) return mismatch("int64_data", proto.int64_data_size(), 0);
+        if (n > 0) std::memcpy(t.data(), proto.int64_data().data(), n * 8);
+        break;
+      case TensorProto::INT32:
+        if (static_cast<std::size_t>(proto.int32_data_size()) != n) return mismatch("int32_data", proto.int32_data_size(), 0);
+        if (n > 0) std::memcpy(t.data(), proto.int32_data().data(), n * 4);
+        break;
+      default: {
+        // INT8, UINT8, BOOL, FLOAT16 and BFLOAT16 live in int32_data (the
+        // 16-bit floats as their bit patterns).
+        if (static_cast<std::size_t>(proto.int32_data_size()) != n) return mismatch("int32_data", proto.int32_data_size(), 0);
+        switch (type.dtype) {
+          case DType::Int8: narrow_copy<std::int8_t>(proto.int32_data(), t.data(), n); break;
+          case DType::UInt8: narrow_copy<std::uint8_t>(proto.int32_data(), t.data(), n); break;
+          case DType::Bool: {
+            auto* d = t.data_as<std::uint8_t>();
+            for (std::size_t i = 0; i < n; ++i) d[i] = proto.int32_data(static_cast<int>(i)) != 0 ? 1 : 0;
+            break;
+          }
+          default: narrow_copy<std::uint16_t>(proto.int32_data(), t.data(), n); break;
+        }
+      }
+    }
+  }
+  if (t.dtype() == DType::Bool) {
+    auto* d = t.data_as<std::uint8_t>();
+    for (std::size_t i = 0; i < n; ++i) d[i] = d[i] != 0 ? 1 : 0;
+  }
+  return t;
+}
+
+#endif
+
+}  // namespace aegisrt::io

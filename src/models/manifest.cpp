@@ -1,0 +1,297 @@
+// ModelManifest helpers: enum names, variant resolution, ONNX lookup, issue
+// formatting and the built-in class/keypoint name lists.
+#include "aegisrt/models/manifest.h"
+
+#include <algorithm>
+#include <system_error>
+
+#include "aegisrt/models/catalog.h"
+
+namespace aegisrt::models {
+
+std::string to_string(const SourceLocation& loc) {
+  std::string out = loc.file.empty() ? std::string("<manifest>") : loc.file.string();
+  if (loc.line > 0) {
+    out += ":" + std::to_string(loc.line);
+    if (loc.column > 0) out += ":" + std::to_string(loc.column);
+  }
+  return out;
+}
+
+std::string_view to_string(InputType v) noexcept {
+  switch (v) {
+    case InputType::Image: return "image";
+    case InputType::ImageText: return "image_text";
+    case InputType::Detections: return "detections";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ColorFormat v) noexcept {
+  switch (v) {
+    case ColorFormat::RGB: return "rgb";
+    case ColorFormat::BGR: return "bgr";
+    case ColorFormat::Gray: return "gray";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ResizeMethod v) noexcept {
+  switch (v) {
+    case ResizeMethod::Letterbox: return "letterbox";
+    case ResizeMethod::Resize: return "resize";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(PadPosition v) noexcept {
+  switch (v) {
+    case PadPosition::Center: return "center";
+    case PadPosition::TopLeft: return "top_left";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(Layout v) noexcept {
+  switch (v) {
+    case Layout::NCHW: return "NCHW";
+    case Layout::NHWC: return "NHWC";
+  }
+  return "unknown";
+}
+
+namespace {
+constexpr OutputType kOutputTypes[] = {OutputType::Detections,   OutputType::DepthMap,
+                                       OutputType::Keypoints,    OutputType::Segmentation,
+                                       OutputType::TrackedObjects, OutputType::MultiTask};
+constexpr OutputLayout kOutputLayouts[] = {
+    OutputLayout::YoloV8,   OutputLayout::GroundingDino, OutputLayout::RelativeInverseDepth,
+    OutputLayout::MetricDepth, OutputLayout::SimCC,      OutputLayout::SamMasks,
+    OutputLayout::Tracks,   OutputLayout::Seq2SeqTokens};
+}  // namespace
+
+std::string_view to_string(OutputType v) noexcept {
+  switch (v) {
+    case OutputType::Detections: return "detections";
+    case OutputType::DepthMap: return "depth_map";
+    case OutputType::Keypoints: return "keypoints";
+    case OutputType::Segmentation: return "segmentation";
+    case OutputType::TrackedObjects: return "tracked_objects";
+    case OutputType::MultiTask: return "multi_task";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(OutputLayout v) noexcept {
+  switch (v) {
+    case OutputLayout::YoloV8: return "yolo_v8";
+    case OutputLayout::GroundingDino: return "grounding_dino";
+    case OutputLayout::RelativeInverseDepth: return "relative_inverse_depth";
+    case OutputLayout::MetricDepth: return "metric_depth";
+    case OutputLayout::SimCC: return "simcc";
+    case OutputLayout::SamMasks: return "sam_masks";
+    case OutputLayout::Tracks: return "tracks";
+    case OutputLayout::Seq2SeqTokens: return "seq2seq_tokens";
+  }
+  return "unknown";
+}
+
+std::optional<OutputType> parse_output_type(std::string_view s) noexcept {
+  for (auto t : kOutputTypes) {
+    if (to_string(t) == s) return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<OutputLayout> parse_output_layout(std::string_view s) noexcept {
+  for (auto l : kOutputLayouts) {
+    if (to_string(l) == s) return l;
+  }
+  return std::nullopt;
+}
+
+OutputType output_type_of(OutputLayout layout) noexcept {
+  switch (layout) {
+    case OutputLayout::YoloV8:
+    case OutputLayout::GroundingDino: return OutputType::Detections;
+    case OutputLayout::RelativeInverseDepth:
+    case OutputLayout::MetricDepth: return OutputType::DepthMap;
+    case OutputLayout::SimCC: return OutputType::Keypoints;
+    case OutputLayout::SamMasks: return OutputType::Segmentation;
+    case OutputLayout::Tracks: return OutputType::TrackedObjects;
+    case OutputLayout::Seq2SeqTokens: return OutputType::MultiTask;
+  }
+  return OutputType::Detections;
+}
+
+const OutputField* OutputSpec::find_field(std::string_view field_name) const noexcept {
+  for (const auto& f : fields) {
+    if (f.name == field_name) return &f;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(ManifestIssueKind k) noexcept {
+  switch (k) {
+    case ManifestIssueKind::MalformedYaml: return "malformed_yaml";
+    case ManifestIssueKind::MissingField: return "missing_field";
+    case ManifestIssueKind::WrongType: return "wrong_type";
+    case ManifestIssueKind::UnknownField: return "unknown_field";
+    case ManifestIssueKind::DuplicateField: return "duplicate_field";
+    case ManifestIssueKind::UnknownValue: return "unknown_value";
+    case ManifestIssueKind::Inconsistent: return "inconsistent";
+    case ManifestIssueKind::OutOfRange: return "out_of_range";
+    case ManifestIssueKind::Io: return "io";
+  }
+  return "unknown";
+}
+
+std::string to_string(const ManifestIssue& issue) {
+  std::string out = to_string(issue.where) + ": ";
+  if (!issue.field.empty()) out += issue.field + ": ";
+  out += issue.message;
+  return out;
+}
+
+// ---------------------------------------------------------------- ModelManifest
+
+const VariantSpec* ModelManifest::find_variant(std::string_view v) const noexcept {
+  for (const auto& spec : variants) {
+    if (spec.name == v) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ModelManifest::variant_names() const {
+  std::vector<std::string> out;
+  out.reserve(variants.size());
+  for (const auto& v : variants) out.push_back(v.name);
+  return out;
+}
+
+bool ModelManifest::supports_backend(std::string_view b) const noexcept {
+  return std::find(backends.begin(), backends.end(), b) != backends.end();
+}
+
+bool ModelManifest::supports_precision(Precision p) const noexcept {
+  return std::find(precisions.begin(), precisions.end(), p) != precisions.end();
+}
+
+std::filesystem::path ModelManifest::directory() const { return manifest_path.parent_path(); }
+
+namespace {
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+Error unknown_variant(const ModelManifest& m, std::string_view v) {
+  const auto names = m.variant_names();
+  std::string msg = m.name + " has no variant '" + std::string(v) + "'";
+  if (auto near = nearest_name(v, names); !near.empty()) msg += " (did you mean '" + near + "'?)";
+  msg += "; variants: " + join(names);
+  return Error(ErrorCode::NotFound, std::move(msg));
+}
+}  // namespace
+
+Result<ResolvedVariant> ModelManifest::resolve(std::string_view variant) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  const VariantSpec* spec = find_variant(wanted);
+  if (spec == nullptr) return unknown_variant(*this, wanted);
+  ResolvedVariant out;
+  out.model = name;
+  out.variant = spec->name;
+  out.input = input;
+  out.output = output;
+  out.postprocessing = postprocessing;
+  if (spec->input_size && out.input.preprocessing) out.input.preprocessing->size = *spec->input_size;
+  if (spec->class_names) {
+    out.output.class_names = *spec->class_names;
+    out.output.class_names_source = "inline";
+  }
+  if (auto it = device_memory_mb.find(spec->name); it != device_memory_mb.end()) {
+    out.device_memory_mb = it->second;
+    out.device_memory_bytes = static_cast<std::size_t>(it->second) * 1024U * 1024U;
+  }
+  out.onnx = spec->onnx.empty() ? spec->name + ".onnx" : spec->onnx;
+  return out;
+}
+
+Result<std::size_t> ModelManifest::device_memory_bytes(std::string_view variant) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  if (find_variant(wanted) == nullptr) return unknown_variant(*this, wanted);
+  auto it = device_memory_mb.find(wanted);
+  if (it == device_memory_mb.end()) {
+    return Error(ErrorCode::NotFound, name + " declares no resources.device_memory_mb for variant '" +
+                                          std::string(wanted) + "'");
+  }
+  return static_cast<std::size_t>(it->second) * 1024U * 1024U;
+}
+
+std::vector<std::filesystem::path> ModelManifest::onnx_candidates(
+    std::string_view variant, const std::vector<std::filesystem::path>& search_dirs) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  const VariantSpec* spec = find_variant(wanted);
+  if (spec == nullptr) return {};
+  const std::filesystem::path file = spec->onnx.empty() ? spec->name + ".onnx" : spec->onnx;
+  if (file.is_absolute()) return {file};
+  std::vector<std::filesystem::path> out;
+  if (!manifest_path.empty()) out.push_back(directory() / file);
+  for (const auto& dir : search_dirs) {
+    out.push_back(dir / file);
+    out.push_back(dir / name / file);
+  }
+  return out;
+}
+
+Result<std::filesystem::path> ModelManifest::find_onnx(
+    std::string_view variant, const std::vector<std::filesystem::path>& search_dirs) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  if (find_variant(wanted) == nullptr) return unknown_variant(*this, wanted);
+  const auto candidates = onnx_candidates(wanted, search_dirs);
+  std::string tried;
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(c, ec)) return c;
+    tried += (tried.empty() ? "" : ", ") + c.string();
+  }
+  return Error(ErrorCode::NotFound, "no ONNX file for " + name + " variant '" + std::string(wanted) +
+                                        "'; tried: " + (tried.empty() ? "nothing" : tried),
+               "see models/" + name + "/manifest.yaml source.export for how to produce it");
+}
+
+// ---------------------------------------------------------------- built-in name lists
+
+namespace {
+const std::vector<std::string> kCoco80 = {
+    "person",        "bicycle",      "car",           "motorcycle",    "airplane",     "bus",
+    "train",         "truck",        "boat",          "traffic light", "fire hydrant", "stop sign",
+    "parking meter", "bench",        "bird",          "cat",           "dog",          "horse",
+    "sheep",         "cow",          "elephant",      "bear",          "zebra",        "giraffe",
+    "backpack",      "umbrella",     "handbag",       "tie",           "suitcase",     "frisbee",
+    "skis",          "snowboard",    "sports ball",   "kite",          "baseball bat", "baseball glove",
+    "skateboard",    "surfboard",    "tennis racket", "bottle",        "wine glass",   "cup",
+    "fork",          "knife",        "spoon",         "bowl",          "banana",       "apple",
+    "sandwich",      "orange",       "broccoli",      "carrot",        "hot dog",      "pizza",
+    "donut",         "cake",         "chair",         "couch",         "potted plant", "bed",
+    "dining table",  "toilet",       "tv",            "laptop",        "mouse",        "remote",
+    "keyboard",      "cell phone",   "microwave",     "oven",          "toaster",      "sink",
+    "refrigerator",  "book",         "clock",         "vase",          "scissors",     "teddy bear",
+    "hair drier",    "toothbrush"};
+const std::vector<std::string> kCoco17Keypoints = {
+    "nose",         "left_eye",       "right_eye",      "left_ear",    "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow",    "right_elbow", "left_wrist",
+    "right_wrist",  "left_hip",       "right_hip",      "left_knee",   "right_knee",
+    "left_ankle",   "right_ankle"};
+}  // namespace
+
+const std::vector<std::string>* builtin_name_list(std::string_view list_name) noexcept {
+  if (list_name == "coco80") return &kCoco80;
+  if (list_name == "coco17_keypoints") return &kCoco17Keypoints;
+  return nullptr;
+}
+
+std::vector<std::string_view> builtin_name_list_names() { return {"coco80", "coco17_keypoints"}; }
+
+}  // namespace aegisrt::models

@@ -1,0 +1,208 @@
+// Pipeline benchmark loop, statistics, JSON/text reports and the histogram.
+#include "aegisrt/pipeline/bench.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "aegisrt/vision/draw.h"
+
+namespace aegisrt::pipeline {
+
+double percentile(std::span<const double> sorted, double q) noexcept {
+  if (sorted.empty()) return 0.0;
+  q = std::clamp(q, 0.0, 100.0);
+  const double pos = q / 100.0 * static_cast<double>(sorted.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
+}
+
+LatencyStats compute_latency_stats(std::vector<double> samples) {
+  LatencyStats s;
+  s.count = samples.size();
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  s.min_ms = samples.front();
+  s.max_ms = samples.back();
+  s.mean_ms = std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(samples.size());
+  s.p50_ms = percentile(samples, 50.0);
+  s.p90_ms = percentile(samples, 90.0);
+  s.p99_ms = percentile(samples, 99.0);
+  return s;
+}
+
+Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
+                              const BenchOptions& options) {
+  if (images.empty()) return Error(ErrorCode::InvalidArgument, "no images to benchmark");
+  if (options.iterations < 1) {
+    return Error(ErrorCode::InvalidArgument,
+                 "--iterations must be >= 1, got " + std::to_string(options.iterations));
+  }
+  if (options.warmup < 0) {
+    return Error(ErrorCode::InvalidArgument, "--warmup must be >= 0, got " + std::to_string(options.warmup));
+  }
+  BenchReport rep;
+  rep.distinct_images = images.size();
+  rep.iterations = options.iterations;
+  rep.warmup = options.warmup;
+  rep.load_ms = to_ms(pipeline.info().load_time);
+
+  const int warmup = std::max(1, options.warmup);  // the cold run always happens
+  std::size_t next = 0;
+  for (int i = 0; i < warmup; ++i) {
+    AEGIS_ASSIGN_OR_RETURN(FrameResult r, pipeline.run_file(images[next++ % images.size()]));
+    if (i == 0) rep.first_image_ms = to_ms(r.timings.total());
+  }
+  std::vector<double> decode, pre, exec, post, total;
+  for (auto* v : {&decode, &pre, &exec, &post, &total}) v->reserve(static_cast<std::size_t>(options.iterations));
+  std::size_t detections = 0;
+  const TimePoint t0 = Clock::now();
+  for (int i = 0; i < options.iterations; ++i) {
+    AEGIS_ASSIGN_OR_RETURN(FrameResult r, pipeline.run_file(images[next++ % images.size()]));
+    decode.push_back(to_ms(r.timings.decode));
+    pre.push_back(to_ms(r.timings.preprocess));
+    exec.push_back(to_ms(r.timings.execute));
+    post.push_back(to_ms(r.timings.postprocess));
+    total.push_back(to_ms(r.timings.total()));
+    detections += r.detections.size();
+  }
+  rep.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double sum_s = std::accumulate(total.begin(), total.end(), 0.0) / 1000.0;
+  rep.images_per_second = sum_s > 0.0 ? static_cast<double>(options.iterations) / sum_s : 0.0;
+  rep.detections_per_image = static_cast<double>(detections) / static_cast<double>(options.iterations);
+  rep.total_samples_ms = total;
+  rep.total = compute_latency_stats(std::move(total));
+  rep.decode = compute_latency_stats(std::move(decode));
+  rep.preprocess = compute_latency_stats(std::move(pre));
+  rep.execute = compute_latency_stats(std::move(exec));
+  rep.postprocess = compute_latency_stats(std::move(post));
+  return rep;
+}
+
+namespace {
+nlohmann::ordered_json stats_json(const LatencyStats& s) {
+  return {{"count", s.count}, {"min", s.min_ms}, {"mean", s.mean_ms}, {"p50", s.p50_ms},
+          {"p90", s.p90_ms},  {"p99", s.p99_ms}, {"max", s.max_ms}};
+}
+}  // namespace
+
+std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int indent) {
+  nlohmann::ordered_json j;
+  j["schema"] = "aegisrt.bench/1";
+  j["model"] = {{"name", info.model},        {"variant", info.variant},
+                {"backend", info.backend},   {"runtime_backend", info.runtime_backend},
+                {"precision", info.precision}, {"onnx", info.onnx_path.string()}};
+  j["images"] = r.distinct_images;
+  j["iterations"] = r.iterations;
+  j["warmup"] = r.warmup;
+  j["cold_start_ms"] = {{"load", r.load_ms}, {"first_image", r.first_image_ms},
+                        {"total", r.load_ms + r.first_image_ms}};
+  j["warm_ms"] = {{"total", stats_json(r.total)},
+                  {"decode", stats_json(r.decode)},
+                  {"preprocess", stats_json(r.preprocess)},
+                  {"execute", stats_json(r.execute)},
+                  {"postprocess", stats_json(r.postprocess)}};
+  j["images_per_second"] = r.images_per_second;
+  j["wall_seconds"] = r.wall_seconds;
+  j["detections_per_image"] = r.detections_per_image;
+  j["latency_samples_ms"] = r.total_samples_ms;
+  return j.dump(indent);
+}
+
+std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
+  std::string s = fmt::format("{} / {} on {} ({}), {} timed images ({} distinct), {} warmup\n",
+                              info.model, info.variant, info.backend, info.precision, r.iterations,
+                              r.distinct_images, r.warmup);
+  s += fmt::format("  cold start : load {:.1f} ms + first image {:.2f} ms\n", r.load_ms, r.first_image_ms);
+  s += fmt::format("  warm total : p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f} ms (mean {:.2f})\n",
+                   r.total.p50_ms, r.total.p90_ms, r.total.p99_ms, r.total.max_ms, r.total.mean_ms);
+  const double mean = r.total.mean_ms > 0.0 ? r.total.mean_ms : 1.0;
+  const auto line = [&](std::string_view name, const LatencyStats& st) {
+    return fmt::format("  {:<11}: mean {:7.3f} ms ({:4.1f}%)  p50 {:.3f}  p99 {:.3f}\n", name,
+                       st.mean_ms, 100.0 * st.mean_ms / mean, st.p50_ms, st.p99_ms);
+  };
+  s += line("decode", r.decode);
+  s += line("preprocess", r.preprocess);
+  s += line("execute", r.execute);
+  s += line("postprocess", r.postprocess);
+  s += fmt::format("  throughput : {:.1f} images/s ({:.1f} detections/image)\n", r.images_per_second,
+                   r.detections_per_image);
+  return s;
+}
+
+Result<vision::Image> draw_latency_histogram(std::span<const double> samples, std::string_view title,
+                                             int width, int height, int bins) {
+  if (samples.empty()) return Error(ErrorCode::InvalidArgument, "histogram: no latency samples");
+  if (width < 200 || height < 150) {
+    return Error(ErrorCode::InvalidArgument,
+                 fmt::format("histogram: size {}x{} is too small (min 200x150)", width, height));
+  }
+  bins = std::clamp(bins, 1, width);
+  std::vector<double> sorted(samples.begin(), samples.end());
+  std::sort(sorted.begin(), sorted.end());
+  double lo = sorted.front();
+  double hi = sorted.back();
+  if (hi - lo < 1e-9) {  // all equal: a one-bar histogram around the value
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  std::vector<int> counts(static_cast<std::size_t>(bins), 0);
+  for (double v : sorted) {
+    auto b = static_cast<int>((v - lo) / (hi - lo) * bins);
+    counts[static_cast<std::size_t>(std::clamp(b, 0, bins - 1))]++;
+  }
+  const int max_count = *std::max_element(counts.begin(), counts.end());
+
+  AEGIS_ASSIGN_OR_RETURN(vision::Image img, vision::Image::create(width, height, 3));
+  vision::fill_rect(img, 0, 0, width - 1, height - 1, {255, 255, 255});
+  const int left = 60, right = width - 20, top = 40, bottom = height - 50;
+  const int plot_w = right - left;
+  const int plot_h = bottom - top;
+  const vision::Rgb axis{40, 40, 40};
+  const vision::Rgb bar{70, 130, 180};
+  for (int b = 0; b < bins; ++b) {
+    const int x0 = left + b * plot_w / bins;
+    const int x1 = left + (b + 1) * plot_w / bins - 1;
+    const int h = max_count > 0 ? counts[static_cast<std::size_t>(b)] * plot_h / max_count : 0;
+    if (h > 0) vision::fill_rect(img, x0, bottom - h, std::max(x0, x1 - 1), bottom - 1, bar);
+  }
+  vision::draw_line(img, left, bottom, right, bottom, axis, 2);
+  vision::draw_line(img, left, top, left, bottom, axis, 2);
+  const auto x_of = [&](double v) {
+    return left + static_cast<int>(std::lround((v - lo) / (hi - lo) * plot_w));
+  };
+  const struct {
+    const char* name;
+    double q;
+    vision::Rgb colour;
+  } marks[] = {{"p50", 50.0, {0, 150, 0}}, {"p90", 90.0, {230, 140, 0}}, {"p99", 99.0, {200, 0, 0}}};
+  int label_y = top + 4;
+  for (const auto& m : marks) {
+    const double v = percentile(sorted, m.q);
+    const int x = x_of(v);
+    vision::draw_line(img, x, top, x, bottom, m.colour, 2);
+    const std::string text = fmt::format("{} {:.2f}", m.name, v);
+    const int w = vision::measure_text(text, 2).width;
+    // Right of the line, or left of it when it would run off the image.
+    const int tx = x + 4 + w < width - 2 ? x + 4 : std::max(0, x - 4 - w);
+    vision::draw_text(img, tx, label_y, text, m.colour, 2);
+    label_y += 18;
+  }
+  vision::draw_text(img, left, 10, title, axis, 2);
+  vision::draw_text(img, left - 10, bottom + 8, fmt::format("{:.2f}", lo), axis, 2);
+  const std::string hi_text = fmt::format("{:.2f} ms", hi);
+  vision::draw_text(img, right - vision::measure_text(hi_text, 2).width, bottom + 8, hi_text, axis, 2);
+  vision::draw_text(img, left, bottom + 28,
+                    fmt::format("latency per image (ms), {} samples, tallest bar {}", samples.size(), max_count),
+                    axis, 2);
+  vision::draw_text(img, 4, top + 2, std::to_string(max_count), axis, 2);
+  vision::draw_text(img, 4, bottom - 14, "0", axis, 2);
+  return img;
+}
+
+}  // namespace aegisrt::pipeline

@@ -1,0 +1,104 @@
+// YOLO v8/v11 decode and NMS.
+#include "aegisrt/vision/detection.h"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "vision/tensor_access.h"
+
+namespace aegisrt::vision {
+
+std::vector<Detection> nms(std::vector<Detection> detections, float iou_threshold,
+                           int max_detections, bool class_agnostic) {
+  std::vector<std::size_t> order(detections.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return detections[a].score > detections[b].score;
+  });
+  std::vector<Detection> kept;
+  const std::size_t limit = max_detections > 0 ? static_cast<std::size_t>(max_detections)
+                                               : detections.size();
+  for (std::size_t idx : order) {
+    if (kept.size() >= limit) break;
+    const Detection& d = detections[idx];
+    bool suppressed = false;
+    for (const Detection& k : kept) {
+      if (!class_agnostic && k.class_id != d.class_id) continue;
+      if (iou(k.box, d.box) > iou_threshold) {
+        suppressed = true;
+        break;
+      }
+    }
+    if (!suppressed) kept.push_back(d);
+  }
+  return kept;
+}
+
+Result<std::vector<Detection>> decode_yolo(const TensorView& output, const YoloDecodeConfig& config,
+                                           const LetterboxTransform& transform,
+                                           std::int64_t batch_index) {
+  const std::string what = "detection output";
+  AEGIS_TRY(detail::check_float_output(output, what));
+  if (output.rank() != 3) {
+    return Error(ErrorCode::InvalidArgument,
+                 what + " has shape " + shape_to_string(output.shape()) + ", expected [B, 4+C, N]");
+  }
+  const Shape& s = output.shape();
+  const Shape& st = output.strides();
+  const bool first = config.layout == YoloLayout::ChannelsFirst;
+  const std::int64_t channels = first ? s[1] : s[2];
+  const std::int64_t n = first ? s[2] : s[1];
+  const std::int64_t ch_stride = first ? st[1] : st[2];
+  const std::int64_t n_stride = first ? st[2] : st[1];
+  if (channels < 5) {
+    return Error(ErrorCode::InvalidArgument,
+                 what + " has shape " + shape_to_string(s) + ": " + std::to_string(channels) +
+                     " channels, expected 4 box values + at least 1 class score" +
+                     (first ? " (layout [B, 4+C, N])" : " (layout [B, N, 4+C])"));
+  }
+  if (batch_index < 0 || batch_index >= s[0]) {
+    return Error(ErrorCode::InvalidArgument, what + ": batch index " + std::to_string(batch_index) +
+                                                 " out of range for shape " + shape_to_string(s));
+  }
+  if (transform.scale_x <= 0.0f || transform.scale_y <= 0.0f) {
+    return Error(ErrorCode::InvalidArgument, "letterbox transform has a non-positive scale");
+  }
+  const std::int64_t base = batch_index * st[0];
+  const std::int64_t classes = channels - 4;
+
+  std::vector<Detection> candidates;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t at = base + i * n_stride;
+    float best = -1.0f;
+    int best_class = 0;
+    for (std::int64_t c = 0; c < classes; ++c) {
+      const float v = detail::load(output, at + (4 + c) * ch_stride);
+      if (v > best) {
+        best = v;
+        best_class = static_cast<int>(c);
+      }
+    }
+    if (!(best >= config.conf_threshold)) continue;  // also drops NaN
+    const float cx = detail::load(output, at);
+    const float cy = detail::load(output, at + ch_stride);
+    const float w = detail::load(output, at + 2 * ch_stride);
+    const float h = detail::load(output, at + 3 * ch_stride);
+    candidates.push_back({Box::from_center(cx, cy, w, h), best, best_class});
+  }
+  if (config.max_candidates > 0 &&
+      candidates.size() > static_cast<std::size_t>(config.max_candidates)) {
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Detection& a, const Detection& b) { return a.score > b.score; });
+    candidates.resize(static_cast<std::size_t>(config.max_candidates));
+  }
+  // NMS in model space (as Ultralytics does), then map the survivors back.
+  std::vector<Detection> kept =
+      nms(std::move(candidates), config.iou_threshold, config.max_detections, config.class_agnostic);
+  const auto W = static_cast<float>(transform.src_width);
+  const auto H = static_cast<float>(transform.src_height);
+  for (Detection& d : kept) d.box = transform.to_original(d.box).clipped(W, H);
+  return kept;
+}
+
+}  // namespace aegisrt::vision

@@ -1,0 +1,309 @@
+// CPU pre-processing: one pass over the output, each pixel sampled
+// bilinearly through precomputed x/y tap tables, colour-mapped, normalised and
+// written straight into its layout slot; padding written once.
+#include "aegisrt/vision/preprocess.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "vision/preprocess_plan.h"
+
+namespace aegisrt::vision {
+
+std::string_view to_string(ResizeMode m) noexcept {
+  return m == ResizeMode::Letterbox ? "letterbox" : "stretch";
+}
+std::string_view to_string(ColorOrder c) noexcept { return c == ColorOrder::RGB ? "rgb" : "bgr"; }
+std::string_view to_string(Layout l) noexcept { return l == Layout::NCHW ? "nchw" : "nhwc"; }
+
+Result<void> PreprocessConfig::validate() const {
+  constexpr int kMaxSide = 1 << 15;
+  if (width <= 0 || height <= 0 || width > kMaxSide || height > kMaxSide) {
+    return Error(ErrorCode::InvalidArgument,
+                 "pre-processing size " + std::to_string(width) + "x" + std::to_string(height) +
+                     " is not in 1..32768",
+                 "preprocess.width/height");
+  }
+  if (!std::isfinite(scale)) {
+    return Error(ErrorCode::InvalidArgument, "pre-processing scale is not finite", "preprocess.scale");
+  }
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (!std::isfinite(std[k]) || std[k] == 0.0f) {
+      return Error(ErrorCode::InvalidArgument,
+                   "pre-processing std[" + std::to_string(k) + "] must be finite and non-zero",
+                   "preprocess.std");
+    }
+    if (!std::isfinite(mean[k])) {
+      return Error(ErrorCode::InvalidArgument,
+                   "pre-processing mean[" + std::to_string(k) + "] is not finite", "preprocess.mean");
+    }
+  }
+  return {};
+}
+
+Shape PreprocessConfig::tensor_shape(std::int64_t batch) const {
+  if (layout == Layout::NCHW) return {batch, 3, height, width};
+  return {batch, height, width, 3};
+}
+
+Result<LetterboxTransform> compute_transform(int src_width, int src_height,
+                                             const PreprocessConfig& config) {
+  AEGIS_TRY(config.validate());
+  if (src_width <= 0 || src_height <= 0) {
+    return Error(ErrorCode::InvalidArgument, "source image size " + std::to_string(src_width) +
+                                                 "x" + std::to_string(src_height) +
+                                                 " is not positive");
+  }
+  LetterboxTransform t;
+  t.src_width = src_width;
+  t.src_height = src_height;
+  t.dst_width = config.width;
+  t.dst_height = config.height;
+  if (config.resize == ResizeMode::Letterbox) {
+    const double r = std::min(static_cast<double>(config.width) / src_width,
+                              static_cast<double>(config.height) / src_height);
+    t.resized_width = std::clamp(static_cast<int>(std::lround(src_width * r)), 1, config.width);
+    t.resized_height = std::clamp(static_cast<int>(std::lround(src_height * r)), 1, config.height);
+    t.pad_x = (config.width - t.resized_width) / 2;
+    t.pad_y = (config.height - t.resized_height) / 2;
+  } else {
+    t.resized_width = config.width;
+    t.resized_height = config.height;
+  }
+  t.scale_x = static_cast<float>(static_cast<double>(t.resized_width) / src_width);
+  t.scale_y = static_cast<float>(static_cast<double>(t.resized_height) / src_height);
+  return t;
+}
+
+namespace {
+
+using detail::NormPlan;
+using detail::Tap;
+
+struct XTap {
+  int o0;  // byte offset of left tap in a source row
+  int o1;  // byte offset of right tap
+  float w;
+};
+
+/// Fills output pixels [x_begin, x_end) of row y with the pad values.
+void fill_pad(float* out, const PreprocessConfig& cfg, const NormPlan& plan, int y, int x_begin,
+              int x_end) {
+  if (x_end <= x_begin) return;
+  const std::size_t plane = static_cast<std::size_t>(cfg.width) * static_cast<std::size_t>(cfg.height);
+  const std::size_t row = static_cast<std::size_t>(y) * static_cast<std::size_t>(cfg.width);
+  if (cfg.layout == Layout::NCHW) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      float* p = out + k * plane + row;
+      std::fill(p + x_begin, p + x_end, plan.pad[k]);
+    }
+  } else {
+    float* p = out + row * 3;
+    for (int x = x_begin; x < x_end; ++x) {
+      p[3 * x + 0] = plan.pad[0];
+      p[3 * x + 1] = plan.pad[1];
+      p[3 * x + 2] = plan.pad[2];
+    }
+  }
+}
+
+// C: source channels; kIdentity: no resampling (1:1 copy with normalisation);
+// kNchw: output layout.
+template <int C, bool kIdentity, bool kNchw>
+void run_rows(const Image& img, const LetterboxTransform& t, const PreprocessConfig& cfg,
+              const NormPlan& plan, const std::vector<XTap>& xt, const std::vector<Tap>& yt,
+              float* out) {
+  const std::size_t W = static_cast<std::size_t>(cfg.width);
+  const std::size_t plane = W * static_cast<std::size_t>(cfg.height);
+  const std::size_t stride = img.row_bytes();
+  const std::uint8_t* src = img.data();
+  const int c0 = plan.src_channel[0], c1 = plan.src_channel[1], c2 = plan.src_channel[2];
+  const float m0 = plan.mul[0], m1 = plan.mul[1], m2 = plan.mul[2];
+  const float a0 = plan.add[0], a1 = plan.add[1], a2 = plan.add[2];
+  const int nw = t.resized_width;
+  for (int dy = 0; dy < t.resized_height; ++dy) {
+    const std::size_t oy = static_cast<std::size_t>(t.pad_y + dy);
+    const std::size_t base = oy * W + static_cast<std::size_t>(t.pad_x);
+    float* p0 = kNchw ? out + base : out + base * 3;
+    float* p1 = out + plane + base;
+    float* p2 = out + 2 * plane + base;
+    if constexpr (kIdentity) {
+      const std::uint8_t* r = src + static_cast<std::size_t>(dy) * stride;
+      for (int dx = 0; dx < nw; ++dx, r += C) {
+        const float v0 = static_cast<float>(r[c0]) * m0 + a0;
+        const float v1 = static_cast<float>(r[c1]) * m1 + a1;
+        const float v2 = static_cast<float>(r[c2]) * m2 + a2;
+        if constexpr (kNchw) {
+          p0[dx] = v0;
+          p1[dx] = v1;
+          p2[dx] = v2;
+        } else {
+          p0[3 * dx] = v0;
+          p0[3 * dx + 1] = v1;
+          p0[3 * dx + 2] = v2;
+        }
+      }
+    } else {
+      const Tap& ty = yt[static_cast<std::size_t>(dy)];
+      const std::uint8_t* r0 = src + static_cast<std::size_t>(ty.i0) * stride;
+      const std::uint8_t* r1 = src + static_cast<std::size_t>(ty.i1) * stride;
+      const float fy = ty.w;
+      for (int dx = 0; dx < nw; ++dx) {
+        const XTap& tx = xt[static_cast<std::size_t>(dx)];
+        const std::uint8_t* q00 = r0 + tx.o0;
+        const std::uint8_t* q01 = r0 + tx.o1;
+        const std::uint8_t* q10 = r1 + tx.o0;
+        const std::uint8_t* q11 = r1 + tx.o1;
+        const float fx = tx.w;
+        auto sample = [&](int c) {
+          const float top = static_cast<float>(q00[c]) +
+                            (static_cast<float>(q01[c]) - static_cast<float>(q00[c])) * fx;
+          const float bot = static_cast<float>(q10[c]) +
+                            (static_cast<float>(q11[c]) - static_cast<float>(q10[c])) * fx;
+          return top + (bot - top) * fy;
+        };
+        const float v0 = sample(c0) * m0 + a0;
+        const float v1 = sample(c1) * m1 + a1;
+        const float v2 = sample(c2) * m2 + a2;
+        if constexpr (kNchw) {
+          p0[dx] = v0;
+          p1[dx] = v1;
+          p2[dx] = v2;
+        } else {
+          p0[3 * dx] = v0;
+          p0[3 * dx + 1] = v1;
+          p0[3 * dx + 2] = v2;
+        }
+      }
+    }
+  }
+}
+
+template <int C>
+void run_image(const Image& img, const LetterboxTransform& t, const PreprocessConfig& cfg,
+               const NormPlan& plan, float* out) {
+  const bool identity = t.resized_width == img.width() && t.resized_height == img.height();
+  const bool nchw = cfg.layout == Layout::NCHW;
+  std::vector<XTap> xt;
+  std::vector<Tap> yt;
+  if (!identity) {
+    const double inv_x = static_cast<double>(img.width()) / t.resized_width;
+    const double inv_y = static_cast<double>(img.height()) / t.resized_height;
+    xt.resize(static_cast<std::size_t>(t.resized_width));
+    for (int dx = 0; dx < t.resized_width; ++dx) {
+      const Tap tap = detail::make_tap(dx, inv_x, img.width());
+      xt[static_cast<std::size_t>(dx)] = {tap.i0 * C, tap.i1 * C, tap.w};
+    }
+    yt.resize(static_cast<std::size_t>(t.resized_height));
+    for (int dy = 0; dy < t.resized_height; ++dy) {
+      yt[static_cast<std::size_t>(dy)] = detail::make_tap(dy, inv_y, img.height());
+    }
+  }
+  if (identity) {
+    if (nchw) run_rows<C, true, true>(img, t, cfg, plan, xt, yt, out);
+    else run_rows<C, true, false>(img, t, cfg, plan, xt, yt, out);
+  } else {
+    if (nchw) run_rows<C, false, true>(img, t, cfg, plan, xt, yt, out);
+    else run_rows<C, false, false>(img, t, cfg, plan, xt, yt, out);
+  }
+  // Borders: whole rows above/below the content, and left/right strips.
+  for (int y = 0; y < cfg.height; ++y) {
+    if (y < t.pad_y || y >= t.pad_y + t.resized_height) {
+      fill_pad(out, cfg, plan, y, 0, cfg.width);
+    } else {
+      fill_pad(out, cfg, plan, y, 0, t.pad_x);
+      fill_pad(out, cfg, plan, y, t.pad_x + t.resized_width, cfg.width);
+    }
+  }
+}
+
+Result<void> check_image(const Image& image) {
+  if (image.empty()) return Error(ErrorCode::InvalidArgument, "cannot pre-process an empty image");
+  const int c = image.channels();
+  if (c != 1 && c != 3 && c != 4) {
+    return Error(ErrorCode::InvalidArgument,
+                 "cannot pre-process an image with " + std::to_string(c) + " channels");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<LetterboxTransform> preprocess_into(const Image& image, const PreprocessConfig& config,
+                                           std::span<float> out) {
+  AEGIS_TRY(check_image(image));
+  AEGIS_ASSIGN_OR_RETURN(const LetterboxTransform t,
+                         compute_transform(image.width(), image.height(), config));
+  if (out.size() != config.elements_per_image()) {
+    return Error(ErrorCode::InvalidArgument,
+                 "pre-processing output holds " + std::to_string(out.size()) +
+                     " floats, expected " + std::to_string(config.elements_per_image()));
+  }
+  const NormPlan plan = detail::make_norm_plan(config, image.channels());
+  switch (image.channels()) {
+    case 1: run_image<1>(image, t, config, plan, out.data()); break;
+    case 3: run_image<3>(image, t, config, plan, out.data()); break;
+    default: run_image<4>(image, t, config, plan, out.data()); break;
+  }
+  return t;
+}
+
+Result<PreprocessResult> preprocess_batch(std::span<const Image* const> images,
+                                          const PreprocessConfig& config) {
+  if (images.empty()) return Error(ErrorCode::InvalidArgument, "pre-processing batch is empty");
+  AEGIS_TRY(config.validate());
+  const auto n = static_cast<std::int64_t>(images.size());
+  AEGIS_ASSIGN_OR_RETURN(Tensor tensor,
+                         Tensor::allocate_host(config.tensor_shape(n), DType::Float32, "input"));
+  PreprocessResult result;
+  result.transforms.reserve(images.size());
+  const std::size_t per = config.elements_per_image();
+  auto all = tensor.span<float>();
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (images[i] == nullptr) {
+      return Error(ErrorCode::InvalidArgument, "batch image " + std::to_string(i) + " is null");
+    }
+    auto t = preprocess_into(*images[i], config, all.subspan(i * per, per));
+    if (!t.ok()) return t.error().with_context("batch image " + std::to_string(i));
+    result.transforms.push_back(*t);
+  }
+  result.tensor = std::move(tensor);
+  return result;
+}
+
+Result<PreprocessResult> preprocess(const Image& image, const PreprocessConfig& config) {
+  const Image* one[] = {&image};
+  return preprocess_batch(one, config);
+}
+
+Result<Image> resize_bilinear(const Image& image, int width, int height) {
+  AEGIS_TRY(check_image(image));
+  AEGIS_ASSIGN_OR_RETURN(Image out, Image::create(width, height, image.channels()));
+  const int C = image.channels();
+  const double inv_x = static_cast<double>(image.width()) / width;
+  const double inv_y = static_cast<double>(image.height()) / height;
+  std::vector<Tap> xt(static_cast<std::size_t>(width));
+  for (int x = 0; x < width; ++x) xt[static_cast<std::size_t>(x)] = detail::make_tap(x, inv_x, image.width());
+  for (int y = 0; y < height; ++y) {
+    const Tap ty = detail::make_tap(y, inv_y, image.height());
+    const std::uint8_t* r0 = image.at(0, ty.i0);
+    const std::uint8_t* r1 = image.at(0, ty.i1);
+    std::uint8_t* d = out.at(0, y);
+    for (int x = 0; x < width; ++x) {
+      const Tap& tx = xt[static_cast<std::size_t>(x)];
+      for (int c = 0; c < C; ++c) {
+        const float a = r0[tx.i0 * C + c], b = r0[tx.i1 * C + c];
+        const float e = r1[tx.i0 * C + c], f = r1[tx.i1 * C + c];
+        const float top = a + (b - a) * tx.w;
+        const float bot = e + (f - e) * tx.w;
+        const float v = top + (bot - top) * ty.w;
+        d[x * C + c] = static_cast<std::uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace aegisrt::vision

@@ -1,0 +1,51 @@
+// ORT status codes -> AegisRT ErrorCode, with ORT's message kept (private
+// helpers of src/backends/onnxruntime, tested directly).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "backends/onnxruntime/ort_common.h"
+
+namespace aegisrt::ort {
+namespace {
+
+TEST(OrtErrorMapping, EveryOrtCodeMapsAsDocumented) {
+  EXPECT_EQ(map_error_code(ORT_INVALID_ARGUMENT), ErrorCode::InvalidArgument);
+  EXPECT_EQ(map_error_code(ORT_NO_SUCHFILE), ErrorCode::NotFound);
+  EXPECT_EQ(map_error_code(ORT_INVALID_PROTOBUF), ErrorCode::Corrupt);
+  EXPECT_EQ(map_error_code(ORT_INVALID_GRAPH), ErrorCode::Corrupt);
+  EXPECT_EQ(map_error_code(ORT_NOT_IMPLEMENTED), ErrorCode::Unsupported);
+  for (auto c : {ORT_FAIL, ORT_NO_MODEL, ORT_ENGINE_ERROR, ORT_RUNTIME_EXCEPTION, ORT_MODEL_LOADED,
+                 ORT_EP_FAIL, static_cast<OrtErrorCode>(99)}) {
+    EXPECT_EQ(map_error_code(c), ErrorCode::BackendError) << static_cast<int>(c);
+  }
+}
+
+TEST(OrtErrorMapping, StatusKeepsOrtMessageAndContext) {
+  ASSERT_TRUE(env().ok());
+  OrtStatus* s = Ort::GetApi().CreateStatus(ORT_INVALID_GRAPH, "node 'conv1' has no input 'w'");
+  const Error e = status_to_error(s, "loading 'm.onnx'");
+  EXPECT_EQ(e.code(), ErrorCode::Corrupt);
+  EXPECT_THAT(e.message(), ::testing::HasSubstr("loading 'm.onnx'"));
+  EXPECT_THAT(e.message(), ::testing::HasSubstr("node 'conv1' has no input 'w'"));
+  EXPECT_THAT(e.message(), ::testing::HasSubstr("INVALID_GRAPH"));
+}
+
+TEST(OrtErrorMapping, ExceptionKeepsOrtMessage) {
+  const Error e = to_error(Ort::Exception("no such file: x.onnx", ORT_NO_SUCHFILE), "opening");
+  EXPECT_EQ(e.code(), ErrorCode::NotFound);
+  EXPECT_THAT(e.message(), ::testing::HasSubstr("no such file: x.onnx"));
+}
+
+TEST(OrtTypes, DTypeRoundTrip) {
+  for (DType t : kAllDTypes) {
+    const auto back = from_onnx(to_onnx(t));
+    ASSERT_TRUE(back.has_value()) << t;
+    EXPECT_EQ(*back, t);
+  }
+  EXPECT_FALSE(from_onnx(ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE).has_value());
+  EXPECT_FALSE(from_onnx(ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING).has_value());
+  EXPECT_EQ(onnx_type_name(ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE), "double");
+}
+
+}  // namespace
+}  // namespace aegisrt::ort

@@ -1,0 +1,306 @@
+// TVM backend beyond the conformance suite: real models against numpy
+// references (saved by tests/data/gen_onnx_models.py) and against ONNX
+// Runtime, the cache round trip (hit, rebuild on a changed model), option and
+// artefact errors.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "aegisrt/backend/registry.h"
+#include "aegisrt/cache/sha256.h"
+#include "aegisrt/io/npy.h"
+#include "backends/tvm/tvm_test_util.h"
+#include "conformance/conformance.h"
+#include "conformance/mock_case.h"
+
+namespace aegisrt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<Tensor> load_npys(const std::string& model, const char* kind, std::size_t n) {
+  std::vector<Tensor> out;
+  for (std::size_t k = 0; k < n; ++k) {
+    auto p = fs::path(AEGISRT_TEST_DATA_DIR) / "models" / (model + "." + kind + "_" + std::to_string(k) + ".npy");
+    auto t = io::read_npy(p);
+    EXPECT_TRUE(t.ok()) << t.error();
+    if (t.ok()) out.push_back(std::move(*t));
+  }
+  return out;
+}
+
+Result<ExecutionResult> run(RuntimeBackend& b, const std::vector<Tensor>& inputs) {
+  ExecutionRequest req;
+  for (const auto& t : inputs) req.inputs.push_back({"", t.view()});  // positional
+  return b.execute(req);
+}
+
+class TvmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    tmp_ = fs::temp_directory_path() / ("aegisrt_tvmt_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(tmp_);
+    fs::create_directories(tmp_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+  LoadOptions cpu_options(const std::string& model) const {
+    LoadOptions o;
+    o.artifact_path = test_model(model);
+    o.cache_dir = tvm_test_cache();
+    return o;
+  }
+  fs::path tmp_;
+};
+
+struct RefCase {
+  const char* model;
+  std::size_t inputs;
+  std::size_t outputs;
+};
+
+class TvmReferenceTest : public TvmTest, public ::testing::WithParamInterface<RefCase> {};
+
+// Tolerance: 1e-4 absolute/relative, the same the generator checked numpy
+// against ONNX's reference evaluator with (float32 accumulation order differs).
+TEST_P(TvmReferenceTest, MatchesNumpyReference) {
+  const auto& p = GetParam();
+  auto backend = make_tvm_backend();
+  auto loaded = backend->load(cpu_options(p.model));
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  auto inputs = load_npys(p.model, "input", p.inputs);
+  auto expected = load_npys(p.model, "output", p.outputs);
+  ASSERT_EQ(inputs.size(), p.inputs);
+  auto r = run(*backend, inputs);
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_EQ(r->outputs.size(), expected.size());
+  const auto specs = backend->output_specs();
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(r->outputs[i].name(), specs[i].name);
+    EXPECT_EQ(compare_tensors(r->outputs[i], expected[i], 1e-4, 1e-4), "") << p.model << " output " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, TvmReferenceTest,
+                         ::testing::Values(RefCase{"small_cnn", 1, 1}, RefCase{"matmul_add", 1, 1},
+                                           RefCase{"dynamic_batch", 1, 1}, RefCase{"two_in_two_out", 2, 2}),
+                         [](const auto& i) { return std::string(i.param.model); });
+
+TEST_F(TvmTest, SpecsComeFromTheModelWithSymbolicDims) {
+  auto backend = make_tvm_backend();
+  ASSERT_TRUE(backend->load(cpu_options("dynamic_batch")).ok());
+  const auto in = backend->input_specs();
+  const auto out = backend->output_specs();
+  ASSERT_EQ(in.size(), 1u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(in[0], (TensorDesc{"images", {kDynamicDim, 3, 8, 8}, DType::Float32}));
+  EXPECT_EQ(out[0], (TensorDesc{"logits", {kDynamicDim, 5}, DType::Float32}));
+  // Batch 3 = the first three rows of the batch-8 reference.
+  auto x8 = load_npys("dynamic_batch", "input", 1);
+  auto y8 = load_npys("dynamic_batch", "output", 1);
+  ASSERT_EQ(x8.size(), 1u);
+  auto x3 = Tensor::from_bytes({3, 3, 8, 8}, DType::Float32,
+                               std::span<const std::byte>(static_cast<const std::byte*>(x8[0].data()), 3 * 3 * 8 * 8 * 4));
+  auto y3 = Tensor::from_bytes({3, 5}, DType::Float32,
+                               std::span<const std::byte>(static_cast<const std::byte*>(y8[0].data()), 3 * 5 * 4));
+  ASSERT_TRUE(x3.ok() && y3.ok());
+  std::vector<Tensor> in3;
+  in3.push_back(std::move(*x3));
+  auto r = run(*backend, in3);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(compare_tensors(r->outputs[0], *y3, 1e-4, 1e-4), "");
+
+  auto two = make_tvm_backend();
+  ASSERT_TRUE(two->load(cpu_options("two_in_two_out")).ok());
+  EXPECT_EQ(two->output_specs()[1], (TensorDesc{"argmax", {2}, DType::Int64}));
+}
+
+TEST_F(TvmTest, MisalignedInputGivesSameResult) {
+  auto backend = make_tvm_backend();
+  ASSERT_TRUE(backend->load(cpu_options("affine")).ok());
+  auto inputs = mock_inputs(3);
+  // Same values at an address 4 bytes past a 64-byte boundary.
+  std::vector<float> buf(static_cast<std::size_t>(inputs[0].element_count()) + 16);
+  float* p = buf.data() + 1;
+  std::memcpy(p, inputs[0].data(), inputs[0].byte_size());
+  ExecutionRequest req;
+  req.inputs = {{"x", TensorView(p, inputs[0].shape(), DType::Float32)}};
+  auto r = backend->execute(req);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(compare_tensors(r->outputs[0], affine_reference(inputs)[0], 1e-6, 1e-6), "");
+}
+
+#if defined(AEGISRT_HAVE_ONNXRUNTIME)
+// Agreement with ONNX Runtime on the same models, 1e-5 abs / 1e-4 rel.
+TEST_F(TvmTest, AgreesWithOnnxRuntime) {
+  for (const char* model : {"affine", "small_cnn", "matmul_add", "dynamic_batch", "two_in_two_out", "bench_cnn"}) {
+    auto ort = BackendFactory::create("onnx");
+    ASSERT_TRUE(ort.ok()) << ort.error();
+    auto tvm = make_tvm_backend();
+    LoadOptions ort_opts;
+    ort_opts.artifact_path = test_model(model);
+    ASSERT_TRUE((*ort)->load(ort_opts).ok()) << model;
+    auto loaded = tvm->load(cpu_options(model));
+    ASSERT_TRUE(loaded.ok()) << model << ": " << loaded.error();
+    std::vector<Tensor> inputs = std::string(model) == "affine"
+                                     ? mock_inputs(2)
+                                     : load_npys(model, "input", tvm->input_specs().size());
+    auto a = run(**ort, inputs);
+    auto b = run(*tvm, inputs);
+    ASSERT_TRUE(a.ok()) << a.error();
+    ASSERT_TRUE(b.ok()) << b.error();
+    ASSERT_EQ(a->outputs.size(), b->outputs.size());
+    for (std::size_t i = 0; i < a->outputs.size(); ++i) {
+      EXPECT_EQ(compare_tensors(b->outputs[i], a->outputs[i], 1e-5, 1e-4), "") << model << " output " << i;
+    }
+  }
+}
+#else
+TEST_F(TvmTest, AgreesWithOnnxRuntime) {
+  GTEST_SKIP() << "ONNX Runtime backend not compiled in (AEGISRT_WITH_ONNXRUNTIME); "
+                  "TVM is checked against numpy references instead";
+}
+#endif
+
+TEST_F(TvmTest, CacheHitThenRebuildWhenModelChanges) {
+  const fs::path model = tmp_ / "m.onnx";
+  fs::copy_file(test_model("affine"), model);
+  TvmBuildOptions b;
+  b.model = model;
+  b.cache_dir = tmp_ / "cache";
+  std::vector<std::string> stages;
+  auto first = build_tvm_library(b, [&](std::string_view s, double) { stages.emplace_back(s); });
+  ASSERT_TRUE(first.ok()) << first.error();
+  EXPECT_EQ(first->outcome, CacheOutcome::Built);
+  EXPECT_EQ(first->artifact_path, tmp_ / "cache" / "m_fp32.so");
+  EXPECT_FALSE(stages.empty());
+  EXPECT_EQ(first->metadata.build_options.at("target"), "llvm");
+  EXPECT_EQ(first->metadata.backend_version, tvm_version());
+  EXPECT_TRUE(first->metadata.gpu_uuid.empty());
+  EXPECT_NE(first->metadata.extra.at("io").find("\"x\""), std::string::npos);
+
+  auto second = build_tvm_library(b);
+  ASSERT_TRUE(second.ok()) << second.error();
+  EXPECT_EQ(second->outcome, CacheOutcome::Hit);
+
+  // Replace the model (a different valid ONNX file): rebuilt, reason given.
+  fs::copy_file(test_model("matmul_add"), model, fs::copy_options::overwrite_existing);
+  auto third = build_tvm_library(b);
+  ASSERT_TRUE(third.ok()) << third.error();
+  EXPECT_EQ(third->outcome, CacheOutcome::Built);
+  EXPECT_NE(third->build_reason.find("source model changed"), std::string::npos) << third->build_reason;
+
+  // The rebuilt library now computes matmul_add.
+  auto backend = make_tvm_backend();
+  LoadOptions o;
+  o.artifact_path = third->artifact_path;
+  ASSERT_TRUE(backend->load(o).ok());
+  EXPECT_EQ(backend->input_specs()[0], (TensorDesc{"x", {3, 16}, DType::Float32}));
+}
+
+TEST_F(TvmTest, UnusableCacheDirStillLoads) {
+  const fs::path blocker = tmp_ / "file";
+  std::ofstream(blocker) << "x";
+  auto backend = make_tvm_backend();
+  LoadOptions o = cpu_options("affine");
+  o.cache_dir = blocker / "cache";  // cannot exist
+  auto r = backend->load(o);
+  ASSERT_TRUE(r.ok()) << r.error();
+  auto inputs = mock_inputs(1);
+  auto out = run(*backend, inputs);
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_EQ(compare_tensors(out->outputs[0], affine_reference(inputs)[0], 1e-6, 1e-6), "");
+}
+
+TEST_F(TvmTest, OptionAndPrecisionErrorsAreTyped) {
+  auto backend = make_tvm_backend();
+  LoadOptions o = cpu_options("affine");
+  o.backend_options["threads"] = "4";
+  auto r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(r.error().message().find("threads"), std::string::npos);
+
+  o = cpu_options("affine");
+  o.backend_options["input_shape"] = "x:2xbad";
+  r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+
+  o = cpu_options("affine");
+  o.precision = Precision::INT8;
+  r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Unsupported) << r.error();
+
+  o.precision = Precision::FP16;  // CPU
+  r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Unsupported) << r.error();
+}
+
+TEST_F(TvmTest, LibraryWithoutOrWithWrongSidecarIsRejected) {
+  TvmBuildOptions b;
+  b.model = test_model("affine");
+  b.cache_dir = tvm_test_cache();
+  auto built = build_tvm_library(b);
+  ASSERT_TRUE(built.ok()) << built.error();
+
+  const fs::path lone = tmp_ / "lone.so";
+  fs::copy_file(built->artifact_path, lone);
+  auto backend = make_tvm_backend();
+  LoadOptions o;
+  o.artifact_path = lone;
+  auto r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::NotFound);
+  EXPECT_NE(r.error().message().find("lone.so.json"), std::string::npos) << r.error();
+
+  // A sidecar that belongs to another library: checksum mismatch -> Corrupt.
+  auto md = built->metadata;
+  md.artifact_sha256 = sha256_hex("something else");
+  std::ofstream(tmp_ / "lone.so.json") << md.to_json();
+  r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Corrupt) << r.error();
+
+  // The raw --io-json format is accepted too.
+  std::ofstream(tmp_ / "lone.so.json", std::ios::trunc) << built->metadata.extra.at("io");
+  r = backend->load(o);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(backend->input_specs()[0].name, "x");
+}
+
+TEST_F(TvmTest, InvalidOnnxIsCorruptWithTheScriptsReason) {
+  const fs::path bad = tmp_ / "bad.onnx";
+  std::ofstream(bad) << "definitely not protobuf";
+  auto backend = make_tvm_backend();
+  LoadOptions o;
+  o.artifact_path = bad;
+  o.cache_dir = tmp_ / "cache";
+  auto r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Corrupt) << r.error();
+  EXPECT_NE(r.error().to_string().find("bad.onnx"), std::string::npos) << r.error();
+}
+
+TEST(TvmVersion, NamesTvmAndFfi) {
+  EXPECT_EQ(tvm_version().find("unknown"), std::string::npos) << tvm_version();
+  EXPECT_NE(tvm_version().find("tvm-ffi"), std::string::npos);
+}
+
+TEST(TvmRegistry, FactoryCreatesTvm) {
+  auto b = BackendFactory::create("tvm");
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ((*b)->name(), "tvm");
+}
+
+}  // namespace
+}  // namespace aegisrt::testing

@@ -1,0 +1,73 @@
+// Helpers for the io tests: a per-test temporary folder and hand-made .npy bytes.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace aegisrt::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info ? std::string(info->test_suite_name()) + "_" + info->name() : "io";
+    for (auto& c : name)
+      if (c == '/') c = '_';
+    path_ = std::filesystem::temp_directory_path() /
+            ("aegisrt_io_" + std::to_string(::getpid()) + "_" + name);
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& f) const { return path_ / f; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_bytes(const std::filesystem::path& p, const std::vector<std::byte>& bytes) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> out(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) out[i] = static_cast<std::byte>(c[i]);
+  return out;
+}
+
+/// A .npy file with the given header dict text (padded like numpy) and data bytes.
+inline std::vector<std::byte> make_npy(const std::string& dict, std::size_t data_bytes, int major = 1,
+                                       std::byte fill = std::byte{0}) {
+  std::string header = dict;
+  const std::size_t pre = major == 1 ? 10 : 12;
+  while ((pre + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::vector<std::byte> out;
+  const unsigned char magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  for (auto m : magic) out.push_back(static_cast<std::byte>(m));
+  out.push_back(static_cast<std::byte>(major));
+  out.push_back(std::byte{0});
+  const std::size_t len = header.size();
+  const std::size_t len_bytes = major == 1 ? 2 : 4;
+  for (std::size_t i = 0; i < len_bytes; ++i) out.push_back(static_cast<std::byte>((len >> (8 * i)) & 0xFF));
+  for (char c : header) out.push_back(static_cast<std::byte>(c));
+  out.insert(out.end(), data_bytes, fill);
+  return out;
+}
+
+}  // namespace aegisrt::testing

@@ -1,0 +1,143 @@
+// `aegisrt models` and `aegisrt validate` end to end: runs the built binary
+// (AEGISRT_CLI_PATH) and checks stdout, stderr and exit codes.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "models/manifest_fixtures.h"
+
+namespace aegisrt::models {
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// Runs `aegisrt <args>` with `env_prefix` (e.g. "AEGISRT_MODELS_DIR=x ").
+CliRun run_cli(const std::string& args, const std::string& env_prefix = "env -u AEGISRT_MODELS_DIR ") {
+  testing::ScratchDir tmp;
+  const auto err_file = tmp.path() / "stderr.txt";
+  const std::string cmd = env_prefix + quote(AEGISRT_CLI_PATH) + " " + args + " 2>" + quote(err_file.string());
+  CliRun r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_file);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+const std::string kModels = std::string("--models-dir ") + AEGISRT_SOURCE_DIR + "/models ";
+
+TEST(Cli, ModelsListsTheEightModels) {
+  const CliRun r = run_cli(kModels + "models");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* m : {"yolo", "depth_anything", "grounding_dino", "segment_anything", "florence", "rtmpose",
+                        "zoedepth", "bytetrack"}) {
+    EXPECT_NE(r.out.find(m), std::string::npos) << m << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("cuda, rocm, openvino (default)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tracked_objects"), std::string::npos);
+}
+
+TEST(Cli, ModelsJson) {
+  const CliRun r = run_cli(kModels + "models --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 8U);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& m : j) by_name[m["name"].get<std::string>()] = m;
+  EXPECT_EQ(by_name.at("depth_anything")["backends"], nlohmann::json({"cuda", "rocm", "openvino"}));
+  EXPECT_TRUE(by_name.at("depth_anything")["backends_defaulted"].get<bool>());
+  EXPECT_EQ(by_name.at("yolo")["output_type"], "detections");
+  EXPECT_EQ(by_name.at("yolo")["default_variant"], "v8n");
+}
+
+TEST(Cli, ModelDetails) {
+  const CliRun r = run_cli(kModels + "models yolo");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("letterbox to 640x640"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("80 classes (coco80)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("demo"), std::string::npos);
+  const CliRun j = run_cli(kModels + "models rtmpose --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto d = nlohmann::json::parse(j.out);
+  EXPECT_EQ(d["input"]["preprocessing"]["size"], nlohmann::json({256, 192}));
+  EXPECT_EQ(d["output"]["keypoint_names"].size(), 17U);
+  const CliRun unknown = run_cli(kModels + "models yolov8");
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_NE(unknown.err.find("did you mean 'yolo'?"), std::string::npos) << unknown.err;
+}
+
+TEST(Cli, ValidateAcceptsYoloOnTensorRT) {
+  const CliRun r = run_cli(kModels + "validate --model yolo --backend tensorrt");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("valid: yolo variant v8n at fp32 on backend tensorrt"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ValidateRejectsDepthAnythingOnTensorRT) {
+  const CliRun r = run_cli(kModels + "validate --model depth_anything --backend tensorrt");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("depth_anything does not support backend tensorrt; supported: cuda, rocm, openvino"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(Cli, ValidateRejectionsAndJson) {
+  const CliRun variant = run_cli(kModels + "validate -m yolo -b onnx --variant v9n");
+  EXPECT_EQ(variant.exit_code, 3);
+  EXPECT_NE(variant.err.find("yolo has no variant 'v9n'"), std::string::npos) << variant.err;
+  const CliRun precision = run_cli(kModels + "validate -m depth_anything -b cuda -p int8");
+  EXPECT_EQ(precision.exit_code, 3);
+  EXPECT_NE(precision.err.find("depth_anything does not support precision int8; supported: fp32, fp16"),
+            std::string::npos)
+      << precision.err;
+  const CliRun ok = run_cli(kModels + "validate -m rtmpose -b onnx --variant l -p fp16 --json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto j = nlohmann::json::parse(ok.out);
+  EXPECT_TRUE(j["valid"].get<bool>());
+  EXPECT_EQ(j["precision"], "fp16");
+  EXPECT_EQ(j["device_memory_bytes"].get<std::size_t>(), 192U * 1024U * 1024U);
+  const CliRun usage = run_cli(kModels + "validate --model yolo");  // --backend missing
+  EXPECT_EQ(usage.exit_code, 2);
+}
+
+TEST(Cli, EnvironmentVariableSelectsTheFolderAndBrokenManifestsFail) {
+  testing::ScratchDir dir;
+  dir.write_manifest("tiny", testing::kTinyManifest);
+  const auto broken = dir.write_manifest("broken", testing::tiny_with_line(2, "  name: broken\n  bogus: 1"));
+  const CliRun r = run_cli("models", "AEGISRT_MODELS_DIR=" + quote(dir.path().string()) + " ");
+  EXPECT_EQ(r.exit_code, 3);  // a broken manifest makes `models` fail (lint)
+  EXPECT_NE(r.out.find("tiny"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(broken.string() + ":3:3: model.bogus: unknown field 'bogus'"), std::string::npos) << r.err;
+  // validate only fails on the asked model's own manifest
+  const CliRun v = run_cli("validate -m tiny -b onnx", "AEGISRT_MODELS_DIR=" + quote(dir.path().string()) + " ");
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  const CliRun vb = run_cli("validate -m broken -b onnx", "AEGISRT_MODELS_DIR=" + quote(dir.path().string()) + " ");
+  EXPECT_EQ(vb.exit_code, 3);
+  EXPECT_NE(vb.err.find("manifest of 'broken' is broken"), std::string::npos) << vb.err;
+}
+
+}  // namespace
+}  // namespace aegisrt::models

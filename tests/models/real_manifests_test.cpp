@@ -1,0 +1,133 @@
+// The eight shipped manifests (models/<name>/manifest.yaml): they load, match
+// the TensorRT support table of the catalog issue, and validate on their backends.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "aegisrt/models/catalog.h"
+
+namespace aegisrt::models {
+namespace {
+
+const ModelCatalog& shipped() {
+  static const ModelCatalog catalog = [] {
+    auto c = ModelCatalog::load_directory(std::filesystem::path(AEGISRT_SOURCE_DIR) / "models");
+    if (!c.ok()) {
+      ADD_FAILURE() << c.error();
+      return ModelCatalog{};
+    }
+    return std::move(*c);
+  }();
+  return catalog;
+}
+
+TEST(ShippedManifests, AllEightLoad) {
+  EXPECT_EQ(shipped().names(), (std::vector<std::string>{"bytetrack", "depth_anything", "florence", "grounding_dino",
+                                                         "rtmpose", "segment_anything", "yolo", "zoedepth"}));
+}
+
+TEST(ShippedManifests, TensorRTSupportTable) {
+  // From the catalog issue: only yolo has a TensorRT path.
+  const std::map<std::string, bool> table = {
+      {"yolo", true},      {"depth_anything", false}, {"grounding_dino", false}, {"segment_anything", false},
+      {"florence", false}, {"rtmpose", false},        {"zoedepth", false},       {"bytetrack", false}};
+  for (const auto& [name, trt] : table) {
+    auto r = shipped().validate_selection(name, "tensorrt");
+    EXPECT_EQ(r.ok(), trt) << name;
+    if (!trt && !r.ok()) {
+      EXPECT_EQ(r.error().code(), ErrorCode::Unsupported) << name;
+    }
+  }
+}
+
+TEST(ShippedManifests, DepthAnythingOnTensorRTMessage) {
+  auto r = validate_selection(shipped(), "depth_anything", "tensorrt");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "depth_anything does not support backend tensorrt; supported: cuda, rocm, openvino");
+  ASSERT_NE(shipped().find("depth_anything"), nullptr);
+  EXPECT_TRUE(shipped().find("depth_anything")->backends_defaulted);
+}
+
+TEST(ShippedManifests, BackendListsAsDecided) {
+  auto backends = [](const char* m) { return shipped().find(m)->backends; };
+  EXPECT_EQ(backends("yolo"), (std::vector<std::string>{"tensorrt", "onnx", "cuda", "tvm"}));
+  EXPECT_EQ(backends("segment_anything"), (std::vector<std::string>{"cuda"}));  // CUDA only
+  EXPECT_EQ(backends("bytetrack"), (std::vector<std::string>{"cpu"}));          // no network
+  EXPECT_EQ(backends("zoedepth"), (std::vector<std::string>{"cuda", "rocm", "openvino"}));
+  const auto rtm = backends("rtmpose");  // ONNX Runtime internally
+  EXPECT_NE(std::find(rtm.begin(), rtm.end(), "onnx"), rtm.end());
+}
+
+TEST(ShippedManifests, VariantsAsTheFamiliesHaveThem) {
+  EXPECT_EQ(shipped().find("yolo")->variant_names(),
+            (std::vector<std::string>{"v8n", "v8s", "v8m", "v8l", "v8x", "v11n", "v11s", "v11m", "v11l", "demo"}));
+  EXPECT_EQ(shipped().find("depth_anything")->variant_names(), (std::vector<std::string>{"vits", "vitb", "vitl"}));
+  EXPECT_EQ(shipped().find("segment_anything")->variant_names(),
+            (std::vector<std::string>{"vit_b", "vit_l", "vit_h"}));
+  EXPECT_EQ(shipped().find("yolo")->precisions,
+            (std::vector<Precision>{Precision::FP32, Precision::FP16, Precision::INT8}));
+}
+
+TEST(ShippedManifests, EverySelectionOfEveryModelValidates) {
+  std::size_t checked = 0;
+  for (const auto& m : shipped().models()) {
+    for (const auto& b : m.backends) {
+      for (const auto& v : m.variants) {
+        for (auto p : m.precisions) {
+          auto r = shipped().validate_selection(m.name, b, v.name, to_string(p));
+          EXPECT_TRUE(r.ok()) << m.name << "/" << b << "/" << v.name << "/" << to_string(p) << ": " << r.error();
+          ++checked;
+        }
+      }
+    }
+    auto resolved = m.resolve();
+    ASSERT_TRUE(resolved.ok()) << m.name;
+    if (m.name != "bytetrack") {
+      EXPECT_GT(resolved->device_memory_bytes, 0U) << m.name;
+      ASSERT_TRUE(resolved->input.preprocessing.has_value()) << m.name;
+    }
+  }
+  EXPECT_GT(checked, 100U);
+}
+
+TEST(ShippedManifests, YoloCarriesWhatThePipelineNeeds) {
+  const ModelManifest& yolo = *shipped().find("yolo");
+  auto v8n = yolo.resolve("v8n");
+  ASSERT_TRUE(v8n.ok());
+  const auto& pre = *v8n->input.preprocessing;
+  EXPECT_EQ(pre.size, (ImageSize{640, 640}));
+  EXPECT_EQ(pre.resize, ResizeMethod::Letterbox);
+  EXPECT_EQ(pre.pad_value, 114);
+  EXPECT_DOUBLE_EQ(pre.normalize.scale, 1.0 / 255.0);
+  EXPECT_EQ(pre.layout, Layout::NCHW);
+  EXPECT_EQ(v8n->input.color_format, ColorFormat::RGB);
+  EXPECT_EQ(v8n->input.tensor_name, "images");
+  EXPECT_EQ(v8n->output.layout, OutputLayout::YoloV8);
+  EXPECT_EQ(v8n->output.class_names.size(), 80U);
+  EXPECT_EQ(v8n->output.class_names.front(), "person");
+  EXPECT_EQ(v8n->output.class_names.back(), "toothbrush");
+  EXPECT_EQ(v8n->postprocessing.nms_iou_threshold, 0.45);
+  EXPECT_EQ(v8n->postprocessing.confidence_threshold, 0.25);
+  EXPECT_EQ(v8n->onnx, "yolov8n.onnx");
+
+  auto demo = yolo.resolve("demo");
+  ASSERT_TRUE(demo.ok());
+  EXPECT_EQ(demo->input.preprocessing->size, (ImageSize{320, 320}));
+  EXPECT_EQ(demo->output.class_names, (std::vector<std::string>{"red_square", "green_circle", "blue_triangle"}));
+  EXPECT_EQ(demo->onnx, "demo.onnx");
+  EXPECT_EQ(demo->output.fields.at(0).name, "output0");
+  EXPECT_EQ(*yolo.device_memory_bytes("demo"), 32U << 20U);
+}
+
+TEST(ShippedManifests, OutputTypesPerModel) {
+  const std::map<std::string, OutputType> want = {
+      {"yolo", OutputType::Detections},         {"grounding_dino", OutputType::Detections},
+      {"depth_anything", OutputType::DepthMap}, {"zoedepth", OutputType::DepthMap},
+      {"rtmpose", OutputType::Keypoints},       {"segment_anything", OutputType::Segmentation},
+      {"florence", OutputType::MultiTask},      {"bytetrack", OutputType::TrackedObjects}};
+  for (const auto& [name, type] : want) EXPECT_EQ(shipped().find(name)->output.type, type) << name;
+  EXPECT_EQ(shipped().find("rtmpose")->output.keypoint_names.size(), 17U);
+}
+
+}  // namespace
+}  // namespace aegisrt::models

@@ -1,0 +1,186 @@
+// `aegisrt run` and `aegisrt bench` through the built binary: exit codes,
+// files written (annotated PNG that decodes, JSON with the detections),
+// summary lines, the bench JSON and histogram, and plain-word errors.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "aegisrt/vision/image.h"
+#include "demo_fixture.h"
+
+namespace aegisrt::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using aegisrt::testing::demo_dir;
+using aegisrt::testing::load_ground_truth;
+using aegisrt::testing::match_ground_truth;
+using aegisrt::testing::source_models_dir;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = fs::temp_directory_path() /
+            ("aegisrt_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(work_);
+    fs::create_directories(work_);
+  }
+  void TearDown() override { fs::remove_all(work_); }
+
+  /// Runs `aegisrt --models-dir <source models> ARGS`, capturing stdout/stderr.
+  CommandResult aegisrt(const std::string& args) {
+    const fs::path out = work_ / "stdout.txt";
+    const fs::path err = work_ / "stderr.txt";
+    const std::string cmd = "'" + std::string(AEGISRT_CLI_PATH) + "' --models-dir '" +
+                            source_models_dir().string() + "' " + args + " >'" + out.string() + "' 2>'" +
+                            err.string() + "'";
+    const int status = std::system(cmd.c_str());
+    CommandResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  std::string demo_args() const {
+    return "--model yolo --variant demo --backend onnx --threads 1 --model-data '" + demo_dir().string() + "'";
+  }
+  fs::path work_;
+};
+
+TEST_F(CliTest, HelpForEveryCommand) {
+  for (const char* c : {"run", "bench"}) {
+    auto r = aegisrt(std::string(c) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << c << r.err;
+    EXPECT_NE(r.out.find("--model"), std::string::npos) << c;
+    EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << c;
+  }
+}
+
+TEST_F(CliTest, RunWritesAnnotatedPngAndJsonPerImage) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const fs::path outdir = work_ / "out";
+  auto r = aegisrt("run " + demo_args() + " --input '" + demo_dir().string() + "' --output '" +
+                   outdir.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto truth = load_ground_truth();
+  for (const auto& t : truth) {
+    SCOPED_TRACE(t.file);
+    const std::string stem = fs::path(t.file).stem().string();
+    // One summary line per image, naming the file and its detection count.
+    EXPECT_NE(r.out.find(t.file + ": " + std::to_string(t.width) + "x" + std::to_string(t.height) + ", " +
+                         std::to_string(t.objects.size()) + " detections"),
+              std::string::npos)
+        << r.out;
+    auto png = vision::load_image(outdir / (stem + ".annotated.png"), 3);
+    ASSERT_TRUE(png.ok()) << png.error();
+    EXPECT_EQ(png->width(), t.width);
+    EXPECT_EQ(png->height(), t.height);
+    const auto j = nlohmann::json::parse(slurp(outdir / (stem + ".json")));
+    std::vector<vision::Detection> dets;
+    for (const auto& d : j.at("detections")) {
+      const auto& b = d.at("box");
+      dets.push_back({vision::Box{b.at("x1").get<float>(), b.at("y1").get<float>(), b.at("x2").get<float>(),
+                                  b.at("y2").get<float>()},
+                      d.at("score").get<float>(), d.at("class_id").get<int>()});
+    }
+    for (const auto& problem : match_ground_truth(dets, t)) ADD_FAILURE() << problem;
+  }
+}
+
+TEST_F(CliTest, RunJsonPrintsTheDocumentOnStdout) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const auto truth = load_ground_truth();
+  auto r = aegisrt("run " + demo_args() + " --json --input '" + (demo_dir() / truth[2].file).string() +
+                   "' --output '" + (work_ / "o").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("schema"), "aegisrt.result/1");
+  EXPECT_EQ(j.at("detections").size(), truth[2].objects.size());
+}
+
+TEST_F(CliTest, BenchPrintsPercentilesAndWritesHistogram) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const fs::path hist = work_ / "plots" / "latency.png";
+  auto r = aegisrt("bench " + demo_args() + " --input '" + demo_dir().string() +
+                   "' --iterations 5 --warmup 1 --histogram '" + hist.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* word : {"p50", "p90", "p99", "max", "images/s", "cold start", "decode", "preprocess",
+                           "execute", "postprocess"}) {
+    EXPECT_NE(r.out.find(word), std::string::npos) << word << "\n" << r.out;
+  }
+  auto png = vision::load_image(hist, 3);
+  ASSERT_TRUE(png.ok()) << png.error();
+  EXPECT_EQ(png->width(), 800);
+  EXPECT_EQ(png->height(), 480);
+
+  r = aegisrt("bench " + demo_args() + " --iterations 3 --warmup 0 --json");  // synthetic input
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("iterations"), 3);
+  EXPECT_EQ(j.at("latency_samples_ms").size(), 3u);
+  const auto& total = j.at("warm_ms").at("total");
+  EXPECT_LE(total.at("p50").get<double>(), total.at("p99").get<double>());
+  EXPECT_LE(total.at("p99").get<double>(), total.at("max").get<double>());
+  EXPECT_GT(j.at("images_per_second").get<double>(), 0.0);
+  EXPECT_GT(j.at("cold_start_ms").at("load").get<double>(), 0.0);
+}
+
+TEST_F(CliTest, BadInputsGiveDocumentedExitCodesAndPlainErrors) {
+  // Missing image: invalid input (3), names the file.
+  auto r = aegisrt("run " + demo_args() + " --input '" + (work_ / "missing.png").string() + "' --output '" +
+                   (work_ / "o").string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("missing.png"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+
+  // Unknown model: 3, with the known ones suggested.
+  r = aegisrt("run --model yolov8 --input '" + demo_dir().string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("yolo"), std::string::npos) << r.err;
+
+  // Missing required flag / unknown flag: usage error 2.
+  EXPECT_EQ(aegisrt("run --model yolo").exit_code, 2);
+  EXPECT_EQ(aegisrt("bench --model yolo --iterations 0").exit_code, 2);
+  EXPECT_EQ(aegisrt("run --model yolo --input x --frobnicate").exit_code, 2);
+
+  // Malformed --backend-option: 3.
+  r = aegisrt("run " + demo_args() + " --backend-option nonsense --input '" + demo_dir().string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("KEY=VALUE"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, CorruptImageIsARuntimeErrorButOtherImagesStillRun) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const fs::path in = work_ / "in";
+  fs::create_directories(in);
+  const auto truth = load_ground_truth();
+  fs::copy_file(demo_dir() / truth[0].file, in / "a_good.png");
+  std::ofstream(in / "b_corrupt.png", std::ios::binary) << "not an image at all";
+  const fs::path outdir = work_ / "out";
+  auto r = aegisrt("run " + demo_args() + " --input '" + in.string() + "' --output '" + outdir.string() + "'");
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("b_corrupt.png"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(outdir / "a_good.annotated.png"));
+  EXPECT_TRUE(fs::exists(outdir / "a_good.json"));
+  EXPECT_FALSE(fs::exists(outdir / "b_corrupt.json"));
+}
+
+}  // namespace
+}  // namespace aegisrt::pipeline
