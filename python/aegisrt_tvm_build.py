@@ -105,27 +105,30 @@ def main():
     shapes = parse_shapes(args.input_shape)
 
     start = time.time()
-    progress(0.02, "import tvm")
+    # The model is checked before TVM is imported (slow): a bad file fails fast.
+    progress(0.02, "load onnx")
     try:
         import onnx
-        import tvm
-        from tvm import relax
-        from tvm.relax.frontend.onnx import from_onnx
     except Exception as e:  # pragma: no cover - environment problem
-        fail(3, f"cannot import TVM/ONNX ({e}); run scripts/setup.sh or set AEGISRT_PYTHON")
-
-    progress(0.10, "load onnx")
+        fail(3, f"cannot import onnx ({e}); run scripts/setup.sh or set AEGISRT_PYTHON")
     try:
         model = onnx.load(args.model)
         onnx.checker.check_model(model)
     except Exception as e:
         fail(2, f"'{args.model}' is not a valid ONNX model: {e}")
 
+    progress(0.10, "import tvm")
+    try:
+        import tvm
+        from tvm import relax
+        from tvm.relax.frontend.onnx import from_onnx
+    except Exception as e:  # pragma: no cover - environment problem
+        fail(3, f"cannot import TVM ({e}); run scripts/setup.sh or set AEGISRT_PYTHON")
+
     progress(0.20, "import to relax")
     try:
         mod = from_onnx(model, shape_dict=shapes or None, opset=args.opset, keep_params_in_input=False)
         mod = relax.transform.DecomposeOpsForInference()(mod)
-        specs = io_specs(model, mod)
     except Exception as e:
         traceback.print_exc()
         fail(4, f"Relax ONNX import failed: {e}")
@@ -144,7 +147,13 @@ def main():
         if target.kind.name == "llvm":
             fail(3, "fp16 on the llvm (CPU) target is not supported; build fp32 for CPU")
         progress(0.30, "convert to fp16")
-        mod = relax.transform.ToMixedPrecision(out_dtype="float16")(mod)
+        # fp16 operands, fp32 accumulation; the model's I/O stays as declared.
+        mod = relax.transform.ToMixedPrecision(out_dtype="float32")(mod)
+    try:
+        specs = io_specs(model, mod)
+    except Exception as e:
+        traceback.print_exc()
+        fail(4, f"cannot read the model's input/output types: {e}")
 
     progress(0.40, f"compile for {target.kind.name}")
     try:

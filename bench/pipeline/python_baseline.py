@@ -55,8 +55,8 @@ def postprocess(output, scale, pad_x, pad_y, width, height, conf, iou, max_det):
     xywh[:, 0] = boxes[:, 0] - boxes[:, 2] / 2
     xywh[:, 1] = boxes[:, 1] - boxes[:, 3] / 2
     xywh[:, 2:] = boxes[:, 2:]
-    idx = cv2.dnn.NMSBoxesBatched(xywh.tolist(), best.tolist(), cls.tolist(), conf, iou,
-                                  top_k=max_det)
+    # OpenCV's top_k caps the candidates *entering* NMS; max_det is applied after.
+    idx = cv2.dnn.NMSBoxesBatched(xywh.tolist(), best.tolist(), cls.tolist(), conf, iou)
     dets = []
     for i in np.asarray(idx).reshape(-1)[:max_det]:
         x, y, w, h = xywh[i]

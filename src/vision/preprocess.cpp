@@ -18,6 +18,27 @@ std::string_view to_string(ResizeMode m) noexcept {
 std::string_view to_string(ColorOrder c) noexcept { return c == ColorOrder::RGB ? "rgb" : "bgr"; }
 std::string_view to_string(Layout l) noexcept { return l == Layout::NCHW ? "nchw" : "nhwc"; }
 
+Result<ResizeMode> parse_resize_mode(std::string_view s) {
+  if (s == "letterbox") return ResizeMode::Letterbox;
+  if (s == "stretch" || s == "resize") return ResizeMode::Stretch;
+  return Error(ErrorCode::InvalidArgument,
+               "unknown resize mode '" + std::string(s) + "' (letterbox, stretch)", "preprocess.resize");
+}
+
+Result<ColorOrder> parse_color_order(std::string_view s) {
+  if (s == "rgb" || s == "RGB") return ColorOrder::RGB;
+  if (s == "bgr" || s == "BGR") return ColorOrder::BGR;
+  return Error(ErrorCode::InvalidArgument, "unknown colour order '" + std::string(s) + "' (rgb, bgr)",
+               "preprocess.color_order");
+}
+
+Result<Layout> parse_layout(std::string_view s) {
+  if (s == "nchw" || s == "NCHW" || s == "chw" || s == "CHW") return Layout::NCHW;
+  if (s == "nhwc" || s == "NHWC" || s == "hwc" || s == "HWC") return Layout::NHWC;
+  return Error(ErrorCode::InvalidArgument, "unknown layout '" + std::string(s) + "' (nchw, nhwc)",
+               "preprocess.layout");
+}
+
 Result<void> PreprocessConfig::validate() const {
   constexpr int kMaxSide = 1 << 15;
   if (width <= 0 || height <= 0 || width > kMaxSide || height > kMaxSide) {

@@ -139,5 +139,16 @@ TEST(Cli, EnvironmentVariableSelectsTheFolderAndBrokenManifestsFail) {
   EXPECT_NE(vb.err.find("manifest of 'broken' is broken"), std::string::npos) << vb.err;
 }
 
+TEST(Cli, MissingModelsFolderIsNamedByItsSource) {
+  const CliRun env = run_cli("models", "AEGISRT_MODELS_DIR=/nonexistent/aegisrt/models ");
+  EXPECT_EQ(env.exit_code, 3);
+  EXPECT_NE(env.err.find("AEGISRT_MODELS_DIR='/nonexistent/aegisrt/models' is not a folder"), std::string::npos)
+      << env.err;
+  const CliRun flag = run_cli("--models-dir /nonexistent/aegisrt/models models");
+  EXPECT_EQ(flag.exit_code, 3);
+  EXPECT_NE(flag.err.find("--models-dir '/nonexistent/aegisrt/models' is not a folder"), std::string::npos)
+      << flag.err;
+}
+
 }  // namespace
 }  // namespace aegisrt::models

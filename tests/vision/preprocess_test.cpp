@@ -227,5 +227,16 @@ TEST(Preprocess, RejectsBadConfigNamingTheField) {
   EXPECT_EQ(preprocess_into(img, PreprocessConfig{}, small).error().code(), ErrorCode::InvalidArgument);
 }
 
+TEST(Preprocess, ParsesManifestSpellings) {
+  EXPECT_EQ(parse_resize_mode("letterbox").value(), ResizeMode::Letterbox);
+  EXPECT_EQ(parse_resize_mode("stretch").value(), ResizeMode::Stretch);
+  EXPECT_EQ(parse_color_order("BGR").value(), ColorOrder::BGR);
+  EXPECT_EQ(parse_layout("nhwc").value(), Layout::NHWC);
+  auto bad = parse_layout("chwn");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("chwn"), std::string::npos);
+  EXPECT_EQ(parse_resize_mode("crop").error().code(), ErrorCode::InvalidArgument);
+}
+
 }  // namespace
 }  // namespace aegisrt::vision

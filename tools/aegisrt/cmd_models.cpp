@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -215,7 +216,11 @@ struct LoadedCatalog {
 };
 
 Result<LoadedCatalog> load_catalog(const CliContext& ctx) {
-  AEGIS_ASSIGN_OR_RETURN(auto dir, models::resolve_models_directory(ctx.models_dir));
+  // main.cpp pre-fills models_dir from $AEGISRT_MODELS_DIR; hand that case to the
+  // resolver as "no flag" so its messages name the variable, not the flag.
+  const char* env = std::getenv("AEGISRT_MODELS_DIR");
+  const bool from_env = env != nullptr && ctx.models_dir == env;
+  AEGIS_ASSIGN_OR_RETURN(auto dir, models::resolve_models_directory(from_env ? std::string() : ctx.models_dir));
   LoadedCatalog out{models::ModelCatalog::scan_directory(dir.path), dir.path};
   if (out.scan.manifests_seen == 0) {
     return Error(ErrorCode::NotFound, "no models/<name>/manifest.yaml under " + dir.path.string() + " (" +

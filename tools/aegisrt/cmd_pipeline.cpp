@@ -240,6 +240,7 @@ struct BenchFlags {
   std::string input;
   int iterations = 100;
   int warmup = 10;
+  int prefetch = 0;
   bool json = false;
   std::string histogram;
 };
@@ -289,7 +290,7 @@ int do_bench(const BenchFlags& f, CliContext& ctx) {
   auto created = pipeline::Pipeline::create(*opts, ctx.models_dir);
   if (!created.ok()) return report_error(created.error());
   auto& p = **created;
-  auto report = pipeline::run_bench(p, images, {f.iterations, f.warmup});
+  auto report = pipeline::run_bench(p, images, {f.iterations, f.warmup, f.prefetch});
   if (!report.ok()) return report_error(report.error());
   if (f.json) {
     std::cout << pipeline::bench_to_json(*report, p.info()) << "\n";
@@ -345,6 +346,10 @@ void add_pipeline_commands(CLI::App& app, CliContext& ctx) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     cmd->add_option("--warmup", flags->warmup, "Untimed images first (the first is the cold run)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--prefetch", flags->prefetch,
+                    "Decode up to N images ahead on a helper thread (stream mode; 0 = one image at a time)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--json", flags->json, "Print the report as JSON");

@@ -14,6 +14,11 @@ namespace aegisrt {
 
 template <typename T>
 class [[nodiscard]] Result;
+// Declared before the primary template's members mention Result<void>.
+// (No attribute here: g++ rejects attributes on this declaration with
+// -Werror=attributes; the definition below carries [[nodiscard]].)
+template <>
+class Result<void>;
 
 namespace detail {
 template <typename>

@@ -37,6 +37,10 @@ LatencyStats compute_latency_stats(std::vector<double> samples_ms);
 struct BenchOptions {
   int iterations = 100;  // timed images (the input list is cycled)
   int warmup = 10;       // untimed images before, at least 1 is always run (the cold run)
+  /// 0: one image at a time (decode, pre, execute, post, next). N > 0: a
+  /// helper thread decodes up to N images ahead while the current one is
+  /// pre-processed, executed and post-processed (a stream's steady state).
+  int prefetch = 0;
 };
 
 struct BenchReport {
@@ -53,8 +57,13 @@ struct BenchReport {
   LatencyStats preprocess;
   LatencyStats execute;
   LatencyStats postprocess;
-  double images_per_second = 0.0;  // iterations / sum of per-image totals
-  double wall_seconds = 0.0;       // wall time of the timed loop
+  int prefetch = 0;
+  /// iterations / sum of per-image totals (stage times added up; what a
+  /// one-image-at-a-time loop achieves).
+  double images_per_second = 0.0;
+  /// iterations / wall time of the timed loop (includes overlap when prefetching).
+  double wall_images_per_second = 0.0;
+  double wall_seconds = 0.0;
   double detections_per_image = 0.0;
   std::vector<double> total_samples_ms;  // per timed image, in run order
 };

@@ -27,6 +27,11 @@ enum class Layout : std::uint8_t { NCHW, NHWC };
 std::string_view to_string(ResizeMode m) noexcept;
 std::string_view to_string(ColorOrder c) noexcept;
 std::string_view to_string(Layout l) noexcept;
+/// Manifest spellings: "letterbox" | "stretch"/"resize"; "rgb" | "bgr";
+/// "nchw"/"chw" | "nhwc"/"hwc". InvalidArgument listing the choices otherwise.
+Result<ResizeMode> parse_resize_mode(std::string_view s);
+Result<ColorOrder> parse_color_order(std::string_view s);
+Result<Layout> parse_layout(std::string_view s);
 
 /// Everything pre-processing needs; defaults are YOLO's (640x640 letterbox,
 /// pad 114, RGB, x / 255, NCHW).

@@ -266,8 +266,8 @@ Result<void> TensorRTBackend::read_io() {
 
 Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& request) {
   if (!context_ || !stream_) return Error(ErrorCode::NotLoaded, "TensorRT backend has no engine loaded");
-  const cuda::CudaStream& stream = request.stream != nullptr ? *request.stream : *stream_;
-  auto* mutable_stream = const_cast<cuda::CudaStream*>(&stream);  // tensor_ops take a non-const stream
+  // The caller's stream when given (ExecutionContext passes its own), else ours.
+  cuda::CudaStream* stream = request.stream != nullptr ? request.stream : &*stream_;
   logger_.sink().clear();
   AEGIS_TRY(check_cuda(cudaSetDevice(device_), "cudaSetDevice"));
 
@@ -285,7 +285,7 @@ Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& requ
     }
     const void* address = in.view.data();
     if (!in.view.location().is_device() || in.view.location().device_id != device_) {
-      AEGIS_ASSIGN_OR_RETURN(auto copy, cuda::copy_to_device(in.view, device_, tname, mutable_stream));
+      AEGIS_ASSIGN_OR_RETURN(auto copy, cuda::copy_to_device(in.view, device_, tname, stream));
       address = copy.data();
       device_inputs.push_back(std::move(copy));
     }
@@ -317,10 +317,10 @@ Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& requ
     outputs.push_back(std::move(t));
   }
 
-  if (!context_->enqueueV3(stream.native())) {
+  if (!context_->enqueueV3(stream->native())) {
     return trt_error(TrtStage::Enqueue, "enqueueV3 failed", what_);
   }
-  if (auto s = stream.synchronize(); !s.ok()) {
+  if (auto s = stream->synchronize(); !s.ok()) {
     return s.error().with_context("synchronising after enqueueV3 on " + what_);
   }
   if (logger_.sink().error_count() > 0) {
@@ -334,7 +334,7 @@ Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& requ
       result.outputs.push_back(std::move(t));
       continue;
     }
-    AEGIS_ASSIGN_OR_RETURN(auto host, cuda::copy_to_host(t.view(), t.name(), mutable_stream));
+    AEGIS_ASSIGN_OR_RETURN(auto host, cuda::copy_to_host(t.view(), t.name(), stream));
     result.outputs.push_back(std::move(host));
   }
   return result;

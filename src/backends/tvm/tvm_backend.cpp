@@ -2,6 +2,7 @@
 // tensors. Every TVM call sits inside try/catch: TVM reports errors by
 // throwing tvm::ffi::Error (a std::exception), which never leaves this file.
 #include <dlfcn.h>
+#include <elf.h>
 
 #include <cstdint>
 #include <cstring>
@@ -136,6 +137,52 @@ Result<std::map<std::string, std::string>> parse_input_shapes(const std::string&
     out[item.substr(0, colon)] = item.substr(colon + 1);
   }
   return out;
+}
+
+// dlopen() of a truncated shared object maps segments past the end of the file
+// and dies with SIGBUS when the loader touches them, so a library is checked
+// first: a 64-bit ELF shared object for this machine whose program headers and
+// loadable segments all lie inside the file.
+Result<void> precheck_elf(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::IoError, "cannot read '" + path.string() + "'");
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  Elf64_Ehdr eh{};
+  auto corrupt = [&path](const std::string& why) {
+    return Error(ErrorCode::Corrupt, "'" + path.string() + "' is not a usable TVM library: " + why);
+  };
+  if (ec || size < sizeof eh || !in.read(reinterpret_cast<char*>(&eh), sizeof eh)) return corrupt("too short for an ELF header");
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return corrupt("not an ELF file");
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64) return corrupt("not a 64-bit ELF file");
+  if (eh.e_type != ET_DYN) return corrupt("not a shared object");
+#if defined(__x86_64__)
+  constexpr std::uint16_t kMachine = EM_X86_64;
+#elif defined(__aarch64__)
+  constexpr std::uint16_t kMachine = EM_AARCH64;
+#else
+  constexpr std::uint16_t kMachine = 0;
+#endif
+  if (kMachine != 0 && eh.e_machine != kMachine) {
+    return corrupt("built for another CPU architecture (ELF machine " + std::to_string(eh.e_machine) + ")");
+  }
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
+      eh.e_phoff + std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > size) {
+    return corrupt("program headers lie outside the file (truncated?)");
+  }
+  if (eh.e_shoff != 0 && eh.e_shoff + std::uint64_t{eh.e_shnum} * eh.e_shentsize > size) {
+    return corrupt("section headers lie outside the file (truncated: " + std::to_string(size) + " bytes)");
+  }
+  in.seekg(static_cast<std::streamoff>(eh.e_phoff));
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return corrupt("unreadable program header");
+    if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > size) {
+      return corrupt("segment " + std::to_string(i) + " ends at byte " + std::to_string(ph.p_offset + ph.p_filesz) +
+                     ", the file has " + std::to_string(size) + " (truncated)");
+    }
+  }
+  return {};
 }
 
 // The CUDA device API lives in its own library; load it once, globally.
@@ -297,9 +344,11 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
     }
   }
 
-  AEGIS_TRY(open_library(library, options.device, allocator));
 
-  // Specs: from the build just done, else from the sidecar beside the library.
+  // Specs: from the build just done, else from the sidecar beside the library
+  // (checked before the library is opened: a replaced library is not dlopen'ed).
+  // A library without a sidecar is still opened first, so foreign or truncated
+  // files report Corrupt rather than a missing sidecar.
   if (metadata) {
     io_text = metadata->extra.count("io") ? metadata->extra.at("io") : std::string();
     io_where = library.string() + ".json";
@@ -307,6 +356,7 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
     const fs::path sidecar = library.string() + ".json";
     std::error_code ec;
     if (!fs::is_regular_file(sidecar, ec)) {
+      AEGIS_TRY(open_library(library, options.device, allocator));
       return Error(ErrorCode::NotFound, "no I/O description for TVM library '" + library.string() + "': '" +
                                             sidecar.string() +
                                             "' is missing (build with `aegisrt build --backend tvm` or "
@@ -327,6 +377,7 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
       io_text = text;  // the raw --io-json format
     }
   }
+  AEGIS_TRY(open_library(library, options.device, allocator));
   AEGIS_ASSIGN_OR_RETURN(auto io, parse_io(io_text, io_where));
   model_->inputs = std::move(io.first);
   model_->outputs = std::move(io.second);
@@ -338,6 +389,7 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
 }
 
 Result<void> TVMBackend::open_library(const fs::path& path, const Device& device, int allocator) {
+  AEGIS_TRY(precheck_elf(path));
   auto m = std::make_unique<Model>();
   m->device = device.kind == DeviceKind::CUDA ? DLDevice{kDLCUDA, device.index} : DLDevice{kDLCPU, 0};
   try {

@@ -1,0 +1,30 @@
+// Private: the fused pre-processing kernel's parameters and launcher, in
+// plain C++17 (the CUDA sources of the aegisrt target compile as CUDA 17, see
+// src/cuda/CMakeLists.txt), shared by preprocess_kernel.cu and
+// preprocess_cuda.cpp.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace aegisrt::vision::detail {
+
+struct PreprocessKernelParams {
+  const std::uint8_t* src;
+  int src_w, src_h;
+  long long src_stride;  // bytes per source row
+  float* dst;            // first element of this image's slot
+  int dst_w, dst_h;
+  int resized_w, resized_h, pad_x, pad_y;
+  float inv_x, inv_y;  // source pixels per resized pixel
+  float mul[3], add[3], pad[3];
+  int ch[3];  // source channel feeding output channel k
+};
+
+/// Enqueues the kernel on `stream`; `channels` is 1, 3 or 4. Returns the
+/// launch status (cudaGetLastError()).
+cudaError_t launch_preprocess_kernel(const PreprocessKernelParams& p, int channels, bool nchw,
+                                     cudaStream_t stream);
+
+}  // namespace aegisrt::vision::detail
