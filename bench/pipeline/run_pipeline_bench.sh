@@ -5,6 +5,10 @@
 # ONNX Runtime thread count, in ONE run with the two alternating round by round
 # so machine noise hits both alike. Each side: decode the file, letterbox +
 # normalise, execute, decode + NMS, boxes back to the original image.
+# Three contenders per round: the Python loop, `aegisrt bench` one image at a
+# time (the same sequential loop), and `aegisrt bench --prefetch 2` (the next
+# images are decoded on a helper thread while the current one runs: the
+# C++ pipeline's stream mode; wall-clock images/s).
 #
 #   bench/pipeline/run_pipeline_bench.sh [BUILD_DIR]
 # Environment: ROUNDS (default 5), ITERATIONS per round (default 150),
@@ -39,12 +43,17 @@ for r in $(seq 1 "$ROUNDS"); do
   "$AEGISRT" --models-dir "$ROOT/models" bench --model yolo --variant demo --backend onnx \
     --onnx "$DATA/demo.onnx" --input "$DATA" --iterations "$ITERATIONS" --warmup "$WARMUP" \
     --threads "$THREADS" --json >"$tmp/cpp_$r.json"
+  "$AEGISRT" --models-dir "$ROOT/models" bench --model yolo --variant demo --backend onnx \
+    --onnx "$DATA/demo.onnx" --input "$DATA" --iterations "$ITERATIONS" --warmup "$WARMUP" \
+    --threads "$THREADS" --prefetch 2 --json >"$tmp/cpp_prefetch_$r.json"
   "$PY" - "$tmp" "$r" <<'EOF'
 import json, sys
 d, r = sys.argv[1], sys.argv[2]
 p = json.load(open(f"{d}/python_{r}.json"))["images_per_s"]
 c = json.load(open(f"{d}/cpp_{r}.json"))["images_per_second"]
-print(f"round {r}: python {p:7.1f} images/s   c++ {c:7.1f} images/s   ratio {c / p:4.2f}x")
+s = json.load(open(f"{d}/cpp_prefetch_{r}.json"))["wall_images_per_second"]
+print(f"round {r}: python {p:6.1f} images/s | c++ {c:6.1f} ({c / p:4.2f}x) | "
+      f"c++ --prefetch 2 {s:6.1f} ({s / p:4.2f}x)")
 EOF
 done
 
@@ -53,9 +62,11 @@ import json, os, platform, statistics, sys
 d, rounds, out, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 py = [json.load(open(f"{d}/python_{r}.json")) for r in range(1, rounds + 1)]
 cc = [json.load(open(f"{d}/cpp_{r}.json")) for r in range(1, rounds + 1)]
+cs = [json.load(open(f"{d}/cpp_prefetch_{r}.json")) for r in range(1, rounds + 1)]
 med = statistics.median
 py_ips = med(x["images_per_s"] for x in py)
 cc_ips = med(x["images_per_second"] for x in cc)
+cs_ips = med(x["wall_images_per_second"] for x in cs)
 stage = lambda xs, key: med(x["mean_ms"][key] for x in xs)
 cstage = lambda key: med(x["warm_ms"][key]["mean"] for x in cc)
 res = {
@@ -63,13 +74,17 @@ res = {
     "machine": platform.platform(), "python": platform.python_version(),
     "onnxruntime": py[0]["onnxruntime"], "opencv": py[0]["opencv"],
     "python_images_per_s": py_ips, "cpp_images_per_s": cc_ips, "ratio": cc_ips / py_ips,
+    "cpp_prefetch_images_per_s": cs_ips, "ratio_prefetch": cs_ips / py_ips,
+    "round_ratios": [c["images_per_second"] / p["images_per_s"] for p, c in zip(py, cc)],
+    "round_ratios_prefetch": [c["wall_images_per_second"] / p["images_per_s"] for p, c in zip(py, cs)],
     "python_ms": {k: stage(py, k) for k in ("decode", "pre", "execute", "post", "total")},
     "cpp_ms": {"decode": cstage("decode"), "pre": cstage("preprocess"), "execute": cstage("execute"),
                "post": cstage("postprocess"), "total": cstage("total")},
     "cpp_p50_ms": med(x["warm_ms"]["total"]["p50"] for x in cc),
     "cpp_p99_ms": med(x["warm_ms"]["total"]["p99"] for x in cc),
     "python_p50_ms": med(x["p50_ms"] for x in py), "python_p99_ms": med(x["p99_ms"] for x in py),
-    "detections_per_image": {"python": py[0]["detections_per_image"], "cpp": cc[0]["detections_per_image"]},
+    "detections_per_image": {"python": py[0]["detections_per_image"], "cpp": cc[0]["detections_per_image"],
+                             "cpp_prefetch": cs[0]["detections_per_image"]},
 }
 json.dump(res, open(out, "w"), indent=2)
 print()
@@ -79,6 +94,7 @@ for k in ("decode", "pre", "execute", "post", "total"):
     p, c = res["python_ms"][k], res["cpp_ms"][k]
     print(f"| {k} | {p:.2f} | {c:.2f} | {p / c if c > 0 else float('inf'):.2f}x |")
 print(f"| **images/s (median of {rounds} rounds)** | **{py_ips:.1f}** | **{cc_ips:.1f}** | **{res['ratio']:.2f}x** |")
+print(f"| **images/s, C++ --prefetch 2 (wall clock)** | | **{cs_ips:.1f}** | **{res['ratio_prefetch']:.2f}x** |")
 print(f"\ndetections/image: python {res['detections_per_image']['python']:.2f}, c++ {res['detections_per_image']['cpp']:.2f}")
 print(f"results: {out}")
 EOF

@@ -69,9 +69,8 @@ void BM_OrtCpu(benchmark::State& s) { run_backend(s, "onnx", Device::cpu(), "ben
 BENCHMARK(BM_OrtCpu)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 BENCHMARK(BM_TvmCpu)->Unit(benchmark::kMillisecond)->UseRealTime();
-#if defined(AEGISRT_HAVE_CUDA)
+// Reports an error (skipped) where no CUDA device / TVM CUDA runtime is usable.
 BENCHMARK(BM_TvmCuda)->Unit(benchmark::kMillisecond)->UseRealTime();
-#endif
 
 }  // namespace
 

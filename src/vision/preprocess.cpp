@@ -144,6 +144,34 @@ void run_rows(const Image& img, const LetterboxTransform& t, const PreprocessCon
   const float m0 = plan.mul[0], m1 = plan.mul[1], m2 = plan.mul[2];
   const float a0 = plan.add[0], a1 = plan.add[1], a2 = plan.add[2];
   const int nw = t.resized_width;
+  const std::size_t unw = static_cast<std::size_t>(nw);
+  // Two cached horizontally-resampled source rows, planar (3 x nw floats each).
+  std::vector<float> cache;
+  int cached_row[2] = {-1, -1};
+  if constexpr (!kIdentity) cache.resize(2 * 3 * unw);
+  auto hpass = [&](int sy, float* dst) {
+    const std::uint8_t* r = src + static_cast<std::size_t>(sy) * stride;
+    for (std::size_t x = 0; x < unw; ++x) {
+      const XTap& tx = xt[x];
+      const std::uint8_t* q0 = r + tx.o0;
+      const std::uint8_t* q1 = r + tx.o1;
+      const float fx = tx.w;
+      const float l0 = q0[c0], l1 = q0[c1], l2 = q0[c2];
+      dst[x] = l0 + (static_cast<float>(q1[c0]) - l0) * fx;
+      dst[unw + x] = l1 + (static_cast<float>(q1[c1]) - l1) * fx;
+      dst[2 * unw + x] = l2 + (static_cast<float>(q1[c2]) - l2) * fx;
+    }
+  };
+  // Returns the buffer holding source row `row`, never evicting row `keep`.
+  auto ensure_row = [&](int row, int keep) -> float* {
+    for (std::size_t slot = 0; slot < 2; ++slot)
+      if (cached_row[slot] == row) return cache.data() + slot * 3 * unw;
+    const std::size_t slot = cached_row[0] == keep ? 1 : 0;
+    float* buf = cache.data() + slot * 3 * unw;
+    hpass(row, buf);
+    cached_row[slot] = row;
+    return buf;
+  };
   for (int dy = 0; dy < t.resized_height; ++dy) {
     const std::size_t oy = static_cast<std::size_t>(t.pad_y + dy);
     const std::size_t base = oy * W + static_cast<std::size_t>(t.pad_x);
@@ -167,35 +195,30 @@ void run_rows(const Image& img, const LetterboxTransform& t, const PreprocessCon
         }
       }
     } else {
+      // Separable: horizontal pass per source row into planar float rows
+      // (cached: consecutive output rows often share source rows), then a
+      // contiguous, vectorisable vertical blend + normalise + store.
       const Tap& ty = yt[static_cast<std::size_t>(dy)];
-      const std::uint8_t* r0 = src + static_cast<std::size_t>(ty.i0) * stride;
-      const std::uint8_t* r1 = src + static_cast<std::size_t>(ty.i1) * stride;
+      float* b0 = ensure_row(ty.i0, ty.i1);
+      float* b1 = ty.i1 == ty.i0 ? b0 : ensure_row(ty.i1, ty.i0);
       const float fy = ty.w;
-      for (int dx = 0; dx < nw; ++dx) {
-        const XTap& tx = xt[static_cast<std::size_t>(dx)];
-        const std::uint8_t* q00 = r0 + tx.o0;
-        const std::uint8_t* q01 = r0 + tx.o1;
-        const std::uint8_t* q10 = r1 + tx.o0;
-        const std::uint8_t* q11 = r1 + tx.o1;
-        const float fx = tx.w;
-        auto sample = [&](int c) {
-          const float top = static_cast<float>(q00[c]) +
-                            (static_cast<float>(q01[c]) - static_cast<float>(q00[c])) * fx;
-          const float bot = static_cast<float>(q10[c]) +
-                            (static_cast<float>(q11[c]) - static_cast<float>(q10[c])) * fx;
-          return top + (bot - top) * fy;
-        };
-        const float v0 = sample(c0) * m0 + a0;
-        const float v1 = sample(c1) * m1 + a1;
-        const float v2 = sample(c2) * m2 + a2;
+      float* planes[3] = {p0, p1, p2};
+      const float mul[3] = {m0, m1, m2};
+      const float add[3] = {a0, a1, a2};
+      for (std::size_t k = 0; k < 3; ++k) {
+        const float* ra = b0 + k * unw;
+        const float* rb = b1 + k * unw;
+        const float m = mul[k], a = add[k];
         if constexpr (kNchw) {
-          p0[dx] = v0;
-          p1[dx] = v1;
-          p2[dx] = v2;
+          float* o = planes[k];
+          if (fy == 0.0f) {
+            for (std::size_t x = 0; x < unw; ++x) o[x] = ra[x] * m + a;
+          } else {
+            for (std::size_t x = 0; x < unw; ++x) o[x] = (ra[x] + (rb[x] - ra[x]) * fy) * m + a;
+          }
         } else {
-          p0[3 * dx] = v0;
-          p0[3 * dx + 1] = v1;
-          p0[3 * dx + 2] = v2;
+          float* o = p0 + k;
+          for (std::size_t x = 0; x < unw; ++x) o[3 * x] = (ra[x] + (rb[x] - ra[x]) * fy) * m + a;
         }
       }
     }

@@ -170,8 +170,8 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
   p.resized_h = t.resized_height;
   p.pad_x = t.pad_x;
   p.pad_y = t.pad_y;
-  p.inv_x = static_cast<float>(static_cast<double>(w) / t.resized_width);
-  p.inv_y = static_cast<float>(static_cast<double>(h) / t.resized_height);
+  p.inv_x = static_cast<double>(w) / t.resized_width;
+  p.inv_y = static_cast<double>(h) / t.resized_height;
   for (int k = 0; k < 3; ++k) {
     p.mul[k] = plan.mul[static_cast<std::size_t>(k)];
     p.add[k] = plan.add[static_cast<std::size_t>(k)];

@@ -9,11 +9,13 @@
 namespace aegisrt::vision::detail {
 namespace {
 
-__device__ __forceinline__ void tap(int d, float inv, int size, int& i0, int& i1, float& w) {
-  const float s = (static_cast<float>(d) + 0.5f) * inv - 0.5f;
-  const float f = floorf(s);
+// Same arithmetic as detail::make_tap() on the CPU (double coordinates), so
+// both paths pick the same taps and weights; two double ops per pixel row/col.
+__device__ __forceinline__ void tap(int d, double inv, int size, int& i0, int& i1, float& w) {
+  const double s = (static_cast<double>(d) + 0.5) * inv - 0.5;
+  const double f = floor(s);
   i0 = static_cast<int>(f);
-  w = s - f;
+  w = static_cast<float>(s - f);
   if (i0 < 0) {
     i0 = 0;
     w = 0.0f;

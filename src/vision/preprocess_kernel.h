@@ -17,7 +17,7 @@ struct PreprocessKernelParams {
   float* dst;            // first element of this image's slot
   int dst_w, dst_h;
   int resized_w, resized_h, pad_x, pad_y;
-  float inv_x, inv_y;  // source pixels per resized pixel
+  double inv_x, inv_y;  // source pixels per resized pixel (double, as on the CPU)
   float mul[3], add[3], pad[3];
   int ch[3];  // source channel feeding output channel k
 };

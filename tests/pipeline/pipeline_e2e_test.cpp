@@ -192,6 +192,19 @@ TEST(PipelineDemo, BenchReportsConsistentStages) {
   EXPECT_DOUBLE_EQ(j.at("warm_ms").at("total").at("p99").get<double>(), rep->total.p99_ms);
   EXPECT_EQ(j.at("latency_samples_ms").size(), 6u);
 
+  // Decode-ahead gives the same images in the same order, so the same results.
+  auto ahead = run_bench(*p, images, {.iterations = 6, .warmup = 1, .prefetch = 2});
+  ASSERT_TRUE(ahead.ok()) << ahead.error();
+  EXPECT_EQ(ahead->prefetch, 2);
+  EXPECT_EQ(ahead->total.count, 6u);
+  EXPECT_DOUBLE_EQ(ahead->detections_per_image, 5.0);
+  EXPECT_GT(ahead->decode.min_ms, 0.0);
+  EXPECT_GT(ahead->wall_images_per_second, 0.0);
+  // A decode error surfaces from the helper thread too.
+  auto missing = run_bench(*p, {demo_dir() / "missing.png"}, {.iterations = 2, .warmup = 0, .prefetch = 1});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::NotFound);
+
   EXPECT_EQ(run_bench(*p, {}, {}).error().code(), ErrorCode::InvalidArgument);
   EXPECT_EQ(run_bench(*p, images, {.iterations = 0, .warmup = 0}).error().code(),
             ErrorCode::InvalidArgument);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "aegisrt/vision/draw.h"
+#include "aegisrt/vision/vision.h"  // the umbrella header compiles on its own
 
 namespace aegisrt::vision {
 namespace {

@@ -286,7 +286,7 @@ Result<Ort::SessionOptions> make_session_options(const SessionConfig& config,
   try {
     if (config.intra_op_threads >= 0) so.SetIntraOpNumThreads(config.intra_op_threads);
     if (config.inter_op_threads >= 0) so.SetInterOpNumThreads(config.inter_op_threads);
-    so.SetGraphOptimizationLevel(config.optimization);
+    if (config.optimization) so.SetGraphOptimizationLevel(*config.optimization);
   } catch (const Ort::Exception& e) {
     return to_error(e, "setting ONNX Runtime session options");
   }

@@ -6,6 +6,7 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,8 +23,9 @@ struct SessionConfig {
   int device_id = 0;
   int intra_op_threads = -1;  // -1: not set (ORT default)
   int inter_op_threads = -1;
-  GraphOptimizationLevel optimization = ORT_ENABLE_ALL;
-  std::string optimization_name = "all";
+  // Unset: ORT's own default (all optimisations), exactly as a raw ORT user gets it.
+  std::optional<GraphOptimizationLevel> optimization;
+  std::string optimization_name = "default";
   std::filesystem::path optimized_model_path;  // empty: no optimised-model cache
   std::string calibration_table;
   std::string openvino_device_type = "CPU";

@@ -8,7 +8,7 @@
 //                       Unsupported, naming it and what to install.
 //   intra_op_threads    >= 0 (0 = ORT's default: one per physical core)
 //   inter_op_threads    >= 0
-//   graph_optimization  disable | basic | extended | all (default all)
+//   graph_optimization  disable | basic | extended | all (default: ORT's own, i.e. all)
 //   optimized_model_path  file caching the optimised graph: written on the first
 //                       load, reused (with optimisation off) while it is newer
 //                       than the model; a bad cache file is rebuilt.
