@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
       libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libstb-dev
-      libgtest-dev libgmock-dev libbenchmark-dev python3-venv zstd xz-utils binutils)
+      libgtest-dev libgmock-dev libbenchmark-dev python3-venv zstd xz-utils binutils ccache)
 if [ -n "${AEGISRT_EXTRA_APT:-}" ]; then PKGS+=(${AEGISRT_EXTRA_APT}); fi
 missing=()
 for p in "${PKGS[@]}"; do

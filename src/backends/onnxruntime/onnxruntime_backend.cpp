@@ -32,7 +32,7 @@ struct OnnxRuntimeBackend::Model {
   std::vector<std::size_t> static_output_bytes;
   // Cleared if ORT ever rejects our pre-bound buffers (a model whose declared
   // static output shape is wrong): from then on ORT allocates the outputs.
-  std::atomic<bool> prebind_outputs{true};
+  std::atomic<bool> prebind_outputs{false};
   Ort::MemoryInfo host_memory{nullptr};
   Ort::MemoryInfo device_memory{nullptr};  // only with the CUDA/TensorRT providers
   std::size_t model_bytes = 0;
