@@ -6,8 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -25,14 +23,6 @@ struct OnnxRuntimeBackend::Model {
   std::vector<const char*> input_names;
   std::vector<const char*> output_names;
   std::vector<ONNXTensorElementDataType> input_types;
-  std::vector<ONNXTensorElementDataType> output_types;
-  // Bytes of each output whose declared shape is fully static (0 otherwise):
-  // those are allocated by us and handed to Run(), so no shape query is needed
-  // afterwards and ORT rejects a kernel that produces another shape.
-  std::vector<std::size_t> static_output_bytes;
-  // Cleared if ORT ever rejects our pre-bound buffers (a model whose declared
-  // static output shape is wrong): from then on ORT allocates the outputs.
-  std::atomic<bool> prebind_outputs{false};
   Ort::MemoryInfo host_memory{nullptr};
   Ort::MemoryInfo device_memory{nullptr};  // only with the CUDA/TensorRT providers
   std::size_t model_bytes = 0;
@@ -253,13 +243,7 @@ Result<void> OnnxRuntimeBackend::do_load(const LoadOptions& options) {
     m->input_names.push_back(d.name.c_str());
     m->input_types.push_back(ort::to_onnx(d.dtype));
   }
-  for (const auto& d : m->outputs) {
-    m->output_names.push_back(d.name.c_str());
-    m->output_types.push_back(ort::to_onnx(d.dtype));
-    std::size_t bytes = d.is_dynamic() ? 0 : dtype_size(d.dtype);
-    for (auto dim : d.shape) bytes *= static_cast<std::size_t>(dim > 0 ? dim : 0);
-    m->static_output_bytes.push_back(bytes);
-  }
+  for (const auto& d : m->outputs) m->output_names.push_back(d.name.c_str());
   std::error_code ec;
   m->model_bytes = std::filesystem::file_size(options.artifact_path, ec);
   model_ = std::move(m);
@@ -318,45 +302,14 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
   }
 
   ValueArray out(n_out);
-  ExecutionResult result;
-  result.outputs.resize(n_out);
   if (!any_device_input && !device_out) {
-    const bool prebind = m.prebind_outputs.load(std::memory_order_relaxed);
-    // Static outputs: our own 64-byte aligned buffers, bound as Run() outputs.
-    for (std::size_t i = 0; prebind && i < n_out; ++i) {
-      const std::size_t bytes = m.static_output_bytes[i];
-      if (bytes == 0) continue;
-      void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-      if (p == nullptr) {
-        return Error(ErrorCode::Internal, "out of host memory for output '" + m.outputs[i].name + "'");
-      }
-      result.outputs[i] = Tensor::adopt(p, m.outputs[i].shape, m.outputs[i].dtype, Location::host(),
-                                        [](void* q) { std::free(q); }, m.outputs[i].name);
-      const Shape& shape = result.outputs[i].shape();
-      if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(m.host_memory, p, bytes, shape.data(),
-                                                            shape.size(), m.output_types[i], &out[i])) {
-        return ort::status_to_error(s, "wrapping output '" + m.outputs[i].name + "'");
-      }
+    // ORT allocates the outputs (from its arena) and we adopt them below.
+    // Handing Run() pre-allocated output buffers was measured slower with ORT
+    // 1.31 (its pre-allocated-fetch path costs more than the shape query).
+    if (OrtStatus* s = api.Run(m.session, nullptr, m.input_names.data(), in.data(), n_in,
+                               m.output_names.data(), n_out, out.data())) {
+      return ort::status_to_error(s, "ONNX Runtime Run failed");
     }
-    OrtStatus* s = api.Run(m.session, nullptr, m.input_names.data(), in.data(), n_in,
-                           m.output_names.data(), n_out, out.data());
-    if (s != nullptr && prebind) {
-      // Maybe the model's declared output shape is not what it produces: let
-      // ORT allocate instead, and keep doing so if that works.
-      api.ReleaseStatus(s);
-      for (std::size_t i = 0; i < n_out; ++i) {
-        if (out[i] != nullptr) api.ReleaseValue(out.release(i));
-        result.outputs[i] = Tensor();
-      }
-      s = api.Run(m.session, nullptr, m.input_names.data(), in.data(), n_in, m.output_names.data(),
-                  n_out, out.data());
-      if (s == nullptr) {
-        m.prebind_outputs.store(false, std::memory_order_relaxed);
-        spdlog::warn("onnx: the model's outputs do not have their declared static shapes; "
-                     "letting ONNX Runtime allocate them from now on");
-      }
-    }
-    if (s != nullptr) return ort::status_to_error(s, "ONNX Runtime Run failed");
   } else {
     // Device memory in or out: bind through IoBinding so ORT reads/writes it in place.
     try {
@@ -378,9 +331,10 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
     }
   }
 
+  ExecutionResult result;
+  result.outputs.resize(n_out);
   const Location out_loc = device_out ? Location::device(m.config.device_id) : Location::host();
   for (std::size_t i = 0; i < n_out; ++i) {
-    if (!result.outputs[i].empty()) continue;  // pre-bound static output, already filled
     OrtValue* value = out[i];
     OrtTensorTypeAndShapeInfo* info = nullptr;
     if (OrtStatus* s = api.GetTensorTypeAndShape(value, &info)) {
