@@ -90,33 +90,32 @@ bool TensorView::is_contiguous() const noexcept {
 }
 
 Result<void> TensorView::validate(std::string_view what) const {
-  const std::string w(what);
+  // Messages are built only on failure: this runs on every execute().
+  const auto fail = [what](std::string msg) {
+    return Error(ErrorCode::InvalidArgument, std::string(what) + ": " + msg);
+  };
   if (strides_.size() != shape_.size()) {
-    return Error(ErrorCode::InvalidArgument,
-                 w + ": strides rank " + std::to_string(strides_.size()) +
-                     " does not match shape rank " + std::to_string(shape_.size()));
+    return fail("strides rank " + std::to_string(strides_.size()) +
+                " does not match shape rank " + std::to_string(shape_.size()));
   }
-  // Overflow-safe extent check: the largest offset must fit in int64.
+  // Overflow-safe extent check: the element count must fit in int64.
   std::int64_t count = 1;
   for (std::size_t i = 0; i < shape_.size(); ++i) {
     if (shape_[i] < 0) {
-      return Error(ErrorCode::InvalidArgument,
-                   w + ": dimension " + std::to_string(i) + " has negative extent " +
-                       std::to_string(shape_[i]));
+      return fail("dimension " + std::to_string(i) + " has negative extent " +
+                  std::to_string(shape_[i]));
     }
     if (strides_[i] < 0) {
-      return Error(ErrorCode::InvalidArgument,
-                   w + ": dimension " + std::to_string(i) + " has negative stride " +
-                       std::to_string(strides_[i]) + " (not supported)");
+      return fail("dimension " + std::to_string(i) + " has negative stride " +
+                  std::to_string(strides_[i]) + " (not supported)");
     }
     if (shape_[i] != 0 && count > std::numeric_limits<std::int64_t>::max() / shape_[i]) {
-      return Error(ErrorCode::InvalidArgument, w + ": element count overflows");
+      return fail("element count overflows");
     }
     count *= shape_[i];
   }
   if (count > 0 && data_ == nullptr) {
-    return Error(ErrorCode::InvalidArgument,
-                 w + ": null data pointer for " + std::to_string(count) + " elements");
+    return fail("null data pointer for " + std::to_string(count) + " elements");
   }
   return {};
 }

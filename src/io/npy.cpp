@@ -443,19 +443,23 @@ Result<std::vector<std::byte>> encode_npy(const TensorView& view) {
   header.append(((total + 63) / 64) * 64 - total, ' ');
   header += '\n';
 
-  std::vector<std::byte> out(preamble + header.size() + view.byte_size());
-  std::memcpy(out.data(), kMagic.data(), kMagic.size());
+  // The preamble is assembled in a fixed array first (GCC 12 -O3 otherwise
+  // reports a false -Wnull-dereference on indexing the fresh vector).
+  std::array<std::byte, kLongPreamble> pre{};
+  std::memcpy(pre.data(), kMagic.data(), kMagic.size());
   const std::size_t len = header.size();
   if (preamble == kMinPreamble) {
-    out[6] = std::byte{1};
-    out[7] = std::byte{0};
-    out[8] = static_cast<std::byte>(len & 0xFF);
-    out[9] = static_cast<std::byte>((len >> 8) & 0xFF);
+    pre[6] = std::byte{1};
+    pre[7] = std::byte{0};
+    pre[8] = static_cast<std::byte>(len & 0xFF);
+    pre[9] = static_cast<std::byte>((len >> 8) & 0xFF);
   } else {
-    out[6] = std::byte{2};
-    out[7] = std::byte{0};
-    for (std::size_t i = 0; i < 4; ++i) out[8 + i] = static_cast<std::byte>((len >> (8 * i)) & 0xFF);
+    pre[6] = std::byte{2};
+    pre[7] = std::byte{0};
+    for (std::size_t i = 0; i < 4; ++i) pre[8 + i] = static_cast<std::byte>((len >> (8 * i)) & 0xFF);
   }
+  std::vector<std::byte> out(preamble + header.size() + view.byte_size());
+  std::memcpy(out.data(), pre.data(), preamble);
   std::memcpy(out.data() + preamble, header.data(), header.size());
   AEGIS_TRY(copy_to_contiguous(view, std::span(out).subspan(preamble + header.size())));
   return out;

@@ -12,8 +12,13 @@ namespace aegisrt::models {
 std::string to_string(const SourceLocation& loc) {
   std::string out = loc.file.empty() ? std::string("<manifest>") : loc.file.string();
   if (loc.line > 0) {
-    out += ":" + std::to_string(loc.line);
-    if (loc.column > 0) out += ":" + std::to_string(loc.column);
+    // Appended piecewise: `":" + std::string` trips GCC 12's false -Wrestrict at -O3.
+    out += ':';
+    out += std::to_string(loc.line);
+    if (loc.column > 0) {
+      out += ':';
+      out += std::to_string(loc.column);
+    }
   }
   return out;
 }

@@ -147,8 +147,9 @@ class RuntimeBackend {
   RuntimeBackend() = default;
 
   virtual Result<void> do_load(const LoadOptions& options) = 0;
-  /// Inputs are validated against input_specs(), ordered like them, contiguous
-  /// and named. Must fill ExecutionResult::outputs; latency is measured here.
+  /// Inputs are validated against input_specs(), ordered like them and
+  /// contiguous (their names may be empty: positional). Must fill
+  /// ExecutionResult::outputs; latency is measured here.
   virtual Result<ExecutionResult> do_execute(const ExecutionRequest& request) = 0;
   virtual void do_unload() noexcept = 0;
   virtual std::vector<TensorDesc> do_input_specs() const = 0;
@@ -157,6 +158,7 @@ class RuntimeBackend {
 
  private:
   Result<ExecutionResult> execute_checked(const ExecutionRequest& request);
+  Result<ExecutionResult> run_and_time(const ExecutionRequest& request);
 
   std::atomic<bool> loaded_{false};
   std::mutex serial_mutex_;  // used when !thread_safe_execute

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run HERE (not on the GPU machine): gathers what the GPU machine cannot
+# download (it has no network) into .gpu/ (git-ignored), split into parts that
+# fit the device tool's 64 MiB per-call transfer:
+#   - Debian packages we build against (yaml-cpp, spdlog, fmt, CLI11, json, stb, gtest, benchmark)
+#   - apache-tvm + apache-tvm-ffi wheels for the GPU machine's Python 3.12 (TVM compiler + runtime)
+#   - ONNX Runtime headers (third_party/onnxruntime/include) and the onnxruntime-gpu
+#     1.31.1 wheel's libraries (CUDA execution provider), zstd-compressed
+# Then each part travels in its own device call (scripts/gpu/run_all.sh --collect)
+# and the last call runs scripts/gpu/run_all.sh, which joins them.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+G=.gpu
+PY="$ROOT/.venv/bin/python"
+rm -rf "$G/stage" "$G/parts"
+mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/parts" "$G/cache"
+(cd "$G/stage/debs" && apt-get download -qq libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 \
+   libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libstb-dev libstb0 libgtest-dev libgmock-dev \
+   googletest libbenchmark-dev libbenchmark1debian libzip-dev libzip4 2>/dev/null)
+PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64
+      --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
+"$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \
+  -d "$G/stage/wheels" apache-tvm==0.27.0.post1 apache-tvm-ffi==0.1.15.post2
+cp -r third_party/onnxruntime/include third_party/onnxruntime/VERSION "$G/stage/ort-headers/"
+if [ "${AEGISRT_GPU_WITH_ORT_GPU:-1}" = "1" ]; then
+  if [ ! -f "$G/cache/ortgpu.tar.zst" ]; then
+    tmp="$(mktemp -d)"
+    "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 "${PLAT[@]}" \
+      -d "$tmp" onnxruntime-gpu==1.31.1
+    (cd "$tmp" && unzip -q -o ./*.whl 'onnxruntime/capi/libonnxruntime*' &&
+     tar -cf - onnxruntime/capi | zstd -q -T0 -15 --long=27 -o "$ROOT/$G/cache/ortgpu.tar.zst")
+    rm -rf "$tmp"
+  fi
+  cp "$G/cache/ortgpu.tar.zst" "$G/stage/"
+fi
+# Fixed order: what every run needs comes first, the large optional ORT GPU libraries last.
+(cd "$G/stage" && tar -cf - debs wheels ort-headers $(ls ortgpu.tar.zst 2>/dev/null)) |
+  split -b 56M -d -a 2 - "$G/parts/part."
+(cd "$G/parts" && ls part.* > MANIFEST && cat part.* | sha256sum | cut -d' ' -f1 > SHA256)
+ls -la "$G/parts"
+echo "prepared $(wc -l < $G/parts/MANIFEST) part(s); send each with run_all.sh --collect, the last with run_all.sh"
