@@ -14,6 +14,7 @@ cd "$ROOT"
 G=.gpu
 PY="$ROOT/.venv/bin/python"
 rm -rf "$G/stage" "$G/parts"
+mkdir -p "$G/bin" && cp "$(command -v zstd)" "$G/bin/"  # the GPU machine has no zstd
 mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/parts" "$G/cache"
 (cd "$G/stage/debs" && apt-get download -qq libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 \
    libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libstb-dev libstb0 libgtest-dev libgmock-dev \

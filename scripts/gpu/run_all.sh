@@ -75,7 +75,8 @@ python3 -c "import tvm; print('tvm', tvm.__version__, 'cuda enabled:', tvm.cuda(
 ORT_ARGS=(-DAEGISRT_WITH_ONNXRUNTIME=OFF)
 if [ -f "$STAGE/ortgpu.tar.zst" ]; then
   echo "== onnxruntime-gpu libraries"
-  mkdir -p /tmp/ortgpu && zstd -q -dc "$STAGE/ortgpu.tar.zst" | tar -x -C /tmp/ortgpu
+  ZSTD="$(command -v zstd || echo "$ROOT/.gpu/bin/zstd")"  # prepare.sh carries Debian's zstd
+  mkdir -p /tmp/ortgpu && "$ZSTD" -q -dc "$STAGE/ortgpu.tar.zst" | tar -x -C /tmp/ortgpu
   ORT=/tmp/aegis-ort-gpu
   mkdir -p "$ORT/lib" && cp -r "$STAGE/ort-headers/include" "$STAGE/ort-headers/VERSION" "$ORT/"
   AEGISRT_ROOT="$ROOT" AEGISRT_THIRD_PARTY=/tmp AEGISRT_VENV=/nonexistent \
@@ -87,7 +88,11 @@ if [ -f "$STAGE/ortgpu.tar.zst" ]; then
   for d in "$NV"/*/lib "$NV"/cu13/lib; do [ -d "$d" ] && LD_LIBRARY_PATH="$d:$LD_LIBRARY_PATH"; done
   export LD_LIBRARY_PATH
   ldd "$ORT/lib/libonnxruntime_providers_cuda.so" | grep "not found" | tee -a "$OUT/summary.txt"
-  ORT_ARGS=(-DAEGISRT_WITH_ONNXRUNTIME=ON -DONNXRuntime_ROOT="$ORT")
+  if [ -f "$ORT/lib/libonnxruntime_providers_cuda.so" ]; then
+    ORT_ARGS=(-DAEGISRT_WITH_ONNXRUNTIME=ON -DONNXRuntime_ROOT="$ORT")
+  else
+    summary "onnxruntime-gpu could not be laid out: building without ONNX Runtime"
+  fi
 fi
 
 echo "== configure + build (CUDA on, sm_90)"
@@ -106,32 +111,32 @@ echo "$LD_LIBRARY_PATH" > /tmp/aegis-ldpath
 fi
 
 echo "== all tests (GPU tests run now; CPU tests too)"
-(cd "$BUILD" && ctest -j 8 --timeout 600 > "$OUT/ctest.log" 2>&1)
+(cd "$BUILD" && timeout 300 ctest -j 12 --timeout 200 > "$OUT/ctest.log" 2>&1)
 grep -E "tests passed|tests failed" "$OUT/ctest.log" | tee -a "$OUT/summary.txt"
 grep -E "\(Failed\)|\(SEGFAULT\)|\(Timeout\)|Exception" "$OUT/ctest.log" | head -30 | tee -a "$OUT/summary.txt"
 # What the GPU-labelled tests did, case by case (passed vs skipped):
-for t in tests/cuda/cuda_test tests/vision/vision_cuda_test tests/backends/tvm/tvm_conformance_test \
+for t in tests/cuda/cuda_test tests/vision/vision_cuda_test tests/backends/tvm/tvm_backend_test \
          tests/backends/onnxruntime/onnxruntime_conformance_test tests/backends/onnxruntime/onnxruntime_cuda_test; do
   [ -x "$BUILD/$t" ] || continue
-  "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
+  timeout 200 "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
   summary "$(basename "$t"): $(grep -E '^\[  PASSED  \]' "$OUT/$(basename "$t").log") $(grep -E '^\[  SKIPPED \] [0-9]' "$OUT/$(basename "$t").log") $(grep -E '^\[  FAILED  \] [0-9]' "$OUT/$(basename "$t").log")"
 done
 grep -h "max abs" "$OUT/vision_cuda_test.log" 2>/dev/null | head -8 | tee -a "$OUT/summary.txt"
 
 echo "== benchmarks"
 B="$BUILD/bench"
-[ -x "$B/vision/bench_vision_cuda" ] && "$B/vision/bench_vision_cuda" --benchmark_repetitions=5 \
+[ -x "$B/vision/bench_vision_cuda" ] && timeout 60 "$B/vision/bench_vision_cuda" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true > "$OUT/bench_vision_cuda.txt" 2>&1
-[ -x "$B/tvm/bench_tvm_latency" ] && "$B/tvm/bench_tvm_latency" --benchmark_min_time=1 \
+[ -x "$B/tvm/bench_tvm_latency" ] && timeout 120 "$B/tvm/bench_tvm_latency" --benchmark_min_time=1 \
   --benchmark_repetitions=3 --benchmark_report_aggregates_only=true > "$OUT/bench_tvm_latency.txt" 2>&1
-[ -x "$B/tvm/bench_tvm_first_output" ] && "$B/tvm/bench_tvm_first_output" --device cuda > "$OUT/bench_tvm_first_output.txt" 2>&1
+[ -x "$B/tvm/bench_tvm_first_output" ] && timeout 90 "$B/tvm/bench_tvm_first_output" --device cuda > "$OUT/bench_tvm_first_output.txt" 2>&1
 CLI="$BUILD/tools/aegisrt/aegisrt"
 "$CLI" info > "$OUT/info.txt" 2>&1
 DEMO="$BUILD/test_data/demo"
 if [ -f "$STAGE/ortgpu.tar.zst" ]; then
-  "$CLI" run --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --output "$OUT/demo_cuda" > "$OUT/run_cuda.txt" 2>&1
-  "$CLI" bench --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --iterations 300 > "$OUT/bench_cuda.txt" 2>&1
-  "$CLI" bench --model yolo --variant demo --backend onnx --model-data "$DEMO" --input "$DEMO" --iterations 100 > "$OUT/bench_cpu.txt" 2>&1
+  timeout 60 "$CLI" run --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --output "$OUT/demo_cuda" > "$OUT/run_cuda.txt" 2>&1
+  timeout 60 "$CLI" bench --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --iterations 300 > "$OUT/bench_cuda.txt" 2>&1
+  timeout 60 "$CLI" bench --model yolo --variant demo --backend onnx --model-data "$DEMO" --input "$DEMO" --iterations 100 > "$OUT/bench_cpu.txt" 2>&1
 fi
 tar -czf "$OUT/logs.tgz" -C "$OUT" --exclude logs.tgz . 2>/dev/null
 echo "== summary"; cat "$OUT/summary.txt"

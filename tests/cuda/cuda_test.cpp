@@ -472,10 +472,11 @@ TEST(CudaTensorOps, StreamVariantsProduceTheSameData) {
   ASSERT_TRUE(c.ok());
   auto back = copy_to_host(c->view(), "t", &*stream);
   ASSERT_TRUE(back.ok());
-  const auto* x = host.data_as<float>();
-  const auto* y = back->data_as<float>();
+  // random_host fills random bits (NaNs included): compare bit patterns.
+  const auto* x = host.data_as<std::uint32_t>();
+  const auto* y = back->data_as<std::uint32_t>();
   for (int i = 0; i < 33; ++i)
-    for (int j = 0; j < 64; ++j) ASSERT_EQ(y[i * 64 + j], x[j * 33 + i]);
+    for (int j = 0; j < 64; ++j) ASSERT_EQ(y[i * 64 + j], x[j * 33 + i]) << i << "," << j;
 }
 
 // The backend layer's input preparation makes a strided device input
@@ -495,9 +496,9 @@ TEST(CudaTensorOps, PrepareInputsMakesStridedDeviceInputsContiguous) {
   EXPECT_TRUE(v.location().is_device());
   auto back = copy_to_host(v);
   ASSERT_TRUE(back.ok());
-  const auto* x = host.data_as<float>();
+  const auto* x = host.data_as<std::uint32_t>();
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 4; ++j) EXPECT_EQ(back->data_as<float>()[i * 4 + j], x[j * 2 + i]);
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(back->data_as<std::uint32_t>()[i * 4 + j], x[j * 2 + i]);
 }
 
 }  // namespace

@@ -39,7 +39,10 @@ Error make_error(OrtErrorCode code, std::string_view message, std::string_view w
 
 Result<Ort::Env*> env() {
   struct Holder {
-    std::unique_ptr<Ort::Env> env;
+    // Deliberately never destroyed: tearing the environment down during static
+    // destruction, after the CUDA provider's runtime has begun unloading,
+    // aborts the process on exit (seen on the H200 with onnxruntime-gpu).
+    Ort::Env* env = nullptr;
     std::optional<Error> error;
   };
   // Function-local: created on first use, thread-safe, one per process.
@@ -55,14 +58,14 @@ Result<Ort::Env*> env() {
       return h;
     }
     try {
-      h.env = std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_WARNING, "aegisrt");
+      h.env = new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "aegisrt");  // NOLINT(owning-memory)
     } catch (const Ort::Exception& e) {
       h.error = to_error(e, "creating the ONNX Runtime environment");
     }
     return h;
   }();
   if (holder.error) return *holder.error;
-  return holder.env.get();
+  return holder.env;
 }
 
 ErrorCode map_error_code(OrtErrorCode code) noexcept {
