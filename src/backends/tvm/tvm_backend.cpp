@@ -18,6 +18,9 @@
 #include <tvm/ffi/extra/module.h>
 #include <tvm/ffi/function.h>
 
+#if defined(AEGISRT_HAVE_CUDA)
+#include "aegisrt/cuda/tensor_ops.h"
+#endif
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/sha256.h"
 
@@ -467,6 +470,19 @@ Result<ExecutionResult> TVMBackend::do_execute(const ExecutionRequest& request) 
       DLDevice dev{kDLCPU, 0};
       if (v.location().is_device()) {
         dev = DLDevice{kDLCUDA, v.location().device_id};
+      } else if (model_->device.device_type == kDLCUDA) {
+        // A CUDA-compiled library takes device tensors only: stage host inputs.
+#if defined(AEGISRT_HAVE_CUDA)
+        AEGIS_ASSIGN_OR_RETURN(Tensor staged,
+                               cuda::copy_to_device(v, model_->device.device_id, specs[i].name));
+        data = staged.data();
+        dev = DLDevice{kDLCUDA, model_->device.device_id};
+        scratch.push_back(std::move(staged));
+#else
+        return Error(ErrorCode::Unsupported,
+                     "a CUDA TVM library needs the CUDA layer (AEGISRT_WITH_CUDA) to stage host input '" +
+                         specs[i].name + "'");
+#endif
       } else if (reinterpret_cast<std::uintptr_t>(data) % kAlignment != 0) {
         AEGIS_ASSIGN_OR_RETURN(Tensor copy, copy_to_contiguous(v, specs[i].name));
         data = copy.data();
