@@ -36,19 +36,7 @@ if [ -f "$ROOT/CMakePresets.json" ] && grep -q '"name": *"release"' "$ROOT/CMake
    [ -z "${AEGISRT_BUILD_DIR:-}" ]; then
   cmake --preset release -DAEGISRT_BUILD_TESTS=OFF -DAEGISRT_BUILD_BENCH=OFF -DAEGISRT_WERROR=OFF \
     "${launcher[@]}" >/dev/null
-  BUILD="$("$PY" - "$ROOT" <<'PYEOF'
-import json, sys
-root = sys.argv[1]
-presets = json.load(open(root + "/CMakePresets.json"))["configurePresets"]
-by_name = {p["name"]: p for p in presets}
-p = by_name["release"]
-while "binaryDir" not in p and p.get("inherits"):
-    parent = p["inherits"]
-    p = by_name[parent[0] if isinstance(parent, list) else parent]
-d = p.get("binaryDir", "${sourceDir}/build/release")
-print(d.replace("${sourceDir}", root).replace("${presetName}", "release"))
-PYEOF
-)"
+  BUILD="$ROOT/build/release"  # the release preset's binaryDir
 else
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DAEGISRT_BUILD_TESTS=OFF -DAEGISRT_BUILD_BENCH=OFF -DAEGISRT_WERROR=OFF "${launcher[@]}" >/dev/null
