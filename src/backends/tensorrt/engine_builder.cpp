@@ -51,16 +51,6 @@ Result<void> write_file_atomically(const std::filesystem::path& path, const void
   return {};
 }
 
-Result<GpuIdentity> gpu_identity(int device) {
-  AEGIS_ASSIGN_OR_RETURN(auto info, cuda::query_device(device));
-  GpuIdentity g;
-  g.uuid = info.uuid;
-  g.name = info.name;
-  g.cc_major = info.cc_major;
-  g.cc_minor = info.cc_minor;
-  return g;
-}
-
 #if NV_TENSORRT_MAJOR < 11
 AEGIS_TRT_ALLOW_DEPRECATED_BEGIN
 /// Entropy calibrator fed by a CalibrationBatchFn (our vision pre-processing).

@@ -45,16 +45,6 @@ Result<void> check_cuda(cudaError_t rc, std::string_view what) {
                                          cudaGetErrorString(rc) + ")");
 }
 
-Result<GpuIdentity> gpu_identity(int device) {
-  AEGIS_ASSIGN_OR_RETURN(auto info, cuda::query_device(device));
-  GpuIdentity g;
-  g.uuid = info.uuid;
-  g.name = info.name;
-  g.cc_major = info.cc_major;
-  g.cc_minor = info.cc_minor;
-  return g;
-}
-
 class TensorRTBackend final : public RuntimeBackend {
  public:
   TensorRTBackend() = default;

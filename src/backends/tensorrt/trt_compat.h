@@ -12,10 +12,12 @@
 #include <string>
 #include <type_traits>
 
+#include "aegisrt/backends/tensorrt/build_plan.h"
 #include "aegisrt/backends/tensorrt/error_mapping.h"
 #include "aegisrt/backends/tensorrt/trt_version.h"
 #include "aegisrt/core/dtype.h"
 #include "aegisrt/core/tensor.h"
+#include "aegisrt/cuda/device_info.h"
 
 #if NV_TENSORRT_MAJOR < 8 || (NV_TENSORRT_MAJOR == 8 && NV_TENSORRT_MINOR < 6)
 #error "AegisRT needs TensorRT 8.6 or newer"
@@ -121,6 +123,18 @@ inline Result<nvinfer1::Dims> to_dims(const Shape& s, std::string_view what) {
     d.d[i] = static_cast<std::remove_reference_t<decltype(d.d[0])>>(s[i]);
   }
   return d;
+}
+
+/// The engine-cache identity (UUID, name, compute capability) of a CUDA device;
+/// shared by the builder and the backend.
+inline Result<GpuIdentity> gpu_identity(int device) {
+  AEGIS_ASSIGN_OR_RETURN(auto info, cuda::query_device(device));
+  GpuIdentity g;
+  g.uuid = info.uuid;
+  g.name = info.name;
+  g.cc_major = info.cc_major;
+  g.cc_minor = info.cc_minor;
+  return g;
 }
 
 }  // namespace aegisrt::trt
