@@ -6,7 +6,7 @@
 # (scripts/check_tensorrt_headers.sh); nothing is committed.
 #
 #   scripts/fetch_tensorrt_headers.sh <git-dir> [tag ...]     # default tags: v10.16 v11.1
-#   e.g. scripts/fetch_tensorrt_headers.sh /work/.mirror/NVIDIA+TensorRT/repo v10.16 v11.1
+#   e.g. scripts/fetch_tensorrt_headers.sh <path-to-a-TensorRT-git-clone> v10.16 v11.1
 #
 # Without a local copy: git clone --bare https://github.com/NVIDIA/TensorRT <dir> first.
 set -euo pipefail
