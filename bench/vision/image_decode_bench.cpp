@@ -128,3 +128,4 @@ BENCHMARK(BM_StbDecode)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 #endif
 
 }  // namespace
+BENCHMARK_MAIN();
