@@ -5,7 +5,9 @@
 // APP1 Exif segment; PNG chunks are re-checksummed with zlib's crc32.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -458,6 +460,66 @@ TEST_F(CraftedCorpus, FifoIsRefusedWithoutBlocking) {
   auto r = load_image(p);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument) << r.error();
+}
+
+}  // namespace
+}  // namespace aegisrt::vision
+
+// ------------------------------------------------------------ OpenCV agreement
+
+namespace aegisrt::vision {
+namespace {
+
+// OpenCV's cv2.imread (IMREAD_COLOR applies EXIF orientation) is what users
+// compare with: for every orientation our pixels must equal its pixels up to
+// +-2 (its wheel bundles another libjpeg-turbo build). Skipped when the test
+// Python has no cv2 (scripts/setup.sh installs opencv-python in .venv).
+TEST(ExifOrientation, MatchesOpenCvImread) {
+  const std::string py = AEGISRT_TEST_PYTHON;
+  if (py.empty() || std::system((py + " -c 'import cv2' >/dev/null 2>&1").c_str()) != 0) {
+    GTEST_SKIP() << "no cv2 in " << py;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("aegisrt_image_cv2_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // A photo-like pattern, 4:2:0 like a camera, so chroma upsampling is compared too.
+  Image src = Image::create(40, 24, 3).value();
+  for (int y = 0; y < src.height(); ++y)
+    for (int x = 0; x < src.width(); ++x)
+      for (int c = 0; c < 3; ++c) src.at(x, y)[c] = static_cast<std::uint8_t>((x * 6 + y * 9 + c * 80) % 256);
+  const Bytes jpeg = encode_jpeg(src, TJSAMP_420);
+  for (int tag = 1; tag <= 8; ++tag) {
+    const Bytes file = with_segment(jpeg, exif_app1(tag, tag % 2 == 0));
+    std::ofstream(dir / ("t" + std::to_string(tag) + ".jpg"), std::ios::binary)
+        .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  }
+  const std::string script =
+      "import sys, cv2\n"
+      "for t in range(1, 9):\n"
+      "    a = cv2.imread(sys.argv[1] + f'/t{t}.jpg', cv2.IMREAD_COLOR)[:, :, ::-1].copy()\n"
+      "    open(sys.argv[1] + f'/t{t}.rgb', 'wb').write(b'%d %d\\n' % (a.shape[1], a.shape[0]) + a.tobytes())\n";
+  std::ofstream(dir / "cv2_read.py") << script;
+  ASSERT_EQ(std::system((py + " " + (dir / "cv2_read.py").string() + " " + dir.string()).c_str()), 0);
+  for (int tag = 1; tag <= 8; ++tag) {
+    SCOPED_TRACE("tag " + std::to_string(tag));
+    auto ours = load_image(dir / ("t" + std::to_string(tag) + ".jpg"));
+    ASSERT_TRUE(ours.ok()) << ours.error();
+    std::ifstream in(dir / ("t" + std::to_string(tag) + ".rgb"), std::ios::binary);
+    int w = 0, h = 0;
+    in >> w >> h;
+    in.get();
+    std::vector<char> cv(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
+    in.read(cv.data(), static_cast<std::streamsize>(cv.size()));
+    ASSERT_TRUE(in.good());
+    ASSERT_EQ(ours->width(), w);
+    ASSERT_EQ(ours->height(), h);
+    EXPECT_EQ(w, tag >= 5 ? 24 : 40);
+    int worst = 0;
+    for (std::size_t i = 0; i < cv.size(); ++i) {
+      worst = std::max(worst, std::abs(static_cast<int>(ours->data()[i]) - static_cast<int>(static_cast<unsigned char>(cv[i]))));
+    }
+    EXPECT_LE(worst, 2);
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
