@@ -2,7 +2,8 @@
 # Run HERE (not on the GPU machine): gathers what the GPU machine cannot
 # download (it has no network) into .gpu/ (git-ignored), split into parts that
 # fit the device tool's 64 MiB per-call transfer:
-#   - Debian packages we build against (yaml-cpp, spdlog, fmt, CLI11, json, stb, gtest, benchmark)
+#   - Debian packages we build against (yaml-cpp, spdlog, fmt, CLI11, json, stb, gtest, benchmark,
+#     libjpeg-turbo's TurboJPEG, libpng + zlib)
 #   - apache-tvm + apache-tvm-ffi wheels for the GPU machine's Python 3.12 (TVM compiler + runtime)
 #   - ONNX Runtime headers (third_party/onnxruntime/include) and the onnxruntime-gpu
 #     1.31.1 wheel's libraries (CUDA execution provider), zstd-compressed
@@ -18,7 +19,8 @@ mkdir -p "$G/bin" && cp "$(command -v zstd)" "$G/bin/"  # the GPU machine has no
 mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/parts" "$G/cache"
 (cd "$G/stage/debs" && apt-get download -qq libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 \
    libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libstb-dev libstb0 libgtest-dev libgmock-dev \
-   googletest libbenchmark-dev libbenchmark1debian libzip-dev libzip4 2>/dev/null)
+   googletest libbenchmark-dev libbenchmark1debian libzip-dev libzip4 \
+   libturbojpeg0-dev libturbojpeg0 libpng-dev libpng16-16 zlib1g-dev zlib1g 2>/dev/null)
 PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64
       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \

@@ -237,6 +237,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   info.memory_budget_bytes = sel.device_memory_bytes;
   p->post_ = rv.postprocessing;
   p->track_ = options.track;
+  p->apply_exif_ = options.apply_exif_orientation;
   for (const auto& f : rv.output.fields) p->output_names_.push_back(f.name);
   if (options.track && rv.output.type != OutputType::Detections) {
     return Error(ErrorCode::Unsupported, "--track needs a detection model; " + sel.model +
@@ -339,7 +340,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
 
 Result<FrameResult> Pipeline::run_file(const fs::path& path) {
   const TimePoint t0 = Clock::now();
-  AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::load_image(path, 3));
+  vision::DecodeOptions decode_options;
+  decode_options.apply_exif_orientation = apply_exif_;
+  AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::load_image(path, decode_options));
   const Duration decode = since(t0);
   AEGIS_ASSIGN_OR_RETURN(FrameResult r, run(image, path.string()));
   r.timings.decode = decode;
@@ -358,6 +361,8 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   }
   frame.width = image->width();
   frame.height = image->height();
+  frame.exif_orientation = input.exif_orientation();
+  frame.orientation_applied = input.orientation_applied();
 
   TimePoint t = Clock::now();
   AEGIS_ASSIGN_OR_RETURN(vision::PreprocessResult pre, vision::preprocess(*image, info_.preprocess));
@@ -528,7 +533,8 @@ std::string Pipeline::to_json(const FrameResult& r, int indent) const {
   json j;
   j["schema"] = "aegisrt.result/1";
   j["source"] = r.source;
-  j["image"] = {{"width", r.width}, {"height", r.height}};
+  j["image"] = {{"width", r.width}, {"height", r.height},
+                {"exif_orientation", r.exif_orientation}, {"orientation_applied", r.orientation_applied}};
   j["frame_index"] = r.frame_index;
   j["model"] = {{"name", info_.model},      {"variant", info_.variant},
                 {"backend", info_.backend}, {"runtime_backend", info_.runtime_backend},

@@ -13,6 +13,7 @@
 
 #include "aegisrt/vision/image.h"
 #include "demo_fixture.h"
+#include "vision/jpeg_test_util.h"
 
 namespace aegisrt::pipeline {
 namespace {
@@ -180,6 +181,38 @@ TEST_F(CliTest, CorruptImageIsARuntimeErrorButOtherImagesStillRun) {
   EXPECT_TRUE(fs::exists(outdir / "a_good.annotated.png"));
   EXPECT_TRUE(fs::exists(outdir / "a_good.json"));
   EXPECT_FALSE(fs::exists(outdir / "b_corrupt.json"));
+}
+
+TEST_F(CliTest, RunAppliesExifOrientationUnlessToldNot) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const auto truth = load_ground_truth();
+  const aegisrt::testing::TruthImage* wide = nullptr;
+  for (const auto& t : truth)
+    if (t.width > t.height) wide = &t;
+  ASSERT_NE(wide, nullptr);
+  // The wide demo image stored sideways with Orientation 6 (rotate 90 clockwise to view).
+  auto upright = vision::load_image(demo_dir() / wide->file);
+  ASSERT_TRUE(upright.ok()) << upright.error();
+  const auto stored = vision::apply_exif_orientation(*upright, 8).value();
+  const auto jpeg = aegisrt::testing::with_segment(aegisrt::testing::encode_jpeg(stored), aegisrt::testing::exif_app1(6));
+  const fs::path file = work_ / "sideways.jpg";
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()),
+                                              static_cast<std::streamsize>(jpeg.size()));
+  for (const bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "--no-exif-rotate" : "default");
+    const fs::path outdir = work_ / (keep ? "raw" : "upright");
+    auto r = aegisrt("run " + demo_args() + " --input '" + file.string() + "' --output '" + outdir.string() + "' --json" +
+                     (keep ? " --no-exif-rotate" : ""));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("image").at("exif_orientation"), 6);
+    EXPECT_EQ(j.at("image").at("orientation_applied"), !keep);
+    EXPECT_EQ(j.at("image").at("width"), keep ? wide->height : wide->width);
+    auto annotated = vision::load_image(outdir / "sideways.annotated.png");
+    ASSERT_TRUE(annotated.ok()) << annotated.error();
+    EXPECT_EQ(annotated->width(), keep ? wide->height : wide->width);
+    EXPECT_EQ(annotated->height(), keep ? wide->width : wide->height);
+  }
 }
 
 }  // namespace

@@ -165,12 +165,16 @@ struct RunFlags {
   std::string output = "aegisrt_out";
   bool json = false;
   bool track = false;
+  bool no_exif_rotate = false;
 };
 
 int do_run(const RunFlags& f, CliContext& ctx) {
   auto opts = to_options(f.sel);
   if (!opts.ok()) return report_error(opts.error());
   opts->track = f.track;
+  opts->apply_exif_orientation = !f.no_exif_rotate;
+  vision::DecodeOptions decode_options;
+  decode_options.apply_exif_orientation = !f.no_exif_rotate;
   auto images = pipeline::list_images(f.input);
   if (!images.ok()) return report_error(images.error().with_context("--input"));
   auto created = pipeline::Pipeline::create(*opts, ctx.models_dir);
@@ -186,7 +190,7 @@ int do_run(const RunFlags& f, CliContext& ctx) {
       if (exit_code == kExitOk) exit_code = rc;
     };
     const auto t0 = Clock::now();
-    auto image = vision::load_image(path, 3);
+    auto image = vision::load_image(path, decode_options);
     if (!image.ok()) {
       fail(image.error());
       continue;
@@ -327,6 +331,9 @@ void add_pipeline_commands(CLI::App& app, CliContext& ctx) {
     cmd->add_flag("--track", flags->track,
                   "Track objects across the images (ByteTrack; a folder is taken as a video's "
                   "frames in name order)");
+    cmd->add_flag("--no-exif-rotate", flags->no_exif_rotate,
+                  "Keep JPEGs in stored pixel order instead of rotating them by their EXIF "
+                  "orientation (the JSON still reports the tag)");
     cmd->footer(
         "Exit codes: 0 ok; 2 bad flags; 3 invalid selection or input (unknown model, unsupported "
         "backend/precision, missing image or ONNX file); 4 runtime error (corrupt image, backend "

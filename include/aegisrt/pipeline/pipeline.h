@@ -64,6 +64,9 @@ struct PipelineOptions {
   /// Detections only: run ByteTrack over successive frames (a video's frames
   /// or a folder of images in name order) and report tracks with stable ids.
   bool track = false;
+  /// Rotate/flip JPEGs by their EXIF orientation when run_file() decodes
+  /// them (as OpenCV's imread does); off: stored pixel order.
+  bool apply_exif_orientation = true;
   /// ExecutionContext budget: wall time one execute() may take before it is
   /// reported as a deadline miss. The memory budget comes from the manifest.
   Duration call_time_budget = std::chrono::seconds(30);
@@ -109,6 +112,8 @@ struct FrameResult {
   std::string source;  // file path, or the name given to run()
   int width = 0;       // original image size
   int height = 0;
+  int exif_orientation = 0;          // the JPEG's EXIF tag 1..8, 0 = none (vision::Image)
+  bool orientation_applied = false;  // width/height/coordinates are after rotating by it
   std::int64_t frame_index = 0;  // 0, 1, 2, ... per pipeline (tracking order)
   vision::LetterboxTransform transform;
   models::OutputType output_type = models::OutputType::Detections;
@@ -171,6 +176,7 @@ class Pipeline {
   vision::YoloDecodeConfig yolo_;
   std::vector<std::string> output_names_;  // manifest field names (may be empty)
   bool track_ = false;
+  bool apply_exif_ = true;
   float report_conf_ = 0.0f;  // tracking: detections reported at or above this
   std::unique_ptr<vision::ByteTracker> tracker_;
   std::unique_ptr<ExecutionContext> context_;

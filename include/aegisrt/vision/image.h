@@ -1,6 +1,8 @@
 // Image: an owning 8-bit HWC image (1, 3 or 4 channels, RGB(A) order), with
-// PNG/JPEG loading and PNG saving. Decoding is done by stb_image behind this
-// interface; no third-party type appears here.
+// PNG/JPEG loading and PNG saving. JPEG is decoded by libjpeg-turbo (TurboJPEG
+// API), PNG is read and written by libpng, both behind this interface; no
+// third-party type appears here. JPEG EXIF orientation is applied by default,
+// as OpenCV's imread does.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +10,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aegisrt/core/result.h"
@@ -58,8 +61,20 @@ class Image {
   [[nodiscard]] TensorView view() const;
 
   /// Same pixels converted to `channels` (1, 3 or 4): grey is replicated,
-  /// RGB->grey uses BT.601 luma, alpha is dropped or set to 255.
+  /// RGB->grey uses BT.601 luma, alpha is dropped or set to 255. Keeps the
+  /// EXIF orientation record.
   [[nodiscard]] Result<Image> convert(int channels) const;
+
+  /// The JPEG's EXIF orientation tag (IFD0 0x0112) found when this image was
+  /// decoded: 1..8, or 0 when there was none (PNG, no Exif, invalid value).
+  [[nodiscard]] int exif_orientation() const noexcept { return exif_orientation_; }
+  /// Whether decoding rotated/flipped the pixels by that tag (false when the
+  /// tag was 0 or 1, or DecodeOptions::apply_exif_orientation was off).
+  [[nodiscard]] bool orientation_applied() const noexcept { return orientation_applied_; }
+  void set_exif_orientation(int tag, bool applied) noexcept {
+    exif_orientation_ = tag;
+    orientation_applied_ = applied;
+  }
 
  private:
   Image(int width, int height, int channels, std::vector<std::uint8_t> pixels)
@@ -69,19 +84,58 @@ class Image {
   int height_ = 0;
   int channels_ = 0;
   std::vector<std::uint8_t> pixels_;
+  int exif_orientation_ = 0;
+  bool orientation_applied_ = false;
 };
 
-/// Loads a PNG or JPEG (anything stb_image decodes). `channels` = 0 keeps the
-/// file's channel count (grey+alpha becomes RGBA); 1/3/4 converts.
-/// Errors: NotFound (no such file), IoError (unreadable, a directory),
-/// Corrupt (not an image, truncated); all name the file.
+/// Largest image decode_image()/load_image() accept by default: 2^28 pixels
+/// (16384 x 16384), refused from the header before any pixel buffer exists.
+inline constexpr std::uint64_t kMaxImagePixels = std::uint64_t{1} << 28;
+/// Largest image file load_image() reads: 256 MiB.
+inline constexpr std::uint64_t kMaxImageFileBytes = std::uint64_t{256} << 20;
+
+/// How to decode.
+struct DecodeOptions {
+  /// 0 keeps the file's channel count (grey+alpha becomes RGBA); 1/3/4 converts.
+  int channels = 3;
+  /// Rotate/flip a JPEG by its EXIF orientation tag (as OpenCV's imread
+  /// does). Off: pixels stay in stored order; the tag is still recorded.
+  bool apply_exif_orientation = true;
+  /// Images with more pixels than this are refused (Unsupported) from the
+  /// header, before the pixel buffer is allocated.
+  std::uint64_t max_pixels = kMaxImagePixels;
+};
+
+/// Loads a PNG or JPEG (baseline/progressive, 8-bit; grey, YCbCr, RGB, CMYK
+/// or YCCK) with DecodeOptions{channels} (EXIF orientation applied).
+/// Errors, all naming the file: NotFound (no such file), IoError (unreadable,
+/// a directory), InvalidArgument (a FIFO, socket or device; a file over
+/// kMaxImageFileBytes), Corrupt (not a PNG/JPEG, truncated, bad data or CRC,
+/// any libjpeg warning), Unsupported (a BMP/GIF/WebP/TIFF file, more than
+/// max_pixels pixels). Never exits, throws or crashes on bad input.
 Result<Image> load_image(const std::filesystem::path& path, int channels = 3);
+Result<Image> load_image(const std::filesystem::path& path, const DecodeOptions& options);
 
 /// Decodes an in-memory PNG/JPEG; `name` is used in error messages.
 Result<Image> decode_image(std::span<const std::byte> bytes, std::string_view name = "<memory>",
                            int channels = 3);
+Result<Image> decode_image(std::span<const std::byte> bytes, std::string_view name,
+                           const DecodeOptions& options);
 
-/// Encodes as PNG in memory.
+/// The EXIF orientation tag of a JPEG: the first APP1 "Exif" segment before
+/// the first scan, its TIFF IFD0 entry 0x0112 (SHORT). 1..8, or 0 when the
+/// bytes are not a JPEG, have no such tag, or it is malformed or out of range.
+/// Bounded: reads only inside the given bytes and each segment's length.
+int jpeg_exif_orientation(std::span<const std::byte> jpeg) noexcept;
+
+/// `image` turned upright by EXIF orientation `tag` (1..8, as in the Exif
+/// spec: 2 mirror left-right, 3 rotate 180, 4 mirror top-bottom, 5 transpose,
+/// 6 rotate 90 clockwise, 7 transverse, 8 rotate 90 counter-clockwise; 5..8
+/// swap width and height). Tag 0 or 1 returns a copy. InvalidArgument for
+/// other tags. The result records (tag, applied = true).
+Result<Image> apply_exif_orientation(const Image& image, int tag);
+
+/// Encodes as PNG in memory (libpng; 8-bit grey, RGB or RGBA).
 Result<std::vector<std::byte>> encode_png(const Image& image);
 
 /// Writes a PNG atomically (temporary file in the same folder, then rename).
