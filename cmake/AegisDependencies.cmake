@@ -57,6 +57,13 @@ aegis_optional(CUDA CUDAToolkit)
 aegis_optional(ONNXRUNTIME ONNXRuntime)
 aegis_optional(TVM TVM)
 aegis_optional(TENSORRT TensorRT COMPONENTS nvonnxparser)  # the backend builds engines from ONNX
+# --- OpenVINO (scripts/deps/35-openvino.sh unpacks the PyPI wheel's C++ SDK):
+# its own OpenVINOConfig.cmake, found under <root>/openvino/cmake.
+if(NOT DEFINED OpenVINO_ROOT AND NOT DEFINED ENV{OpenVINO_ROOT} AND EXISTS "${AEGISRT_THIRD_PARTY_DIR}/openvino")
+  set(OpenVINO_ROOT "${AEGISRT_THIRD_PARTY_DIR}/openvino")
+endif()
+aegis_optional(OPENVINO OpenVINO CONFIG COMPONENTS Runtime ONNX)
+# --- end OpenVINO
 if(AEGISRT_HAVE_TENSORRT AND NOT AEGISRT_HAVE_CUDA)
   message(FATAL_ERROR "TensorRT needs the CUDA toolkit (AEGISRT_WITH_CUDA)")
 endif()
