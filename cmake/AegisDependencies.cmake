@@ -57,6 +57,23 @@ aegis_optional(CUDA CUDAToolkit)
 aegis_optional(ONNXRUNTIME ONNXRuntime)
 aegis_optional(TVM TVM)
 aegis_optional(TENSORRT TensorRT COMPONENTS nvonnxparser)  # the backend builds engines from ONNX
+# --- OpenVINO (scripts/deps/35-openvino.sh unpacks the PyPI wheel's C++ SDK):
+# its own OpenVINOConfig.cmake, found under <root>/openvino/cmake.
+if(NOT DEFINED OpenVINO_ROOT AND NOT DEFINED ENV{OpenVINO_ROOT} AND EXISTS "${AEGISRT_THIRD_PARTY_DIR}/openvino")
+  set(OpenVINO_ROOT "${AEGISRT_THIRD_PARTY_DIR}/openvino")
+endif()
+if(AEGISRT_SANITIZE MATCHES "address|thread|memory|leak" AND NOT AEGISRT_WITH_OPENVINO STREQUAL "ON")
+  # The wheel's oneTBB dlopen()s libtbbbind with RTLD_DEEPBIND, which the
+  # sanitizer runtimes refuse (the process aborts on the first compile), so
+  # sanitizer builds leave OpenVINO out unless asked for explicitly.
+  set(AEGISRT_WITH_OPENVINO AUTO CACHE STRING "Build with OpenVINO: AUTO (if found), ON, OFF")
+  set(AEGISRT_HAVE_OPENVINO OFF)
+  aegis_summary_line("OPENVINO: OFF (sanitizer build: the wheel's oneTBB loads libtbbbind with RTLD_DEEPBIND, "
+                     "which ASan/TSan abort on; -DAEGISRT_WITH_OPENVINO=ON forces it)")
+else()
+  aegis_optional(OPENVINO OpenVINO CONFIG COMPONENTS Runtime ONNX)
+endif()
+# --- end OpenVINO
 if(AEGISRT_HAVE_TENSORRT AND NOT AEGISRT_HAVE_CUDA)
   message(FATAL_ERROR "TensorRT needs the CUDA toolkit (AEGISRT_WITH_CUDA)")
 endif()

@@ -12,6 +12,29 @@
 #include "aegisrt/backends/tensorrt/tensorrt_backend.h"
 #endif
 
+// ---- OpenVINO: the whole registration in one block (issue 13's one-folder shape).
+#if defined(AEGISRT_HAVE_OPENVINO)
+#include "aegisrt/backends/openvino/openvino_backend.h"
+namespace aegisrt {
+namespace {
+constexpr bool kOpenVinoCompiledIn = true;
+void register_openvino(BackendRegistry& registry) {
+  (void)registry.add({"openvino", "Intel OpenVINO (CPU; Intel GPU/NPU with backend option device=...)",
+                      openvino_version()},
+                     [] { return make_openvino_backend(); });
+}
+}  // namespace
+}  // namespace aegisrt
+#else
+namespace aegisrt {
+namespace {
+constexpr bool kOpenVinoCompiledIn = false;
+void register_openvino(BackendRegistry&) {}
+}  // namespace
+}  // namespace aegisrt
+#endif
+// ---- end OpenVINO
+
 namespace aegisrt {
 
 Result<void> BackendRegistry::add(BackendInfo info, BackendFactoryFn factory) {
@@ -81,6 +104,7 @@ std::vector<KnownBackend> known_backends() {
        false
 #endif
       },
+      {"openvino", "AEGISRT_WITH_OPENVINO", kOpenVinoCompiledIn},
   };
 }
 
@@ -98,6 +122,7 @@ void register_builtin_backends([[maybe_unused]] BackendRegistry& registry) {
   (void)registry.add({"tensorrt", "NVIDIA TensorRT (native engines)", tensorrt_version()},
                      [] { return make_tensorrt_backend(); });
 #endif
+  register_openvino(registry);
 }
 
 const BackendRegistry& BackendFactory::builtin() {

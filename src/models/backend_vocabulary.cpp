@@ -21,8 +21,8 @@ constexpr std::array<BackendVocabularyEntry, 7> kVocabulary = {{
      "onnx", "cuda", DeviceKind::CUDA},
     {"rocm", "AMD ROCm: no implementation in AegisRT (kept so manifests using the default list parse)", "", "rocm",
      DeviceKind::CUDA},
-    {"openvino", "OnnxRuntimeBackend with the OpenVINO execution provider (only if the ONNX Runtime build has it)",
-     "onnx", "openvino", DeviceKind::CPU},
+    {"openvino", "OpenVinoBackend: Intel OpenVINO, CPU device by default (--device / backend option device=GPU, NPU)",
+     "openvino", "", DeviceKind::CPU},
     {"tvm", "TVMBackend: Relax VM, llvm target on CPU (cuda target when run on a GPU device)", "tvm", "",
      DeviceKind::CPU},
     {"cpu", "built-in C++ code, no inference backend (e.g. ByteTrack's Kalman filter and matching)", "", "",
@@ -85,17 +85,16 @@ BackendStatus backend_status(std::string_view name) {
             "(CUDA-enabled ONNX Runtime) or -DAEGISRT_WITH_TVM=ON -DAEGISRT_WITH_CUDA=ON"};
   }
   if (name == "rocm") {
-    return {BackendAvailability::NotInThisBuild, "AegisRT has no ROCm implementation"};
+    return {BackendAvailability::NotInThisBuild,
+            "needs a ROCm (AMD GPU) backend, which AegisRT does not have; on a CPU use openvino or onnx"};
   }
   if (name == "openvino") {
-    if (kHaveOnnxRuntime) {
-      return {BackendAvailability::NeedsProvider,
-              "via ONNX Runtime's OpenVINO execution provider: the ONNX Runtime library must be built with it "
-              "(the default CPU package is not)"};
+    if (build::kHaveOpenVINO) {
+      return {BackendAvailability::Available, std::string("OpenVINO ") + build::kOpenVINOVersion +
+                                                  " (CPU device; --device for GPU/NPU)"};
     }
     return {BackendAvailability::NotInThisBuild,
-            "ONNX Runtime was not compiled in; reconfigure with -DAEGISRT_WITH_ONNXRUNTIME=ON "
-            "(with an OpenVINO-enabled ONNX Runtime)"};
+            "needs OpenVINO: run scripts/deps/35-openvino.sh and reconfigure with -DAEGISRT_WITH_OPENVINO=ON"};
   }
   if (name == "tvm") {
     if (kHaveTvm) return {BackendAvailability::Available, std::string("TVM ") + build::kTvmVersion};
@@ -130,6 +129,37 @@ Result<BackendBinding> bind_backend(std::string_view vocabulary_name) {
   b.registry_name = std::string(entry->registry_name);
   if (!entry->provider.empty()) b.backend_options.emplace("provider", std::string(entry->provider));
   return b;
+}
+
+Result<BackendPick> pick_backend(const std::vector<std::string>& candidates, const RunnableProbe& probe) {
+  BackendPick pick;
+  for (const auto& name : candidates) {
+    auto binding = bind_backend(name);
+    if (!binding.ok()) {
+      pick.skipped.push_back(name + ": " + binding.error().message());
+      continue;
+    }
+    if (binding->registry_name.empty()) {
+      pick.skipped.push_back(name + ": built-in C++ code, not an inference backend");
+      continue;
+    }
+    if (probe) {
+      if (std::string why = probe(*binding); !why.empty()) {
+        pick.skipped.push_back(name + ": " + why);
+        continue;
+      }
+    } else if (binding->availability != BackendAvailability::Available) {
+      pick.skipped.push_back(name + ": " + backend_status(name).detail);
+      continue;
+    }
+    pick.backend = name;
+    return pick;
+  }
+  std::string msg = "no backend of [";
+  for (std::size_t i = 0; i < candidates.size(); ++i) msg += (i ? ", " : "") + candidates[i];
+  msg += "] can run here";
+  for (const auto& s : pick.skipped) msg += "; " + s;
+  return Error(ErrorCode::Unsupported, std::move(msg));
 }
 
 }  // namespace aegisrt::models

@@ -62,10 +62,59 @@ TEST(BackendVocabulary, BindingFollowsThisBuild) {
   EXPECT_EQ(tvm.ok(), build::kHaveTvm);
 }
 
+TEST(BackendVocabulary, OpenVinoIsItsOwnBackend) {
+  auto ov = bind_backend("openvino");
+  EXPECT_EQ(ov.ok(), build::kHaveOpenVINO);
+  if (ov.ok()) {
+    EXPECT_EQ(ov->registry_name, "openvino");
+    EXPECT_TRUE(ov->backend_options.empty());  // no ONNX Runtime provider involved
+    EXPECT_EQ(ov->device, Device::cpu());
+    EXPECT_EQ(ov->availability, BackendAvailability::Available);
+  } else {
+    EXPECT_EQ(ov.error().code(), ErrorCode::Unsupported);
+    EXPECT_NE(ov.error().message().find("AEGISRT_WITH_OPENVINO"), std::string::npos) << ov.error();
+  }
+}
+
+TEST(BackendVocabulary, PickTakesTheFirstRunnableInListOrder) {
+  // A probe that refuses CUDA devices, as on a machine without a GPU.
+  const RunnableProbe no_gpu = [](const BackendBinding& b) {
+    return b.device.kind == DeviceKind::CUDA ? std::string("no CUDA device") : std::string();
+  };
+  const std::vector<std::string> seed_default = {"cuda", "rocm", "openvino"};
+  auto pick = pick_backend(seed_default, no_gpu);
+  if (build::kHaveOpenVINO) {
+    ASSERT_TRUE(pick.ok()) << pick.error();
+    EXPECT_EQ(pick->backend, "openvino");
+    ASSERT_EQ(pick->skipped.size(), 2u);
+    EXPECT_EQ(pick->skipped[0].rfind("cuda: ", 0), 0u) << pick->skipped[0];
+    EXPECT_NE(pick->skipped[1].find("rocm: backend 'rocm' is not available in this build: needs"), std::string::npos)
+        << pick->skipped[1];
+  } else {
+    ASSERT_FALSE(pick.ok());
+    EXPECT_EQ(pick.error().code(), ErrorCode::Unsupported);
+  }
+  // With a probe that accepts everything the build serves, list order decides.
+  const RunnableProbe any = [](const BackendBinding&) { return std::string(); };
+  auto first = pick_backend({"rocm", "cpu", "tvm", "onnx"}, any);
+  if (build::kHaveTvm) {
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first->backend, "tvm");  // cpu is built-in code, passed over
+    EXPECT_EQ(first->skipped.size(), 2u);
+  }
+  // Nothing runnable: Unsupported naming every candidate's reason.
+  auto none = pick_backend({"rocm", "cpu"}, any);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code(), ErrorCode::Unsupported);
+  EXPECT_NE(none.error().message().find("rocm: "), std::string::npos) << none.error();
+  EXPECT_NE(none.error().message().find("cpu: built-in"), std::string::npos) << none.error();
+}
+
 TEST(BackendVocabulary, RocmIsNeverAvailableAndCpuAlwaysIs) {
   auto rocm = bind_backend("rocm");
   ASSERT_FALSE(rocm.ok());
   EXPECT_EQ(rocm.error().code(), ErrorCode::Unsupported);
+  EXPECT_NE(rocm.error().message().find("not available in this build: needs"), std::string::npos) << rocm.error();
   EXPECT_EQ(backend_status("rocm").availability, BackendAvailability::NotInThisBuild);
   auto cpu = bind_backend("cpu");
   ASSERT_TRUE(cpu.ok());

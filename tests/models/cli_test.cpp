@@ -119,8 +119,15 @@ TEST(Cli, ValidateRejectionsAndJson) {
   EXPECT_TRUE(j["valid"].get<bool>());
   EXPECT_EQ(j["precision"], "fp16");
   EXPECT_EQ(j["device_memory_bytes"].get<std::size_t>(), 192U * 1024U * 1024U);
-  const CliRun usage = run_cli(kModels + "validate --model yolo");  // --backend missing
+  const CliRun usage = run_cli(kModels + "validate --backend onnx");  // --model missing
   EXPECT_EQ(usage.exit_code, 2);
+  // Without --backend, validate picks as `aegisrt run` does (the first of the
+  // manifest's list this build and machine can run) and says so.
+  const CliRun picked = run_cli(kModels + "validate --model yolo");
+  EXPECT_EQ(picked.exit_code, 0) << picked.err;
+  EXPECT_NE(picked.out.find("backend picked: "), std::string::npos) << picked.out;
+  EXPECT_NE(picked.out.find("(the first of tensorrt, onnx, cuda, tvm that can run here"), std::string::npos)
+      << picked.out;
 }
 
 TEST(Cli, EnvironmentVariableSelectsTheFolderAndBrokenManifestsFail) {

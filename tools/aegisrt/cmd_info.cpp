@@ -9,6 +9,9 @@
 #if AEGISRT_CLI_HAVE_CUDA
 #include "aegisrt/cuda/device_info.h"
 #endif
+#if AEGISRT_CLI_HAVE_OPENVINO
+#include "aegisrt/backends/openvino/openvino_backend.h"
+#endif
 
 namespace aegisrt::cli {
 
@@ -30,6 +33,16 @@ void add_info_command(CLI::App& app, CliContext& ctx) {
           b["description"] = info.description;
         }
       }
+#if AEGISRT_CLI_HAVE_OPENVINO
+      if (k.name == "openvino") {  // the devices OpenVINO's plugins see here
+        auto ov_devices = openvino_devices();
+        if (ov_devices.ok()) {
+          b["devices"] = *ov_devices;
+        } else {
+          b["devices_error"] = ov_devices.error().message();
+        }
+      }
+#endif
       out["backends"].push_back(b);
     }
     out["cuda"]["compiled_in"] = build::kHaveCuda;
@@ -64,6 +77,10 @@ void add_info_command(CLI::App& app, CliContext& ctx) {
                         ? "compiled in" + (b.contains("version") ? ", version " + b["version"].get<std::string>() : std::string())
                         : "not compiled in (" + b["cmake_option"].get<std::string>() + ")")
                 << "\n";
+      if (b.contains("devices")) {
+        for (const auto& d : b["devices"]) std::cout << "    device " << d.get<std::string>() << "\n";
+      }
+      if (b.contains("devices_error")) std::cout << "    devices: " << b["devices_error"].get<std::string>() << "\n";
     }
     std::cout << "\ndevices:\n";
     for (const auto& d : out["devices"]) {

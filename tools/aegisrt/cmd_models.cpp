@@ -10,6 +10,7 @@
 
 #include "aegisrt/models/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
+#include "backend_pick.h"
 #include "cli_common.h"
 
 namespace aegisrt::cli {
@@ -83,6 +84,12 @@ nlohmann::json detail_json(const ModelManifest& m) {
     backends.push_back({{"name", b}, {"availability", std::string(to_string(st.availability))}, {"detail", st.detail}});
   }
   j["backend_status"] = backends;
+  // What `aegisrt run` without --backend would use here.
+  if (auto pick = pick_backend_for(m); pick.ok()) {
+    j["auto_backend"] = {{"backend", pick->backend}, {"passed_over", pick->skipped}};
+  } else {
+    j["auto_backend"] = {{"backend", nullptr}, {"error", pick.error().message()}};
+  }
   nlohmann::json in{{"type", std::string(to_string(m.input.type))},
                     {"color_format", std::string(to_string(m.input.color_format))},
                     {"dtype", std::string(dtype_name(m.input.dtype))},
@@ -165,6 +172,11 @@ void print_details(const ModelManifest& m) {
   for (const auto& b : m.backends) {
     const auto st = models::backend_status(b);
     std::cout << fmt::format("    {:<9} {}: {}\n", b, to_string(st.availability), st.detail);
+  }
+  if (auto pick = pick_backend_for(m); pick.ok()) {
+    std::cout << "  backend without --backend here: " << describe_pick(m, *pick) << "\n";
+  } else {
+    std::cout << "  backend without --backend here: none (" << pick.error().message() << ")\n";
   }
   std::cout << "  precisions: " << join(precision_names(m)) << "\n";
   std::cout << "  input: " << to_string(m.input.type);
@@ -281,7 +293,8 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<Args>();
   validate->add_option("-m,--model", args->model, "Model name (see `aegisrt models`)")->required();
   validate->add_option("-b,--backend", args->backend,
-                       "Backend: tensorrt, onnx, cuda, rocm, openvino, tvm or cpu")->required();
+                       "Backend: tensorrt, onnx, cuda, rocm, openvino, tvm or cpu (default: the first of the "
+                       "model's list that this build and machine can run, as `aegisrt run` picks it)");
   validate->add_option("--variant", args->variant, "Variant (default: the manifest's default_variant)");
   validate->add_option("-p,--precision", args->precision, "fp32, fp16 or int8 (default: fp32 when supported)");
   validate->add_flag("--json", args->json, "Machine-readable output");
@@ -303,7 +316,26 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
                                                                          "' is broken (" + own.string() + ")"));
       return;
     }
-    auto sel = loaded->scan.catalog.validate_selection(args->model, args->backend, args->variant, args->precision);
+    std::string backend = args->backend;
+    std::string picked_from;  // set when no --backend was given
+    if (backend.empty()) {
+      auto m = loaded->scan.catalog.get(args->model);
+      auto pick = m.ok() ? pick_backend_for(**m) : Result<models::BackendPick>(m.error());
+      if (!pick.ok()) {
+        if (args->json) {
+          std::cout << nlohmann::json{{"valid", false},
+                                      {"code", std::string(to_string(pick.error().code()))},
+                                      {"message", pick.error().message()}}
+                           .dump(2)
+                    << "\n";
+        }
+        ctx.exit_code = report_error(pick.error());
+        return;
+      }
+      backend = pick->backend;
+      picked_from = describe_pick(**m, *pick);
+    }
+    auto sel = loaded->scan.catalog.validate_selection(args->model, backend, args->variant, args->precision);
     if (!sel.ok()) {
       if (args->json) {
         std::cout << nlohmann::json{{"valid", false},
@@ -324,13 +356,15 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
                                   {"precision", std::string(to_string(sel->precision))},
                                   {"device_memory_bytes", sel->device_memory_bytes},
                                   {"backend_availability", std::string(to_string(status.availability))},
-                                  {"backend_detail", status.detail}}
+                                  {"backend_detail", status.detail},
+                                  {"backend_picked", !picked_from.empty()}}
                        .dump(2)
                 << "\n";
     } else {
       std::cout << fmt::format("valid: {} variant {} at {} on backend {} (device memory {} MB)\n", sel->model,
                                sel->variant, to_string(sel->precision), sel->backend,
                                sel->device_memory_bytes / (1024 * 1024));
+      if (!picked_from.empty()) std::cout << "backend picked: " << picked_from << "\n";
       if (status.availability != models::BackendAvailability::Available) {
         std::cout << "note: backend " << sel->backend << " in this build: " << status.detail << "\n";
       }

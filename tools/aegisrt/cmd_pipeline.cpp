@@ -15,9 +15,11 @@
 #include <system_error>
 #include <vector>
 
+#include "aegisrt/models/catalog.h"
 #include "aegisrt/pipeline/bench.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
+#include "backend_pick.h"
 #include "cli_common.h"
 
 namespace aegisrt::cli {
@@ -28,7 +30,8 @@ namespace fs = std::filesystem;
 /// Flags shared by run and bench.
 struct SelectionFlags {
   std::string model;
-  std::string backend = "onnx";
+  std::string backend;  // empty: the first of the manifest's list that can run here
+  std::string device;   // OpenVINO device (backend openvino only)
   std::string variant;
   std::string precision;
   std::string onnx;
@@ -44,8 +47,10 @@ struct SelectionFlags {
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
   cmd->add_option("-m,--model", f.model, "Model name from the catalog (aegisrt models)")->required();
   cmd->add_option("-b,--backend", f.backend,
-                  "Backend: onnx (ONNX Runtime CPU), cuda, tensorrt, tvm, openvino, ...")
-      ->capture_default_str();
+                  "Backend: onnx (ONNX Runtime CPU), cuda, tensorrt, tvm, openvino, ... (default: the first "
+                  "of the model's manifest list that this build and machine can run; printed on stderr)");
+  cmd->add_option("--device", f.device,
+                  "OpenVINO device for backend openvino: CPU (default), GPU, NPU, AUTO, GPU.1, ...");
   cmd->add_option("--variant", f.variant, "Model variant (default: the manifest's default_variant)");
   cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
@@ -77,10 +82,30 @@ std::vector<fs::path> default_model_data_dirs() {
   return dirs;
 }
 
-Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f) {
+/// The catalog the selection is made from (--models-dir, $AEGISRT_MODELS_DIR, ...).
+Result<models::ModelCatalog> load_catalog(const CliContext& ctx) {
+  AEGIS_ASSIGN_OR_RETURN(auto dir, models::resolve_models_directory(ctx.models_dir));
+  return models::ModelCatalog::load_directory(dir.path);
+}
+
+Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const models::ModelCatalog& catalog) {
   pipeline::PipelineOptions o;
   o.model = f.model;
   o.backend = f.backend;
+  if (o.backend.empty()) {
+    // No --backend: the manifest's list decides, first runnable entry wins.
+    AEGIS_ASSIGN_OR_RETURN(const models::ModelManifest* m, catalog.get(f.model));
+    AEGIS_ASSIGN_OR_RETURN(const models::BackendPick pick, pick_backend_for(*m));
+    std::cerr << "backend: " << describe_pick(*m, pick) << "\n";
+    o.backend = pick.backend;
+  }
+  if (!f.device.empty()) {
+    if (o.backend != "openvino") {
+      return Error(ErrorCode::InvalidArgument, "--device names an OpenVINO device and applies to backend openvino "
+                                               "only (backend is " + o.backend + ", whose name sets its device)");
+    }
+    o.backend_options["device"] = f.device;
+  }
   o.variant = f.variant;
   o.precision = f.precision;
   o.onnx = f.onnx;
@@ -169,7 +194,9 @@ struct RunFlags {
 };
 
 int do_run(const RunFlags& f, CliContext& ctx) {
-  auto opts = to_options(f.sel);
+  auto catalog = load_catalog(ctx);
+  if (!catalog.ok()) return report_error(catalog.error());
+  auto opts = to_options(f.sel, *catalog);
   if (!opts.ok()) return report_error(opts.error());
   opts->track = f.track;
   opts->apply_exif_orientation = !f.no_exif_rotate;
@@ -177,7 +204,7 @@ int do_run(const RunFlags& f, CliContext& ctx) {
   decode_options.apply_exif_orientation = !f.no_exif_rotate;
   auto images = pipeline::list_images(f.input);
   if (!images.ok()) return report_error(images.error().with_context("--input"));
-  auto created = pipeline::Pipeline::create(*opts, ctx.models_dir);
+  auto created = pipeline::Pipeline::create(*catalog, *opts);
   if (!created.ok()) return report_error(created.error());
   auto& p = **created;
   if (auto d = ensure_dir(f.output); !d.ok()) return report_error(d.error());
@@ -269,7 +296,9 @@ Result<fs::path> synthetic_image() {
 }
 
 int do_bench(const BenchFlags& f, CliContext& ctx) {
-  auto opts = to_options(f.sel);
+  auto catalog = load_catalog(ctx);
+  if (!catalog.ok()) return report_error(catalog.error());
+  auto opts = to_options(f.sel, *catalog);
   if (!opts.ok()) return report_error(opts.error());
   std::vector<fs::path> images;
   std::optional<fs::path> temp;
@@ -291,7 +320,7 @@ int do_bench(const BenchFlags& f, CliContext& ctx) {
     }
   } cleanup{temp};
 
-  auto created = pipeline::Pipeline::create(*opts, ctx.models_dir);
+  auto created = pipeline::Pipeline::create(*catalog, *opts);
   if (!created.ok()) return report_error(created.error());
   auto& p = **created;
   auto report = pipeline::run_bench(p, images, {f.iterations, f.warmup, f.prefetch});

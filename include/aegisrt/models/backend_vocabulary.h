@@ -3,6 +3,7 @@
 // an AegisRT registry backend in this build. Mirrored in docs/MANIFEST.md.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -59,5 +60,21 @@ struct BackendBinding {
 /// a name outside the vocabulary; Unsupported naming the missing CMake option or
 /// runtime when nothing in this build serves the name.
 Result<BackendBinding> bind_backend(std::string_view vocabulary_name);
+
+/// Why a bound backend cannot run on this machine although the build has it
+/// ("no CUDA device", "ONNX Runtime has no CUDA provider"); empty = it can.
+/// Supplied by the caller, which may probe devices (the CLI does).
+using RunnableProbe = std::function<std::string(const BackendBinding&)>;
+
+struct BackendPick {
+  std::string backend;               // the vocabulary name chosen
+  std::vector<std::string> skipped;  // "name: why", for the candidates before it
+};
+
+/// The first of `candidates` (a manifest's `backends` list, in order) that this
+/// build serves with an inference backend (`cpu`, built-in code, is passed
+/// over) and that `probe` accepts; without a probe, the first `available` one.
+/// Unsupported, listing why each candidate was passed over, when none can run.
+Result<BackendPick> pick_backend(const std::vector<std::string>& candidates, const RunnableProbe& probe = {});
 
 }  // namespace aegisrt::models
