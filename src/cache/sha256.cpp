@@ -2,6 +2,7 @@
 #include "aegisrt/cache/sha256.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -136,11 +137,17 @@ std::string sha256_hex(std::string_view data) {
 }
 
 Result<std::string> sha256_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK + fstat: a FIFO or device is refused instead of blocking forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     return Error(err == ENOENT ? ErrorCode::NotFound : ErrorCode::IoError,
                  "cannot open '" + path.string() + "' for hashing: " + std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(ErrorCode::InvalidArgument, "'" + path.string() + "' is not a regular file (cannot hash it)");
   }
   Sha256 h;
   std::vector<std::byte> buf(1 << 20);
