@@ -206,7 +206,9 @@ Result<std::string> combined_source_hash(const std::filesystem::path& model, std
     }
     h.update(f.filename().string() + ":" + *fh + "\n");
   }
-  return Sha256::to_hex(h.finish());
+  const auto digest = h.finish();
+  if (!h.valid()) return Error(ErrorCode::Internal, "OpenSSL SHA-256 failed while hashing '" + model.string() + "'");
+  return Sha256::to_hex(digest);
 }
 
 std::string_view default_artifact_extension(std::string_view backend) {
