@@ -143,16 +143,15 @@ Result<void> TensorRTBackend::do_load(const LoadOptions& options) {
   device_ = options.device.index;
   AEGIS_TRY(check_cuda(cudaSetDevice(device_), "cudaSetDevice(" + std::to_string(device_) + ")"));
 
-  // An engine is deserialised (TensorRT may run host code embedded in it):
-  // only ours, with its sidecar and folder, is read at all.
-  AEGIS_TRY(check_trusted_artifact(options.artifact_path, "TensorRT model"));
   AEGIS_ASSIGN_OR_RETURN(std::string first_bytes, read_file(options.artifact_path));
   AEGIS_ASSIGN_OR_RETURN(auto engine_path, engine_for(options, first_bytes));
+  // An engine is deserialised (TensorRT may run host code embedded in it):
+  // only one that is ours, with its sidecar and folder, gets that far.
+  AEGIS_TRY(check_trusted_artifact(engine_path, "TensorRT engine"));
   std::string plan;
   if (engine_path == options.artifact_path) {
     plan = std::move(first_bytes);
   } else {
-    AEGIS_TRY(check_trusted_artifact(engine_path, "TensorRT engine"));
     AEGIS_ASSIGN_OR_RETURN(plan, read_file(engine_path));
   }
   what_ = "engine " + engine_path.string();
