@@ -7,6 +7,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
 find_package(Threads REQUIRED)
+# SHA-256 for cache keys and artefact checksums (libssl-dev; issue 16).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 if(AEGISRT_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -53,8 +53,10 @@ TEST_F(ArtifactCacheTest, PathFollowsSeedRule) {
   EXPECT_EQ(cache.sidecar_path(key), dir_ / "yolov8n_fp16.engine.json");
   key.backend = "tvm";
   EXPECT_EQ(cache.artifact_path(key), dir_ / "yolov8n_fp16.so");
-  EXPECT_EQ(default_cache_dir("tensorrt"), fs::path("/tmp/trt_engines"));
-  EXPECT_EQ(default_cache_dir("tvm"), fs::path("/tmp/tvm_libs"));
+  // TensorRT keeps the seed's /tmp/trt_engines unless it is shared or another
+  // user's; TVM (and others) use the per-user cache (cache_trust_test.cpp).
+  EXPECT_EQ(default_cache_dir("tensorrt"), shared_tmp_cache_dir("/tmp/trt_engines"));
+  EXPECT_EQ(default_cache_dir("tvm"), user_cache_root() / "tvm");
 }
 
 TEST_F(ArtifactCacheTest, MissBuildsThenHitDoesNotRebuild) {
@@ -462,25 +464,26 @@ TEST_F(ArtifactCacheTest, ListVerifyClean) {
 
   auto dry = cache.clean(env, false, /*dry_run=*/true);
   ASSERT_TRUE(dry.ok());
-  EXPECT_EQ(dry->removed.size(), 5u);  // resnet pair, oldver pair, orphan
+  EXPECT_EQ(dry->removed.size(), 4u);  // resnet pair, oldver pair (the orphan is not provably ours)
   EXPECT_TRUE(fs::exists(cache.artifact_path(bad)));
 
   auto cleaned = cache.clean(env);
   ASSERT_TRUE(cleaned.ok());
-  EXPECT_EQ(cleaned->removed.size(), 5u);
+  EXPECT_EQ(cleaned->removed.size(), 4u);
   EXPECT_TRUE(cleaned->failures.empty());
   EXPECT_FALSE(fs::exists(cache.artifact_path(bad)));
   EXPECT_FALSE(fs::exists(cache.sidecar_path(old)));
-  EXPECT_FALSE(fs::exists(dir_ / "orphan_fp32.engine"));
+  EXPECT_TRUE(fs::exists(dir_ / "orphan_fp32.engine"));  // no sidecar: never removed
   EXPECT_TRUE(fs::exists(cache.artifact_path(good)));
   EXPECT_TRUE(fs::exists(dir_ / "notes.txt"));
 
   auto all = cache.clean(env, /*all=*/true);
   ASSERT_TRUE(all.ok());
   EXPECT_FALSE(fs::exists(cache.artifact_path(good)));
-  auto empty = cache.list();
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
+  auto left = cache.list();
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);  // only the orphan without sidecar
+  EXPECT_EQ((*left)[0].artifact_path.filename(), "orphan_fp32.engine");
 }
 
 TEST_F(ArtifactCacheTest, VerifyDetectsEditedSourceWithoutAnEnvironment) {

@@ -273,6 +273,25 @@ def bench_micro(out_dir, rng):
     save_with_reference(model, out_dir, "bench_micro", [x], [h], atol=1e-4, rtol=1e-4)
 
 
+def ext_matmul(out_dir, rng):
+    """y = x @ W with W in the external data file ext_matmul.weights (the
+    artefact caches must hash it: a changed weights file is a changed model)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    w = rng.standard_normal((4, 3)).astype(np.float32)
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "ext_matmul", [x], [y],
+                          [numpy_helper.from_array(w, "W")])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(out_dir, "ext_matmul.onnx")
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+              location="ext_matmul.weights", size_threshold=0)
+    loaded = onnx.load(path, load_external_data=False)
+    assert loaded.graph.initializer[0].data_location == TensorProto.EXTERNAL
+    assert os.path.getsize(os.path.join(out_dir, "ext_matmul.weights")) == w.nbytes
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -286,6 +305,7 @@ def main():
     int8_qdq(out_dir, rng)
     bench_cnn(out_dir, rng)
     bench_micro(out_dir, rng)
+    ext_matmul(out_dir, np.random.default_rng(7))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ struct CliContext {
   std::string models_dir;          // --models-dir / AEGISRT_MODELS_DIR
 };
 
+/// Adds `--lock-timeout SECONDS` (how long to wait for another process's
+/// build lock on a cache entry); it sets $AEGISRT_LOCK_TIMEOUT, which every
+/// ArtifactCache reads (default 30 minutes).
+void add_lock_timeout_option(CLI::App* cmd);
+
 /// Maps an Error to an exit code and prints "error: ..." to stderr.
 int report_error(const Error& e);
 

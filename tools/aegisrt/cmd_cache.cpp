@@ -26,6 +26,16 @@ std::vector<fs::path> cache_dirs(const std::vector<std::string>& flags) {
   return {default_cache_dir("tensorrt"), default_cache_dir("tvm")};
 }
 
+// The same backend checks a lookup applies (TVM: target in the file name,
+// a usable extra.io), so `cache verify` never calls valid what a run rejects.
+CacheOptions maintenance_options() {
+  CacheOptions o;
+#if AEGISRT_CLI_HAVE_TVM
+  o.validate = tvm_validate_entry;
+#endif
+  return o;
+}
+
 // The running environment for an entry, where this build can tell.
 std::optional<BuildEnvironment> running_environment([[maybe_unused]] const ArtifactMetadata& md) {
 #if AEGISRT_CLI_HAVE_TVM
@@ -83,7 +93,7 @@ int list_or_verify(const std::vector<std::string>& dirs, bool verify, bool json)
   nlohmann::json out = nlohmann::json::array();
   bool all_valid = true;
   for (const auto& dir : cache_dirs(dirs)) {
-    ArtifactCache cache(dir);
+    ArtifactCache cache(dir, maintenance_options());
     auto entries = verify ? cache.verify(running_environment) : cache.list();
     if (!entries.ok()) return report_error(entries.error());
     if (!json) std::cout << dir.string() << ": " << entries->size() << " entr" << (entries->size() == 1 ? "y" : "ies") << "\n";
@@ -100,7 +110,7 @@ int list_or_verify(const std::vector<std::string>& dirs, bool verify, bool json)
 int clean(const std::vector<std::string>& dirs, bool all, bool dry_run) {
   int rc = kExitOk;
   for (const auto& dir : cache_dirs(dirs)) {
-    ArtifactCache cache(dir);
+    ArtifactCache cache(dir, maintenance_options());
     auto report = cache.clean(running_environment, all, dry_run);
     if (!report.ok()) return report_error(report.error());
     for (const auto& p : report->removed) std::cout << (dry_run ? "would remove " : "removed ") << p.string() << "\n";
@@ -229,7 +239,9 @@ void add_cache_commands(CLI::App& app, CliContext& ctx) {
     bool dry_run = false;
   };
   auto args = std::make_shared<ListArgs>();
-  const std::string dir_help = "Cache folder (repeatable; default: /tmp/trt_engines and /tmp/tvm_libs)";
+  const std::string dir_help =
+      "Cache folder (repeatable; default: TensorRT's " + default_cache_dir("tensorrt").string() + " and TVM's " +
+      default_cache_dir("tvm").string() + ")";
 
   auto* list = cache->add_subcommand("list", "Show cached artefacts with their metadata");
   list->add_option("--dir", args->dirs, dir_help);
@@ -241,7 +253,8 @@ void add_cache_commands(CLI::App& app, CliContext& ctx) {
   verify->add_flag("--json", args->json, "Machine-readable output");
   verify->callback([args, &ctx] { ctx.exit_code = list_or_verify(args->dirs, true, args->json); });
 
-  auto* clean_cmd = cache->add_subcommand("clean", "Remove stale or corrupt entries and leftovers of crashed builds");
+  auto* clean_cmd = cache->add_subcommand(
+      "clean", "Remove stale or corrupt entries and leftovers of crashed builds (only files provably the cache's own)");
   clean_cmd->add_option("--dir", args->dirs, dir_help);
   clean_cmd->add_flag("--all", args->all, "Remove every entry, valid or not");
   clean_cmd->add_flag("--dry-run", args->dry_run, "Only say what would be removed");
@@ -256,7 +269,10 @@ void add_cache_commands(CLI::App& app, CliContext& ctx) {
   f->excludes(m);
   build_cmd->add_option("--variant", b->variant, "Variant (default: the manifest's default, or the file's stem)");
   build_cmd->add_option("--precision", b->precision, "fp32, fp16 or int8 (default: tvm fp32, tensorrt fp16)");
-  build_cmd->add_option("--cache-dir", b->cache_dir, "Cache folder (default: /tmp/tvm_libs or /tmp/trt_engines)");
+  build_cmd->add_option("--cache-dir", b->cache_dir,
+                        "Cache folder (default: " + default_cache_dir("tvm").string() + " or " +
+                            default_cache_dir("tensorrt").string() + ")");
+  add_lock_timeout_option(build_cmd);
   build_cmd->add_option("--device", b->device, "cpu, cuda or cuda:N (tvm: cpu -> llvm, cuda -> cuda target)");
   build_cmd->add_option("--arch", b->arch, "tvm on cuda: GPU architecture, e.g. sm_90 (default: the device's)");
   build_cmd->add_option("--input-shape", b->input_shapes, "tvm: pin a dynamic input, name:1x3x224x224 (repeatable)");

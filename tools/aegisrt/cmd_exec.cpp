@@ -61,6 +61,7 @@ void add_common_options(CLI::App* cmd, CommonArgs& a) {
       ->capture_default_str();
   cmd->add_option("--device", a.device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--cache-dir", a.cache_dir, "Artefact cache for backends that compile (TVM, TensorRT)");
+  add_lock_timeout_option(cmd);
   cmd->add_option("--input,-i", a.inputs,
                   "NAME=FILE (.npy, .pb, or .npz entry NAME) or FILE.npz (all its entries); repeatable");
   cmd->add_option("--inputs-dir", a.inputs_dir,

@@ -58,6 +58,7 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
                   "Extra folder searched for the variant's ONNX file (repeatable; "
                   "$AEGISRT_MODEL_DATA and the build's models/ folder are searched too)");
   cmd->add_option("--cache-dir", f.cache_dir, "Compiled-artefact cache (TensorRT engines, TVM libraries)");
+  add_lock_timeout_option(cmd);
   cmd->add_option("--backend-option", f.backend_options,
                   "KEY=VALUE passed to the backend (repeatable), e.g. intra_op_threads=2");
   cmd->add_option("--threads", f.threads, "ONNX Runtime intra-op threads (0 = its default)")

@@ -1,4 +1,5 @@
 // aegisrt: the command-line face of AegisRT.
+#include <spdlog/sinks/stderr_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -8,6 +9,9 @@
 
 int main(int argc, char** argv) {
   using namespace aegisrt::cli;
+  // Logs (cache warnings, "waiting for pid N" lock messages) go to stderr:
+  // stdout carries only command output (e.g. --json).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("aegisrt"));
   CLI::App app{"aegisrt: run vision models through TensorRT, ONNX Runtime and TVM"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("aegisrt ") + "0.1.0");

@@ -9,6 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/cache/artifact_cache.h"
+#include "aegisrt/cache/sha256.h"
+#include "aegisrt/core/file_util.h"
 #include "backends/onnxruntime/ort_common.h"
 #include "backends/onnxruntime/session_config.h"
 
@@ -101,9 +105,12 @@ Result<void> read_specs(const Ort::Session& session,
 
 // --- optimised-model cache -------------------------------------------------------
 // A sidecar "<cache>.key" records what the cached graph was built from; the
-// cache is used only when it matches: same source file (path, size, mtime),
-// ORT version, provider, optimisation level and CPU model (level "all" bakes
-// in CPU-specific layouts such as NCHWc).
+// cache is used only when it matches: same source content (SHA-256 of the
+// .onnx and of every external data file it names), ORT version, provider,
+// optimisation level and CPU model (level "all" bakes in CPU-specific layouts
+// such as NCHWc). The key also records the cache file's own SHA-256, checked
+// before ORT reads it, so a replaced or damaged cache file is rebuilt. The
+// cache file and key must be ours (owner, mode: docs/CACHE.md "Trust").
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -117,41 +124,61 @@ std::string cpu_model() {
   return "unknown";
 }
 
-std::string cache_key(const std::filesystem::path& model, const ort::SessionConfig& c) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(model, ec);
-  const auto mtime = std::filesystem::last_write_time(model, ec).time_since_epoch().count();
+constexpr std::string_view kCacheHashField = "cache_sha256=";
+
+Result<std::string> cache_key(const std::filesystem::path& model, const ort::SessionConfig& c) {
+  AEGIS_ASSIGN_OR_RETURN(const std::string model_sha, sha256_file(model));
+  AEGIS_ASSIGN_OR_RETURN(const auto extra, trt::onnx_external_data_files(model));
+  AEGIS_ASSIGN_OR_RETURN(const std::string source_sha, combined_source_hash(model, model_sha, extra));
   std::ostringstream s;
-  s << "source=" << std::filesystem::absolute(model, ec).string() << "\nsize=" << size
-    << "\nmtime=" << mtime << "\nort=" << OrtGetApiBase()->GetVersionString()
-    << "\nprovider=" << ort::to_string(c.provider) << "\noptimization=" << c.optimization_name
-    << "\ncpu=" << cpu_model() << "\n";
+  s << "format=aegisrt-ort-optimized/2\nsource_sha256=" << source_sha
+    << "\nort=" << OrtGetApiBase()->GetVersionString() << "\nprovider=" << ort::to_string(c.provider)
+    << "\noptimization=" << c.optimization_name << "\ncpu=" << cpu_model() << "\n";
   return s.str();
 }
 
-bool cache_matches(const std::filesystem::path& cache, const std::string& key) {
+// Ok(true) = use the cache; Ok(false) = rebuild (logged why); an error for a
+// cache file or key that is not ours.
+Result<bool> cache_matches(const std::filesystem::path& cache, const std::string& key) {
+  const std::filesystem::path key_file = cache.string() + ".key";
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(cache, ec) || std::filesystem::file_size(cache, ec) == 0)
+  if (!std::filesystem::exists(cache, ec)) return false;
+  AEGIS_TRY(check_trusted_file(cache, "optimised-model cache"));
+  if (!std::filesystem::exists(key_file, ec)) return false;
+  AEGIS_TRY(check_trusted_file(key_file, "optimised-model cache key"));
+  auto text = read_file(key_file, "optimised-model cache key", kMaxSidecarBytes);
+  if (!text.ok()) {
+    spdlog::warn("onnx: rebuilding optimised-model cache '{}': {}", cache.string(), text.error().message());
     return false;
-  std::ifstream in(cache.string() + ".key", std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return in.good() || in.eof() ? s.str() == key : false;
+  }
+  if (!text->starts_with(key)) {
+    spdlog::info("onnx: optimised-model cache '{}' was built from another model or setup; rebuilding",
+                 cache.string());
+    return false;
+  }
+  std::string rest = text->substr(key.size());
+  if (!rest.starts_with(kCacheHashField)) return false;
+  rest = rest.substr(kCacheHashField.size());
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == '\r')) rest.pop_back();
+  AEGIS_ASSIGN_OR_RETURN(const std::string actual, sha256_file(cache));
+  if (actual != rest) {
+    spdlog::warn("onnx: optimised-model cache '{}' does not match its key's checksum (replaced or damaged); "
+                 "rebuilding", cache.string());
+    return false;
+  }
+  return true;
 }
 
 void write_cache_key(const std::filesystem::path& cache, const std::string& key) {
-  const auto tmp = cache.string() + ".key.tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << key;
-    if (!out) {
-      spdlog::warn("onnx: cannot write optimised-model cache key '{}'", tmp);
-      return;
-    }
+  auto sha = sha256_file(cache);
+  if (!sha.ok()) {
+    spdlog::warn("onnx: cannot hash optimised-model cache '{}': {}", cache.string(), sha.error().message());
+    return;
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, cache.string() + ".key", ec);
-  if (ec) spdlog::warn("onnx: cannot publish optimised-model cache key: {}", ec.message());
+  const std::string text = key + std::string(kCacheHashField) + *sha + "\n";
+  if (auto r = write_file_atomic(cache.string() + ".key", text, 0644); !r.ok()) {
+    spdlog::warn("onnx: cannot write optimised-model cache key: {}", r.error().message());
+  }
 }
 
 Result<Ort::Session> create_session(Ort::Env& env, const std::filesystem::path& path,
@@ -169,8 +196,9 @@ Result<Ort::Session> load_session(Ort::Env& env, const ort::SessionConfig& confi
   const auto& cache = config.optimized_model_path;
   if (cache.empty()) return create_session(env, options.artifact_path, so);
 
-  const std::string key = cache_key(options.artifact_path, config);
-  if (cache_matches(cache, key)) {
+  AEGIS_ASSIGN_OR_RETURN(const std::string key, cache_key(options.artifact_path, config));
+  AEGIS_ASSIGN_OR_RETURN(const bool matches, cache_matches(cache, key));
+  if (matches) {
     auto cached_so = so.Clone();
     cached_so.SetGraphOptimizationLevel(ORT_DISABLE_ALL);  // already optimised
     auto s = create_session(env, cache, cached_so);
@@ -182,7 +210,9 @@ Result<Ort::Session> load_session(Ort::Env& env, const ort::SessionConfig& confi
                  s.error().message());
   }
   std::error_code ec;
-  if (cache.has_parent_path()) std::filesystem::create_directories(cache.parent_path(), ec);
+  if (cache.has_parent_path() && !std::filesystem::exists(cache.parent_path(), ec)) {
+    AEGIS_TRY(ensure_private_dir(cache.parent_path()));
+  }
   std::filesystem::remove(cache.string() + ".key", ec);
   try {
     so.SetOptimizedModelFilePath(cache.c_str());
@@ -191,6 +221,9 @@ Result<Ort::Session> load_session(Ort::Env& env, const ort::SessionConfig& confi
   }
   AEGIS_ASSIGN_OR_RETURN(Ort::Session session, create_session(env, options.artifact_path, so));
   if (std::filesystem::is_regular_file(cache, ec)) {
+    // Whatever the umask made of it: writable by us only (the trust check).
+    std::filesystem::permissions(cache, std::filesystem::perms::group_write | std::filesystem::perms::others_write,
+                                 std::filesystem::perm_options::remove, ec);
     write_cache_key(cache, key);
   } else {
     spdlog::warn("onnx: ONNX Runtime did not write the optimised model to '{}'", cache.string());

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <memory>
 
+#include "aegisrt/cache/artifact_cache.h"
 #include "backends/onnxruntime/ort_common.h"
 
 namespace aegisrt::ort {
@@ -144,14 +145,11 @@ Result<TrtOptions> trt_options(const SessionConfig& config, const LoadOptions& o
   TrtOptions opts(raw);
   KeyValues kv;
   kv.add("device_id", std::to_string(config.device_id));
-  const auto cache_dir = options.cache_dir.empty()
-                             ? std::filesystem::temp_directory_path() / "trt_engines"
-                             : options.cache_dir;
-  std::error_code ec;
-  std::filesystem::create_directories(cache_dir, ec);  // ORT needs it to exist
-  if (ec) {
-    return Error(ErrorCode::IoError, "cannot create the TensorRT engine cache directory '" +
-                                         cache_dir.string() + "': " + ec.message());
+  // ORT's TensorRT provider deserialises every engine it finds there: the
+  // folder must be ours (0700, see docs/CACHE.md "Trust").
+  const auto cache_dir = options.cache_dir.empty() ? default_cache_dir("tensorrt") : options.cache_dir;
+  if (auto made = ensure_private_dir(cache_dir); !made.ok()) {
+    return std::move(made).error().with_context("the TensorRT engine cache directory");
   }
   kv.add("trt_engine_cache_enable", "1");
   kv.add("trt_engine_cache_path", cache_dir.string());

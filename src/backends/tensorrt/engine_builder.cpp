@@ -26,6 +26,8 @@ namespace {
 Result<std::string> read_optional_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return std::string();
+  // TensorRT deserialises these (timing / calibration caches): ours only.
+  AEGIS_TRY(check_trusted_file(path, "TensorRT cache file"));
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(ErrorCode::IoError, "cannot open " + path.string());
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -292,6 +294,8 @@ Result<EngineBuildResult> build_tensorrt_engine(const EngineBuildOptions& option
   AEGIS_ASSIGN_OR_RETURN(auto model, summarize_onnx_file(options.onnx_model));
   AEGIS_ASSIGN_OR_RETURN(auto gpu, gpu_identity(options.device));
   AEGIS_ASSIGN_OR_RETURN(auto spec, plan_engine_build(options, model, library_version(), gpu));
+  // Every file the parser reads (ONNX external data) is part of the key.
+  AEGIS_ASSIGN_OR_RETURN(spec.key.extra_sources, onnx_external_data_files(options.onnx_model));
   spdlog::info("TensorRT engine plan for {}: {}", options.onnx_model.string(), spec.plan.summary);
 
   ArtifactCache cache(spec.cache_dir);

@@ -145,6 +145,9 @@ Result<void> TensorRTBackend::do_load(const LoadOptions& options) {
 
   AEGIS_ASSIGN_OR_RETURN(std::string first_bytes, read_file(options.artifact_path));
   AEGIS_ASSIGN_OR_RETURN(auto engine_path, engine_for(options, first_bytes));
+  // An engine is deserialised (TensorRT may run host code embedded in it):
+  // only one that is ours, with its sidecar and folder, gets that far.
+  AEGIS_TRY(check_trusted_artifact(engine_path, "TensorRT engine"));
   std::string plan;
   if (engine_path == options.artifact_path) {
     plan = std::move(first_bytes);

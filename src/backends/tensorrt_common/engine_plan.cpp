@@ -85,7 +85,9 @@ Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& o, const Onn
     return Error(ErrorCode::InvalidArgument,
                  "engine variant name '" + variant + "' must be a plain file-name component");
   }
-  spec.cache_dir = o.cache_dir.empty() ? std::filesystem::path(kDefaultEngineCacheDir) : o.cache_dir;
+  // The seed's /tmp/trt_engines, or a per-user folder when that one is shared
+  // or another user's (default_cache_dir; the cache refuses untrusted folders).
+  spec.cache_dir = o.cache_dir.empty() ? default_cache_dir("tensorrt") : o.cache_dir;
 
   const Precision precision = o.precision.value_or(kDefaultEnginePrecision);
   std::filesystem::path calib_cache = o.calibration.cache_file;

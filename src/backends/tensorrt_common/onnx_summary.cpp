@@ -4,6 +4,8 @@
 #include "aegisrt/backends/tensorrt/onnx_summary.h"
 
 #include <fstream>
+
+#include "aegisrt/core/file_util.h"
 #include <optional>
 #include <set>
 
@@ -360,6 +362,131 @@ Result<OnnxSummary> summarize_onnx_file(const std::filesystem::path& path) {
 
 bool looks_like_onnx(std::span<const std::byte> bytes) {
   return !bytes.empty() && summarize_onnx(bytes, "data").ok();
+}
+
+
+// --- external data ------------------------------------------------------------
+namespace {
+
+// TensorProto: external_data = 13 (StringStringEntryProto: key = 1, value = 2),
+// data_location = 14 (EXTERNAL = 1). Collects "location" values.
+bool tensor_locations(std::span<const std::byte> b, std::set<std::string>& out) {
+  std::string location;
+  bool external = false;
+  if (!for_each_field(b, [&](const Field& f) {
+        if (f.number == 14 && f.type == kVarint) external = f.varint == 1;
+        if (f.number == 13 && f.type == kLen) {
+          std::string key;
+          std::string value;
+          if (!for_each_field(f.bytes, [&](const Field& e) {
+                if (e.number == 1 && e.type == kLen) key = as_string(e.bytes);
+                if (e.number == 2 && e.type == kLen) value = as_string(e.bytes);
+                return true;
+              })) {
+            return false;
+          }
+          if (key == "location") location = value;
+        }
+        return true;
+      })) {
+    return false;
+  }
+  // A location without data_location = EXTERNAL is ignored by ONNX; hash it anyway.
+  (void)external;
+  if (!location.empty()) out.insert(location);
+  return true;
+}
+
+// SparseTensorProto: values = 1, indices = 2 (both TensorProto).
+bool sparse_locations(std::span<const std::byte> b, std::set<std::string>& out) {
+  return for_each_field(b, [&](const Field& f) {
+    if ((f.number == 1 || f.number == 2) && f.type == kLen) return tensor_locations(f.bytes, out);
+    return true;
+  });
+}
+
+bool graph_locations(std::span<const std::byte> b, std::set<std::string>& out, int depth);
+
+// NodeProto: attribute = 5. AttributeProto: t = 5, g = 6, tensors = 10,
+// graphs = 11, sparse_tensor = 22, sparse_tensors = 23.
+bool node_locations(std::span<const std::byte> b, std::set<std::string>& out, int depth) {
+  return for_each_field(b, [&](const Field& f) {
+    if (f.number != 5 || f.type != kLen) return true;
+    return for_each_field(f.bytes, [&](const Field& a) {
+      if (a.type != kLen) return true;
+      switch (a.number) {
+        case 5:
+        case 10: return tensor_locations(a.bytes, out);
+        case 6:
+        case 11: return graph_locations(a.bytes, out, depth + 1);
+        case 22:
+        case 23: return sparse_locations(a.bytes, out);
+        default: return true;
+      }
+    });
+  });
+}
+
+// GraphProto: node = 1, initializer = 5, sparse_initializer = 15.
+bool graph_locations(std::span<const std::byte> b, std::set<std::string>& out, int depth) {
+  if (depth > 64) return false;  // absurd nesting: refuse rather than recurse on
+  return for_each_field(b, [&](const Field& f) {
+    if (f.type != kLen) return true;
+    switch (f.number) {
+      case 1: return node_locations(f.bytes, out, depth);
+      case 5: return tensor_locations(f.bytes, out);
+      case 15: return sparse_locations(f.bytes, out);
+      default: return true;
+    }
+  });
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> onnx_external_data_locations(std::span<const std::byte> bytes,
+                                                              std::string_view what) {
+  std::set<std::string> found;
+  // ModelProto: graph = 7, functions = 25 (FunctionProto: node = 7).
+  const bool ok = for_each_field(bytes, [&](const Field& f) {
+    if (f.type != kLen) return true;
+    if (f.number == 7) return graph_locations(f.bytes, found, 0);
+    if (f.number == 25) {
+      return for_each_field(f.bytes, [&](const Field& ff) {
+        if (ff.number == 7 && ff.type == kLen) return node_locations(ff.bytes, found, 0);
+        return true;
+      });
+    }
+    return true;
+  });
+  if (!ok) {
+    return Error(ErrorCode::Corrupt, std::string(what) + " is not a valid ONNX model (malformed protobuf)");
+  }
+  return std::vector<std::string>(found.begin(), found.end());
+}
+
+Result<std::vector<std::filesystem::path>> onnx_external_data_files(const std::filesystem::path& model) {
+  AEGIS_ASSIGN_OR_RETURN(const std::string data, read_file(model, "ONNX model", kMaxOnnxModelBytes));
+  AEGIS_ASSIGN_OR_RETURN(
+      const auto locations,
+      onnx_external_data_locations(std::as_bytes(std::span<const char>(data.data(), data.size())),
+                                   "'" + model.string() + "'"));
+  std::vector<std::filesystem::path> out;
+  const auto base = model.parent_path();
+  for (const auto& loc : locations) {
+    const std::filesystem::path p(loc);
+    if (loc.find('\0') != std::string::npos || p.is_absolute()) {
+      return Error(ErrorCode::Corrupt, "ONNX model '" + model.string() + "' names external data '" + loc +
+                                           "', which is not a path relative to the model's folder");
+    }
+    for (const auto& part : p) {
+      if (part == "..") {
+        return Error(ErrorCode::Corrupt, "ONNX model '" + model.string() + "' names external data '" + loc +
+                                             "' outside the model's folder ('..')");
+      }
+    }
+    out.push_back(base / p);
+  }
+  return out;
 }
 
 }  // namespace aegisrt::trt

@@ -23,6 +23,7 @@
 #endif
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/sha256.h"
+#include "aegisrt/core/file_util.h"
 
 #ifndef AEGISRT_TVM_LIBRARY_DIR
 #define AEGISRT_TVM_LIBRARY_DIR ""
@@ -119,12 +120,6 @@ Result<std::pair<std::vector<TensorDesc>, std::vector<TensorDesc>>> parse_io(con
   return std::make_pair(std::move(inputs), std::move(outputs));
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // "x:1x3x224x224,y:1x4" -> {x: 1x3x224x224, y: 1x4}
 Result<std::map<std::string, std::string>> parse_input_shapes(const std::string& spec) {
@@ -348,10 +343,9 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
   }
 
 
-  // Specs: from the build just done, else from the sidecar beside the library
-  // (checked before the library is opened: a replaced library is not dlopen'ed).
-  // A library without a sidecar is still opened first, so foreign or truncated
-  // files report Corrupt rather than a missing sidecar.
+  // Specs: from the build just done, else from the sidecar beside the library.
+  // Nothing is dlopen()ed before its sidecar, owner and mode are checked: a
+  // library's constructors run on dlopen, as the caller.
   if (metadata) {
     io_text = metadata->extra.count("io") ? metadata->extra.at("io") : std::string();
     io_where = library.string() + ".json";
@@ -359,17 +353,20 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
     const fs::path sidecar = library.string() + ".json";
     std::error_code ec;
     if (!fs::is_regular_file(sidecar, ec)) {
-      AEGIS_TRY(open_library(library, options.device, allocator));
+      AEGIS_TRY(precheck_elf(library));  // truncated or foreign files: Corrupt, without opening them
       return Error(ErrorCode::NotFound, "no I/O description for TVM library '" + library.string() + "': '" +
                                             sidecar.string() +
                                             "' is missing (build with `aegisrt build --backend tvm` or "
-                                            "aegisrt_tvm_build.py --io-json " + sidecar.string() + ")");
+                                            "aegisrt_tvm_build.py --io-json " + sidecar.string() +
+                                            "); the library is not opened without it");
     }
-    const std::string text = read_text(sidecar);
+    AEGIS_TRY(check_trusted_file(sidecar, "TVM library sidecar"));
+    AEGIS_ASSIGN_OR_RETURN(const std::string text, read_file(sidecar, "TVM library sidecar", kMaxSidecarBytes));
     io_where = sidecar.string();
     auto md = ArtifactMetadata::from_json(text, sidecar.string());
     if (md.ok()) {
       // A cache sidecar: the library must be the one it describes.
+      AEGIS_TRY(check_trusted_file(library, "TVM library"));
       AEGIS_ASSIGN_OR_RETURN(const std::string sha, sha256_file(library));
       if (sha != md->artifact_sha256) {
         return Error(ErrorCode::Corrupt, "TVM library '" + library.string() +
@@ -380,6 +377,11 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
       io_text = text;  // the raw --io-json format
     }
   }
+  // Owner/mode of the library and its folder (sticky shared folders such as
+  // /tmp are fine: others cannot replace our files there).
+  AEGIS_TRY(check_trusted_file(library, "TVM library"));
+  AEGIS_TRY(check_trusted_dir(library.has_parent_path() ? library.parent_path() : fs::path("."),
+                              /*allow_sticky=*/true));
   AEGIS_TRY(open_library(library, options.device, allocator));
   AEGIS_ASSIGN_OR_RETURN(auto io, parse_io(io_text, io_where));
   model_->inputs = std::move(io.first);
@@ -526,5 +528,11 @@ Result<ExecutionResult> TVMBackend::do_execute(const ExecutionRequest& request) 
 }  // namespace
 
 std::unique_ptr<RuntimeBackend> make_tvm_backend() { return std::make_unique<TVMBackend>(); }
+
+Result<void> tvm_check_io_description(std::string_view text, std::string_view where) {
+  AEGIS_ASSIGN_OR_RETURN(auto io, parse_io(std::string(text), std::string(where)));
+  (void)io;
+  return {};
+}
 
 }  // namespace aegisrt

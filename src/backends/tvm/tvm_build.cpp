@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aegisrt/backends/tensorrt/onnx_summary.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
+#include "aegisrt/cache/sha256.h"
 #include "subprocess.h"
 
 #if defined(AEGISRT_HAVE_CUDA)
@@ -111,6 +113,57 @@ Result<BuildEnvironment> tvm_build_environment(const Device& device) {
 #endif
 }
 
+std::string tvm_target_tag(const std::map<std::string, std::string>& build_options) {
+  const auto target = build_options.find("target");
+  if (target == build_options.end() || target->second == "llvm") return "cpu";
+  const auto arch = build_options.find("arch");
+  return target->second + (arch == build_options.end() || arch->second.empty() ? "" : "-" + arch->second);
+}
+
+Result<ArtifactKey> tvm_artifact_key(const TvmBuildOptions& options, const BuildEnvironment& env) {
+  ArtifactKey key;
+  key.backend = "tvm";
+  key.precision = std::string(to_string(options.precision));
+  key.extension = ".so";
+  key.source_model = options.model;
+  // Every file the model reads is part of its identity (ONNX external data).
+  AEGIS_ASSIGN_OR_RETURN(key.extra_sources, trt::onnx_external_data_files(options.model));
+  AEGIS_ASSIGN_OR_RETURN(const std::string model_sha, sha256_file(options.model));
+  AEGIS_ASSIGN_OR_RETURN(key.source_sha256, combined_source_hash(options.model, model_sha, key.extra_sources));
+  // No variant given: the file stem plus a short content hash, so two
+  // different "model.onnx" never share a cache file.
+  key.variant = options.variant.empty() ? options.model.stem().string() + "-" + key.source_sha256.substr(0, 12)
+                                        : options.variant;
+  const bool cuda = options.device.kind == DeviceKind::CUDA;
+  std::string arch = options.arch;
+  if (cuda && arch.empty()) {
+    std::string cc = env.compute_capability;
+    cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
+    arch = "sm_" + cc;
+  }
+  key.build_options["target"] = cuda ? "cuda" : "llvm";
+  if (cuda) key.build_options["arch"] = arch;
+  if (!options.input_shapes.empty()) key.build_options["input_shapes"] = shapes_to_string(options.input_shapes);
+  key.build_options["builder"] = kBuilderId;
+  // The target is in the file name: CPU and CUDA builds never overwrite each other.
+  key.name_suffix = "_" + tvm_target_tag(key.build_options);
+  return key;
+}
+
+std::optional<std::string> tvm_validate_entry(const ArtifactMetadata& md, const std::string& file_name) {
+  if (md.backend != "tvm") return std::nullopt;
+  const std::string tag = "_" + tvm_target_tag(md.build_options) + ".so";
+  if (!file_name.ends_with(tag)) {
+    return "file name '" + file_name + "' does not match the target it was built for ('" + tag.substr(1) + "')";
+  }
+  const auto io = md.extra.find("io");
+  if (io == md.extra.end()) return std::string("sidecar has no I/O description (extra.io)");
+  if (auto r = tvm_check_io_description(io->second, file_name + ".json"); !r.ok()) {
+    return "unusable I/O description (extra.io): " + r.error().message();
+  }
+  return std::nullopt;
+}
+
 Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const ProgressFn& progress) {
   std::error_code ec;
   if (options.model.empty()) return Error(ErrorCode::InvalidArgument, "no ONNX model given to build");
@@ -127,23 +180,9 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   AEGIS_ASSIGN_OR_RETURN(const fs::path script, find_tvm_build_script());
   const fs::path python = options.python.empty() ? find_tvm_python() : options.python;
 
-  ArtifactKey key;
-  key.backend = "tvm";
-  key.variant = options.variant.empty() ? options.model.stem().string() : options.variant;
-  key.precision = std::string(to_string(options.precision));
-  key.extension = ".so";
-  key.source_model = options.model;
+  AEGIS_ASSIGN_OR_RETURN(ArtifactKey key, tvm_artifact_key(options, env));
   const bool cuda = options.device.kind == DeviceKind::CUDA;
-  std::string arch = options.arch;
-  if (cuda && arch.empty()) {
-    std::string cc = env.compute_capability;
-    cc.erase(std::remove(cc.begin(), cc.end(), '.'), cc.end());
-    arch = "sm_" + cc;
-  }
-  key.build_options["target"] = cuda ? "cuda" : "llvm";
-  if (cuda) key.build_options["arch"] = arch;
-  if (!options.input_shapes.empty()) key.build_options["input_shapes"] = shapes_to_string(options.input_shapes);
-  key.build_options["builder"] = kBuilderId;
+  const std::string arch = cuda ? key.build_options.at("arch") : std::string();
 
   BuilderFn builder = [python, script, arch, cuda, &options](const BuildRequest& req) -> Result<BuildOutput> {
     // export_library picks the format from the extension: build to *.so, then rename.
@@ -211,7 +250,9 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   };
 
   const fs::path dir = options.cache_dir.empty() ? default_cache_dir("tvm") : options.cache_dir;
-  ArtifactCache cache(dir);
+  CacheOptions cache_options;
+  cache_options.validate = tvm_validate_entry;
+  ArtifactCache cache(dir, cache_options);
   return cache.get_or_build(key, env, builder, progress);
 }
 

@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -378,6 +379,88 @@ TEST_F(OnnxBackend, OptimisedModelCacheIsWrittenReusedAndRebuiltWhenBad) {
   load_and_check();  // unusable cache: rebuilt from the source model
   EXPECT_GT(std::filesystem::file_size(cache), 100u);
   EXPECT_NE(read_bytes(cache), "garbage, not a model");
+}
+
+// Issue 12 §3: the cache is keyed on content (the .onnx and its external data),
+// and a replaced cache file is detected by its own checksum.
+TEST_F(OnnxBackend, OptimisedModelCacheIsKeyedOnContentAndChecksCacheFile) {
+  const auto dir = temp_dir_ / "m";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(model_path("ext_matmul"), dir / "ext_matmul.onnx");
+  std::filesystem::copy_file(models_dir() / "ext_matmul.weights", dir / "ext_matmul.weights");
+  const auto cache = temp_dir_ / "cache" / "ext.opt.onnx";
+  const std::vector<float> x = {1, 2, 3, 4, -1, 0.5f, 0.25f, 2};
+  auto xt = std::move(Tensor::from_bytes({2, 4}, DType::Float32, std::as_bytes(std::span<const float>(x)))).value();
+  auto weights = [&] {
+    const std::string b = read_bytes(dir / "ext_matmul.weights");
+    std::vector<float> w(b.size() / sizeof(float));
+    std::memcpy(w.data(), b.data(), w.size() * sizeof(float));
+    return w;
+  };
+  // y = x @ W (x [2,4], W [4,3]) in double: the independent reference.
+  auto reference = [&](const std::vector<float>& w) {
+    std::vector<float> y(6);
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j) {
+        double acc = 0;
+        for (int k = 0; k < 4; ++k) acc += double{x[static_cast<std::size_t>(i * 4 + k)]} * w[static_cast<std::size_t>(k * 3 + j)];
+        y[static_cast<std::size_t>(i * 3 + j)] = static_cast<float>(acc);
+      }
+    auto t = Tensor::from_bytes({2, 3}, DType::Float32, std::as_bytes(std::span<const float>(y)));
+    return std::move(*t);
+  };
+  auto run_once = [&]() -> Tensor {
+    OnnxRuntimeBackend backend;
+    LoadOptions o;
+    o.artifact_path = dir / "ext_matmul.onnx";
+    o.backend_options = {{"optimized_model_path", cache.string()}, {"intra_op_threads", "1"}};
+    auto loaded = backend.load(o);
+    EXPECT_TRUE(loaded.ok()) << loaded.error();
+    if (!loaded.ok()) return {};
+    ExecutionRequest req;
+    req.inputs.push_back({"", xt.view()});
+    auto r = backend.execute(req);
+    EXPECT_TRUE(r.ok()) << r.error();
+    if (!r.ok()) return {};
+    return std::move(r->outputs[0]);
+  };
+  const auto w1 = weights();
+  ASSERT_EQ(w1.size(), 12u);
+  EXPECT_EQ(compare_tensors(run_once(), reference(w1), 1e-5, 1e-5), "");
+  ASSERT_TRUE(std::filesystem::exists(cache));
+
+  // New weights, same .onnx (path, size and mtime unchanged): rebuilt from the new data.
+  std::vector<float> w2 = w1;
+  for (auto& v : w2) v = -3.0f * v + 0.5f;
+  std::ofstream(dir / "ext_matmul.weights", std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(w2.data()), static_cast<std::streamsize>(w2.size() * sizeof(float)));
+  EXPECT_EQ(compare_tensors(run_once(), reference(w2), 1e-5, 1e-5), "");
+
+  // The cache file replaced by another valid model with the same I/O (the
+  // first build's graph, saved before the weights changed): detected, rebuilt.
+  const auto stale_copy = temp_dir_ / "stale.onnx";
+  {
+    std::ofstream(dir / "ext_matmul.weights", std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(w1.data()), static_cast<std::streamsize>(w1.size() * sizeof(float)));
+    EXPECT_EQ(compare_tensors(run_once(), reference(w1), 1e-5, 1e-5), "");
+    std::filesystem::copy_file(cache, stale_copy);
+    std::ofstream(dir / "ext_matmul.weights", std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(w2.data()), static_cast<std::streamsize>(w2.size() * sizeof(float)));
+    EXPECT_EQ(compare_tensors(run_once(), reference(w2), 1e-5, 1e-5), "");
+  }
+  std::filesystem::copy_file(stale_copy, cache, std::filesystem::copy_options::overwrite_existing);
+  EXPECT_EQ(compare_tensors(run_once(), reference(w2), 1e-5, 1e-5), "");
+
+  // A cache file others may write is refused, naming it.
+  std::filesystem::permissions(cache, std::filesystem::perms::others_write, std::filesystem::perm_options::add);
+  OnnxRuntimeBackend backend;
+  LoadOptions o;
+  o.artifact_path = dir / "ext_matmul.onnx";
+  o.backend_options = {{"optimized_model_path", cache.string()}};
+  auto r = backend.load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_THAT(r.error().to_string(), HasSubstr(cache.string()));
 }
 
 // --- concurrency ------------------------------------------------------------------------

@@ -77,8 +77,12 @@ TEST_F(EnginePlan, DefaultsArePrecisionFp16AndTmpTrtEngines) {
   o.variant.clear();
   auto spec = plan_engine_build(o, model_, kTrt10, kOrin);
   ASSERT_TRUE(spec.ok()) << spec.error();
-  EXPECT_EQ(spec->cache_dir, fs::path("/tmp/trt_engines"));
-  EXPECT_EQ(spec->engine_path, fs::path("/tmp/trt_engines/conv_fp16.engine"));  // variant = model stem
+  // The seed's /tmp/trt_engines unless it is shared or another user's (then a
+  // per-user folder: default_cache_dir's rule, tested in tests/cache).
+  const fs::path dir = default_cache_dir("tensorrt");
+  EXPECT_EQ(dir, shared_tmp_cache_dir(fs::path(kDefaultEngineCacheDir)));
+  EXPECT_EQ(spec->cache_dir, dir);
+  EXPECT_EQ(spec->engine_path, dir / "conv_fp16.engine");  // variant = model stem
 }
 
 TEST_F(EnginePlan, Int8KeyNamesTheCalibrationData) {

@@ -2,6 +2,8 @@
 // through our conversion tools), and against malformed bytes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -101,6 +103,47 @@ TEST(OnnxSummary, MissingFileIsNotFound) {
   auto s = summarize_onnx_file(kModels / "nope.onnx");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), ErrorCode::NotFound);
+}
+
+// Issue 12 §3: the caches hash every file a model reads.
+TEST(OnnxExternalData, LocationsOfTheGeneratedModel) {
+  const auto models = std::filesystem::path(AEGISRT_TEST_DATA_DIR) / "models";
+  auto files = onnx_external_data_files(models / "ext_matmul.onnx");
+  ASSERT_TRUE(files.ok()) << files.error();
+  EXPECT_EQ(*files, std::vector<std::filesystem::path>{models / "ext_matmul.weights"});
+  auto none = onnx_external_data_files(models / "affine.onnx");
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_TRUE(none->empty());
+}
+
+// Hand-encoded ModelProto { graph { initializer { external_data { "location": loc } } } }.
+std::string model_with_location(const std::string& loc) {
+  std::string entry = std::string("\x0a\x08", 2) + "location" + "\x12" + static_cast<char>(loc.size()) + loc;
+  std::string tensor = std::string("\x6a") + static_cast<char>(entry.size()) + entry;
+  std::string graph = std::string("\x2a") + static_cast<char>(tensor.size()) + tensor;
+  return std::string("\x3a") + static_cast<char>(graph.size()) + graph;
+}
+
+TEST(OnnxExternalData, HandEncodedLocationsAndRefusals) {
+  const std::string bytes = model_with_location("w.bin");
+  auto locs = onnx_external_data_locations(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())), "m");
+  ASSERT_TRUE(locs.ok()) << locs.error();
+  EXPECT_EQ(*locs, std::vector<std::string>{"w.bin"});
+
+  const auto dir = std::filesystem::temp_directory_path() / ("aegisrt_extdata_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const std::string bad : {"../outside.bin", "/etc/passwd"}) {
+    std::ofstream(dir / "m.onnx", std::ios::binary | std::ios::trunc) << model_with_location(bad);
+    auto r = onnx_external_data_files(dir / "m.onnx");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::Corrupt) << r.error();
+    EXPECT_NE(r.error().message().find(bad), std::string::npos) << r.error();
+  }
+  std::ofstream(dir / "m.onnx", std::ios::binary | std::ios::trunc) << "\x3a\x7f";  // length past the end
+  auto r = onnx_external_data_files(dir / "m.onnx");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Corrupt);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

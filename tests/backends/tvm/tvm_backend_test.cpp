@@ -174,12 +174,13 @@ TEST_F(TvmTest, CacheHitThenRebuildWhenModelChanges) {
   fs::copy_file(test_model("affine"), model);
   TvmBuildOptions b;
   b.model = model;
+  b.variant = "m";  // a given variant keeps its name: {variant}_{precision}_{target}.so
   b.cache_dir = tmp_ / "cache";
   std::vector<std::string> stages;
   auto first = build_tvm_library(b, [&](std::string_view s, double) { stages.emplace_back(s); });
   ASSERT_TRUE(first.ok()) << first.error();
   EXPECT_EQ(first->outcome, CacheOutcome::Built);
-  EXPECT_EQ(first->artifact_path, tmp_ / "cache" / "m_fp32.so");
+  EXPECT_EQ(first->artifact_path, tmp_ / "cache" / "m_fp32_cpu.so");
   EXPECT_FALSE(stages.empty());
   EXPECT_EQ(first->metadata.build_options.at("target"), "llvm");
   EXPECT_EQ(first->metadata.backend_version, tvm_version());
@@ -289,6 +290,227 @@ TEST_F(TvmTest, InvalidOnnxIsCorruptWithTheScriptsReason) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::Corrupt) << r.error();
   EXPECT_NE(r.error().to_string().find("bad.onnx"), std::string::npos) << r.error();
+}
+
+// --- issue 11 §4 / issue 12: cache keys, external data, trust ------------------------
+
+std::vector<float> read_floats(const fs::path& p) {
+  const std::string bytes = [&] {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }();
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+  return out;
+}
+
+void write_floats(const fs::path& p, const std::vector<float>& v) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+}
+
+// y = x @ W for x [2,4], W [4,3] (row-major), accumulated in double.
+Tensor matmul_reference(const std::vector<float>& x, const std::vector<float>& w) {
+  std::vector<float> y(6);
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      double acc = 0;
+      for (int k = 0; k < 4; ++k) acc += double{x[static_cast<std::size_t>(i * 4 + k)]} * w[static_cast<std::size_t>(k * 3 + j)];
+      y[static_cast<std::size_t>(i * 3 + j)] = static_cast<float>(acc);
+    }
+  }
+  auto t = Tensor::from_bytes({2, 3}, DType::Float32, std::as_bytes(std::span<const float>(y)));
+  return std::move(*t);
+}
+
+TEST_F(TvmTest, SameFileNameDifferentModelsAndTargetsNeverShareAFile) {
+  fs::create_directories(tmp_ / "a");
+  fs::create_directories(tmp_ / "b");
+  fs::copy_file(test_model("affine"), tmp_ / "a" / "model.onnx");
+  fs::copy_file(test_model("matmul_add"), tmp_ / "b" / "model.onnx");
+  TvmBuildOptions a;
+  a.model = tmp_ / "a" / "model.onnx";
+  a.cache_dir = tmp_ / "cache";
+  TvmBuildOptions b = a;
+  b.model = tmp_ / "b" / "model.onnx";
+  auto ra = build_tvm_library(a);
+  auto rb = build_tvm_library(b);
+  ASSERT_TRUE(ra.ok()) << ra.error();
+  ASSERT_TRUE(rb.ok()) << rb.error();
+  EXPECT_NE(ra->artifact_path, rb->artifact_path);
+  // Independent expectation: stem + 12 hex digits of the file's SHA-256, then target.
+  const std::string sha_a = *sha256_file(a.model);
+  EXPECT_EQ(ra->artifact_path.filename(), "model-" + sha_a.substr(0, 12) + "_fp32_cpu.so");
+  // Alternating builds are hits: neither overwrote the other.
+  auto ra2 = build_tvm_library(a);
+  auto rb2 = build_tvm_library(b);
+  ASSERT_TRUE(ra2.ok() && rb2.ok());
+  EXPECT_EQ(ra2->outcome, CacheOutcome::Hit);
+  EXPECT_EQ(rb2->outcome, CacheOutcome::Hit);
+
+  // CPU and CUDA keys of one model (key construction only: no GPU needed).
+  BuildEnvironment cpu_env;
+  cpu_env.backend_version = tvm_version();
+  BuildEnvironment gpu_env = cpu_env;
+  gpu_env.gpu_uuid = "GPU-test";
+  gpu_env.compute_capability = "9.0";
+  TvmBuildOptions on_cuda = a;
+  on_cuda.device = Device::cuda(0);
+  auto kc = tvm_artifact_key(a, cpu_env);
+  auto kg = tvm_artifact_key(on_cuda, gpu_env);
+  ASSERT_TRUE(kc.ok() && kg.ok());
+  EXPECT_EQ(kg->file_name(), "model-" + sha_a.substr(0, 12) + "_fp32_cuda-sm_90.so");
+  EXPECT_NE(kc->file_name(), kg->file_name());
+  on_cuda.arch = "sm_80";
+  on_cuda.variant = "net";
+  auto k80 = tvm_artifact_key(on_cuda, gpu_env);
+  ASSERT_TRUE(k80.ok());
+  EXPECT_EQ(k80->file_name(), "net_fp32_cuda-sm_80.so");
+}
+
+TEST_F(TvmTest, ChangedExternalDataIsRebuiltAndVerifySaysSo) {
+  const fs::path dir = tmp_ / "m";
+  fs::create_directories(dir);
+  const fs::path model_src = test_model("ext_matmul");
+  fs::copy_file(model_src, dir / "ext_matmul.onnx");
+  fs::copy_file(model_src.parent_path() / "ext_matmul.weights", dir / "ext_matmul.weights");
+  const std::vector<float> x = {1, 2, 3, 4, -1, 0.5f, 0.25f, 2};
+  auto xt = std::move(Tensor::from_bytes({2, 4}, DType::Float32, std::as_bytes(std::span<const float>(x)))).value();
+  LoadOptions o;
+  o.artifact_path = dir / "ext_matmul.onnx";
+  o.cache_dir = tmp_ / "cache";
+  o.variant = "ext";
+  auto run_once = [&]() -> Tensor {
+    auto backend = make_tvm_backend();
+    auto loaded = backend->load(o);
+    EXPECT_TRUE(loaded.ok()) << loaded.error();
+    if (!loaded.ok()) return {};
+    ExecutionRequest req;
+    req.inputs.push_back({"", xt.view()});
+    auto out = backend->execute(req);
+    EXPECT_TRUE(out.ok()) << out.error();
+    if (!out.ok()) return {};
+    return std::move(out->outputs[0]);
+  };
+  const auto w1 = read_floats(dir / "ext_matmul.weights");
+  ASSERT_EQ(w1.size(), 12u);
+  EXPECT_EQ(compare_tensors(run_once(), matmul_reference(x, w1), 1e-5, 1e-5), "");
+
+  std::vector<float> w2 = w1;
+  for (auto& v : w2) v = v * 2.0f + 1.0f;
+  write_floats(dir / "ext_matmul.weights", w2);  // same size, same .onnx
+  CacheOptions co;
+  co.validate = tvm_validate_entry;
+  auto verified = ArtifactCache(tmp_ / "cache", co).verify();
+  ASSERT_TRUE(verified.ok());
+  ASSERT_EQ(verified->size(), 1u);
+  EXPECT_NE((*verified)[0].problem.find("source model changed"), std::string::npos) << (*verified)[0].problem;
+  // The next run rebuilds and computes with the new weights.
+  EXPECT_EQ(compare_tensors(run_once(), matmul_reference(x, w2), 1e-5, 1e-5), "");
+  verified = ArtifactCache(tmp_ / "cache", co).verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ((*verified)[0].problem, "");
+}
+
+TEST_F(TvmTest, GarbageIoDescriptionIsRebuiltAndVerifyAgrees) {
+  LoadOptions o = cpu_options("affine");
+  o.cache_dir = tmp_ / "cache";
+  o.variant = "g";
+  {
+    auto backend = make_tvm_backend();
+    ASSERT_TRUE(backend->load(o).ok());
+  }
+  const fs::path sidecar = tmp_ / "cache" / "g_fp32_cpu.so.json";
+  auto md = ArtifactMetadata::read(sidecar);
+  ASSERT_TRUE(md.ok()) << md.error();
+  md->extra["io"] = "garbage";
+  std::ofstream(sidecar, std::ios::trunc) << md->to_json();
+  CacheOptions co;
+  co.validate = tvm_validate_entry;
+  auto verified = ArtifactCache(tmp_ / "cache", co).verify();
+  ASSERT_TRUE(verified.ok());
+  ASSERT_EQ(verified->size(), 1u);
+  EXPECT_NE((*verified)[0].problem.find("extra.io"), std::string::npos) << (*verified)[0].problem;
+  // Not a permanent failure: the load rebuilds and runs.
+  auto backend = make_tvm_backend();
+  auto loaded = backend->load(o);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  auto inputs = mock_inputs(1);
+  auto out = run(*backend, inputs);
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_EQ(compare_tensors(out->outputs[0], affine_reference(inputs)[0], 1e-6, 1e-6), "");
+  verified = ArtifactCache(tmp_ / "cache", co).verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ((*verified)[0].problem, "");
+}
+
+// The issue's attack through the real backend: a planted library with a
+// sidecar computed for it. Refused unopened while the folder or file is not
+// ours; the positive control shows the same entry is dlopen()ed once trusted.
+TEST_F(TvmTest, PlantedLibraryIsNeverOpened) {
+  const fs::path marker = tmp_ / "constructor_ran";
+  ::setenv("AEGISRT_PLANTED_MARKER", marker.c_str(), 1);
+  LoadOptions o = cpu_options("affine");
+  o.cache_dir = tmp_ / "cache";
+  o.variant = "p";
+  {
+    auto backend = make_tvm_backend();
+    ASSERT_TRUE(backend->load(o).ok());
+  }
+  const fs::path lib = tmp_ / "cache" / "p_fp32_cpu.so";
+  const fs::path sidecar = lib.string() + ".json";
+  fs::copy_file(AEGISRT_PLANTED_LIB, lib, fs::copy_options::overwrite_existing);
+  auto md = ArtifactMetadata::read(sidecar);
+  ASSERT_TRUE(md.ok());
+  md->artifact_size = fs::file_size(lib);
+  md->artifact_sha256 = *sha256_file(lib);
+  std::ofstream(sidecar, std::ios::trunc) << md->to_json();
+  fs::permissions(lib, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+
+  auto expect_refused = [&](const std::string& what, const LoadOptions& opts) -> Error {
+    auto backend = make_tvm_backend();
+    auto r = backend->load(opts);
+    EXPECT_FALSE(fs::exists(marker)) << what << ": the planted constructor ran";
+    if (r.ok()) {
+      ADD_FAILURE() << what << ": loaded";
+      return Error(ErrorCode::Internal, "loaded");
+    }
+    return r.error();
+  };
+  fs::permissions(tmp_ / "cache", fs::perms::group_write, fs::perm_options::add);
+  auto e = expect_refused("group-writable cache folder", o);
+  EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(e.message().find("group or others can write"), std::string::npos) << e;
+  LoadOptions direct;
+  direct.artifact_path = lib;  // the library given directly, folder not ours
+  e = expect_refused("library in a group-writable folder", direct);
+  EXPECT_EQ(e.code(), ErrorCode::InvalidArgument) << e;
+  fs::permissions(tmp_ / "cache", fs::perms::owner_all);
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(lib.c_str(), 65534, 65534), 0);
+    e = expect_refused("library owned by another user", o);
+    EXPECT_NE(e.message().find("owned by uid 65534"), std::string::npos) << e;
+    e = expect_refused("library owned by another user, given directly", direct);
+    EXPECT_NE(e.message().find("owned by uid 65534"), std::string::npos) << e;
+    ASSERT_EQ(::chown(lib.c_str(), 0, 0), 0);
+  }
+  // A library without a sidecar is not opened either (it used to be, for the message).
+  const fs::path lone = tmp_ / "lone_planted.so";
+  fs::copy_file(AEGISRT_PLANTED_LIB, lone);
+  LoadOptions lone_opts;
+  lone_opts.artifact_path = lone;
+  e = expect_refused("library without sidecar", lone_opts);
+  EXPECT_EQ(e.code(), ErrorCode::NotFound) << e;
+
+  // Positive control: trusted folder and file -> the cache hit is dlopen()ed
+  // (and then rejected as not a Relax VM library, after its constructor ran).
+  auto backend = make_tvm_backend();
+  auto r = backend->load(o);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(fs::exists(marker)) << "control: a trusted library is opened";
+  ::unsetenv("AEGISRT_PLANTED_MARKER");
 }
 
 TEST(TvmVersion, NamesTvmAndFfi) {

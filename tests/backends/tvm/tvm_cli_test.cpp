@@ -60,38 +60,38 @@ TEST_F(TvmCli, BuildHitThenRebuildOnEditedModel) {
   const fs::path model = tmp_ / "net.onnx";
   const fs::path cache = tmp_ / "libs";
   fs::copy_file(test_model("affine"), model);
-  const std::string build = "build --backend tvm --model-file '" + model.string() + "' --cache-dir '" + cache.string() + "'";
+  const std::string build = "build --backend tvm --model-file '" + model.string() + "' --variant net --cache-dir '" + cache.string() + "'";
 
   auto first = run_cli(build);
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  EXPECT_NE(first.output.find("built " + (cache / "net_fp32.so").string()), std::string::npos) << first.output;
-  EXPECT_TRUE(fs::exists(cache / "net_fp32.so"));
-  EXPECT_TRUE(fs::exists(cache / "net_fp32.so.json"));
+  EXPECT_NE(first.output.find("built " + (cache / "net_fp32_cpu.so").string()), std::string::npos) << first.output;
+  EXPECT_TRUE(fs::exists(cache / "net_fp32_cpu.so"));
+  EXPECT_TRUE(fs::exists(cache / "net_fp32_cpu.so.json"));
 
   auto second = run_cli(build);
   ASSERT_EQ(second.exit_code, 0) << second.output;
-  EXPECT_NE(second.output.find("cache hit: " + (cache / "net_fp32.so").string()), std::string::npos) << second.output;
+  EXPECT_NE(second.output.find("cache hit: " + (cache / "net_fp32_cpu.so").string()), std::string::npos) << second.output;
 
   // "Edit" the ONNX file: another valid model at the same path.
   fs::copy_file(test_model("matmul_add"), model, fs::copy_options::overwrite_existing);
   auto third = run_cli(build);
   ASSERT_EQ(third.exit_code, 0) << third.output;
-  EXPECT_NE(third.output.find("rebuilt " + (cache / "net_fp32.so").string()), std::string::npos) << third.output;
+  EXPECT_NE(third.output.find("rebuilt " + (cache / "net_fp32_cpu.so").string()), std::string::npos) << third.output;
   EXPECT_NE(third.output.find("reason: source model changed"), std::string::npos) << third.output;
 
   auto verify = run_cli("cache verify --dir '" + cache.string() + "'");
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
-  EXPECT_NE(verify.output.find("net_fp32.so"), std::string::npos) << verify.output;
+  EXPECT_NE(verify.output.find("net_fp32_cpu.so"), std::string::npos) << verify.output;
   EXPECT_NE(verify.output.find("valid"), std::string::npos) << verify.output;
 
   // Corrupt the library: verify fails and names the problem; clean removes it.
-  fs::resize_file(cache / "net_fp32.so", 100);
+  fs::resize_file(cache / "net_fp32_cpu.so", 100);
   verify = run_cli("cache verify --dir '" + cache.string() + "'");
   EXPECT_EQ(verify.exit_code, 1) << verify.output;
   EXPECT_NE(verify.output.find("STALE: artefact corrupt: size mismatch"), std::string::npos) << verify.output;
   auto clean = run_cli("cache clean --dir '" + cache.string() + "'");
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
-  EXPECT_FALSE(fs::exists(cache / "net_fp32.so"));
+  EXPECT_FALSE(fs::exists(cache / "net_fp32_cpu.so"));
   auto list = run_cli("cache list --json --dir '" + cache.string() + "'");
   EXPECT_EQ(list.exit_code, 0) << list.output;
   EXPECT_NE(list.output.find("[]"), std::string::npos) << list.output;

@@ -10,15 +10,19 @@
 //   inter_op_threads    >= 0
 //   graph_optimization  disable | basic | extended | all (default: ORT's own, i.e. all)
 //   optimized_model_path  file caching the optimised graph: written on the first
-//                       load, reused (with optimisation off) while it is newer
-//                       than the model; a bad cache file is rebuilt.
+//                       load, reused (with optimisation off) while "<file>.key"
+//                       matches: SHA-256 of the model and its external data,
+//                       ORT version, provider, level, CPU, and the cache file's
+//                       own SHA-256 (a replaced or bad cache file is rebuilt). A
+//                       cache file or key not owned by us, or writable by
+//                       group/others, is refused (InvalidArgument).
 //   calibration_table   tensorrt + int8: calibration table name (ORT looks it up
 //                       in the engine cache directory)
 //   openvino_device_type  openvino: CPU (default), GPU, NPU, ...
 //   trt_<key>, cuda_<key> passed verbatim (without the cuda_ prefix for CUDA) to
 //                       the TensorRT / CUDA provider options; only with that provider.
 // TensorRT also gets: engine cache on in LoadOptions::cache_dir (default
-// <tmp>/trt_engines), cache prefix "<variant>_<precision>" when a variant is
+// default_cache_dir("tensorrt"), created 0700 and refused when not ours), cache prefix "<variant>_<precision>" when a variant is
 // given, fp16 for Precision::FP16, int8 (+fp16 fallback) for Precision::INT8.
 // For the other providers the precision is the model's own (an fp16 or Q/DQ
 // int8 .onnx); LoadOptions::precision is not used.

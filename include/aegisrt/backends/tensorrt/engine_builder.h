@@ -28,7 +28,8 @@
 
 namespace aegisrt::trt {
 
-/// Seed default for engine_cache_dir.
+/// Seed default for engine_cache_dir; default_cache_dir("tensorrt") keeps it
+/// unless it is shared or another user's (then a per-user folder).
 inline constexpr std::string_view kDefaultEngineCacheDir = "/tmp/trt_engines";
 inline constexpr std::size_t kDefaultWorkspaceBytes = std::size_t{1} << 30;  // 1 GiB
 
@@ -61,7 +62,7 @@ struct EngineBuildOptions {
   /// The manifest's allowed precisions; empty = any.
   std::vector<Precision> manifest_precisions;
   ProfileRequest profile;
-  /// Empty = kDefaultEngineCacheDir.
+  /// Empty = default_cache_dir("tensorrt").
   std::filesystem::path cache_dir;
   std::size_t workspace_bytes = kDefaultWorkspaceBytes;
   int device = 0;

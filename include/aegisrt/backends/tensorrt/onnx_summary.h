@@ -57,6 +57,20 @@ Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string
 /// Reads and parses a file (NotFound / IoError / Corrupt naming it).
 Result<OnnxSummary> summarize_onnx_file(const std::filesystem::path& path);
 
+/// Largest ONNX protobuf read to find its external data (protobuf's own 2 GiB limit).
+inline constexpr std::uint64_t kMaxOnnxModelBytes = 2ull << 30;
+
+/// The distinct TensorProto.external_data "location" values anywhere in a
+/// ModelProto (graph initializers, sparse initializers, Constant/attribute
+/// tensors, subgraphs, functions), sorted. Corrupt naming `what` for bytes
+/// that are not protobuf.
+Result<std::vector<std::string>> onnx_external_data_locations(std::span<const std::byte> bytes,
+                                                              std::string_view what);
+/// The external data files `model` reads: its locations resolved against the
+/// model's folder (Corrupt for absolute paths or ".." ones, which ONNX
+/// refuses too). The files are not checked for existence here.
+Result<std::vector<std::filesystem::path>> onnx_external_data_files(const std::filesystem::path& model);
+
 /// Cheap check used on load(): do these bytes parse as an ONNX ModelProto?
 bool looks_like_onnx(std::span<const std::byte> bytes);
 

@@ -5,11 +5,16 @@
 // load(): LoadOptions::artifact_path is either
 //   * an .onnx model: compiled with python/aegisrt_tvm_build.py (Relax ONNX
 //     frontend; target llvm on CPU, cuda on CUDA) through the ArtifactCache into
-//     {cache_dir}/{variant}_{precision}.so (default cache_dir /tmp/tvm_libs,
-//     variant = file stem), rebuilt when the model, TVM version, target or GPU
-//     changed; or
+//     {cache_dir}/{variant}_{precision}_{target}.so (default cache_dir
+//     $XDG_CACHE_HOME/aegisrt/tvm or ~/.cache/aegisrt/tvm; variant = the given
+//     one, else file stem + "-" + short content hash; target = cpu or
+//     cuda-sm_XY), rebuilt when the model (or its external data), TVM
+//     version, target or GPU changed; or
 //   * a built library (.so) with its sidecar ({lib}.json, written by the cache
 //     or by aegisrt_tvm_build.py --io-json) holding the input/output specs.
+//     The library and sidecar must be owned by us (or root) and not writable
+//     by group/others, and a cache sidecar's checksum must match, before the
+//     library is dlopen()ed; a library without a sidecar is never opened.
 // Precision: fp32 everywhere; fp16 only on CUDA (mixed precision, float32 I/O);
 // int8 is Unsupported.
 //
@@ -30,7 +35,9 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "aegisrt/backend/runtime_backend.h"
 #include "aegisrt/cache/artifact_cache.h"
@@ -59,6 +66,24 @@ struct TvmBuildOptions {
 /// CUDA, the GPU's UUID and compute capability (Unsupported/CudaError when the
 /// device cannot be queried).
 Result<BuildEnvironment> tvm_build_environment(const Device& device);
+
+/// The cache key for `options`: variant = options.variant, or the model's
+/// stem + "-" + 12 hex digits of its content hash; name suffix = the target
+/// ("_cpu", "_cuda-sm_90"), so the file is
+/// {cache_dir}/{variant}_{precision}_{target}.so; the source hash covers the
+/// .onnx and every external data file it names.
+Result<ArtifactKey> tvm_artifact_key(const TvmBuildOptions& options, const BuildEnvironment& env);
+
+/// "cpu" for llvm, "cuda-sm_90" for cuda with an arch.
+std::string tvm_target_tag(const std::map<std::string, std::string>& build_options);
+
+/// The TVM EntryValidator (lookup and `cache verify` alike): the file name
+/// carries the sidecar's target, and extra.io is a usable I/O description.
+std::optional<std::string> tvm_validate_entry(const ArtifactMetadata& metadata, const std::string& file_name);
+
+/// Parses an I/O description (the builder's --io-json text); Corrupt naming
+/// `where` when it is unusable.
+Result<void> tvm_check_io_description(std::string_view text, std::string_view where);
 
 /// Builds (or finds in the cache) the library for `options`. Build progress is
 /// reported through `progress`.
