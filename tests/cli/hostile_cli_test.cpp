@@ -121,6 +121,16 @@ TEST_F(HostileCli, OnnxBackendRefusesFp16AndInt8) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
+TEST_F(HostileCli, BuildFromAFifoModelFileFailsFast) {
+  const auto fifo = dir_ / "model.onnx";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto r = run_cli("build --backend tvm --model-file " + fifo.string() + " --cache-dir " + (dir_ / "cache").string(),
+                   dir_);
+  ASSERT_NE(r.exit_code, kTimedOut) << "aegisrt blocked on the FIFO";
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_TRUE(has(r.err, fifo.string()) && has(r.err, "FIFO")) << r.err;
+}
+
 TEST_F(HostileCli, BuildInputShapeForUnknownInputIsRefused) {
   if (!build::kHaveTvm) GTEST_SKIP() << "TVM backend not compiled in (AEGISRT_WITH_TVM)";
   auto r = run_cli("build --backend tvm --model-file " + (kModels / "affine.onnx").string() +

@@ -14,6 +14,7 @@
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/cache/progress.h"
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 #include "cli_common.h"
 
@@ -166,6 +167,8 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     if (precision.empty()) precision = std::string(to_string(sel->precision));
   }
   if (model.empty()) return report_error(Error(ErrorCode::InvalidArgument, "give --model NAME or --model-file FILE"));
+  // A FIFO, socket or device would block the hashing and the build for ever.
+  if (auto checked = check_regular_file(model, "model file"); !checked.ok()) return report_error(checked.error());
   const auto device = parse_device(a.device);
   if (!device) return report_error(Error(ErrorCode::InvalidArgument, "unknown --device '" + a.device + "' (cpu, cuda, cuda:N)"));
   std::optional<Precision> prec;
