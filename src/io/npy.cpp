@@ -465,7 +465,23 @@ Result<Tensor> read_npy(const std::filesystem::path& path, const ReadOptions& op
   }
 }
 
-Result<std::vector<std::byte>> encode_npy(const TensorView& view) {
+namespace {
+Result<std::vector<std::byte>> encode_npy_impl(const TensorView& view);
+/// encode_npy with std::bad_alloc turned into a typed error.
+Result<std::vector<std::byte>> encode_npy_checked(const TensorView& view) {
+  try {
+    return encode_npy_impl(view);
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorCode::IoError, "out of memory encoding a tensor of " + std::to_string(view.byte_size()) +
+                                         " bytes as .npy");
+  }
+}
+}  // namespace
+
+Result<std::vector<std::byte>> encode_npy(const TensorView& view) { return encode_npy_checked(view); }
+
+namespace {
+Result<std::vector<std::byte>> encode_npy_impl(const TensorView& view) {
   AEGIS_TRY(view.validate("tensor to encode as .npy"));
   if (!view.location().is_host()) {
     return Error(ErrorCode::InvalidArgument, "cannot write a device tensor as .npy; copy it to the host first");
@@ -501,9 +517,10 @@ Result<std::vector<std::byte>> encode_npy(const TensorView& view) {
   AEGIS_TRY(copy_to_contiguous(view, std::span(out).subspan(preamble + header.size())));
   return out;
 }
+}  // namespace
 
 Result<void> write_npy(const std::filesystem::path& path, const TensorView& view) {
-  auto bytes = encode_npy(view);
+  auto bytes = encode_npy_checked(view);
   if (!bytes.ok()) return std::move(bytes).error().with_context("writing " + quote_path(path));
   return write_file_atomic(path, std::span<const std::byte>(*bytes));
 }

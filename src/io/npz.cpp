@@ -200,8 +200,23 @@ Result<std::vector<Tensor>> read_npz(const std::filesystem::path& path, const Re
   }
 }
 
+namespace {
+Result<void> write_npz_impl(const std::filesystem::path& path, const std::vector<NamedTensorView>& tensors,
+                            NpzCompression compression);
+}  // namespace
+
 Result<void> write_npz(const std::filesystem::path& path, const std::vector<NamedTensorView>& tensors,
                        NpzCompression compression) {
+  try {
+    return write_npz_impl(path, tensors, compression);
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorCode::IoError, "out of memory writing " + quote_path(path));
+  }
+}
+
+namespace {
+Result<void> write_npz_impl(const std::filesystem::path& path, const std::vector<NamedTensorView>& tensors,
+                            NpzCompression compression) {
   const std::string what = "writing " + quote_path(path);
   if (tensors.empty()) {
     // libzip deletes an archive without entries on close; say so rather than write nothing.
@@ -247,5 +262,6 @@ Result<void> write_npz(const std::filesystem::path& path, const std::vector<Name
   (void)archive.release();  // closed successfully: nothing left to discard
   return {};
 }
+}  // namespace
 
 }  // namespace aegisrt::io
