@@ -31,8 +31,8 @@ constexpr std::size_t kMaxManifestBytes = 1 << 20;
 // list at most kMaxNames names, and all name lists together (YAML aliases can
 // repeat one list many times) at most kMaxTotalNames.
 constexpr std::size_t kMaxVariants = 256;
-constexpr std::size_t kMaxNames = 100000;
-constexpr std::size_t kMaxTotalNames = 1000000;
+constexpr std::size_t kMaxNames = 32768;
+constexpr std::size_t kMaxTotalNames = 65536;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
