@@ -2,6 +2,8 @@
 // builds, CI): runs every seed, then a fixed number of deterministic mutations
 // of them (byte edits, YAML token insertions, splices, line shuffles).
 //   manifest_fuzz_driver [--runs N] [--seed S] [--max-len L] SEED_FILE_OR_DIR...
+// (the decoder targets npy/npz/pb/sidecar use it too, with seed files from
+// fuzz/corpus/; a seed folder contributes its .yaml files only).
 // Exit 0 when every input was handled; a finding aborts (as under libFuzzer).
 #include <algorithm>
 #include <chrono>

@@ -5,6 +5,7 @@
 # (AddressSanitizer + UndefinedBehaviorSanitizer).
 #   scripts/test.sh            # everything
 #   AEGISRT_SKIP_ASAN=1 scripts/test.sh   # dev preset only (quicker local loop)
+#   AEGISRT_SKIP_FUZZ=1 scripts/test.sh   # without the libFuzzer smoke (scripts/fuzz_smoke.sh)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -23,4 +24,12 @@ if [ "${AEGISRT_SKIP_ASAN:-0}" != "1" ]; then
   cmake --build --preset asan -j "$JOBS"
   ctest --preset asan -j "$JOBS"
 fi
+# ---- libFuzzer smoke over every file decoder (issue 12 §10) -------------------
+# clang + ASan/UBSan build in build/fuzz; npy, npz, pb, sidecar and manifest
+# targets, AEGISRT_FUZZ_SMOKE_SECONDS (default 15) each. AEGISRT_SKIP_FUZZ=1 skips.
+if [ "${AEGISRT_SKIP_FUZZ:-0}" != "1" ]; then
+  echo "== libFuzzer smoke (clang, ASan + UBSan): every file decoder"
+  bash scripts/fuzz_smoke.sh
+fi
+# ---- end of the libFuzzer smoke ----------------------------------------------
 echo "== all tests passed"

@@ -6,6 +6,8 @@
 #include <set>
 #include <system_error>
 
+#include "aegisrt/core/file_util.h"
+
 #if defined(AEGISRT_HAVE_CUDA)
 #include "aegisrt/cuda/tensor_ops.h"
 #endif
@@ -159,16 +161,14 @@ Result<void> RuntimeBackend::load(const LoadOptions& options) {
   }
   std::error_code ec;
   const auto status = std::filesystem::status(options.artifact_path, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    return Error(ErrorCode::NotFound,
-                 "model file '" + options.artifact_path.string() + "' does not exist", where);
-  }
-  if (std::filesystem::is_regular_file(status)) {
-    const auto size = std::filesystem::file_size(options.artifact_path, ec);
-    if (ec) {
-      return Error(ErrorCode::IoError,
-                   "cannot stat '" + options.artifact_path.string() + "': " + ec.message(), where);
-    }
+  if (!ec && std::filesystem::is_directory(status)) {
+    // A folder artefact: the backend itself says whether it takes one.
+  } else {
+    // Missing, dangling link, link loop, FIFO, socket or device: a typed error
+    // naming the file, before any runtime opens it (a FIFO would block it forever).
+    auto checked = check_regular_file(options.artifact_path, "model file");
+    if (!checked.ok()) return checked.error().with_context(where);
+    const auto size = *checked;
     if (size == 0) {
       return Error(ErrorCode::Corrupt, "model file '" + options.artifact_path.string() +
                                            "' is empty", where);

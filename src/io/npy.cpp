@@ -8,9 +8,11 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <optional>
 
-#include "io/file_util.h"
+#include "aegisrt/core/file_util.h"
+#include "io/npy_stream.h"
 
 namespace aegisrt::io {
 
@@ -376,59 +378,110 @@ std::string_view npy_descr(DType dtype) noexcept {
   return "";
 }
 
-Result<Tensor> decode_npy(std::span<const std::byte> bytes, std::string_view what_view,
-                          const ReadOptions& options) {
-  const std::string what(what_view);
-  AEGIS_ASSIGN_OR_RETURN(const Preamble pre, parse_preamble(bytes, what));
-  if (bytes.size() < pre.header_offset + pre.header_len) {
-    return corrupt(what, "truncated: the header claims " + std::to_string(pre.header_len) +
-                             " bytes, only " + std::to_string(bytes.size() - pre.header_offset) +
-                             " follow");
-  }
-  AEGIS_ASSIGN_OR_RETURN(const Header h,
-                         parse_header_text(bytes.subspan(pre.header_offset, pre.header_len), what, options));
-  const auto data = bytes.subspan(pre.header_offset + pre.header_len);
-  if (data.size() != h.data_bytes) return size_mismatch(what, h, data.size());
-  return decode_data(h, data, {});
-}
+namespace detail {
 
-Result<Tensor> read_npy(const std::filesystem::path& path, const ReadOptions& options) {
-  const std::string what = detail::quoted(path);
-  AEGIS_ASSIGN_OR_RETURN(auto file, detail::InputFile::open(path));
+Result<Tensor> read_npy_stream(std::uint64_t total, const NpyReadFn& read, const std::string& what,
+                               std::string name, const ReadOptions& options) {
+  if (total < kMinPreamble) {
+    return corrupt(what, "too short to be a .npy file (" + std::to_string(total) + " bytes)");
+  }
+  // The preamble is read in two steps (10 bytes, then 2 more for versions 2/3),
+  // so nothing past the header length field is consumed here.
   std::array<std::byte, kLongPreamble> head{};
-  const std::size_t head_len = static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), kLongPreamble));
-  AEGIS_TRY(file.read_exact(std::span(head).first(head_len), "the .npy preamble"));
+  AEGIS_TRY(read(std::span(head).first(kMinPreamble), "the .npy preamble"));
+  std::size_t head_len = kMinPreamble;
+  const auto major = std::to_integer<unsigned>(head[6]);
+  if ((major == 2 || major == 3) && total >= kLongPreamble &&
+      std::memcmp(head.data(), kMagic.data(), kMagic.size()) == 0) {
+    AEGIS_TRY(read(std::span(head).subspan(kMinPreamble, kLongPreamble - kMinPreamble), "the .npy preamble"));
+    head_len = kLongPreamble;
+  }
   AEGIS_ASSIGN_OR_RETURN(const Preamble pre, parse_preamble(std::span(head).first(head_len), what));
-  if (file.size() < pre.header_offset + pre.header_len) {
+  // Every size claim is checked against the real size before allocating.
+  if (total < pre.header_offset + pre.header_len) {
     return corrupt(what, "truncated: the header claims " + std::to_string(pre.header_len) +
-                             " bytes, the file has " + std::to_string(file.size()) + " in all");
+                             " bytes, the file has " + std::to_string(total) + " in all");
   }
-  // head may hold the first 2 header bytes (v1 preamble is 10 bytes).
-  std::vector<std::byte> text(pre.header_len);
-  const std::size_t already = head_len - pre.header_offset;
-  std::memcpy(text.data(), head.data() + pre.header_offset, std::min(already, text.size()));
-  if (already < text.size()) {
-    AEGIS_TRY(file.read_exact(std::span(text).subspan(already), "the .npy header"));
-  }
+  std::vector<std::byte> text(pre.header_len);  // <= kMaxHeaderLen and <= total
+  if (!text.empty()) AEGIS_TRY(read(text, "the .npy header"));
   AEGIS_ASSIGN_OR_RETURN(const Header h, parse_header_text(text, what, options));
-  // A valid header is at least "{}" long, so the preamble read ended inside it
-  // and the file position is now at the data.
-  const std::uint64_t available = file.size() - (pre.header_offset + pre.header_len);
+  const std::uint64_t available = total - (pre.header_offset + pre.header_len);
   if (available != h.data_bytes) return size_mismatch(what, h, available);
   const bool direct = !h.fortran && !h.descr.big_endian && !h.descr.float64;
   if (direct) {
-    AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(h.shape, h.descr.dtype, path.stem().string()));
-    AEGIS_TRY(file.read_exact(std::span<std::byte>(static_cast<std::byte*>(t.data()), t.byte_size()),
-                              "the tensor data"));
+    auto allocated = Tensor::allocate_host(h.shape, h.descr.dtype, name);
+    if (!allocated.ok()) {
+      // The size was bounded above, so this is the host running out of memory.
+      return Error(ErrorCode::IoError, what + ": " + allocated.error().message());
+    }
+    Tensor t = std::move(allocated).value();
+    AEGIS_TRY(read(std::span<std::byte>(static_cast<std::byte*>(t.data()), t.byte_size()), "the tensor data"));
     normalize_bools(t);
     return t;
   }
   std::vector<std::byte> data(static_cast<std::size_t>(h.data_bytes));
-  AEGIS_TRY(file.read_exact(data, "the tensor data"));
-  return decode_data(h, data, path.stem().string());
+  AEGIS_TRY(read(data, "the tensor data"));
+  auto decoded = decode_data(h, data, std::move(name));
+  if (!decoded.ok()) return Error(decoded.error().code(), what + ": " + decoded.error().message());
+  return decoded;
 }
 
-Result<std::vector<std::byte>> encode_npy(const TensorView& view) {
+Error out_of_memory(const std::string& what) {
+  return Error(ErrorCode::IoError, "out of memory while reading " + what);
+}
+
+}  // namespace detail
+
+Result<Tensor> decode_npy(std::span<const std::byte> bytes, std::string_view what_view,
+                          const ReadOptions& options) {
+  const std::string what(what_view);
+  std::size_t pos = 0;
+  const detail::NpyReadFn read = [&](std::span<std::byte> dst, const std::string& part) -> Result<void> {
+    if (bytes.size() - pos < dst.size()) {
+      return corrupt(what, "truncated: " + part + " needs " + std::to_string(dst.size()) + " bytes, only " +
+                               std::to_string(bytes.size() - pos) + " left");
+    }
+    if (!dst.empty()) std::memcpy(dst.data(), bytes.data() + pos, dst.size());
+    pos += dst.size();
+    return {};
+  };
+  try {
+    return detail::read_npy_stream(bytes.size(), read, what, {}, options);
+  } catch (const std::bad_alloc&) {
+    return detail::out_of_memory(what);
+  }
+}
+
+Result<Tensor> read_npy(const std::filesystem::path& path, const ReadOptions& options) {
+  const std::string what = quote_path(path);
+  try {
+    AEGIS_ASSIGN_OR_RETURN(auto file, ReadableFile::open(path, "tensor file"));
+    const detail::NpyReadFn read = [&file](std::span<std::byte> dst, const std::string& part) {
+      return file.read_exact(dst, part);
+    };
+    return detail::read_npy_stream(file.size(), read, what, path.stem().string(), options);
+  } catch (const std::bad_alloc&) {
+    return detail::out_of_memory(what);
+  }
+}
+
+namespace {
+Result<std::vector<std::byte>> encode_npy_impl(const TensorView& view);
+/// encode_npy with std::bad_alloc turned into a typed error.
+Result<std::vector<std::byte>> encode_npy_checked(const TensorView& view) {
+  try {
+    return encode_npy_impl(view);
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorCode::IoError, "out of memory encoding a tensor of " + std::to_string(view.byte_size()) +
+                                         " bytes as .npy");
+  }
+}
+}  // namespace
+
+Result<std::vector<std::byte>> encode_npy(const TensorView& view) { return encode_npy_checked(view); }
+
+namespace {
+Result<std::vector<std::byte>> encode_npy_impl(const TensorView& view) {
   AEGIS_TRY(view.validate("tensor to encode as .npy"));
   if (!view.location().is_host()) {
     return Error(ErrorCode::InvalidArgument, "cannot write a device tensor as .npy; copy it to the host first");
@@ -464,11 +517,12 @@ Result<std::vector<std::byte>> encode_npy(const TensorView& view) {
   AEGIS_TRY(copy_to_contiguous(view, std::span(out).subspan(preamble + header.size())));
   return out;
 }
+}  // namespace
 
 Result<void> write_npy(const std::filesystem::path& path, const TensorView& view) {
-  auto bytes = encode_npy(view);
-  if (!bytes.ok()) return std::move(bytes).error().with_context("writing " + detail::quoted(path));
-  return detail::write_file_atomic(path, *bytes);
+  auto bytes = encode_npy_checked(view);
+  if (!bytes.ok()) return std::move(bytes).error().with_context("writing " + quote_path(path));
+  return write_file_atomic(path, std::span<const std::byte>(*bytes));
 }
 
 }  // namespace aegisrt::io

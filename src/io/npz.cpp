@@ -2,20 +2,30 @@
 // from the zip directory are checked against ReadOptions before allocating.
 #include "aegisrt/io/npz.h"
 
+#include <unistd.h>
 #include <zip.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <new>
 
 #include <cstring>
 #include <memory>
 #include <set>
 
 #include "aegisrt/io/npy.h"
-#include "io/file_util.h"
+#include "aegisrt/core/file_util.h"
+#include "io/npy_stream.h"
 
 namespace aegisrt::io {
 
 namespace {
 
 constexpr std::uint64_t kHeaderAllowance = std::uint64_t{1} << 20;  // npy header on top of the data
+// Deflate's best case is 1032:1 (258-byte matches at ~2 bits each); a larger
+// claim cannot be real. The slack covers tiny entries and block overhead.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+constexpr std::uint64_t kDeflateSlack = 4096;
 
 struct ZipCloser {
   void operator()(zip_t* z) const noexcept { zip_discard(z); }
@@ -45,20 +55,43 @@ bool ends_with_npy(const std::string& name) {
 
 }  // namespace
 
-Result<std::vector<Tensor>> read_npz(const std::filesystem::path& path, const ReadOptions& options) {
-  const std::string what = detail::quoted(path);
-  {
-    AEGIS_ASSIGN_OR_RETURN(auto probe, detail::InputFile::open(path));  // NotFound / IoError
-    (void)probe;
+namespace {
+
+/// Everything read_npz does, with `entry_what` tracking the entry being read
+/// so an out-of-memory caught at the edge can name it.
+Result<std::vector<Tensor>> read_npz_impl(const std::filesystem::path& path, const ReadOptions& options,
+                                          std::string& entry_what) {
+  const std::string what = quote_path(path);
+  // Refuses FIFOs, sockets, devices and dangling links without blocking; the
+  // archive is then read through this very descriptor (no second open by name).
+  AEGIS_ASSIGN_OR_RETURN(ReadableFile file, ReadableFile::open(path, "tensor file"));
+  const std::uint64_t file_size = file.size();
+  const int fd = ::dup(::fileno(file.stream()));
+  std::FILE* stream = fd < 0 ? nullptr : ::fdopen(fd, "rb");
+  if (stream == nullptr) {
+    if (fd >= 0) ::close(fd);
+    return Error(ErrorCode::IoError, "cannot read " + what + ": " + std::strerror(errno));
   }
-  int err = 0;
-  ZipPtr archive(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err));
+  zip_error_t zerr;
+  zip_error_init(&zerr);
+  zip_source_t* src = zip_source_filep_create(stream, 0, -1, &zerr);  // owns `stream` from here
+  if (src == nullptr) {
+    std::fclose(stream);
+    const std::string msg = zip_error_strerror(&zerr);
+    zip_error_fini(&zerr);
+    return Error(ErrorCode::IoError, "cannot read " + what + ": " + msg);
+  }
+  ZipPtr archive(zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr));
   if (!archive) {
+    const int err = zip_error_code_zip(&zerr);
+    zip_source_free(src);
+    zip_error_fini(&zerr);
     const auto code = (err == ZIP_ER_OPEN || err == ZIP_ER_READ || err == ZIP_ER_MEMORY)
                           ? ErrorCode::IoError
                           : ErrorCode::Corrupt;
     return Error(code, what + " is not a readable .npz (zip) archive: " + zip_error_text(err));
   }
+  zip_error_fini(&zerr);
   const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
   if (count < 0) return Error(ErrorCode::Corrupt, what + ": cannot list entries: " + archive_error(archive.get()));
 
@@ -66,57 +99,87 @@ Result<std::vector<Tensor>> read_npz(const std::filesystem::path& path, const Re
   std::set<std::string> seen;
   for (zip_int64_t i = 0; i < count; ++i) {
     const auto idx = static_cast<zip_uint64_t>(i);
+    entry_what = what + " entry " + std::to_string(i);
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(archive.get(), idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
-        !(st.valid & ZIP_STAT_SIZE)) {
+        !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE) ||
+        !(st.valid & ZIP_STAT_COMP_METHOD)) {
       return Error(ErrorCode::Corrupt, what + ": cannot read entry " + std::to_string(i) + ": " +
                                            archive_error(archive.get()));
     }
     const std::string entry = st.name;
     if (!entry.empty() && entry.back() == '/') continue;  // directory entry
     const std::string ewhat = what + " entry '" + entry + "'";
+    entry_what = ewhat;
     if (!ends_with_npy(entry)) {
       return Error(ErrorCode::Unsupported, ewhat + " is not a .npy file");
     }
-    if ((st.valid & ZIP_STAT_COMP_METHOD) &&
-        !zip_compression_method_supported(static_cast<zip_int32_t>(st.comp_method), 0)) {
+    // Size claims of the zip directory, checked against the file's real size
+    // before anything is allocated: the compressed bytes must fit in the file,
+    // a stored entry is as large as its compressed bytes, and deflate cannot
+    // expand more than kMaxDeflateRatio to 1.
+    if (st.comp_size > file_size) {
+      return Error(ErrorCode::Corrupt, ewhat + ": the zip directory claims " + std::to_string(st.comp_size) +
+                                           " compressed bytes, the whole file is " +
+                                           std::to_string(file_size) + " bytes");
+    }
+    if (st.comp_method == ZIP_CM_STORE) {
+      if (st.size != st.comp_size) {
+        return Error(ErrorCode::Corrupt, ewhat + ": the zip directory claims " + std::to_string(st.size) +
+                                             " bytes for a stored (uncompressed) entry of " +
+                                             std::to_string(st.comp_size) + " bytes");
+      }
+    } else if (st.comp_method == ZIP_CM_DEFLATE) {
+      if (st.size > st.comp_size * kMaxDeflateRatio + kDeflateSlack) {
+        return Error(ErrorCode::Corrupt,
+                     ewhat + ": the zip directory claims " + std::to_string(st.size) + " bytes from " +
+                         std::to_string(st.comp_size) + " compressed bytes, more than deflate can produce");
+      }
+    } else {
       return Error(ErrorCode::Unsupported, ewhat + " uses compression method " +
                                                std::to_string(st.comp_method) +
-                                               ", which this libzip cannot decompress");
+                                               "; .npz entries must be stored or deflated (as numpy writes them)");
     }
     if (st.size > options.max_tensor_bytes + kHeaderAllowance) {
       return Error(ErrorCode::Unsupported, ewhat + " is " + std::to_string(st.size) +
                                                " bytes uncompressed, over the read limit of " +
                                                std::to_string(options.max_tensor_bytes) + " bytes");
     }
-    std::unique_ptr<zip_file_t, ZipFileCloser> file(zip_fopen_index(archive.get(), idx, 0));
-    if (!file) {
+    std::unique_ptr<zip_file_t, ZipFileCloser> zf(zip_fopen_index(archive.get(), idx, 0));
+    if (!zf) {
       return Error(ErrorCode::Corrupt, ewhat + ": cannot open: " + archive_error(archive.get()));
     }
-    std::vector<std::byte> bytes(static_cast<std::size_t>(st.size));
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-      const zip_int64_t n = zip_fread(file.get(), bytes.data() + got, bytes.size() - got);
-      if (n < 0) {
-        return Error(ErrorCode::Corrupt,
-                     ewhat + ": " + std::string(zip_error_strerror(zip_file_get_error(file.get()))));
+    // The entry is decoded as it is inflated, straight into the tensor: the
+    // .npy header's shape must account for exactly the entry's declared size
+    // (checked before the data is allocated), and never more than that size
+    // is inflated.
+    const detail::NpyReadFn read = [&zf, &ewhat](std::span<std::byte> dst, const std::string& part) -> Result<void> {
+      std::size_t got = 0;
+      while (got < dst.size()) {
+        const zip_int64_t n = zip_fread(zf.get(), dst.data() + got, dst.size() - got);
+        if (n < 0) {
+          return Error(ErrorCode::Corrupt,
+                       ewhat + ": " + std::string(zip_error_strerror(zip_file_get_error(zf.get()))));
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
       }
-      if (n == 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    if (got != bytes.size()) {
-      return Error(ErrorCode::Corrupt, ewhat + " is truncated: " + std::to_string(got) + " of " +
-                                           std::to_string(bytes.size()) + " bytes");
-    }
+      if (got != dst.size()) {
+        return Error(ErrorCode::Corrupt, ewhat + " is truncated: " + part + " needs " +
+                                             std::to_string(dst.size()) + " bytes, only " +
+                                             std::to_string(got) + " left");
+      }
+      return {};
+    };
+    std::string name = entry.substr(0, entry.size() - 4);
+    AEGIS_ASSIGN_OR_RETURN(Tensor t, detail::read_npy_stream(st.size, read, ewhat, name, options));
     // Reading to the end makes libzip verify the CRC.
     std::byte extra{};
-    if (zip_fread(file.get(), &extra, 1) != 0) {
+    if (zip_fread(zf.get(), &extra, 1) != 0) {
       return Error(ErrorCode::Corrupt, ewhat + ": data does not end where the directory says, or "
                                                "fails its CRC check");
     }
-    AEGIS_ASSIGN_OR_RETURN(Tensor t, decode_npy(bytes, ewhat, options));
-    std::string name = entry.substr(0, entry.size() - 4);
     if (!seen.insert(name).second) {
       return Error(ErrorCode::Corrupt, what + " holds tensor '" + name + "' twice");
     }
@@ -126,9 +189,35 @@ Result<std::vector<Tensor>> read_npz(const std::filesystem::path& path, const Re
   return out;
 }
 
+}  // namespace
+
+Result<std::vector<Tensor>> read_npz(const std::filesystem::path& path, const ReadOptions& options) {
+  std::string entry_what = quote_path(path);
+  try {
+    return read_npz_impl(path, options, entry_what);
+  } catch (const std::bad_alloc&) {
+    return detail::out_of_memory(entry_what);
+  }
+}
+
+namespace {
+Result<void> write_npz_impl(const std::filesystem::path& path, const std::vector<NamedTensorView>& tensors,
+                            NpzCompression compression);
+}  // namespace
+
 Result<void> write_npz(const std::filesystem::path& path, const std::vector<NamedTensorView>& tensors,
                        NpzCompression compression) {
-  const std::string what = "writing " + detail::quoted(path);
+  try {
+    return write_npz_impl(path, tensors, compression);
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorCode::IoError, "out of memory writing " + quote_path(path));
+  }
+}
+
+namespace {
+Result<void> write_npz_impl(const std::filesystem::path& path, const std::vector<NamedTensorView>& tensors,
+                            NpzCompression compression) {
+  const std::string what = "writing " + quote_path(path);
   if (tensors.empty()) {
     // libzip deletes an archive without entries on close; say so rather than write nothing.
     return Error(ErrorCode::InvalidArgument, "no tensors to write", what);
@@ -148,7 +237,7 @@ Result<void> write_npz(const std::filesystem::path& path, const std::vector<Name
   int err = 0;
   ZipPtr archive(zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err));
   if (!archive) {
-    return Error(ErrorCode::IoError, "cannot create " + detail::quoted(path) + ": " + zip_error_text(err));
+    return Error(ErrorCode::IoError, "cannot create " + quote_path(path) + ": " + zip_error_text(err));
   }
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const auto& data = encoded[i];
@@ -173,5 +262,6 @@ Result<void> write_npz(const std::filesystem::path& path, const std::vector<Name
   (void)archive.release();  // closed successfully: nothing left to discard
   return {};
 }
+}  // namespace
 
 }  // namespace aegisrt::io

@@ -10,7 +10,7 @@
 #include "aegisrt/io/npy.h"
 #include "aegisrt/io/npz.h"
 #include "aegisrt/io/tensor_proto.h"
-#include "io/file_util.h"
+#include "aegisrt/core/file_util.h"
 
 namespace aegisrt::io {
 
@@ -28,7 +28,7 @@ Result<std::vector<Tensor>> read_tensor_file(const std::filesystem::path& path, 
   const auto format = tensor_file_format(path);
   if (!format) {
     return Error(ErrorCode::InvalidArgument,
-                 detail::quoted(path) + " is not a tensor file (expected .npy, .npz or .pb)");
+                 quote_path(path) + " is not a tensor file (expected .npy, .npz or .pb)");
   }
   std::vector<Tensor> out;
   switch (*format) {
@@ -53,13 +53,15 @@ Result<std::vector<Tensor>> read_tensor_file(const std::filesystem::path& path, 
 Result<std::vector<Tensor>> read_tensor_dir(const std::filesystem::path& dir, const ReadOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    return Error(ErrorCode::NotFound, detail::quoted(dir) + " is not a directory");
+    return Error(ErrorCode::NotFound, quote_path(dir) + " is not a directory");
   }
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file(ec) && tensor_file_format(entry.path())) files.push_back(entry.path());
+    // Anything with a tensor extension is read (a FIFO or socket is then refused
+    // by name rather than skipped).
+    if (!entry.is_directory(ec) && tensor_file_format(entry.path())) files.push_back(entry.path());
   }
-  if (ec) return Error(ErrorCode::IoError, "cannot list " + detail::quoted(dir) + ": " + ec.message());
+  if (ec) return Error(ErrorCode::IoError, "cannot list " + quote_path(dir) + ": " + ec.message());
   std::sort(files.begin(), files.end());
   std::vector<Tensor> out;
   std::map<std::string, std::filesystem::path> origin;
@@ -69,8 +71,8 @@ Result<std::vector<Tensor>> read_tensor_dir(const std::filesystem::path& dir, co
       auto [it, inserted] = origin.emplace(t.name(), f);
       if (!inserted) {
         return Error(ErrorCode::InvalidArgument, "tensor '" + t.name() + "' is given by both " +
-                                                     detail::quoted(it->second) + " and " +
-                                                     detail::quoted(f));
+                                                     quote_path(it->second) + " and " +
+                                                     quote_path(f));
       }
       out.push_back(std::move(t));
     }
@@ -93,7 +95,7 @@ Result<std::vector<std::filesystem::path>> write_tensors_npy(const std::filesyst
                                                              const std::vector<Tensor>& tensors) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Error(ErrorCode::IoError, "cannot create " + detail::quoted(dir) + ": " + ec.message());
+  if (ec) return Error(ErrorCode::IoError, "cannot create " + quote_path(dir) + ": " + ec.message());
   std::set<std::string> used;
   std::vector<std::filesystem::path> paths;
   for (const auto& t : tensors) {

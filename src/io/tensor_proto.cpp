@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <vector>
 
-#include "io/file_util.h"
+#include "aegisrt/core/file_util.h"
+#include "io/npy_stream.h"
 
 #if defined(AEGISRT_HAVE_ONNX_PROTO)
 #include <onnx/onnx_pb.h>
@@ -28,7 +30,7 @@ bool tensor_proto_supported() noexcept {
 
 Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOptions& /*options*/) {
   return Error(ErrorCode::Unsupported,
-               "cannot read " + detail::quoted(path) +
+               "cannot read " + quote_path(path) +
                    ": this build has no ONNX protobuf support (install libonnx-dev and "
                    "libprotobuf-dev, then reconfigure)");
 }
@@ -81,9 +83,12 @@ void narrow_copy(const Src& src, void* dst, std::size_t n) {
 
 }  // namespace
 
-Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOptions& options) {
-  const std::string what = detail::quoted(path);
-  AEGIS_ASSIGN_OR_RETURN(auto file, detail::InputFile::open(path));
+namespace {
+
+Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const ReadOptions& options,
+                                      std::string& twhat_out) {
+  const std::string what = quote_path(path);
+  AEGIS_ASSIGN_OR_RETURN(auto file, ReadableFile::open(path, "tensor file"));
   // raw_data plus a little framing; protobuf itself cannot parse > 2 GiB.
   const std::uint64_t limit = std::min<std::uint64_t>(options.max_tensor_bytes + (std::uint64_t{1} << 20),
                                                       std::numeric_limits<int>::max());
@@ -108,6 +113,7 @@ Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOp
 
   const std::string name = proto.name().empty() ? path.stem().string() : proto.name();
   const std::string twhat = what + " (tensor '" + name + "')";
+  twhat_out = twhat;
   if (!proto.has_data_type()) {
     return Error(ErrorCode::Corrupt, twhat + " has no data_type (not a TensorProto?)");
   }
@@ -147,7 +153,6 @@ Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOp
                                              std::to_string(options.max_tensor_bytes) + " bytes");
   }
   const auto n = static_cast<std::size_t>(count);
-  AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(shape, type.dtype, name));
 
   auto mismatch = [&](const std::string& field, std::size_t have, std::size_t unit) {
     return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) + " " +
@@ -155,6 +160,32 @@ Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOp
                                          shape_to_string(shape) + " need " +
                                          std::to_string(unit == 1 ? n * (type.float64 ? 8 : dtype_size(type.dtype)) : n));
   };
+  // The dims are a claim: check that the file really holds that much data
+  // before allocating the tensor (a 20-byte file may claim 4 GiB).
+  {
+    const std::size_t file_elem = type.float64 ? 8 : dtype_size(type.dtype);
+    std::size_t have = 0;
+    std::string field;
+    std::size_t unit = 0;
+    if (proto.has_raw_data()) {
+      have = proto.raw_data().size();
+      field = "raw_data";
+      unit = 1;
+      if (have != n * file_elem) return mismatch(field, have, unit);
+    } else {
+      switch (proto.data_type()) {
+        case TensorProto::FLOAT: have = static_cast<std::size_t>(proto.float_data_size()); field = "float_data"; break;
+        case TensorProto::DOUBLE: have = static_cast<std::size_t>(proto.double_data_size()); field = "double_data"; break;
+        case TensorProto::INT64: have = static_cast<std::size_t>(proto.int64_data_size()); field = "int64_data"; break;
+        default: have = static_cast<std::size_t>(proto.int32_data_size()); field = "int32_data"; break;
+      }
+      if (have != n) return mismatch(field, have, unit);
+    }
+  }
+  auto allocated = Tensor::allocate_host(shape, type.dtype, name);
+  // The size was bounded above, so this is the host running out of memory.
+  if (!allocated.ok()) return Error(ErrorCode::IoError, twhat + ": " + allocated.error().message());
+  Tensor t = std::move(allocated).value();
 
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
@@ -210,6 +241,17 @@ Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOp
     for (std::size_t i = 0; i < n; ++i) d[i] = d[i] != 0 ? 1 : 0;
   }
   return t;
+}
+
+}  // namespace
+
+Result<Tensor> read_tensor_proto(const std::filesystem::path& path, const ReadOptions& options) {
+  std::string twhat = quote_path(path);
+  try {
+    return read_tensor_proto_impl(path, options, twhat);
+  } catch (const std::bad_alloc&) {
+    return detail::out_of_memory(twhat);
+  }
 }
 
 #endif

@@ -51,7 +51,9 @@ CatalogScan ModelCatalog::scan_directory(const fs::path& dir) {
   for (const auto& folder : folders) {
     const fs::path file = folder / "manifest.yaml";
     std::error_code ec2;
-    if (!fs::exists(file, ec2)) continue;  // a folder without a manifest is not a model (e.g. generated files)
+    // symlink_status: a dangling link or a link loop named manifest.yaml is a
+    // broken manifest (reported by analyze_manifest_file), not a missing one.
+    if (!fs::exists(fs::symlink_status(file, ec2))) continue;  // no manifest: not a model (e.g. generated files)
     ++scan.manifests_seen;
     ManifestReport report = analyze_manifest_file(file);
     if (!report.ok()) {
@@ -165,6 +167,32 @@ Result<Selection> ModelCatalog::validate_selection(std::string_view model, std::
                                                "; supported: " + join(supported));
     }
     sel.precision = *p;
+  }
+  // ONNX Runtime applies no precision of its own except through its TensorRT
+  // provider: it runs the .onnx at the precision stored in the file. Selecting
+  // fp16/int8 for it would run fp32 while reporting fp16/int8, so it is refused.
+  if (sel.precision != Precision::FP32) {
+    std::string registry;
+    std::string provider;
+    if (auto binding = bind_backend(backend); binding.ok()) {
+      registry = binding->registry_name;
+      if (auto it = binding->backend_options.find("provider"); it != binding->backend_options.end()) {
+        provider = it->second;
+      }
+    } else if (const auto* entry = find_backend_entry(backend)) {
+      registry = std::string(entry->registry_name);
+      provider = std::string(entry->provider);
+    }
+    if (registry == "onnx" && provider != "tensorrt") {
+      return Error(ErrorCode::Unsupported,
+                   "backend " + std::string(backend) + " (ONNX Runtime) cannot run " + m->name + " at precision " +
+                       std::string(to_string(sel.precision)) +
+                       ": it runs the model at the precision stored in the .onnx file and supports fp32 only" +
+                       (precision.empty() ? " (the manifest lists no fp32; pass --precision fp32 for an fp16 or "
+                                            "quantised variant file)"
+                                          : std::string()) +
+                       "; use backend tensorrt or tvm to build at fp16/int8");
+    }
   }
   AEGIS_ASSIGN_OR_RETURN(sel.device_memory_bytes, m->device_memory_bytes(sel.variant));
   return sel;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <system_error>
 
+#include "aegisrt/cache/sha256.h"
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 
 namespace aegisrt::models {
@@ -256,10 +258,27 @@ Result<std::filesystem::path> ModelManifest::find_onnx(
   if (find_variant(wanted) == nullptr) return unknown_variant(*this, wanted);
   const auto candidates = onnx_candidates(wanted, search_dirs);
   std::string tried;
+  const VariantSpec* spec = find_variant(wanted);
   for (const auto& c : candidates) {
     std::error_code ec;
-    if (std::filesystem::is_regular_file(c, ec)) return c;
-    tried += (tried.empty() ? "" : ", ") + c.string();
+    if (!std::filesystem::exists(std::filesystem::symlink_status(c, ec))) {
+      tried += (tried.empty() ? "" : ", ") + c.string();
+      continue;
+    }
+    // Something is there: it must be a readable regular file, or a typed error.
+    auto checked = check_regular_file(c, "ONNX file of " + name + " variant '" + std::string(wanted) + "'");
+    if (!checked.ok()) return checked.error();
+    if (!spec->sha256.empty()) {
+      auto actual = sha256_file(c);
+      if (!actual.ok()) return actual.error();
+      if (*actual != spec->sha256) {
+        return Error(ErrorCode::Corrupt,
+                     "ONNX file '" + c.string() + "' of " + name + " variant '" + std::string(wanted) +
+                         "' does not match the SHA-256 pinned in its manifest: expected " + spec->sha256 +
+                         ", actual " + *actual + " (a damaged or different download)");
+      }
+    }
+    return c;
   }
   return Error(ErrorCode::NotFound, "no ONNX file for " + name + " variant '" + std::string(wanted) +
                                         "'; tried: " + (tried.empty() ? "nothing" : tried),

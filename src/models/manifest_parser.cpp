@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/models/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/models/manifest.h"
@@ -25,6 +26,13 @@ constexpr std::size_t kMaxIssues = 100;     // a garbage file should not print m
 constexpr std::int64_t kMaxImageSide = 16384;
 constexpr std::int64_t kMaxMemoryMb = 1 << 24;  // 16 TiB: anything above is a typo
 constexpr std::size_t kMaxManifestBytes = 1 << 20;
+// Bounds on the work a small file can cause (docs/MANIFEST.md "Limits"): a
+// manifest lists at most kMaxVariants variants (and memory entries), a name
+// list at most kMaxNames names, and all name lists together (YAML aliases can
+// repeat one list many times) at most kMaxTotalNames.
+constexpr std::size_t kMaxVariants = 256;
+constexpr std::size_t kMaxNames = 32768;
+constexpr std::size_t kMaxTotalNames = 65536;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -284,6 +292,18 @@ class Parser {
       return std::nullopt;
     }
     if (!is_list(n, fallback, field, false)) return std::nullopt;
+    if (n.size() > kMaxNames) {
+      report(ManifestIssueKind::OutOfRange, n, fallback, field,
+             "lists " + std::to_string(n.size()) + " names; the limit is " + std::to_string(kMaxNames));
+      return std::nullopt;
+    }
+    names_read_ += n.size();
+    if (names_read_ > kMaxTotalNames) {
+      report(ManifestIssueKind::OutOfRange, n, fallback, field,
+             "the manifest's name lists hold more than " + std::to_string(kMaxTotalNames) +
+                 " names in all (YAML aliases count every time they are used)");
+      return std::nullopt;
+    }
     std::vector<std::string> out;
     std::set<std::string> seen;
     bool ok = true;
@@ -348,6 +368,7 @@ class Parser {
   bool variants_ok_ = false;
   bool output_ok_ = false;
   std::set<std::string> memory_keys_;  // keys of resources.device_memory_mb, valid or not
+  std::size_t names_read_ = 0;         // items of every name list read so far (kMaxTotalNames)
 };
 
 MapReader::MapReader(Parser& p, const YAML::Node& node, std::string path, const YAML::Mark& anchor,
@@ -498,8 +519,14 @@ void Parser::parse_model(const MapReader& top, ModelManifest& m) {
 void Parser::parse_variants(const YAML::Node& n, const YAML::Mark& fallback, const std::string& field,
                             ModelManifest& m) {
   if (!is_list(n, fallback, field, false)) return;
+  if (n.size() > kMaxVariants) {
+    report(ManifestIssueKind::OutOfRange, n, fallback, field,
+           "lists " + std::to_string(n.size()) + " variants; the limit is " + std::to_string(kMaxVariants));
+    return;
+  }
   const std::size_t before = issues_.size();
   const YAML::Mark list_mark = mark_of(n, fallback);
+  std::set<std::string> names_seen;
   for (std::size_t i = 0; i < n.size(); ++i) {
     const std::string f = field + "[" + std::to_string(i) + "]";
     const YAML::Node item = n[i];
@@ -511,7 +538,7 @@ void Parser::parse_variants(const YAML::Node& n, const YAML::Mark& fallback, con
     if (item.IsScalar()) {
       spec.name = item.Scalar();
     } else if (item.IsMap()) {
-      MapReader v(*this, item, f, item_mark, {"name", "description", "onnx", "input_size", "class_names"});
+      MapReader v(*this, item, f, item_mark, {"name", "description", "onnx", "sha256", "input_size", "class_names"});
       auto name = text(v, "name", true);
       if (!name) continue;
       spec.name = *name;
@@ -522,6 +549,19 @@ void Parser::parse_variants(const YAML::Node& n, const YAML::Mark& fallback, con
                  "must name a file (omit it for '<variant>.onnx')");
         }
         spec.onnx = *o;
+      }
+      if (auto h = text(v, "sha256", false)) {
+        std::string hex = *h;
+        std::transform(hex.begin(), hex.end(), hex.begin(),
+                       [](char c) { return (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c; });
+        const bool valid = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                           });
+        if (!valid) {
+          report(ManifestIssueKind::OutOfRange, v.get("sha256"), v.key_mark("sha256"), v.field("sha256"),
+                 "must be the SHA-256 of the variant's ONNX file: 64 hexadecimal digits, got '" + clip(*h) + "'");
+        }
+        spec.sha256 = hex;
       }
       if (YAML::Node s = v.get("input_size"); s.IsDefined()) {
         spec.input_size = image_size(s, v.key_mark("input_size"), v.field("input_size"));
@@ -541,7 +581,7 @@ void Parser::parse_variants(const YAML::Node& n, const YAML::Mark& fallback, con
              "at most 64; starts with a letter or digit)");
       continue;
     }
-    if (m.find_variant(spec.name) != nullptr) {
+    if (!names_seen.insert(spec.name).second) {
       report(ManifestIssueKind::Inconsistent, item, list_mark, f, "variant '" + spec.name + "' is listed twice");
       continue;
     }
@@ -835,6 +875,12 @@ void Parser::parse_resources(const MapReader& top, ModelManifest& m) {
     return;
   }
   const YAML::Mark anchor = r.key_mark("device_memory_mb");
+  if (mem.size() > kMaxVariants) {
+    report(ManifestIssueKind::OutOfRange, mem, anchor, "resources.device_memory_mb",
+           "lists " + std::to_string(mem.size()) + " entries; the limit is " + std::to_string(kMaxVariants) +
+               " (one per variant)");
+    return;
+  }
   for (auto it = mem.begin(); it != mem.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
@@ -896,7 +942,7 @@ void Parser::cross_check(const MapReader& top, ModelManifest& m) {
       }
     }
     const YAML::Node mem = child(res, "device_memory_mb");
-    if (mem.IsMap()) {
+    if (mem.IsMap() && mem.size() <= kMaxVariants) {
       const auto names = m.variant_names();
       for (auto it = mem.begin(); it != mem.end(); ++it) {
         if (!it->first.IsScalar()) continue;
@@ -1025,29 +1071,18 @@ ManifestReport analyze_manifest(std::string_view yaml_text, const fs::path& orig
 
 ManifestReport analyze_manifest_file(const fs::path& file) noexcept {
   try {
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) {
+    // read_file refuses FIFOs, sockets, devices, dangling links and link loops
+    // (without blocking) and files over the size limit, naming the file.
+    auto text = read_file(file, "manifest", kMaxManifestBytes);
+    if (!text.ok()) {
       ManifestReport r;
-      r.issues.push_back({ManifestIssueKind::Io, {file, 0, 0}, "", "no such manifest file"});
+      const bool too_big = text.error().code() == ErrorCode::InvalidArgument &&
+                           text.error().message().find("more than the limit") != std::string::npos;
+      r.issues.push_back({too_big ? ManifestIssueKind::OutOfRange : ManifestIssueKind::Io, {file, 0, 0}, "",
+                          text.error().message()});
       return r;
     }
-    const auto size = fs::file_size(file, ec);
-    if (!ec && size > kMaxManifestBytes) {
-      ManifestReport r;
-      r.issues.push_back({ManifestIssueKind::OutOfRange, {file, 0, 0}, "",
-                          "manifest is " + std::to_string(size) + " bytes; the limit is " +
-                              std::to_string(kMaxManifestBytes)});
-      return r;
-    }
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (!in.good() && !in.eof()) {
-      ManifestReport r;
-      r.issues.push_back({ManifestIssueKind::Io, {file, 0, 0}, "", "could not read the file"});
-      return r;
-    }
-    return analyze_manifest(ss.str(), file);
+    return analyze_manifest(*text, file);
   } catch (const std::exception& e) {
     ManifestReport r;
     r.issues.push_back({ManifestIssueKind::Io, {file, 0, 0}, "", std::string("could not read the file: ") + e.what()});
@@ -1062,8 +1097,9 @@ Result<ModelManifest> parse_manifest(std::string_view yaml_text, const fs::path&
 }
 
 Result<ModelManifest> load_manifest(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::exists(file, ec)) return Error(ErrorCode::NotFound, "no manifest at " + file.string());
+  // Missing or dangling: NotFound; a FIFO, socket, device or link loop:
+  // InvalidArgument; both naming the file.
+  if (auto checked = check_regular_file(file, "manifest"); !checked.ok()) return checked.error();
   auto report = analyze_manifest_file(file);
   if (!report.ok()) return issues_to_error(report.issues, file);
   return std::move(*report.manifest);

@@ -85,6 +85,9 @@ Result<fs::path> locate_onnx(const models::ModelManifest& manifest, const models
   dirs.insert(dirs.end(), options.model_data_dirs.begin(), options.model_data_dirs.end());
   auto found = manifest.find_onnx(sel.variant, dirs);
   if (found.ok()) return found;
+  // A file that is there but wrong (SHA-256 pin mismatch, a FIFO, a link
+  // loop) keeps its own code: it is not "missing".
+  if (found.error().code() != ErrorCode::NotFound) return found.error().with_context("locating the model file");
   std::string msg = "no ONNX file for " + sel.model + " variant '" + sel.variant + "': " +
                     found.error().message();
   if (!manifest.source.export_command.empty()) {

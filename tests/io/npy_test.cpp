@@ -337,6 +337,17 @@ std::vector<CorruptCase> corrupt_cases() {
   huge_header[8] = std::byte{0xFF};
   huge_header[9] = std::byte{0xFF};
   c.push_back({"header_len_beyond_file", huge_header, ErrorCode::Corrupt, "truncated"});
+  // Header length 0 (issue 12 §9: memcpy to a null pointer, caught by UBSan),
+  // in format 1.0 and 2.0, with and without bytes after the preamble.
+  auto zero_v1 = make_npy(good, 24);
+  zero_v1[8] = std::byte{0};
+  zero_v1[9] = std::byte{0};
+  c.push_back({"header_len_zero", zero_v1, ErrorCode::Corrupt, "bad header dict"});
+  std::vector<std::byte> bare_v1(zero_v1.begin(), zero_v1.begin() + 10);
+  c.push_back({"header_len_zero_no_data", bare_v1, ErrorCode::Corrupt, "bad header dict"});
+  auto zero_v2 = make_npy(good, 24, 2);
+  for (std::size_t i = 8; i < 12; ++i) zero_v2[i] = std::byte{0};
+  c.push_back({"header_len_zero_v2", zero_v2, ErrorCode::Corrupt, "bad header dict"});
   return c;
 }
 
@@ -403,7 +414,7 @@ TEST(Npy, MissingFileAndDirectory) {
   EXPECT_NE(missing.error().message().find("nope.npy"), std::string::npos);
   auto d = read_npy(dir.path());
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(d.error().code(), ErrorCode::InvalidArgument);  // "is a directory, not a regular file"
 }
 
 TEST(Npy, WriteIntoMissingFolderIsIoError) {

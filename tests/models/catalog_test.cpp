@@ -134,7 +134,7 @@ TEST(ValidateSelection, FillsDefaultsAndMemory) {
   EXPECT_EQ(r->variant, "a");
   EXPECT_EQ(r->precision, Precision::FP32);
   EXPECT_EQ(r->device_memory_bytes, 10U * 1024U * 1024U);
-  auto b = c.validate_selection("yolo", "onnx", "b", "fp16");
+  auto b = c.validate_selection("yolo", "tensorrt", "b", "fp16");
   ASSERT_TRUE(b.ok()) << b.error();
   EXPECT_EQ(b->variant, "b");
   EXPECT_EQ(b->precision, Precision::FP16);
@@ -144,9 +144,14 @@ TEST(ValidateSelection, FillsDefaultsAndMemory) {
 TEST(ValidateSelection, DefaultPrecisionIsFirstListedWhenFp32IsNot) {
   ModelCatalog c;
   ASSERT_TRUE(c.add(*parse_manifest(tiny_with_line(7, "  precisions: [int8, fp16]"), "t.yaml")).ok());
-  auto r = c.validate_selection("tiny", "onnx");
+  auto r = c.validate_selection("tiny", "tensorrt");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->precision, Precision::INT8);
+  // ONNX Runtime applies no precision: its default would be int8, which it
+  // cannot do, so the selection is refused rather than run as fp32.
+  auto ort = c.validate_selection("tiny", "onnx");
+  ASSERT_FALSE(ort.ok());
+  EXPECT_EQ(ort.error().code(), ErrorCode::Unsupported);
 }
 
 TEST(ValidateSelection, UnknownModelSuggestsNearest) {

@@ -113,11 +113,11 @@ TEST(Cli, ValidateRejectionsAndJson) {
   EXPECT_NE(precision.err.find("depth_anything does not support precision int8; supported: fp32, fp16"),
             std::string::npos)
       << precision.err;
-  const CliRun ok = run_cli(kModels + "validate -m rtmpose -b onnx --variant l -p fp16 --json");
+  const CliRun ok = run_cli(kModels + "validate -m rtmpose -b onnx --variant l -p fp32 --json");
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   const auto j = nlohmann::json::parse(ok.out);
   EXPECT_TRUE(j["valid"].get<bool>());
-  EXPECT_EQ(j["precision"], "fp16");
+  EXPECT_EQ(j["precision"], "fp32");
   EXPECT_EQ(j["device_memory_bytes"].get<std::size_t>(), 192U * 1024U * 1024U);
   const CliRun usage = run_cli(kModels + "validate --backend onnx");  // --model missing
   EXPECT_EQ(usage.exit_code, 2);

@@ -2,6 +2,7 @@
 // caches and prebuild TVM libraries / TensorRT engines through them.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/cache/progress.h"
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 #include "cli_common.h"
 
@@ -175,6 +177,8 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     if (precision.empty()) precision = std::string(to_string(sel->precision));
   }
   if (model.empty()) return report_error(Error(ErrorCode::InvalidArgument, "give --model NAME or --model-file FILE"));
+  // A FIFO, socket or device would block the hashing and the build for ever.
+  if (auto checked = check_regular_file(model, "model file"); !checked.ok()) return report_error(checked.error());
   const auto device = parse_device(a.device);
   if (!device) return report_error(Error(ErrorCode::InvalidArgument, "unknown --device '" + a.device + "' (cpu, cuda, cuda:N)"));
   std::optional<Precision> prec;
@@ -199,6 +203,24 @@ int build(const BuildArgs& a, const CliContext& ctx) {
         return report_error(Error(ErrorCode::InvalidArgument, "--input-shape '" + s + "' must look like name:1x3x224x224"));
       }
       o.input_shapes[s.substr(0, colon)] = s.substr(colon + 1);
+    }
+    // An --input-shape for an input the model does not have would otherwise be
+    // ignored and the build reported as done: refuse it, naming the inputs.
+    if (!o.input_shapes.empty()) {
+      auto summary = trt::summarize_onnx_file(model);
+      if (!summary.ok()) return report_error(summary.error());
+      for (const auto& [name, shape] : o.input_shapes) {
+        const bool known = std::any_of(summary->inputs.begin(), summary->inputs.end(),
+                                       [&](const TensorDesc& d) { return d.name == name; });
+        if (!known) {
+          std::string inputs;
+          for (const auto& d : summary->inputs) inputs += (inputs.empty() ? "" : ", ") + d.to_string();
+          return report_error(Error(ErrorCode::InvalidArgument,
+                                    "--input-shape '" + name + ":" + shape + "': '" + model.string() +
+                                        "' has no input '" + name + "'; its inputs: " +
+                                        (inputs.empty() ? std::string("none") : inputs)));
+        }
+      }
     }
     auto r = build_tvm_library(o, progress.callback());
     progress.finish(r.ok());

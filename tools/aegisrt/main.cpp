@@ -20,7 +20,13 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", ctx.verbosity, "More logging (-vv for debug)");
   app.add_option("--models-dir", ctx.models_dir,
                  "Folder of models/<name>/manifest.yaml (default: $AEGISRT_MODELS_DIR, "
-                 "then the installed or source models/)");
+                 "then the installed or source models/)")
+      ->check([](const std::string& value) {
+        // An explicitly empty value must not fall back to the default catalog.
+        return value.empty() ? std::string("--models-dir is empty: give a folder, or leave the option out "
+                                           "to use the default")
+                             : std::string();
+      });
   app.parse_complete_callback([&ctx] {
     spdlog::set_level(ctx.verbosity >= 2   ? spdlog::level::debug
                       : ctx.verbosity == 1 ? spdlog::level::info
@@ -36,6 +42,17 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 checks required options before unexpected arguments, so a
+    // misspelt option ("--modle-file x") would be reported as the required
+    // one missing. Name the unknown option instead.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      for (const auto& arg : app.remaining(true)) {
+        if (arg.size() > 1 && arg[0] == '-') {
+          std::cerr << "error: unknown option '" << arg << "' (see --help)\n";
+          return kExitUsage;
+        }
+      }
+    }
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }

@@ -172,6 +172,9 @@ struct VariantSpec {
   /// `onnx` as written: relative to the manifest's folder (or to a search dir,
   /// see ModelManifest::find_onnx) or absolute. Empty = "<variant>.onnx".
   std::string onnx;
+  /// Optional pin: lower-case hex SHA-256 of the ONNX file. When set,
+  /// find_onnx() hashes the file it finds and refuses a mismatch (Corrupt).
+  std::string sha256;
   std::optional<ImageSize> input_size;                  // overrides input.preprocessing.size
   std::optional<std::vector<std::string>> class_names;  // overrides output.class_names
   SourceLocation where;
@@ -222,7 +225,11 @@ struct ModelManifest {
   /// each of `search_dirs` (e.g. a generated-models folder).
   [[nodiscard]] std::vector<std::filesystem::path> onnx_candidates(
       std::string_view variant, const std::vector<std::filesystem::path>& search_dirs = {}) const;
-  /// First existing candidate; NotFound listing every path tried.
+  /// First existing candidate; NotFound listing every path tried. A candidate
+  /// that exists but is not a regular file (FIFO, socket, device, dangling
+  /// link, link loop) is an error naming it. When the variant pins `sha256`,
+  /// the file is hashed and a mismatch is Corrupt naming the file, the
+  /// expected and the actual hash (nothing runs a wrong or damaged download).
   [[nodiscard]] Result<std::filesystem::path> find_onnx(
       std::string_view variant, const std::vector<std::filesystem::path>& search_dirs = {}) const;
 };

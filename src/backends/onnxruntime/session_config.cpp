@@ -256,6 +256,18 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
                  "backend option 'calibration_table' applies to provider tensorrt with precision "
                  "int8 only");
   }
+  // Only the TensorRT provider builds at a chosen precision; the CPU, CUDA and
+  // OpenVINO providers run the model at the precision stored in the .onnx file
+  // (an fp16 or Q/DQ model runs as such with precision fp32, the default).
+  // Asking them for fp16/int8 would silently run fp32, so it is refused.
+  if (options.precision != Precision::FP32 && c.provider != Provider::TensorRT) {
+    return Error(ErrorCode::Unsupported,
+                 "backend 'onnx' with provider '" + std::string(to_string(c.provider)) +
+                     "' cannot run at precision " + std::string(aegisrt::to_string(options.precision)) +
+                     ": it runs the model at the precision stored in the .onnx file and supports "
+                     "precision fp32 only (give an fp16 or quantised .onnx with precision fp32, or use "
+                     "provider tensorrt, backend tensorrt or tvm for fp16/int8 builds)");
+  }
   if (!c.optimized_model_path.empty() &&
       (c.provider == Provider::TensorRT || c.provider == Provider::OpenVINO)) {
     return Error(ErrorCode::InvalidArgument,
