@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Short libFuzzer smoke run over every file decoder (npy, npz, pb, sidecars,
-# manifests; images join through fuzz/CMakeLists.txt's slot): configures a
+# manifests, images): configures a
 # clang build in build/fuzz (ASan + UBSan + libFuzzer, no backends, tests or
 # tools: only the library code the decoders use), then runs each fuzz target
 # for AEGISRT_FUZZ_SMOKE_SECONDS (default 15) seconds. A finding (crash,
@@ -22,8 +22,8 @@ fi
 CC="$CLANG_CC" CXX="$CLANG_CXX" cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DAEGISRT_BUILD_FUZZERS=ON -DAEGISRT_SANITIZE=address,undefined \
   -DAEGISRT_BUILD_TESTS=OFF -DAEGISRT_BUILD_BENCH=OFF -DAEGISRT_BUILD_TOOLS=OFF \
-  -DAEGISRT_WITH_CUDA=OFF -DAEGISRT_WITH_ONNXRUNTIME=OFF -DAEGISRT_WITH_TVM=OFF -DAEGISRT_WITH_TENSORRT=OFF \
+  -DAEGISRT_WITH_CUDA=OFF -DAEGISRT_WITH_ONNXRUNTIME=OFF -DAEGISRT_WITH_TVM=OFF -DAEGISRT_WITH_TENSORRT=OFF -DAEGISRT_WITH_OPENVINO=OFF \
   -DAEGISRT_FUZZ_SMOKE_SECONDS="$SECONDS_EACH" >/dev/null
-cmake --build build/fuzz -j "$JOBS" --target npy_fuzzer npz_fuzzer pb_fuzzer sidecar_fuzzer manifest_fuzzer
+cmake --build build/fuzz -j "$JOBS" --target npy_fuzzer npz_fuzzer pb_fuzzer sidecar_fuzzer manifest_fuzzer image_fuzzer
 cmake --build build/fuzz -j 1 --target run_fuzz_smoke
 echo "fuzz_smoke: every decoder ran ${SECONDS_EACH} s without a finding"
