@@ -1,4 +1,5 @@
 // aegisrt: the command-line face of AegisRT.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -8,6 +9,10 @@
 
 int main(int argc, char** argv) {
   using namespace aegisrt::cli;
+  // Every log line (the library's warnings, cache progress) goes to stderr:
+  // stdout holds only the command's result, e.g. the JSON object of --json.
+  // spdlog's default logger writes to stdout.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("aegisrt"));
   CLI::App app{"aegisrt: run vision models through TensorRT, ONNX Runtime and TVM"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("aegisrt ") + "0.1.0");
