@@ -240,7 +240,7 @@ TEST_F(ExecCli, OnnxTestDataFolderChecksExpectedOutputs) {
   }
   EXPECT_EQ(names, (std::set<std::string>{"s", "c", "p"}));
 
-  // One planted error of 0.01 in output_0.pb (s[1][2]): exit 1, the error named per output.
+  // One planted error of 0.01 in output_0.pb (s[1][2] = -5.5 + 0.01): exit 1, the error named per output.
   const std::string bad = "exec -m " + (kCli / "multi.onnx").string() + " --inputs-dir " +
                           (sets / "test_data_set_1").string();
   auto f = run_cli(bad + " --json", dir_);
@@ -252,8 +252,8 @@ TEST_F(ExecCli, OnnxTestDataFolderChecksExpectedOutputs) {
       EXPECT_FALSE(o["passed"].get<bool>());
       EXPECT_EQ(o["mismatches"], 1);
       EXPECT_NEAR(o["max_abs_error"].get<double>(), 0.01, 1e-6);
-      // relative to the expected value (the reference): 3 * 1.5 - 1 + 0.01
-      EXPECT_NEAR(o["max_rel_error"].get<double>(), 0.01 / 3.51, 1e-6);
+      // relative to the expected value (the reference): 3 * -1.5 - 1 + 0.01
+      EXPECT_NEAR(o["max_rel_error"].get<double>(), 0.01 / 5.49, 1e-6);
       EXPECT_EQ(o["worst"]["index"], nlohmann::json::array({1, 2}));
     } else {
       EXPECT_TRUE(o["passed"].get<bool>()) << o.dump();
@@ -262,8 +262,8 @@ TEST_F(ExecCli, OnnxTestDataFolderChecksExpectedOutputs) {
   auto text = run_cli(bad, dir_);
   EXPECT_EQ(text.exit_code, 1);
   EXPECT_NE(text.out.find("FAIL"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("max abs 0.00999999, max rel 0.002849, 1/6 outside tolerance"), std::string::npos)
-      << text.out;  // float32(3.51) - 3.5
+  EXPECT_NE(text.out.find("max abs 0.0100002, max rel 0.00182154, 1/6 outside tolerance"), std::string::npos)
+      << text.out;  // float32(-5.49) + 5.5
   EXPECT_NE(text.out.find("max rel "), std::string::npos) << text.out;
   // Tolerances decide; --no-expected skips the check.
   EXPECT_EQ(run_cli(bad + " --atol 0.02", dir_).exit_code, 0);
