@@ -3,7 +3,9 @@
 # download (it has no network) into .gpu/ (git-ignored), split into parts that
 # fit the device tool's 64 MiB per-call transfer:
 #   - Debian packages we build against (yaml-cpp, spdlog, fmt, CLI11, json, stb, gtest, benchmark,
-#     libjpeg-turbo's TurboJPEG, libpng + zlib)
+#     libjpeg-turbo's TurboJPEG, libpng + zlib, libzip; libonnx + protobuf for .pb TensorProto
+#     files, the same packages scripts/deps/25-io.sh installs here: without them the GPU
+#     build has no .pb support)
 #   - apache-tvm + apache-tvm-ffi wheels for the GPU machine's Python 3.12 (TVM compiler + runtime)
 #   - ONNX Runtime headers (third_party/onnxruntime/include) and the onnxruntime-gpu
 #     1.31.1 wheel's libraries (CUDA execution provider), zstd-compressed
@@ -20,7 +22,15 @@ mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/parts" "$G
 (cd "$G/stage/debs" && apt-get download -qq libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 \
    libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libstb-dev libstb0 libgtest-dev libgmock-dev \
    googletest libbenchmark-dev libbenchmark1debian libzip-dev libzip4 \
-   libturbojpeg0-dev libturbojpeg0 libpng-dev libpng16-16 zlib1g-dev zlib1g 2>/dev/null)
+   libturbojpeg0-dev libturbojpeg0 libpng-dev libpng16-16 zlib1g-dev zlib1g \
+   libonnx-dev libonnx1 libonnxifi libprotobuf-dev libprotobuf32 libprotobuf-lite32 \
+   protobuf-compiler libprotoc32 2>/dev/null)
+# ONNX's CMake package (ONNXTargets.cmake) checks that every file it lists
+# exists, so libonnx-dev travels with libonnx1 and libonnxifi; protoc comes
+# along so that FindProtobuf sees a compiler of the same version as the library.
+for pkg in libonnx-dev libonnx1 libonnxifi libprotobuf-dev libprotobuf32; do
+  ls "$G/stage/debs/${pkg}_"*.deb >/dev/null 2>&1 || { echo "error: apt-get download $pkg failed" >&2; exit 1; }
+done
 PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64
       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \

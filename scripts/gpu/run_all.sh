@@ -12,7 +12,7 @@
 # Logs and results go to $OUT (device tool) or out/gpu.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 PARTS=/tmp/aegis-parts
 mkdir -p "$PARTS"
 cp .gpu/parts/part.* "$PARTS/" 2>/dev/null
@@ -102,7 +102,7 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "${ORT_ARGS[@]}" -DAEGISRT_BUILD_BENCH=ON -DAEGISRT_WERROR=OFF \
   -DSTB_INCLUDE_DIR="$DEPS/usr/include/stb" -DAEGISRT_TEST_PYTHON=/tmp/aegis-python \
   -DCMAKE_CXX_FLAGS="-isystem $DEPS/usr/include" > "$OUT/configure.log" 2>&1
-grep -E "^--   (CUDA|ONNX|TVM|TENSORRT)" "$OUT/configure.log" | tee -a "$OUT/summary.txt"
+grep -E "^--   (CUDA|ONNX|TVM|TENSORRT)|AegisRT io: .pb" "$OUT/configure.log" | tee -a "$OUT/summary.txt"
 cmake --build "$BUILD" -j "$JOBS" > "$OUT/build.log" 2>&1
 summary "build rc=$? warnings=$(grep -c 'warning:' "$OUT/build.log")"
 tail -5 "$OUT/build.log"

@@ -138,7 +138,8 @@ Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
     for (std::size_t i = 0; i < specs.size(); ++i)
       if (specs[i].name == name) idx = i;
     if (idx == specs.size()) {
-      if (auto k = positional_index(name); k && *k < specs.size()) idx = *k;
+      auto k = p.position ? p.position : positional_index(name);
+      if (k && *k < specs.size()) idx = *k;
     }
     if (idx == specs.size()) {
       return Error(ErrorCode::InvalidArgument, "tensor '" + name + "' from " + p.origin +

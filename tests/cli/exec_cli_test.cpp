@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "aegisrt/backend/registry.h"
@@ -212,6 +213,113 @@ TEST_F(ExecCli, OnnxTestDataLayoutAndFloat64Inputs) {
   EXPECT_EQ(bad.exit_code, 3);
   EXPECT_NE(bad.err.find("input 'a'"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("b.npy"), std::string::npos) << bad.err;
+}
+
+// ONNX's test-data layout: input_<k>.pb bind as inputs, output_<k>.pb are the
+// expected outputs (checked, never bound as inputs); exit 1 on a mismatch.
+TEST_F(ExecCli, OnnxTestDataFolderChecksExpectedOutputs) {
+  NEED_ONNXRUNTIME();
+  if (!io::tensor_proto_supported()) GTEST_SKIP() << "built without ONNX TensorProto (.pb) support";
+  const auto sets = kCli / "multi_testdata";
+  auto r = run_cli("exec -m " + (kCli / "multi.onnx").string() + " --inputs-dir " +
+                       (sets / "test_data_set_0").string() + " --json",
+                   dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const auto j = parse_json(r);
+  ASSERT_EQ(j["inputs"].size(), 2u);
+  EXPECT_NE(j["inputs"][0]["source"].get<std::string>().find("input_0.pb"), std::string::npos) << j.dump();
+  EXPECT_TRUE(j["passed"].get<bool>());
+  const auto& ex = j["expected"];
+  EXPECT_TRUE(ex["passed"].get<bool>());
+  ASSERT_EQ(ex["outputs"].size(), 3u);  // s by name, c and p by position
+  std::set<std::string> names;
+  for (const auto& o : ex["outputs"]) {
+    names.insert(o["name"].get<std::string>());
+    EXPECT_TRUE(o["passed"].get<bool>()) << o.dump();
+    EXPECT_EQ(o["mismatches"], 0);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"s", "c", "p"}));
+
+  // One planted error of 0.01 in output_0.pb (s[1][2] = -5.5 + 0.01): exit 1, the error named per output.
+  const std::string bad = "exec -m " + (kCli / "multi.onnx").string() + " --inputs-dir " +
+                          (sets / "test_data_set_1").string();
+  auto f = run_cli(bad + " --json", dir_);
+  EXPECT_EQ(f.exit_code, 1) << f.err << f.out;
+  const auto fj = parse_json(f);
+  EXPECT_FALSE(fj["passed"].get<bool>());
+  for (const auto& o : fj["expected"]["outputs"]) {
+    if (o["name"] == "s") {
+      EXPECT_FALSE(o["passed"].get<bool>());
+      EXPECT_EQ(o["mismatches"], 1);
+      EXPECT_NEAR(o["max_abs_error"].get<double>(), 0.01, 1e-6);
+      // relative to the expected value (the reference): 3 * -1.5 - 1 + 0.01
+      EXPECT_NEAR(o["max_rel_error"].get<double>(), 0.01 / 5.49, 1e-6);
+      EXPECT_EQ(o["worst"]["index"], nlohmann::json::array({1, 2}));
+    } else {
+      EXPECT_TRUE(o["passed"].get<bool>()) << o.dump();
+    }
+  }
+  auto text = run_cli(bad, dir_);
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("FAIL"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("max abs 0.0100002, max rel 0.00182154, 1/6 outside tolerance"), std::string::npos)
+      << text.out;  // float32(-5.49) + 5.5
+  EXPECT_NE(text.out.find("max rel "), std::string::npos) << text.out;
+  // Tolerances decide; --no-expected skips the check.
+  EXPECT_EQ(run_cli(bad + " --atol 0.02", dir_).exit_code, 0);
+  EXPECT_EQ(run_cli(bad + " --rtol 0.003", dir_).exit_code, 0);
+  EXPECT_EQ(run_cli(bad + " --no-expected", dir_).exit_code, 0);
+}
+
+TEST_F(ExecCli, ExpectedFromFileOrFolder) {
+  NEED_ONNXRUNTIME();
+  const auto ref = kCli / "multi_ref";
+  const std::string base = "exec -m " + (kCli / "multi.onnx").string() + " -i a=" + (ref / "a.npy").string() +
+                           " -i b=" + (ref / "b.npy").string();
+  auto one = run_cli(base + " --expected " + (ref / "s.npy").string() + " --json", dir_);
+  ASSERT_EQ(one.exit_code, 0) << one.err << one.out;
+  const auto j = parse_json(one);
+  ASSERT_EQ(j["expected"]["outputs"].size(), 1u);
+  EXPECT_EQ(j["expected"]["outputs"][0]["name"], "s");
+  EXPECT_EQ(j["expected"]["outputs"][0]["max_abs_error"].get<double>(), 0.0);
+
+  auto bad = run_cli(base + " --expected " + (kCli / "multi_expected_bad").string(), dir_);
+  EXPECT_EQ(bad.exit_code, 1) << bad.err << bad.out;
+  EXPECT_NE(bad.out.find("FAIL"), std::string::npos) << bad.out;
+
+  // An expected tensor that names no output is refused, naming it and the outputs.
+  auto wrong = run_cli(base + " --expected " + (ref / "a.npy").string(), dir_);
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
+  EXPECT_NE(wrong.err.find("expected tensor 'a'"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("'s', 'c', 'p'"), std::string::npos) << wrong.err;
+
+  auto missing = run_cli(base + " --expected " + (dir_ / "nope.npy").string(), dir_);
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+}
+
+// --json: stdout holds exactly one JSON object even while the library warns
+// (here ONNX Runtime's optimised-model cache is unusable and rebuilt);
+// warnings go to stderr.
+TEST_F(ExecCli, JsonStdoutIsOnlyJsonWhileACacheWarns) {
+  NEED_ONNXRUNTIME();
+  const auto cache = dir_ / "opt" / "affine.opt.onnx";
+  const std::string cmd = "exec -m " + (kModels / "affine.onnx").string() +
+                          " --shape x=2x4 --backend-option optimized_model_path=" + cache.string() + " --json";
+  auto first = run_cli(cmd, dir_);
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+  parse_json(first);
+  ASSERT_TRUE(fs::exists(cache)) << "ONNX Runtime wrote no optimised model";
+  {
+    std::ofstream corrupt(cache, std::ios::binary | std::ios::trunc);
+    corrupt << "not an onnx model";
+  }
+  auto r = run_cli(cmd, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.err.find("unusable, rebuilding"), std::string::npos) << "no cache warning on stderr:\n" << r.err;
+  const auto j = parse_json(r);  // the whole of stdout
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["backend"], "onnx");
+  EXPECT_EQ(r.out.find("warn"), std::string::npos) << r.out;
 }
 
 TEST_F(ExecCli, CompareSameModelPasses) {

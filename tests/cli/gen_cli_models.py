@@ -9,6 +9,11 @@ References are computed with numpy, independently of any backend:
   multi_ref/      a.npy, b.npy inputs and s.npy, c.npy, p.npy expected outputs
   multi_pb/       the same inputs as ONNX test data: input_0.pb, input_1.pb
                   (unnamed TensorProtos, bound by position)
+  multi_testdata/ ONNX's full test-data layout, inputs and expected outputs together:
+    test_data_set_0/  input_0.pb, input_1.pb, output_0.pb (named 's'),
+                      output_1.pb, output_2.pb (unnamed: bound by position)
+    test_data_set_1/  the same with one planted error: s[1][2] + 0.01 in output_0.pb
+  multi_expected_bad/ s.npy with the same planted error (for --expected DIR)
 Usage: gen_cli_models.py OUT_DIR
 """
 import os
@@ -71,6 +76,21 @@ def multi(out):
     for k, arr in enumerate([av, bv]):
         with open(os.path.join(pb, f"input_{k}.pb"), "wb") as f:
             f.write(numpy_helper.from_array(arr).SerializeToString())
+    # ONNX test-data folders: inputs and expected outputs side by side.
+    s_ref = (av * np.float32(3) - np.float32(1)).astype(np.float32)
+    s_bad = s_ref.copy()
+    s_bad[1, 2] += np.float32(0.01)
+    for k, s_out in enumerate([s_ref, s_bad]):
+        d = os.path.join(out, "multi_testdata", f"test_data_set_{k}")
+        os.makedirs(d, exist_ok=True)
+        tensors = [("input_0", av, ""), ("input_1", bv, ""),
+                   ("output_0", s_out, "s"), ("output_1", bv * 2, ""), ("output_2", av > 0.5, "")]
+        for stem, arr, name in tensors:
+            with open(os.path.join(d, stem + ".pb"), "wb") as f:
+                f.write(numpy_helper.from_array(arr, name).SerializeToString())
+    bad = os.path.join(out, "multi_expected_bad")
+    os.makedirs(bad, exist_ok=True)
+    np.save(os.path.join(bad, "s.npy"), s_bad)
     # A float64 input file (np.save's default float type): the CLI narrows it.
     np.save(os.path.join(out, "a_f64.npy"), av.astype(np.float64))
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <random>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,46 @@ ContextBudget default_budget() {
   b.max_streams = 16;
   b.compute_time_per_call = 10s;
   return b;
+}
+
+/// Holds calls inside MockBackend (MockConfig::hold) until release(): tests
+/// observe "in flight" without racing a sleep against machine load.
+class HeldCall {
+ public:
+  HeldCall() : future_(promise_.get_future().share()) {}
+  ~HeldCall() { release(); }
+  HeldCall(const HeldCall&) = delete;
+  HeldCall& operator=(const HeldCall&) = delete;
+  std::shared_future<void> future() const { return future_; }
+  void release() {
+    if (!released_) {
+      released_ = true;
+      promise_.set_value();
+    }
+  }
+
+ private:
+  std::promise<void> promise_;
+  std::shared_future<void> future_;
+  bool released_ = false;
+};
+
+/// Declared after the calling thread: releases the held call before that
+/// thread is joined, so a failed ASSERT never leaves the test hanging.
+struct ReleaseOnExit {
+  HeldCall& held;
+  ~ReleaseOnExit() { held.release(); }
+};
+
+/// Polls `done` until true; false only after a minute (a hang, not slowness).
+template <typename F>
+bool wait_until(F done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 LoadOptions mock_options() {
@@ -221,21 +262,22 @@ TEST(ExecutionContextState, FullLifecycleIncludingIllegalTransitions) {
 }
 
 TEST(ExecutionContextState, IsRunningWhileACallIsInFlight) {
+  HeldCall held;
   MockConfig cfg;
-  cfg.fixed_latency = 200ms;
+  cfg.hold = held.future();  // the call stays in the backend until released
   auto ctx = make_ctx(std::make_unique<MockBackend>(cfg));
   ASSERT_TRUE(ctx->load(mock_options()).ok());
   Input in;
   std::atomic<bool> ok{false};
-  std::thread t([&] { ok = ctx->execute(in.request).ok(); });
-  // Wait (bounded) until the call is inside the backend.
-  for (int i = 0; i < 2000 && mock_of(*ctx).execute_count() == 0; ++i) std::this_thread::sleep_for(1ms);
-  ASSERT_EQ(mock_of(*ctx).execute_count(), 1u);
+  std::jthread t([&] { ok = ctx->execute(in.request).ok(); });
+  ReleaseOnExit release_on_exit{held};
+  ASSERT_TRUE(wait_until([&] { return mock_of(*ctx).execute_count() == 1; })) << "the call never reached the backend";
   EXPECT_EQ(ctx->state(), ContextState::Running);
   EXPECT_EQ(ctx->in_flight(), 1);
   // Lifecycle calls are refused while a call runs.
   EXPECT_EQ(ctx->unload().error().code(), ErrorCode::InvalidArgument);
   EXPECT_EQ(ctx->reset().error().code(), ErrorCode::InvalidArgument);
+  held.release();
   t.join();
   EXPECT_TRUE(ok);
   EXPECT_EQ(ctx->state(), ContextState::Ready);
@@ -471,20 +513,23 @@ TEST(ExecutionContextMemory, ConcurrentFillSucceedsExactlyBudgetTimes) {
 // ------------------------------------------------------------ streams, deadlines, metrics
 
 TEST(ExecutionContextStreams, CallsBeyondMaxStreamsAreRefused) {
+  HeldCall held;
   MockConfig cfg;
-  cfg.fixed_latency = 200ms;
+  cfg.hold = held.future();  // the first call stays in flight until released
   auto b = default_budget();
   b.max_streams = 1;
   auto ctx = make_ctx(std::make_unique<MockBackend>(cfg), b);
   ASSERT_TRUE(ctx->load(mock_options()).ok());
   Input in;
-  std::thread t([&] { EXPECT_TRUE(ctx->execute(in.request).ok()); });
-  for (int i = 0; i < 2000 && ctx->in_flight() == 0; ++i) std::this_thread::sleep_for(1ms);
+  std::jthread t([&] { EXPECT_TRUE(ctx->execute(in.request).ok()); });
+  ReleaseOnExit release_on_exit{held};
+  ASSERT_TRUE(wait_until([&] { return mock_of(*ctx).execute_count() == 1; })) << "the call never reached the backend";
   ASSERT_EQ(ctx->in_flight(), 1);
   auto r = ctx->execute(in.request);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::BudgetExceeded);
   EXPECT_NE(r.error().message().find("max_streams"), std::string::npos);
+  held.release();
   t.join();
   EXPECT_EQ(ctx->metrics().rejected, 1u);
   EXPECT_EQ(ctx->metrics().calls, 1u);

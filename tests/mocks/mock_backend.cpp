@@ -97,6 +97,7 @@ Result<ExecutionResult> MockBackend::do_execute(const ExecutionRequest& request)
     }
   }
   if (throw_on_execute_) throw std::runtime_error("mock: injected exception");
+  if (config_.hold.valid()) config_.hold.wait();
   if (auto d = next_latency(); d.count() > 0) std::this_thread::sleep_for(d);
 
   const auto& in = request.inputs.at(0).view;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -24,6 +25,10 @@ struct MockConfig {
   float bias = 1.0f;
   Duration fixed_latency{0};
   Duration random_latency_max{0};  // uniform [0, max) extra, seeded
+  /// When valid, each call waits for it (after being counted in
+  /// execute_count()): a test holds calls in flight for exactly as long as it
+  /// needs, instead of racing a sleep against machine load.
+  std::shared_future<void> hold;
   std::uint32_t seed = 42;
   std::size_t memory_estimate = 1 << 20;
   bool thread_safe = true;

@@ -18,6 +18,7 @@
 #include "aegisrt/io/inputs.h"
 #include "aegisrt/io/model_runner.h"
 #include "aegisrt/io/tensor_files.h"
+#include "aegisrt/io/test_data.h"
 #include "cli_common.h"
 
 namespace aegisrt::cli {
@@ -45,6 +46,11 @@ struct ExecArgs {
   int warmup = 0;
   std::string save_outputs;
   std::string save_inputs;
+  // Expected outputs: --expected, else output_<k>.pb found in --inputs-dir.
+  std::string expected;
+  bool no_expected = false;
+  double atol = io::Tolerance{}.atol;
+  double rtol = io::Tolerance{}.rtol;
 };
 
 struct CompareArgs {
@@ -65,7 +71,8 @@ void add_common_options(CLI::App* cmd, CommonArgs& a) {
   cmd->add_option("--input,-i", a.inputs,
                   "NAME=FILE (.npy, .pb, or .npz entry NAME) or FILE.npz (all its entries); repeatable");
   cmd->add_option("--inputs-dir", a.inputs_dir,
-                  "Folder of NAME.npy / NAME.pb / input_<k>.pb / *.npz files (ONNX test-data layout works)");
+                  "Folder of NAME.npy / NAME.pb / input_<k>.pb / *.npz files; ONNX test-data layout works "
+                  "(output_<k>.pb there are expected outputs, not inputs)");
   cmd->add_option("--shape", a.shapes, "NAME=1x3x224x224: shape for a randomly filled input with dynamic dims; repeatable");
   cmd->add_option("--seed", a.seed, "Seed for random inputs")->capture_default_str();
   cmd->add_option("--backend-option", a.backend_options, "KEY=VALUE passed to the backend (LoadOptions); repeatable");
@@ -105,17 +112,22 @@ Result<std::unique_ptr<RuntimeBackend>> load_backend(const std::string& name, co
   return backend;
 }
 
-/// Tensors from --input and --inputs-dir, with where each came from.
-Result<std::vector<io::ProvidedTensor>> read_user_tensors(const CommonArgs& a) {
+io::ReadOptions tensor_read_options() {
   io::ReadOptions ro;
   ro.float64_to_float32 = true;  // np.save of a default float array gives float64
+  return ro;
+}
+
+/// Tensors from --input and --inputs-dir, with where each came from. The
+/// folder's output_<k>.pb files (ONNX test-data layout) go to `expected`.
+Result<std::vector<io::ProvidedTensor>> read_user_tensors(const CommonArgs& a,
+                                                          std::vector<io::ExpectedTensor>& expected) {
+  const io::ReadOptions ro = tensor_read_options();
   std::vector<io::ProvidedTensor> out;
   if (!a.inputs_dir.empty()) {
-    AEGIS_ASSIGN_OR_RETURN(auto tensors, io::read_tensor_dir(a.inputs_dir, ro));
-    for (auto& t : tensors) {
-      const std::string origin = "'" + a.inputs_dir + "' tensor '" + t.name() + "'";
-      out.push_back({std::move(t), origin});
-    }
+    AEGIS_ASSIGN_OR_RETURN(auto dir, io::read_inputs_dir(a.inputs_dir, ro));
+    out = std::move(dir.inputs);
+    expected = std::move(dir.expected);
   }
   for (const auto& arg : a.inputs) {
     std::error_code ec;
@@ -162,13 +174,14 @@ Result<std::vector<io::ProvidedTensor>> read_user_tensors(const CommonArgs& a) {
   return dedup;
 }
 
-Result<io::PreparedInputs> gather_inputs(const CommonArgs& a, const std::vector<TensorDesc>& specs) {
+Result<io::PreparedInputs> gather_inputs(const CommonArgs& a, const std::vector<TensorDesc>& specs,
+                                         std::vector<io::ExpectedTensor>& expected) {
   std::map<std::string, Shape, std::less<>> shapes;
   for (const auto& s : a.shapes) {
     AEGIS_ASSIGN_OR_RETURN(auto named, io::parse_named_shape(s));
     shapes[named.first] = std::move(named.second);
   }
-  AEGIS_ASSIGN_OR_RETURN(auto provided, read_user_tensors(a));
+  AEGIS_ASSIGN_OR_RETURN(auto provided, read_user_tensors(a, expected));
   auto prepared = io::prepare_inputs_for(specs, std::move(provided), shapes, a.seed);
   if (!prepared.ok() && prepared.error().message().find("dynamic dimension") != std::string::npos) {
     const auto& e = prepared.error();
@@ -213,10 +226,79 @@ ValueStats value_stats(const Tensor& t) {
   return s;
 }
 
-Result<void> run_exec(const ExecArgs& a) {
+nlohmann::json comparison_json(const io::TensorComparison& c) {
+  nlohmann::json oj = {{"name", c.name},
+                       {"passed", c.passed},
+                       {"elements", c.elements},
+                       {"mismatches", c.mismatches},
+                       {"max_abs_error", number_json(c.max_abs_error)},
+                       {"max_rel_error", number_json(c.max_rel_error)},
+                       {"reference_dtype", std::string(dtype_name(c.reference_dtype))},
+                       {"actual_dtype", std::string(dtype_name(c.actual_dtype))},
+                       {"reference_shape", shape_json(c.reference_shape)},
+                       {"actual_shape", shape_json(c.actual_shape)}};
+  if (!c.note.empty()) oj["note"] = c.note;
+  if (c.worst) {
+    oj["worst"] = {{"index", shape_json(c.worst->index)},
+                   {"reference", number_json(c.worst->reference)},
+                   {"actual", number_json(c.worst->actual)},
+                   {"abs_error", number_json(c.worst->abs_error)},
+                   {"rel_error", number_json(c.worst->rel_error)}};
+  }
+  return oj;
+}
+
+std::string comparison_line(const io::TensorComparison& c) {
+  std::string line = fmt::format("  {:<16} {}  ", c.name, c.passed ? "pass" : "FAIL");
+  if (!c.note.empty()) {
+    line += c.note;
+  } else {
+    line += fmt::format("max abs {:.6g}, max rel {:.6g}, {}/{} outside tolerance", c.max_abs_error,
+                        c.max_rel_error, c.mismatches, c.elements);
+  }
+  if (c.worst) {
+    line += fmt::format("; worst at {}: reference {:.9g}, got {:.9g}", index_string(c.worst->index),
+                        c.worst->reference, c.worst->actual);
+  }
+  return line + "\n";
+}
+
+/// Where exec's expected outputs come from: --expected, else output_<k>.pb in
+/// --inputs-dir (unless --no-expected). Empty `source`: nothing to check.
+struct ExpectedOutputs {
+  std::string source;
+  std::vector<io::ExpectedTensor> tensors;
+};
+
+Result<ExpectedOutputs> exec_expected(const ExecArgs& a, std::vector<io::ExpectedTensor> from_dir) {
+  ExpectedOutputs e;
+  if (!a.expected.empty()) {
+    e.source = a.expected;
+    AEGIS_ASSIGN_OR_RETURN(e.tensors, io::read_expected(a.expected, tensor_read_options()));
+    if (!from_dir.empty()) {
+      spdlog::info("--expected '{}' is used; the output_<k>.pb files in '{}' are not", a.expected,
+                   a.common.inputs_dir);
+    }
+  } else if (!from_dir.empty() && !a.no_expected) {
+    e.source = a.common.inputs_dir;
+    e.tensors = std::move(from_dir);
+  }
+  return e;
+}
+
+/// Exit status of exec: true unless expected outputs were given and differ.
+Result<bool> run_exec(const ExecArgs& a) {
   AEGIS_ASSIGN_OR_RETURN(const LoadOptions options, make_load_options(a.common, a.common.model_file, std::nullopt));
   AEGIS_ASSIGN_OR_RETURN(auto backend, load_backend(a.backend, options));
-  AEGIS_ASSIGN_OR_RETURN(const auto inputs, gather_inputs(a.common, backend->input_specs()));
+  std::vector<io::ExpectedTensor> dir_expected;
+  AEGIS_ASSIGN_OR_RETURN(const auto inputs, gather_inputs(a.common, backend->input_specs(), dir_expected));
+  AEGIS_ASSIGN_OR_RETURN(auto expected, exec_expected(a, std::move(dir_expected)));
+  std::vector<Tensor> expected_outputs;
+  if (!expected.source.empty()) {
+    std::vector<std::string> names;
+    for (const auto& d : backend->output_specs()) names.push_back(d.name);
+    AEGIS_ASSIGN_OR_RETURN(expected_outputs, io::bind_expected_outputs(std::move(expected.tensors), names));
+  }
   if (!a.save_inputs.empty()) {
     AEGIS_TRY(io::write_tensors_npy(a.save_inputs, inputs.tensors));
   }
@@ -256,9 +338,28 @@ Result<void> run_exec(const ExecArgs& a) {
   out["latency_ms"] = {{"iterations", s.iterations}, {"warmup", a.warmup}, {"min", s.min_ms},
                        {"p50", s.p50_ms},           {"p90", s.p90_ms},   {"mean", s.mean_ms},
                        {"max", s.max_ms}};
+  bool passed = true;
+  std::string check_text;
+  if (!expected.source.empty()) {
+    io::Tolerance tol;
+    tol.atol = a.atol;
+    tol.rtol = a.rtol;
+    AEGIS_ASSIGN_OR_RETURN(const auto cmps, io::compare_outputs(expected_outputs, report.outputs, tol));
+    passed = io::all_passed(cmps);
+    nlohmann::json ej = {{"source", expected.source}, {"atol", tol.atol}, {"rtol", tol.rtol}, {"passed", passed}};
+    ej["outputs"] = nlohmann::json::array();
+    check_text = fmt::format("expected {} (|got - expected| <= {:g} + {:g} * |expected|): {}\n", expected.source,
+                             tol.atol, tol.rtol, passed ? "PASS" : "FAIL");
+    for (const auto& c : cmps) {
+      ej["outputs"].push_back(comparison_json(c));
+      check_text += comparison_line(c);
+    }
+    out["expected"] = ej;
+    out["passed"] = passed;
+  }
   if (a.common.json) {
     std::cout << out.dump(2) << "\n";
-    return {};
+    return passed;
   }
   std::cout << fmt::format("model    {}\nbackend  {} (device {}, precision {})\ninputs\n", a.common.model_file,
                            backend->name(), to_string(options.device), to_string(options.precision));
@@ -283,7 +384,8 @@ Result<void> run_exec(const ExecArgs& a) {
                              s.p50_ms, s.mean_ms, s.min_ms, s.max_ms, s.iterations,
                              a.warmup ? fmt::format(" ({} warm-up)", a.warmup) : "");
   }
-  return {};
+  std::cout << check_text;
+  return passed;
 }
 
 /// One --backends entry: NAME[:PRECISION][@MODEL_FILE].
@@ -341,7 +443,14 @@ Result<bool> run_compare(const CompareArgs& a) {
     backends.push_back(std::move(b).value());
   }
   // The reference's declared inputs decide names, dtypes and random shapes.
-  AEGIS_ASSIGN_OR_RETURN(const auto inputs, gather_inputs(a.common, backends.front()->input_specs()));
+  std::vector<io::ExpectedTensor> dir_expected;
+  AEGIS_ASSIGN_OR_RETURN(const auto inputs,
+                         gather_inputs(a.common, backends.front()->input_specs(), dir_expected));
+  if (!dir_expected.empty()) {
+    spdlog::info("compare: the output_<k>.pb files in '{}' are not used (compare checks backends "
+                 "against the first; `aegisrt exec` checks expected outputs)",
+                 a.common.inputs_dir);
+  }
   std::vector<io::RunReport> reports;
   for (std::size_t i = 0; i < backends.size(); ++i) {
     auto r = io::run_model(*backends[i], inputs.views());
@@ -372,35 +481,8 @@ Result<bool> run_compare(const CompareArgs& a) {
     cj["outputs"] = nlohmann::json::array();
     text += fmt::format("{} vs {} (reference): {}\n", entries[i].label, entries.front().label, ok ? "PASS" : "FAIL");
     for (const auto& c : cmps) {
-      nlohmann::json oj = {{"name", c.name},
-                           {"passed", c.passed},
-                           {"elements", c.elements},
-                           {"mismatches", c.mismatches},
-                           {"max_abs_error", number_json(c.max_abs_error)},
-                           {"max_rel_error", number_json(c.max_rel_error)},
-                           {"reference_dtype", std::string(dtype_name(c.reference_dtype))},
-                           {"actual_dtype", std::string(dtype_name(c.actual_dtype))},
-                           {"reference_shape", shape_json(c.reference_shape)},
-                           {"actual_shape", shape_json(c.actual_shape)}};
-      if (!c.note.empty()) oj["note"] = c.note;
-      std::string line = fmt::format("  {:<16} {}  ", c.name, c.passed ? "pass" : "FAIL");
-      if (!c.note.empty()) {
-        line += c.note;
-      } else {
-        line += fmt::format("max abs {:.6g}, max rel {:.6g}, {}/{} outside tolerance", c.max_abs_error,
-                            c.max_rel_error, c.mismatches, c.elements);
-      }
-      if (c.worst) {
-        oj["worst"] = {{"index", shape_json(c.worst->index)},
-                       {"reference", number_json(c.worst->reference)},
-                       {"actual", number_json(c.worst->actual)},
-                       {"abs_error", number_json(c.worst->abs_error)},
-                       {"rel_error", number_json(c.worst->rel_error)}};
-        line += fmt::format("; worst at {}: reference {:.9g}, got {:.9g}", index_string(c.worst->index),
-                            c.worst->reference, c.worst->actual);
-      }
-      text += line + "\n";
-      cj["outputs"].push_back(oj);
+      text += comparison_line(c);
+      cj["outputs"].push_back(comparison_json(c));
     }
     out["comparisons"].push_back(cj);
   }
@@ -427,9 +509,24 @@ void add_exec_commands(CLI::App& app, CliContext& ctx) {
   exec->add_option("--warmup", exec_args->warmup, "Untimed runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
   exec->add_option("--save-outputs", exec_args->save_outputs, "Write every output as DIR/<name>.npy");
   exec->add_option("--save-inputs", exec_args->save_inputs, "Write the inputs used (random ones too) as DIR/<name>.npy");
+  exec->add_option("--expected", exec_args->expected,
+                   "Expected outputs: a folder (output_<k>.pb, NAME.npy, *.npz) or a file; exit 1 when an "
+                   "output differs. Default: the output_<k>.pb files of --inputs-dir, if any");
+  exec->add_flag("--no-expected", exec_args->no_expected,
+                 "Do not check the output_<k>.pb files found in --inputs-dir");
+  exec->add_option("--atol", exec_args->atol, "Absolute tolerance for expected outputs")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  exec->add_option("--rtol", exec_args->rtol, "Relative tolerance for expected outputs")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   exec->callback([&ctx, exec_args] {
     auto r = run_exec(*exec_args);
-    ctx.exit_code = r.ok() ? kExitOk : report_error(r.error());
+    if (!r.ok()) {
+      ctx.exit_code = report_error(r.error());
+      return;
+    }
+    ctx.exit_code = *r ? kExitOk : kExitFailure;
   });
 
   auto cmp_args = std::make_shared<CompareArgs>();

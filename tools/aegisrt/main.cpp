@@ -9,8 +9,9 @@
 
 int main(int argc, char** argv) {
   using namespace aegisrt::cli;
-  // Logs (cache warnings, "waiting for pid N" lock messages) go to stderr:
-  // stdout carries only command output (e.g. --json).
+  // Every log line (the library's warnings, cache progress, "waiting for pid N"
+  // lock messages) goes to stderr: stdout holds only the command's result,
+  // e.g. the JSON object of --json. spdlog's default logger writes to stdout.
   spdlog::set_default_logger(spdlog::stderr_color_mt("aegisrt"));
   CLI::App app{"aegisrt: run vision models through TensorRT, ONNX Runtime and TVM"};
   app.require_subcommand(1);

@@ -16,6 +16,20 @@ inference (AegisRT's vision pre-processing writes them with `aegisrt run
 --dump-input`, or use numpy). --random N uses N random batches instead: only
 for tests, never for a real model.
 
+Running the result on ONNX Runtime's CPU provider: by default ORT fuses the
+Q/DQ pairs into its own int8 kernels (QLinearConv etc.), and on x86-64 CPUs
+without AVX512-VNNI (AVX2-only machines, e.g. AMD EPYC Zen 2/3) those kernels
+multiply unsigned-by-signed 8-bit values (u8s8) with 16-bit intermediate sums
+that saturate. The output is then much further from float32 than the
+quantisation itself explains (our test conv model: max error 0.70 fused on an
+AVX2 machine, 0.086 by Q/DQ semantics, output range 4.6); the same model on a
+CPU with VNNI, on TensorRT, or on ORT with graph optimisations disabled
+(SessionOptions.graph_optimization_level = ORT_DISABLE_ALL, which runs each
+QuantizeLinear/DequantizeLinear as written) shows only the quantisation error.
+This is a property of ORT's CPU kernels on that instruction set, not of the
+Q/DQ model; judge a quantised model by Q/DQ semantics (or on its target).
+With `aegisrt exec --backend onnx`, ORT's optimisations are on (the default).
+
 Usage:
   insert_qdq.py MODEL.onnx OUT.onnx --calib DIR_OR_FILES... [--method minmax|entropy|percentile]
 """

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,9 @@ namespace aegisrt::io {
 struct ProvidedTensor {
   Tensor tensor;  // named
   std::string origin;
+  /// k for a tensor read from an ONNX test-data file input_<k>.pb: it binds to
+  /// the k-th input when its name (the TensorProto's) matches no input.
+  std::optional<std::size_t> position = std::nullopt;
 };
 
 /// The inputs of one model, in input_specs() order.
@@ -29,8 +33,9 @@ struct PreparedInputs {
   [[nodiscard]] std::vector<NamedTensorView> views() const;
 };
 
-/// Matches `provided` to `specs`: by name; a tensor named "input_<k>" (ONNX
-/// test-data layout) that matches no name binds to the k-th input. Inputs
+/// Matches `provided` to `specs`: by name; a tensor named "input_<k>" or read
+/// from input_<k>.pb (ONNX test-data layout, `position`) that matches no name
+/// binds to the k-th input. Inputs
 /// with no tensor are filled by random_tensor() with the spec's shape, whose
 /// dynamic dims must come from `shapes` (InvalidArgument naming the input and
 /// the dim otherwise). Errors (InvalidArgument, naming input and origin):

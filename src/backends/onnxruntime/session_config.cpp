@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kKnownKeys =
     "provider, intra_op_threads, inter_op_threads, graph_optimization, optimized_model_path, "
-    "calibration_table, openvino_device_type, trt_<option>, cuda_<option>";
+    "calibration_table, openvino_device_type, tf32, trt_<option>, cuda_<option>";
 
 Error bad_value(std::string_view key, std::string_view value, std::string_view expected) {
   return Error(ErrorCode::InvalidArgument, "backend option '" + std::string(key) + "' has value '" +
@@ -126,8 +126,7 @@ Result<CudaOptions> cuda_options(const SessionConfig& config) {
   }
   CudaOptions opts(raw);
   KeyValues kv;
-  kv.add("device_id", std::to_string(config.device_id));
-  for (const auto& [k, v] : config.cuda_options) kv.add(k, v);
+  for (auto& [k, v] : cuda_provider_options(config)) kv.add(std::move(k), std::move(v));
   const auto keys = kv.key_ptrs();
   const auto values = kv.value_ptrs();
   if (OrtStatus* s = api.UpdateCUDAProviderOptions(opts.get(), keys.data(), values.data(), keys.size())) {
@@ -189,9 +188,19 @@ std::string_view to_string(Provider p) noexcept {
   return "unknown";
 }
 
+std::vector<std::pair<std::string, std::string>> cuda_provider_options(const SessionConfig& config) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  kv.emplace_back("device_id", std::to_string(config.device_id));
+  // ORT's CUDA provider allows TF32 unless told otherwise; fp32 means fp32.
+  kv.emplace_back("use_tf32", config.tf32 ? "1" : "0");
+  for (const auto& [k, v] : config.cuda_options) kv.emplace_back(k, v);
+  return kv;
+}
+
 Result<SessionConfig> parse_session_config(const LoadOptions& options) {
   SessionConfig c;
   bool provider_given = false;
+  bool tf32_given = false;
   for (const auto& [key, value] : options.backend_options) {
     if (key == "provider") {
       provider_given = true;
@@ -220,6 +229,11 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
     } else if (key == "openvino_device_type") {
       if (value.empty()) return bad_value(key, value, "an OpenVINO device type (CPU, GPU, NPU)");
       c.openvino_device_type = value;
+    } else if (key == "tf32") {
+      if (value == "1") c.tf32 = true;
+      else if (value == "0") c.tf32 = false;
+      else return bad_value(key, value, "0 (float32 computes in float32, the default) or 1 (TF32 tensor cores)");
+      tf32_given = true;
     } else if (key.starts_with("trt_") && key.size() > 4) {
       c.trt_options.emplace_back(key, value);
     } else if (key.starts_with("cuda_") && key.size() > 5) {
@@ -249,6 +263,17 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
                                                  "' applies to providers cuda/tensorrt only "
                                                  "(provider is '" +
                                                  std::string(to_string(c.provider)) + "')");
+  }
+  if (tf32_given && !c.uses_cuda()) {
+    return Error(ErrorCode::InvalidArgument,
+                 "backend option 'tf32' applies to providers cuda/tensorrt only (provider is '" +
+                     std::string(to_string(c.provider)) + "')");
+  }
+  for (const auto& [k, v] : c.cuda_options) {
+    if (k == "use_tf32") {
+      return Error(ErrorCode::InvalidArgument,
+                   "backend option 'cuda_use_tf32' is set through backend option 'tf32' (0 or 1)");
+    }
   }
   if (!c.calibration_table.empty() &&
       (c.provider != Provider::TensorRT || options.precision != Precision::INT8)) {

@@ -31,6 +31,10 @@ struct SessionConfig {
   std::string openvino_device_type = "CPU";
   std::vector<std::pair<std::string, std::string>> trt_options;   // key as ORT names it
   std::vector<std::pair<std::string, std::string>> cuda_options;  // key without "cuda_"
+  // Backend option tf32=1: let the CUDA provider use TF32 tensor cores for
+  // float32 convolutions and GEMMs (10-bit mantissa products). Off by default,
+  // so that a float32 selection computes in float32 (ORT's own default is on).
+  bool tf32 = false;
 
   [[nodiscard]] bool uses_cuda() const noexcept {
     return provider == Provider::Cuda || provider == Provider::TensorRT;
@@ -40,6 +44,11 @@ struct SessionConfig {
 /// InvalidArgument naming the key (and the accepted values) for an unknown
 /// key or a bad value; nothing here touches ORT.
 Result<SessionConfig> parse_session_config(const LoadOptions& options);
+
+/// The CUDA execution provider's options (ORT's key names, in the order they
+/// are applied; a later key wins): device_id, use_tf32 ("0" unless tf32=1),
+/// then the cuda_<option> backend options. Pure: nothing here touches ORT.
+std::vector<std::pair<std::string, std::string>> cuda_provider_options(const SessionConfig& config);
 
 /// Session options for `config`: threads, optimisation level and the
 /// execution provider. Unsupported (naming the provider and what to install)
