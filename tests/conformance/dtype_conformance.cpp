@@ -107,6 +107,17 @@ TEST_P(OnnxModelConformance, SlashesInTensorNamesKeepTheirNames) {
   EXPECT_EQ(backend->output_specs()[0].name, "gpu_0/softmax_1");
 }
 
+TEST_P(OnnxModelConformance, NonTensorValueIsRefusedNamingItsKind) {
+  const auto& b = GetParam();
+  if (!b.skip_reason.empty()) GTEST_SKIP() << b.skip_reason;
+  auto backend = b.make_backend();
+  auto r = backend->load(b.options_for(b.models_dir / "sequence_output.onnx"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Unsupported) << r.error();
+  EXPECT_NE(r.error().message().find("output 's'"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("sequence"), std::string::npos) << r.error();
+}
+
 TEST_P(OnnxModelConformance, DeclaredShapesOfShapeSliceUnsqueeze) {
   const auto& b = GetParam();
   if (!b.skip_reason.empty()) GTEST_SKIP() << b.skip_reason;

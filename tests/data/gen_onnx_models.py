@@ -479,6 +479,15 @@ def shape_ops(out_dir, rng):
                         [np.array(x.shape, np.int64), x[:, :, 1:3], x[None]])
 
 
+def sequence_output(out_dir):
+    """A non-tensor output (sequence of tensors), which AegisRT refuses by kind."""
+    seq = helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [2]))
+    g = helper.make_graph([helper.make_node("SequenceConstruct", ["x", "x"], ["s"])], "sequence_output",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                          [helper.make_value_info("s", seq)])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)]), out_dir, "sequence_output")
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -498,6 +507,7 @@ def main():
     rng2 = np.random.default_rng(20261127)  # separate stream: the models above keep their values
     slash_names(out_dir, rng2)
     shape_ops(out_dir, rng2)
+    sequence_output(out_dir)
 
 
 if __name__ == "__main__":
