@@ -60,6 +60,11 @@ void run_against_reference(RuntimeBackend& backend, const DTypeBackend& b, const
 
 }  // namespace
 
+// The suite is linked into every test binary of the conformance library; only
+// the ONNX backends' binaries instantiate these two.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DTypeConformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxModelConformance);
+
 std::string dtype_case_name(const ::testing::TestParamInfo<DTypeParam>& info) {
   return std::get<0>(info.param).label + "_" + std::string(dtype_name(std::get<1>(info.param)));
 }
