@@ -11,14 +11,30 @@ can also be run by hand:
 Progress goes to stdout as lines "AEGISRT_PROGRESS <fraction> <stage>"; the
 model's input/output specs (names, dtypes, shapes with -1 for symbolic dims)
 are written as JSON to --io-json. Exit codes: 0 ok, 2 bad arguments/model,
-3 unsupported request, 4 compilation failed.
+3 unsupported request (also: an input/output element type or value kind TVM
+cannot take, checked before TVM is imported), 4 compilation failed. The last
+stderr line is always "aegisrt_tvm_build: error: ..." on failure; for a
+compiler failure it quotes the FIRST error line of the compiler's output.
+
+Tensor names that are not C identifiers (e.g. "gpu_0/data_0", common in
+exported CNNs) are renamed on the way into TVM (a '/' in a kernel parameter
+name breaks the CUDA build); the io JSON keeps the model's own names, so
+AegisRT binds inputs and names outputs as the model does.
 """
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import traceback
+
+# ONNX TensorProto.DataType codes the TVM backend binds: must match
+# tvm_dtypes() in src/backends/tvm/tvm_backend.cpp (every DType with a DLPack
+# type there).
+TVM_ELEM_TYPES = {1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32",
+                  7: "INT64", 9: "BOOL", 10: "FLOAT16", 11: "DOUBLE", 12: "UINT32",
+                  13: "UINT64", 16: "BFLOAT16"}
 
 
 def progress(fraction, stage):
@@ -43,6 +59,148 @@ def parse_shapes(items):
     return shapes
 
 
+def check_value_types(model):
+    """Refuses inputs/outputs TVM cannot take, before the (slow) TVM import."""
+    from onnx import TensorProto
+
+    initializers = {i.name for i in model.graph.initializer}
+    values = [("input", v) for v in model.graph.input if v.name not in initializers]
+    values += [("output", v) for v in model.graph.output]
+    for role, v in values:
+        kind = v.type.WhichOneof("value")
+        if kind != "tensor_type":
+            kind_name = {"sequence_type": "sequence", "map_type": "map", "optional_type": "optional",
+                         "sparse_tensor_type": "sparse tensor"}.get(kind, str(kind))
+            fail(3, f"{role} '{v.name}' is a {kind_name} value, not a tensor; the TVM backend binds tensors only")
+        et = v.type.tensor_type.elem_type
+        if et not in TVM_ELEM_TYPES:
+            try:
+                tname = TensorProto.DataType.Name(et)
+            except ValueError:
+                tname = f"ONNX data type {et}"
+            fail(3, f"{role} '{v.name}' has element type {tname}, which the TVM backend does not "
+                    f"support (supported: {', '.join(sorted(TVM_ELEM_TYPES.values()))})")
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def sanitize_names(model):
+    """Renames every tensor name that is not a C identifier, in place, in the
+    graph and its subgraphs. Returns {new: original} for the renamed ones."""
+    used = set()
+
+    def collect(graph):
+        for v in list(graph.input) + list(graph.output) + list(graph.value_info):
+            used.add(v.name)
+        for t in graph.initializer:
+            used.add(t.name)
+        for n in graph.node:
+            used.update(x for x in n.input if x)
+            used.update(x for x in n.output if x)
+            for a in n.attribute:
+                if a.HasField("g"):
+                    collect(a.g)
+                for g in a.graphs:
+                    collect(g)
+
+    collect(model.graph)
+    mapping = {}
+
+    def new_name(name):
+        if not name or _IDENT.match(name):
+            return name
+        if name not in mapping:
+            base = re.sub(r"[^A-Za-z0-9_]", "_", name)
+            if not base or base[0].isdigit():
+                base = "t_" + base
+            cand, k = base, 1
+            while cand in used:
+                cand, k = f"{base}_{k}", k + 1
+            used.add(cand)
+            mapping[name] = cand
+        return mapping[name]
+
+    def rename(graph):
+        for v in list(graph.input) + list(graph.output) + list(graph.value_info):
+            v.name = new_name(v.name)
+        for t in graph.initializer:
+            t.name = new_name(t.name)
+        for n in graph.node:
+            for i, x in enumerate(n.input):
+                n.input[i] = new_name(x)
+            for i, x in enumerate(n.output):
+                n.output[i] = new_name(x)
+            for a in n.attribute:
+                if a.HasField("g"):
+                    rename(a.g)
+                for g in a.graphs:
+                    rename(g)
+
+    rename(model.graph)
+    return {v: k for k, v in mapping.items()}
+
+
+def declared_shape(value_info):
+    """The ONNX-declared dims of a tensor ValueInfo (-1 for symbolic), or None
+    when the rank is not declared."""
+    tt = value_info.type.tensor_type
+    if not tt.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
+
+
+def tensorize_shape_outputs(mod):
+    """Outputs Relax keeps as shapes (e.g. ONNX Shape folded to R.shape([2, 3]))
+    become int64 tensors, as ONNX declares them: main is wrapped by a function
+    that converts those fields with shape_to_tensor."""
+    from tvm import relax
+
+    main = mod["main"]
+    ret = getattr(main, "ret_ty", None) or getattr(main, "ret_struct_info")
+    tuple_types = tuple(getattr(relax, n) for n in ("TupleType", "TupleStructInfo") if hasattr(relax, n))
+    shape_types = tuple(getattr(relax, n) for n in ("ShapeType", "ShapeStructInfo") if hasattr(relax, n))
+    is_tuple = isinstance(ret, tuple_types)
+    fields = list(ret.fields) if is_tuple else [ret]
+    if not any(isinstance(f, shape_types) for f in fields):
+        return mod
+    bb = relax.BlockBuilder()
+    inner = bb.add_func(main.without_attr("global_symbol"), "main_inner")
+    params = [relax.Var(getattr(p, "name_hint", None) or p.name, type_of(p)) for p in main.params]
+    with bb.function("main", params, attrs={"num_input": len(params)}):
+        with bb.dataflow():
+            res = bb.emit(relax.Call(inner, params))
+            outs = []
+            for i, f in enumerate(fields):
+                item = bb.emit(relax.TupleGetItem(res, i)) if is_tuple else res
+                if isinstance(f, shape_types):
+                    item = bb.emit(relax.op.shape_to_tensor(item))
+                outs.append(item)
+            gv = bb.emit_output(relax.Tuple(outs) if is_tuple else outs[0])
+        bb.emit_func_output(gv)
+    new = bb.get()
+    for gvar, func in mod.functions.items():
+        if gvar.name_hint != "main":
+            new[gvar.name_hint] = func
+    return new
+
+
+def first_error_line(text):
+    """The first line of a compiler's output that reports an error (a line
+    like "kernel.cu(5): error: ..." rather than a bare "Compilation error:"
+    header), else the first line mentioning an error, else the first line:
+    what a user needs, where tracebacks and later errors bury it."""
+    lines = [l.strip() for l in str(text).splitlines() if l.strip()]
+    for l in lines:
+        m = re.search(r"\berror\b", l, re.IGNORECASE)
+        if m and l[m.end():].strip(" :"):
+            return l
+    for l in lines:
+        if re.search(r"error", l, re.IGNORECASE):
+            return l
+    return lines[0] if lines else "(no output)"
+
+
 def type_of(node):
     """Relax type of a Var / function return (TVM >= 0.27 says `ty`, older `struct_info`)."""
     for attr in ("ty", "struct_info"):
@@ -52,28 +210,36 @@ def type_of(node):
     raise ValueError(f"cannot read the Relax type of {node}")
 
 
-def struct_info_to_spec(name, sinfo):
-    """Relax TensorType -> {"name", "dtype", "shape"} with -1 for symbolic dims."""
+def struct_info_to_spec(name, sinfo, declared=None):
+    """Relax TensorType -> {"name", "dtype", "shape"} with -1 for symbolic dims.
+    Where Relax did not infer the shape, the model's declared one is used."""
     shape = []
     if getattr(sinfo, "shape", None) is None:
-        raise ValueError(f"tensor '{name}' has unknown rank")
+        if declared is not None:
+            return {"name": name, "dtype": str(sinfo.dtype), "shape": declared}
+        raise ValueError(f"tensor '{name}' has unknown rank: TVM did not infer it and the model does not declare it")
     for dim in sinfo.shape.values:
         value = getattr(dim, "value", None)
         shape.append(int(value) if isinstance(value, int) else -1)
     return {"name": name, "dtype": str(sinfo.dtype), "shape": shape}
 
 
-def io_specs(onnx_model, relax_mod):
+def io_specs(onnx_model, relax_mod, original=None):
+    """Specs under the model's own names (`original` maps sanitised -> original)."""
     from tvm import relax
 
+    original = original or {}
     main = relax_mod["main"]
     initializers = {i.name for i in onnx_model.graph.initializer}
-    input_names = [i.name for i in onnx_model.graph.input if i.name not in initializers]
+    graph_inputs = [i for i in onnx_model.graph.input if i.name not in initializers]
+    input_names = [original.get(i.name, i.name) for i in graph_inputs]
     params = list(main.params)
     if len(params) < len(input_names):
         raise ValueError(f"Relax main has {len(params)} params, ONNX declares {len(input_names)} inputs")
-    inputs = [struct_info_to_spec(n, type_of(p)) for n, p in zip(input_names, params)]
-    out_names = [o.name for o in onnx_model.graph.output]
+    inputs = [struct_info_to_spec(n, type_of(p), declared_shape(v))
+              for n, p, v in zip(input_names, params, graph_inputs)]
+    out_names = [original.get(o.name, o.name) for o in onnx_model.graph.output]
+    out_declared = [declared_shape(o) for o in onnx_model.graph.output]
     ret = getattr(main, "ret_ty", None) or getattr(main, "ret_struct_info")
     tuple_types = tuple(getattr(relax, n) for n in ("TupleType", "TupleStructInfo") if hasattr(relax, n))
     if isinstance(ret, tuple_types):
@@ -82,7 +248,7 @@ def io_specs(onnx_model, relax_mod):
         ret_fields = [ret]
     if len(ret_fields) != len(out_names):
         raise ValueError(f"Relax main returns {len(ret_fields)} values, ONNX declares {len(out_names)} outputs")
-    outputs = [struct_info_to_spec(n, s) for n, s in zip(out_names, ret_fields)]
+    outputs = [struct_info_to_spec(n, s, d) for n, s, d in zip(out_names, ret_fields, out_declared)]
     return {"inputs": inputs, "outputs": outputs, "tuple_output": isinstance(ret, tuple_types)}
 
 
@@ -116,6 +282,12 @@ def main():
         onnx.checker.check_model(model)
     except Exception as e:
         fail(2, f"'{args.model}' is not a valid ONNX model: {e}")
+    check_value_types(model)
+    original_names = sanitize_names(model)
+    for key in list(shapes):  # --input-shape uses the model's own names
+        for new, old in original_names.items():
+            if old == key:
+                shapes[new] = shapes.pop(key)
 
     progress(0.10, "import tvm")
     try:
@@ -129,9 +301,10 @@ def main():
     try:
         mod = from_onnx(model, shape_dict=shapes or None, opset=args.opset, keep_params_in_input=False)
         mod = relax.transform.DecomposeOpsForInference()(mod)
+        mod = tensorize_shape_outputs(mod)
     except Exception as e:
         traceback.print_exc()
-        fail(4, f"Relax ONNX import failed: {e}")
+        fail(4, f"Relax ONNX import failed: {first_error_line(e)}")
 
     try:
         if args.target.lstrip().startswith("{"):
@@ -150,7 +323,7 @@ def main():
         # fp16 operands, fp32 accumulation; the model's I/O stays as declared.
         mod = relax.transform.ToMixedPrecision(out_dtype="float32")(mod)
     try:
-        specs = io_specs(model, mod)
+        specs = io_specs(model, mod, original_names)
     except Exception as e:
         traceback.print_exc()
         fail(4, f"cannot read the model's input/output types: {e}")
@@ -160,7 +333,7 @@ def main():
         ex = tvm.compile(mod, target=target)
     except Exception as e:
         traceback.print_exc()
-        fail(4, f"compilation for '{args.target}' failed: {e}")
+        fail(4, f"compilation for '{args.target}' failed: {first_error_line(e)}")
 
     progress(0.85, "export library")
     try:

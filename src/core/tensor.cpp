@@ -154,7 +154,7 @@ Result<Tensor> Tensor::allocate_host(Shape shape, DType dtype, std::string name)
                    "cannot allocate tensor '" + name + "' with dynamic or negative shape " +
                        shape_to_string(shape));
     }
-    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / 16 / d) {
+    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / 64 / d) {  // 64 >= any dtype_size
       return Error(ErrorCode::InvalidArgument, "tensor '" + name + "' is too large");
     }
     n *= d;
@@ -167,11 +167,30 @@ Result<Tensor> Tensor::allocate_host(Shape shape, DType dtype, std::string name)
                                           " bytes for tensor '" + name + "'");
   }
   std::memset(p, 0, rounded == 0 ? 64 : rounded);
+  if (dtype_is_string(dtype)) {
+    // One empty std::string per element; the deleter destroys them.
+    auto* strings = static_cast<std::string*>(p);
+    const auto count = static_cast<std::size_t>(n);
+    for (std::size_t i = 0; i < count; ++i) new (strings + i) std::string();
+    return adopt(
+        p, std::move(shape), dtype, Location::host(),
+        [count](void* q) {
+          auto* s = static_cast<std::string*>(q);
+          for (std::size_t i = 0; i < count; ++i) s[i].~basic_string();
+          std::free(q);
+        },
+        std::move(name));
+  }
   return adopt(p, std::move(shape), dtype, Location::host(), host_free, std::move(name));
 }
 
 Result<Tensor> Tensor::from_bytes(Shape shape, DType dtype, std::span<const std::byte> bytes,
                                   std::string name) {
+  if (!dtype_is_pod(dtype)) {
+    return Error(ErrorCode::InvalidArgument, "tensor '" + name + "' of dtype " +
+                                                 std::string(dtype_name(dtype)) +
+                                                 " cannot be built from raw bytes (use from_strings)");
+  }
   AEGIS_ASSIGN_OR_RETURN(Tensor t, allocate_host(std::move(shape), dtype, std::move(name)));
   if (bytes.size() != t.byte_size()) {
     return Error(ErrorCode::InvalidArgument,
@@ -179,6 +198,18 @@ Result<Tensor> Tensor::from_bytes(Shape shape, DType dtype, std::span<const std:
                      " bytes, got " + std::to_string(bytes.size()));
   }
   if (!bytes.empty()) std::memcpy(t.data(), bytes.data(), bytes.size());
+  return t;
+}
+
+Result<Tensor> Tensor::from_strings(Shape shape, std::vector<std::string> values, std::string name) {
+  AEGIS_ASSIGN_OR_RETURN(Tensor t, allocate_host(std::move(shape), DType::String, std::move(name)));
+  if (values.size() != static_cast<std::size_t>(t.element_count())) {
+    return Error(ErrorCode::InvalidArgument,
+                 "string tensor '" + t.name() + "' of shape " + shape_to_string(t.shape()) + " needs " +
+                     std::to_string(t.element_count()) + " strings, got " + std::to_string(values.size()));
+  }
+  auto out = t.span<std::string>();
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = std::move(values[i]);
   return t;
 }
 
@@ -207,6 +238,7 @@ Result<Tensor> Tensor::clone() const {
     return Error(ErrorCode::Unsupported, "clone() of device tensor '" + name_ +
                                              "' needs the cuda layer (cuda::copy_tensor)");
   }
+  if (dtype_is_string(dtype_)) return copy_to_contiguous(view(), name_);
   return from_bytes(shape_, dtype_,
                     std::span<const std::byte>(static_cast<const std::byte*>(data()), byte_size()),
                     name_);
@@ -231,6 +263,10 @@ Result<void> copy_to_contiguous(const TensorView& view, std::span<std::byte> dst
     return Error(ErrorCode::Unsupported,
                  "copy_to_contiguous on a device view needs the cuda layer");
   }
+  if (!dtype_is_pod(view.dtype())) {
+    return Error(ErrorCode::Unsupported, "a " + std::string(dtype_name(view.dtype())) +
+                                             " view cannot be copied as raw bytes");
+  }
   if (dst.size() != view.byte_size()) {
     return Error(ErrorCode::InvalidArgument, "destination has " + std::to_string(dst.size()) +
                                                  " bytes, view needs " +
@@ -254,6 +290,27 @@ Result<void> copy_to_contiguous(const TensorView& view, std::span<std::byte> dst
 Result<Tensor> copy_to_contiguous(const TensorView& view, std::string name) {
   AEGIS_TRY(view.validate(name.empty() ? "tensor" : name));
   AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(view.shape(), view.dtype(), name));
+  if (dtype_is_string(view.dtype())) {
+    if (!view.location().is_host()) {
+      return Error(ErrorCode::Unsupported, "string tensor '" + name + "' is not on the host");
+    }
+    // Element-wise copy-assignment, C order, following the view's strides.
+    auto out = t.span<std::string>();
+    const auto* base = view.data_as<std::string>();
+    const auto& shape = view.shape();
+    const auto& strides = view.strides();
+    Shape idx(shape.size(), 0);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      std::int64_t off = 0;
+      for (std::size_t d = 0; d < shape.size(); ++d) off += idx[d] * strides[d];
+      out[k] = base[off];
+      for (std::size_t d = shape.size(); d-- > 0;) {
+        if (++idx[d] < shape[d]) break;
+        idx[d] = 0;
+      }
+    }
+    return t;
+  }
   AEGIS_TRY(copy_to_contiguous(
       view, std::span<std::byte>(static_cast<std::byte*>(t.data()), t.byte_size())));
   return t;

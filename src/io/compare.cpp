@@ -27,6 +27,56 @@ T load(const void* base, std::int64_t i) {
   return v;
 }
 
+bool is_wide_integer(DType t) noexcept { return t == DType::Int64 || t == DType::UInt64; }
+
+/// |a - b| for 64-bit integer elements, computed exactly before the one
+/// rounding to double (so distinct values never compare equal through
+/// double rounding). `equal` tells exact equality.
+double wide_integer_diff(const TensorView& r, const TensorView& a, std::int64_t i, bool& equal) noexcept {
+  const auto as_parts = [](const TensorView& v, std::int64_t k, bool& negative) -> std::uint64_t {
+    if (v.dtype() == DType::UInt64) {
+      negative = false;
+      return load<std::uint64_t>(v.data(), k);
+    }
+    const auto x = load<std::int64_t>(v.data(), k);
+    negative = x < 0;
+    return negative ? 0 - static_cast<std::uint64_t>(x) : static_cast<std::uint64_t>(x);
+  };
+  bool rn = false, an = false;
+  const std::uint64_t rm = as_parts(r, i, rn);
+  const std::uint64_t am = as_parts(a, i, an);
+  equal = rn == an && rm == am;
+  if (rn == an) return static_cast<double>(rm > am ? rm - am : am - rm);
+  return static_cast<double>(rm) + static_cast<double>(am);  // opposite signs
+}
+
+/// Strings compare equal or not; the first differing element is reported.
+TensorComparison compare_strings(TensorComparison c, const Tensor& reference, const Tensor& actual) {
+  if (reference.dtype() != DType::String || actual.dtype() != DType::String) {
+    c.note = "dtype mismatch: reference " + std::string(dtype_name(reference.dtype())) + ", actual " +
+             std::string(dtype_name(actual.dtype())) + " (strings compare only with strings)";
+    return c;
+  }
+  const auto r = reference.span<std::string>();
+  const auto a = actual.span<std::string>();
+  c.elements = static_cast<std::int64_t>(r.size());
+  std::int64_t first = -1;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r[i] == a[i]) continue;
+    ++c.mismatches;
+    if (first < 0) first = static_cast<std::int64_t>(i);
+  }
+  if (first >= 0) {
+    const auto k = static_cast<std::size_t>(first);
+    c.max_abs_error = c.max_rel_error = std::numeric_limits<double>::infinity();
+    std::string idx;
+    for (auto d : unravel(first, reference.shape())) idx += (idx.empty() ? "" : ", ") + std::to_string(d);
+    c.note = "string element [" + idx + "] differs: reference \"" + r[k] + "\", actual \"" + a[k] + "\"";
+  }
+  c.passed = c.mismatches == 0;
+  return c;
+}
+
 }  // namespace
 
 double element_as_double(const TensorView& view, std::int64_t i) noexcept {
@@ -40,8 +90,20 @@ double element_as_double(const TensorView& view, std::int64_t i) noexcept {
     case DType::Int32: return load<std::int32_t>(p, i);
     case DType::Int64: return static_cast<double>(load<std::int64_t>(p, i));
     case DType::Bool: return load<std::uint8_t>(p, i) != 0 ? 1.0 : 0.0;
+    case DType::Float64: return load<double>(p, i);
+    case DType::Int16: return load<std::int16_t>(p, i);
+    case DType::UInt16: return load<std::uint16_t>(p, i);
+    case DType::UInt32: return load<std::uint32_t>(p, i);
+    case DType::UInt64: return static_cast<double>(load<std::uint64_t>(p, i));
+    case DType::Float8E4M3FN:
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2:
+    case DType::Float8E5M2FNUZ: return float8_to_float(view.dtype(), load<std::uint8_t>(p, i));
+    case DType::Int4: return load<std::int8_t>(p, i);
+    case DType::UInt4: return load<std::uint8_t>(p, i);
+    case DType::String: break;  // no numeric value
   }
-  return 0.0;
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& reference,
@@ -65,8 +127,12 @@ Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& 
              shape_to_string(actual.shape());
     return c;
   }
+  if (dtype_is_string(reference.dtype()) || dtype_is_string(actual.dtype())) {
+    return compare_strings(std::move(c), reference, actual);
+  }
   const auto rv = reference.view();
   const auto av = actual.view();
+  const bool wide = is_wide_integer(reference.dtype()) && is_wide_integer(actual.dtype());
   c.elements = reference.element_count();
   constexpr double kInf = std::numeric_limits<double>::infinity();
   double worst_excess = -kInf;
@@ -77,7 +143,13 @@ Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& 
     double diff = 0;
     bool ok = false;
     double excess = 0;
-    if (r == a) {
+    bool exact_equal = false;
+    if (wide) {
+      diff = wide_integer_diff(rv, av, i, exact_equal);
+      const double allowed = tol.atol + tol.rtol * std::fabs(r);
+      ok = exact_equal || diff <= allowed;
+      excess = exact_equal ? -allowed : diff - allowed;
+    } else if (r == a) {
       ok = true;
       excess = -(tol.atol + tol.rtol * (std::isfinite(r) ? std::fabs(r) : 0.0));
     } else if (std::isnan(r) || std::isnan(a)) {
@@ -108,7 +180,10 @@ Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& 
     w.reference = element_as_double(rv, worst_index);
     w.actual = element_as_double(av, worst_index);
     const bool both_nan = std::isnan(w.reference) && std::isnan(w.actual);
-    if (w.reference == w.actual || (both_nan && tol.nan_equal)) {
+    bool exact_equal = false;
+    if (wide) {
+      w.abs_error = wide_integer_diff(rv, av, worst_index, exact_equal);
+    } else if (w.reference == w.actual || (both_nan && tol.nan_equal)) {
       w.abs_error = 0;
     } else if (!std::isfinite(w.reference) || !std::isfinite(w.actual)) {
       w.abs_error = kInf;

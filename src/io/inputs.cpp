@@ -81,6 +81,37 @@ Result<Tensor> random_tensor(const std::string& name, const Shape& shape, DType 
     case DType::Int64:
       for (auto& v : t.span<std::int64_t>()) v = static_cast<std::int64_t>(rng.next() >> 63);
       break;
+    case DType::Float64:
+      for (auto& v : t.span<double>()) v = static_cast<double>(rng.next() >> 11) * 0x1.0p-53;
+      break;
+    case DType::Int16:
+    case DType::UInt16:
+      for (auto& v : t.span<std::uint16_t>()) v = static_cast<std::uint16_t>(rng.next() >> 63);
+      break;
+    case DType::UInt32:
+      for (auto& v : t.span<std::uint32_t>()) v = static_cast<std::uint32_t>(rng.next() >> 63);
+      break;
+    case DType::UInt64:
+      for (auto& v : t.span<std::uint64_t>()) v = rng.next() >> 63;
+      break;
+    case DType::Int4:
+    case DType::UInt4: {
+      auto* p = t.data_as<std::uint8_t>();
+      for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::uint8_t>(rng.next() >> 63);
+      break;
+    }
+    case DType::Float8E4M3FN:
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2:
+    case DType::Float8E5M2FNUZ: {
+      // Positive finite patterns below 0x38 (below 1.0 in every float8 type).
+      auto* p = t.data_as<std::uint8_t>();
+      for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::uint8_t>(rng.next() % 0x38);
+      break;
+    }
+    case DType::String:
+      for (auto& v : t.span<std::string>()) v = std::to_string(rng.next() >> 63);
+      break;
   }
   return t;
 }
@@ -150,6 +181,16 @@ Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
     if (have[idx]) {
       return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' is given twice (" +
                                                    out.origins[idx] + " and " + p.origin + ")");
+    }
+    if (p.tensor.dtype() == DType::Float64 && spec.dtype == DType::Float32) {
+      // np.save of a default float array gives float64: narrowed (round to
+      // nearest) for a float32 input. A float64 input takes it as it is.
+      AEGIS_ASSIGN_OR_RETURN(Tensor narrowed, Tensor::allocate_host(p.tensor.shape(), DType::Float32, name));
+      const auto src = p.tensor.span<double>();
+      auto dst = narrowed.span<float>();
+      for (std::size_t k = 0; k < src.size(); ++k) dst[k] = static_cast<float>(src[k]);
+      p.tensor = std::move(narrowed);
+      p.origin += " (float64 narrowed to float32)";
     }
     if (p.tensor.dtype() != spec.dtype) {
       return Error(ErrorCode::InvalidArgument,

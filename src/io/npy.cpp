@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -26,14 +27,18 @@ constexpr std::size_t kMaxHeaderLen = std::size_t{1} << 20;
 constexpr std::size_t kMinPreamble = 10;  // magic(6) + version(2) + v1 length(2)
 constexpr std::size_t kLongPreamble = 12;  // v2/v3 length is 4 bytes
 
+enum class StringKind : std::uint8_t { None, Unicode, Bytes };
+
 struct Descr {
   DType dtype = DType::Float32;
   std::size_t file_elem_size = 4;  // bytes per element in the file
   bool float64 = false;            // file holds float64, converted to float32
   bool big_endian = false;
+  StringKind strings = StringKind::None;  // '<U n' (UTF-32) or '|S n' (bytes) -> DType::String
 };
 
 struct Header {
+  std::string what;  // the file, for messages
   Descr descr;
   bool fortran = false;
   Shape shape;
@@ -93,35 +98,65 @@ Result<Descr> parse_descr(std::string_view text, const std::string& what, const 
     code.remove_prefix(1);
   }
   Descr d;
-  if (code == "f4") {
-    d = {DType::Float32, 4, false, false};
-  } else if (code == "f2") {
-    d = {DType::Float16, 2, false, false};
-  } else if (code == "V2" || code == "bfloat16") {
-    d = {DType::BFloat16, 2, false, false};
-  } else if (code == "i1") {
-    d = {DType::Int8, 1, false, false};
-  } else if (code == "u1") {
-    d = {DType::UInt8, 1, false, false};
-  } else if (code == "i4") {
-    d = {DType::Int32, 4, false, false};
-  } else if (code == "i8") {
-    d = {DType::Int64, 8, false, false};
-  } else if (code == "b1" || code == "?") {
-    d = {DType::Bool, 1, false, false};
-  } else if (code == "f8") {
-    if (!options.float64_to_float32) {
-      return Error(ErrorCode::Unsupported,
-                   what + ": dtype float64 ('" + std::string(text) +
-                       "') is not supported; save the array with .astype(numpy.float32) "
-                       "(or enable float64 -> float32 conversion)");
+  // Fixed-width numpy strings: '<U n' (n UTF-32 code units) and '|S n' (n bytes).
+  if (!code.empty() && (code[0] == 'U' || code[0] == 'S' || code[0] == 'a')) {
+    std::size_t width = 0;
+    const auto digits = code.substr(1);
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), width);
+    if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+        width > (std::size_t{1} << 24)) {
+      return Error(ErrorCode::Unsupported, what + ": string dtype descr " + shown + " is not supported");
     }
-    d = {DType::Float32, 8, true, false};
-  } else {
+    const bool unicode = code[0] == 'U';
+    d = {DType::String, unicode ? 4 * width : width, false, false,
+         unicode ? StringKind::Unicode : StringKind::Bytes};
+    d.big_endian = unicode && order == '>';
+    return d;
+  }
+  struct Code {
+    std::string_view code;
+    DType dtype;
+  };
+  // ml_dtypes: np.save writes float8_e5m2 as '<f1'; the other float8 types and
+  // int4/uint4 as an ambiguous '<V1', so we write (and read) their names.
+  static constexpr Code kCodes[] = {
+      {"f4", DType::Float32},          {"f2", DType::Float16},
+      {"V2", DType::BFloat16},         {"bfloat16", DType::BFloat16},
+      {"i1", DType::Int8},             {"u1", DType::UInt8},
+      {"i2", DType::Int16},            {"u2", DType::UInt16},
+      {"i4", DType::Int32},            {"u4", DType::UInt32},
+      {"i8", DType::Int64},            {"u8", DType::UInt64},
+      {"b1", DType::Bool},             {"?", DType::Bool},
+      {"f8", DType::Float64},          {"f1", DType::Float8E5M2},
+      {"float8_e4m3fn", DType::Float8E4M3FN},     {"float8_e4m3fnuz", DType::Float8E4M3FNUZ},
+      {"float8_e5m2", DType::Float8E5M2},         {"float8_e5m2fnuz", DType::Float8E5M2FNUZ},
+      {"int4", DType::Int4},           {"uint4", DType::UInt4},
+  };
+  const Code* found = nullptr;
+  for (const auto& c : kCodes)
+    if (c.code == code) found = &c;
+  if (found == nullptr) {
+    if (code == "O") {
+      return Error(ErrorCode::Unsupported,
+                   what + ": dtype object ('O') arrays hold pickled Python objects, which AegisRT "
+                          "does not unpickle; save strings as a numpy str array ('<U')");
+    }
+    if (code == "V1") {
+      return Error(ErrorCode::Unsupported,
+                   what + ": dtype descr " + shown +
+                       " (1-byte void, what np.save writes for ml_dtypes float8/int4 arrays) does "
+                       "not say which type it is; write the header descr as the ml_dtypes name "
+                       "(e.g. 'float8_e4m3fn', 'int4') or use a TensorProto .pb");
+    }
     return Error(ErrorCode::Unsupported,
                  what + ": dtype descr " + shown +
-                     " is not supported; supported: <f4 (float32), <f2 (float16), <V2 or "
-                     "bfloat16 (bfloat16), |i1, |u1, <i4, <i8, |b1");
+                     " is not supported; supported: <f4 <f2 <f8, <V2 or bfloat16, |i1 |u1 <i2 <u2 "
+                     "<i4 <u4 <i8 <u8, |b1, <U n and |S n strings, and the ml_dtypes names "
+                     "float8_e4m3fn float8_e4m3fnuz float8_e5m2 (<f1) float8_e5m2fnuz int4 uint4");
+  }
+  d = {found->dtype, dtype_size(found->dtype), false, false, StringKind::None};
+  if (found->dtype == DType::Float64 && options.float64_to_float32) {
+    d = {DType::Float32, 8, true, false, StringKind::None};
   }
   // A 2-byte void is raw bytes: bfloat16 is stored little-endian, whatever the marker.
   d.big_endian = order == '>' && d.file_elem_size > 1 && code != "V2";
@@ -180,6 +215,7 @@ class HeaderParser {
     if (!shape) return bad("header has no 'shape'");
 
     Header h;
+    h.what = what_;
     AEGIS_ASSIGN_OR_RETURN(h.descr, parse_descr(*descr, what_, options));
     h.fortran = *fortran;
     h.shape = std::move(*shape);
@@ -263,7 +299,7 @@ class HeaderParser {
   Result<void> size_check(Header& h, const ReadOptions& options) const {
     // Count elements with overflow detection; a zero dim makes any shape empty.
     const bool empty = std::find(h.shape.begin(), h.shape.end(), 0) != h.shape.end();
-    const std::uint64_t out_size = dtype_size(h.descr.dtype);
+    const std::uint64_t out_size = std::max<std::uint64_t>(dtype_size(h.descr.dtype), h.descr.file_elem_size);
     const std::uint64_t limit_elems = options.max_tensor_bytes / out_size;
     std::uint64_t n = 1;
     if (!empty) {
@@ -308,10 +344,126 @@ Error size_mismatch(const std::string& what, const Header& h, std::uint64_t avai
                            std::to_string(available));
 }
 
+/// int4/uint4 are one element per byte. In the file, as ml_dtypes stores
+/// them, the byte is the 4-bit pattern (int4 -1 is 0x0F); in memory int4 is
+/// sign-extended (-1 is 0xFF). Reading also accepts sign-extended int4 bytes;
+/// any other byte is Corrupt.
+Result<void> decode_int4(Tensor& t, const std::string& what) {
+  if (!dtype_is_int4(t.dtype())) return {};
+  auto* p = t.data_as<std::uint8_t>();
+  for (std::int64_t i = 0; i < t.element_count(); ++i) {
+    const std::uint8_t b = p[i];
+    if (b <= 0x0F) {
+      if (t.dtype() == DType::Int4 && (b & 0x08u)) p[i] = static_cast<std::uint8_t>(b | 0xF0u);
+      continue;
+    }
+    if (t.dtype() == DType::Int4 && b >= 0xF8) continue;  // already sign-extended
+    return corrupt(what, std::string(dtype_name(t.dtype())) + " element " + std::to_string(i) +
+                             " is out of range (byte " + std::to_string(b) + ")");
+  }
+  return {};
+}
+
 void normalize_bools(Tensor& t) {
   if (t.dtype() != DType::Bool) return;
   auto* p = t.data_as<std::uint8_t>();
   for (std::int64_t i = 0; i < t.element_count(); ++i) p[i] = p[i] != 0 ? 1 : 0;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+/// Decodes UTF-8 into code points; false if `s` is not valid UTF-8.
+bool utf8_to_utf32(std::string_view s, std::u32string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    char32_t c = 0;
+    if (b0 < 0x80) {
+      len = 1, c = b0;
+    } else if ((b0 & 0xE0) == 0xC0) {
+      len = 2, c = b0 & 0x1Fu;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      len = 3, c = b0 & 0x0Fu;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      len = 4, c = b0 & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      c = (c << 6) | (b & 0x3Fu);
+    }
+    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < kMin[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return false;  // overlong, surrogate
+    out += c;
+    i += len;
+  }
+  return true;
+}
+
+/// Fixed-width numpy strings into std::string elements (UTF-32 -> UTF-8;
+/// trailing NULs dropped, as numpy does). Fortran order is followed.
+Result<void> decode_strings(const Header& h, std::span<const std::byte> src, Tensor& t) {
+  const std::size_t width = h.descr.file_elem_size;
+  auto out = t.span<std::string>();
+  const Shape c_strides = contiguous_strides(h.shape);
+  Shape f_strides(h.shape.size(), 1);
+  for (std::size_t k = 1; k < h.shape.size(); ++k) f_strides[k] = f_strides[k - 1] * h.shape[k - 1];
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::size_t file_index = i;
+    if (h.fortran && h.shape.size() > 1) {  // element i (C order) sits at its Fortran offset
+      std::int64_t rem = static_cast<std::int64_t>(i), off = 0;
+      for (std::size_t k = 0; k < h.shape.size(); ++k) {
+        const std::int64_t idx = c_strides[k] ? rem / c_strides[k] : 0;
+        rem -= idx * c_strides[k];
+        off += idx * f_strides[k];
+      }
+      file_index = static_cast<std::size_t>(off);
+    }
+    const std::byte* e = src.data() + file_index * width;
+    std::string& s = out[i];
+    if (h.descr.strings == StringKind::Bytes) {
+      std::size_t len = width;
+      while (len > 0 && e[len - 1] == std::byte{0}) --len;
+      s.assign(reinterpret_cast<const char*>(e), len);
+      continue;
+    }
+    std::size_t units = width / 4;
+    const auto unit = [e](std::size_t k) {
+      std::uint32_t c = 0;
+      std::memcpy(&c, e + 4 * k, 4);
+      return c;
+    };
+    while (units > 0 && unit(units - 1) == 0) --units;
+    for (std::size_t k = 0; k < units; ++k) {
+      const std::uint32_t c = unit(k);
+      if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        return corrupt(h.what, "string element " + std::to_string(i) + " holds an invalid code point " +
+                                   std::to_string(c));
+      }
+      append_utf8(s, static_cast<char32_t>(c));
+    }
+  }
+  return {};
 }
 
 /// Turns file data (any byte order, C or Fortran order, maybe float64) into a
@@ -319,7 +471,7 @@ void normalize_bools(Tensor& t) {
 Result<Tensor> decode_data(const Header& h, std::span<const std::byte> data, std::string name) {
   std::span<const std::byte> src = data;
   std::vector<std::byte> swapped;
-  const std::size_t fsize = h.descr.file_elem_size;
+  const std::size_t fsize = h.descr.strings == StringKind::Unicode ? 4 : h.descr.file_elem_size;
   if (h.descr.big_endian) {
     swapped.assign(data.begin(), data.end());
     for (std::size_t off = 0; off + fsize <= swapped.size(); off += fsize) {
@@ -339,6 +491,10 @@ Result<Tensor> decode_data(const Header& h, std::span<const std::byte> data, std
     src = std::as_bytes(std::span<const float>(narrowed));
   }
   AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(h.shape, h.descr.dtype, std::move(name)));
+  if (h.descr.strings != StringKind::None) {
+    AEGIS_TRY(decode_strings(h, src, t));
+    return t;
+  }
   if (h.fortran && h.shape.size() > 1 && h.elements > 0) {
     Shape strides(h.shape.size(), 1);
     for (std::size_t k = 1; k < h.shape.size(); ++k) strides[k] = strides[k - 1] * h.shape[k - 1];
@@ -349,6 +505,7 @@ Result<Tensor> decode_data(const Header& h, std::span<const std::byte> data, std
     std::memcpy(t.data(), src.data(), t.byte_size());
   }
   normalize_bools(t);
+  AEGIS_TRY(decode_int4(t, h.what));
   return t;
 }
 
@@ -374,6 +531,18 @@ std::string_view npy_descr(DType dtype) noexcept {
     case DType::Int32: return "<i4";
     case DType::Int64: return "<i8";
     case DType::Bool: return "|b1";
+    case DType::Float64: return "<f8";
+    case DType::Int16: return "<i2";
+    case DType::UInt16: return "<u2";
+    case DType::UInt32: return "<u4";
+    case DType::UInt64: return "<u8";
+    case DType::String: return "<U";  // + the width, chosen per tensor (or |S n for non-UTF-8)
+    case DType::Float8E4M3FN: return "float8_e4m3fn";
+    case DType::Float8E4M3FNUZ: return "float8_e4m3fnuz";
+    case DType::Float8E5M2: return "float8_e5m2";
+    case DType::Float8E5M2FNUZ: return "float8_e5m2fnuz";
+    case DType::Int4: return "int4";
+    case DType::UInt4: return "uint4";
   }
   return "";
 }
@@ -407,7 +576,8 @@ Result<Tensor> read_npy_stream(std::uint64_t total, const NpyReadFn& read, const
   AEGIS_ASSIGN_OR_RETURN(const Header h, parse_header_text(text, what, options));
   const std::uint64_t available = total - (pre.header_offset + pre.header_len);
   if (available != h.data_bytes) return size_mismatch(what, h, available);
-  const bool direct = !h.fortran && !h.descr.big_endian && !h.descr.float64;
+  const bool direct = !h.fortran && !h.descr.big_endian && !h.descr.float64 &&
+                      h.descr.strings == StringKind::None;
   if (direct) {
     auto allocated = Tensor::allocate_host(h.shape, h.descr.dtype, name);
     if (!allocated.ok()) {
@@ -417,6 +587,7 @@ Result<Tensor> read_npy_stream(std::uint64_t total, const NpyReadFn& read, const
     Tensor t = std::move(allocated).value();
     AEGIS_TRY(read(std::span<std::byte>(static_cast<std::byte*>(t.data()), t.byte_size()), "the tensor data"));
     normalize_bools(t);
+    AEGIS_TRY(decode_int4(t, what));
     return t;
   }
   std::vector<std::byte> data(static_cast<std::size_t>(h.data_bytes));
@@ -486,8 +657,39 @@ Result<std::vector<std::byte>> encode_npy_impl(const TensorView& view) {
   if (!view.location().is_host()) {
     return Error(ErrorCode::InvalidArgument, "cannot write a device tensor as .npy; copy it to the host first");
   }
-  std::string header = "{'descr': '" + std::string(npy_descr(view.dtype())) +
-                       "', 'fortran_order': False, 'shape': " + shape_repr(view.shape()) + ", }";
+  std::string descr(npy_descr(view.dtype()));
+  std::vector<std::byte> string_data;  // strings: the fixed-width elements
+  if (dtype_is_string(view.dtype())) {
+    AEGIS_ASSIGN_OR_RETURN(const Tensor c, copy_to_contiguous(view, "string tensor"));
+    const auto strings = c.span<std::string>();
+    std::vector<std::u32string> wide(strings.size());
+    bool utf8 = true;
+    std::size_t width = 1;  // numpy's smallest: '<U1'
+    for (std::size_t i = 0; i < strings.size() && utf8; ++i) {
+      utf8 = utf8_to_utf32(strings[i], wide[i]);
+      width = std::max(width, wide[i].size());
+    }
+    if (utf8) {
+      descr = "<U" + std::to_string(width);
+      string_data.resize(strings.size() * width * 4);
+      for (std::size_t i = 0; i < wide.size(); ++i) {
+        for (std::size_t k = 0; k < wide[i].size(); ++k) {
+          const auto cp = static_cast<std::uint32_t>(wide[i][k]);
+          std::memcpy(string_data.data() + (i * width + k) * 4, &cp, 4);
+        }
+      }
+    } else {  // not UTF-8: raw bytes, numpy's 'S' type
+      width = 1;
+      for (const auto& str : strings) width = std::max(width, str.size());
+      descr = "|S" + std::to_string(width);
+      string_data.resize(strings.size() * width);
+      for (std::size_t i = 0; i < strings.size(); ++i) {
+        if (!strings[i].empty()) std::memcpy(string_data.data() + i * width, strings[i].data(), strings[i].size());
+      }
+    }
+  }
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
+                       shape_repr(view.shape()) + ", }";
   // Pad with spaces so the data starts at a multiple of 64 (numpy's alignment).
   std::size_t preamble = kMinPreamble;
   std::size_t total = preamble + header.size() + 1;
@@ -511,10 +713,20 @@ Result<std::vector<std::byte>> encode_npy_impl(const TensorView& view) {
     pre[7] = std::byte{0};
     for (std::size_t i = 0; i < 4; ++i) pre[8 + i] = static_cast<std::byte>((len >> (8 * i)) & 0xFF);
   }
-  std::vector<std::byte> out(preamble + header.size() + view.byte_size());
+  const bool strings = dtype_is_string(view.dtype());
+  std::vector<std::byte> out(preamble + header.size() + (strings ? string_data.size() : view.byte_size()));
   std::memcpy(out.data(), pre.data(), preamble);
   std::memcpy(out.data() + preamble, header.data(), header.size());
+  if (strings) {
+    if (!string_data.empty()) {
+      std::memcpy(out.data() + preamble + header.size(), string_data.data(), string_data.size());
+    }
+    return out;
+  }
   AEGIS_TRY(copy_to_contiguous(view, std::span(out).subspan(preamble + header.size())));
+  if (view.dtype() == DType::Int4) {  // the file holds the 4-bit pattern, as ml_dtypes does
+    for (std::size_t i = preamble + header.size(); i < out.size(); ++i) out[i] &= std::byte{0x0F};
+  }
   return out;
 }
 }  // namespace

@@ -46,32 +46,38 @@ struct TypeInfo {
   bool float64 = false;
 };
 
-std::string proto_type_name(int t) {
-  if (TensorProto::DataType_IsValid(t)) {
-    return TensorProto::DataType_Name(static_cast<TensorProto::DataType>(t));
-  }
-  return "data_type " + std::to_string(t);
-}
+constexpr int kOnnxUint4 = 21;
+constexpr int kOnnxInt4 = 22;
+
+// The one ONNX type table's names (core/dtype.h): also for codes newer than
+// the libonnx headers this was compiled with.
+std::string proto_type_name(int t) { return onnx_type_name(t); }
 
 Result<TypeInfo> map_type(int t, const std::string& what, const ReadOptions& options) {
-  switch (t) {
-    case TensorProto::FLOAT: return TypeInfo{DType::Float32};
-    case TensorProto::FLOAT16: return TypeInfo{DType::Float16};
-    case TensorProto::BFLOAT16: return TypeInfo{DType::BFloat16};
-    case TensorProto::INT8: return TypeInfo{DType::Int8};
-    case TensorProto::UINT8: return TypeInfo{DType::UInt8};
-    case TensorProto::INT32: return TypeInfo{DType::Int32};
-    case TensorProto::INT64: return TypeInfo{DType::Int64};
-    case TensorProto::BOOL: return TypeInfo{DType::Bool};
-    case TensorProto::DOUBLE:
-      if (options.float64_to_float32) return TypeInfo{DType::Float32, true};
-      return Error(ErrorCode::Unsupported, what + ": DOUBLE tensors are not supported (no float64 "
-                                                  "DType); enable float64 -> float32 conversion");
-    default:
-      return Error(ErrorCode::Unsupported,
-                   what + ": " + proto_type_name(t) +
-                       " has no AegisRT DType (supported: FLOAT, FLOAT16, BFLOAT16, INT8, UINT8, "
-                       "INT32, INT64, BOOL)");
+  // The one ONNX type table (core/dtype.h).
+  const auto dtype = dtype_from_onnx(t);
+  if (!dtype) {
+    return Error(ErrorCode::Unsupported, what + ": " + proto_type_name(t) + " (data_type " +
+                                             std::to_string(t) + ") has no AegisRT DType");
+  }
+  if (*dtype == DType::Float64 && options.float64_to_float32) return TypeInfo{DType::Float32, true};
+  return TypeInfo{*dtype};
+}
+
+/// Bytes `n` elements of `type` take in raw_data (int4: two per byte).
+std::size_t raw_bytes(const TypeInfo& type, std::size_t n) {
+  if (type.float64) return n * 8;
+  if (dtype_is_int4(type.dtype)) return (n + 1) / 2;
+  return n * dtype_size(type.dtype);
+}
+
+/// Unpacks int4/uint4 pairs (first element in the low nibble) into one
+/// element per byte, int4 sign-extended.
+void unpack_int4(DType dtype, const std::uint8_t* packed, std::uint8_t* out, std::size_t n) {
+  for (std::size_t k = 0; k < n; ++k) {
+    auto v = static_cast<std::uint8_t>((k % 2 == 0 ? packed[k / 2] : packed[k / 2] >> 4) & 0x0Fu);
+    if (dtype == DType::Int4 && (v & 0x08u)) v = static_cast<std::uint8_t>(v | 0xF0u);
+    out[k] = v;
   }
 }
 
@@ -146,7 +152,7 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
   }
   const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
   if (empty) count = 0;
-  const std::uint64_t out_bytes_per = dtype_size(type.dtype);
+  const std::uint64_t out_bytes_per = dtype_size(type.dtype);  // strings: their objects; their bytes are in the file
   if ((overflow && !empty) || count > options.max_tensor_bytes / out_bytes_per) {
     return Error(ErrorCode::Unsupported, twhat + ": dims " + shape_to_string(shape) +
                                              " exceed the read limit of " +
@@ -158,40 +164,68 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
     return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) + " " +
                                          (unit == 1 ? "bytes" : "values") + ", dims " +
                                          shape_to_string(shape) + " need " +
-                                         std::to_string(unit == 1 ? n * (type.float64 ? 8 : dtype_size(type.dtype)) : n));
+                                         std::to_string(unit == 1 ? raw_bytes(type, n) : unit == 2 ? (n + 1) / 2 : n));
   };
+  auto mismatch_values = [&](const std::string& field, int have, std::size_t need) {
+    return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) +
+                                         " values, dims " + shape_to_string(shape) + " need " +
+                                         std::to_string(need));
+  };
+  if (type.dtype == DType::String && proto.has_raw_data()) {
+    return Error(ErrorCode::Corrupt, twhat + ": a STRING tensor cannot keep its data in raw_data");
+  }
   // The dims are a claim: check that the file really holds that much data
   // before allocating the tensor (a 20-byte file may claim 4 GiB).
   {
-    const std::size_t file_elem = type.float64 ? 8 : dtype_size(type.dtype);
     std::size_t have = 0;
+    std::size_t need = n;
+    std::size_t unit = 0;  // mismatch(): 1 = bytes, 2 = packed int4 values, else values
     std::string field;
-    std::size_t unit = 0;
     if (proto.has_raw_data()) {
       have = proto.raw_data().size();
+      need = raw_bytes(type, n);
       field = "raw_data";
       unit = 1;
-      if (have != n * file_elem) return mismatch(field, have, unit);
     } else {
       switch (proto.data_type()) {
         case TensorProto::FLOAT: have = static_cast<std::size_t>(proto.float_data_size()); field = "float_data"; break;
         case TensorProto::DOUBLE: have = static_cast<std::size_t>(proto.double_data_size()); field = "double_data"; break;
         case TensorProto::INT64: have = static_cast<std::size_t>(proto.int64_data_size()); field = "int64_data"; break;
+        case TensorProto::UINT64:
+        case TensorProto::UINT32: have = static_cast<std::size_t>(proto.uint64_data_size()); field = "uint64_data"; break;
+        case TensorProto::STRING: have = static_cast<std::size_t>(proto.string_data_size()); field = "string_data"; break;
+        case kOnnxUint4:
+        case kOnnxInt4:
+          have = static_cast<std::size_t>(proto.int32_data_size());
+          need = (n + 1) / 2;
+          field = "int32_data";
+          unit = 2;
+          break;
         default: have = static_cast<std::size_t>(proto.int32_data_size()); field = "int32_data"; break;
       }
-      if (have != n) return mismatch(field, have, unit);
     }
+    if (have != need) return mismatch(field, have, unit);
   }
   auto allocated = Tensor::allocate_host(shape, type.dtype, name);
   // The size was bounded above, so this is the host running out of memory.
   if (!allocated.ok()) return Error(ErrorCode::IoError, twhat + ": " + allocated.error().message());
   Tensor t = std::move(allocated).value();
 
+  if (t.dtype() == DType::String) {
+    if (static_cast<std::size_t>(proto.string_data_size()) != n) {
+      return mismatch_values("string_data", proto.string_data_size(), n);
+    }
+    auto out = t.span<std::string>();
+    for (std::size_t i = 0; i < n; ++i) out[i] = proto.string_data(static_cast<int>(i));
+    return t;
+  }
+
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    const std::size_t file_elem = type.float64 ? 8 : dtype_size(type.dtype);
-    if (raw.size() != n * file_elem) return mismatch("raw_data", raw.size(), 1);
-    if (type.float64) {
+    if (raw.size() != raw_bytes(type, n)) return mismatch("raw_data", raw.size(), 1);
+    if (dtype_is_int4(type.dtype)) {
+      unpack_int4(type.dtype, reinterpret_cast<const std::uint8_t*>(raw.data()), t.data_as<std::uint8_t>(), n);
+    } else if (type.float64) {
       auto* dst = t.data_as<float>();
       for (std::size_t i = 0; i < n; ++i) {
         double v = 0;
@@ -209,7 +243,11 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
         break;
       case TensorProto::DOUBLE:
         if (static_cast<std::size_t>(proto.double_data_size()) != n) return mismatch("double_data", proto.double_data_size(), 0);
-        narrow_copy<float>(proto.double_data(), t.data(), n);
+        if (type.float64) {
+          narrow_copy<float>(proto.double_data(), t.data(), n);
+        } else if (n > 0) {
+          std::memcpy(t.data(), proto.double_data().data(), n * 8);
+        }
         break;
       case TensorProto::INT64:
         if (static_cast<std::size_t>(proto.int64_data_size()) != n) return mismatch("int64_data", proto.int64_data_size(), 0);
@@ -219,19 +257,44 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
         if (static_cast<std::size_t>(proto.int32_data_size()) != n) return mismatch("int32_data", proto.int32_data_size(), 0);
         if (n > 0) std::memcpy(t.data(), proto.int32_data().data(), n * 4);
         break;
+      case TensorProto::UINT64:
+        if (static_cast<std::size_t>(proto.uint64_data_size()) != n) return mismatch("uint64_data", proto.uint64_data_size(), 0);
+        if (n > 0) std::memcpy(t.data(), proto.uint64_data().data(), n * 8);
+        break;
+      case TensorProto::UINT32:
+        if (static_cast<std::size_t>(proto.uint64_data_size()) != n) return mismatch("uint64_data", proto.uint64_data_size(), 0);
+        narrow_copy<std::uint32_t>(proto.uint64_data(), t.data(), n);
+        break;
+      case kOnnxUint4:  // codes 21/22: not named in older libonnx headers (Debian 12's)
+      case kOnnxInt4: {
+        // Packed two per int32_data value, first element in the low nibble.
+        if (static_cast<std::size_t>(proto.int32_data_size()) != (n + 1) / 2) {
+          return mismatch("int32_data", proto.int32_data_size(), 2);
+        }
+        std::vector<std::uint8_t> packed((n + 1) / 2);
+        for (std::size_t i = 0; i < packed.size(); ++i) {
+          packed[i] = static_cast<std::uint8_t>(proto.int32_data(static_cast<int>(i)));
+        }
+        unpack_int4(type.dtype, packed.data(), t.data_as<std::uint8_t>(), n);
+        break;
+      }
       default: {
-        // INT8, UINT8, BOOL, FLOAT16 and BFLOAT16 live in int32_data (the
-        // 16-bit floats as their bit patterns).
+        // INT8, UINT8, INT16, UINT16, BOOL, FLOAT16, BFLOAT16 and the float8
+        // types live in int32_data (the floats as their bit patterns).
         if (static_cast<std::size_t>(proto.int32_data_size()) != n) return mismatch("int32_data", proto.int32_data_size(), 0);
-        switch (type.dtype) {
-          case DType::Int8: narrow_copy<std::int8_t>(proto.int32_data(), t.data(), n); break;
-          case DType::UInt8: narrow_copy<std::uint8_t>(proto.int32_data(), t.data(), n); break;
-          case DType::Bool: {
-            auto* d = t.data_as<std::uint8_t>();
-            for (std::size_t i = 0; i < n; ++i) d[i] = proto.int32_data(static_cast<int>(i)) != 0 ? 1 : 0;
+        switch (dtype_size(type.dtype)) {
+          case 1:
+            if (type.dtype == DType::Bool) {
+              auto* d = t.data_as<std::uint8_t>();
+              for (std::size_t i = 0; i < n; ++i) d[i] = proto.int32_data(static_cast<int>(i)) != 0 ? 1 : 0;
+            } else {
+              narrow_copy<std::uint8_t>(proto.int32_data(), t.data(), n);
+            }
             break;
-          }
-          default: narrow_copy<std::uint16_t>(proto.int32_data(), t.data(), n); break;
+          case 2: narrow_copy<std::uint16_t>(proto.int32_data(), t.data(), n); break;
+          default:
+            return Error(ErrorCode::Unsupported, twhat + ": " + proto_type_name(proto.data_type()) +
+                                                     " data outside raw_data is not supported");
         }
       }
     }

@@ -2,6 +2,8 @@
 // contract from docs/ARCHITECTURE.md "The backend boundary".
 #include "conformance/conformance.h"
 
+#include "aegisrt/io/compare.h"
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -13,17 +15,8 @@ namespace aegisrt::testing {
 namespace {
 
 double element_as_double(const void* data, DType t, std::int64_t i) {
-  switch (t) {
-    case DType::Float32: return static_cast<const float*>(data)[i];
-    case DType::Float16: return half_to_float(static_cast<const std::uint16_t*>(data)[i]);
-    case DType::BFloat16: return bfloat16_to_float(static_cast<const std::uint16_t*>(data)[i]);
-    case DType::Int8: return static_cast<const std::int8_t*>(data)[i];
-    case DType::UInt8: return static_cast<const std::uint8_t*>(data)[i];
-    case DType::Int32: return static_cast<const std::int32_t*>(data)[i];
-    case DType::Int64: return static_cast<double>(static_cast<const std::int64_t*>(data)[i]);
-    case DType::Bool: return static_cast<const std::uint8_t*>(data)[i] ? 1.0 : 0.0;
-  }
-  return std::nan("");
+  // Every DType's decoding lives in io::element_as_double (NaN for strings).
+  return io::element_as_double(TensorView(data, Shape{i + 1}, t), i);
 }
 
 std::string read_file(const std::filesystem::path& p) {

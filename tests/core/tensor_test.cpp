@@ -99,5 +99,31 @@ TEST(TensorDesc, AcceptsShapeWithDynamicDims) {
   EXPECT_EQ(d.to_string(), "images: float32[?x3x640x640]");
 }
 
+TEST(Tensor, StringTensorsOwnTheirStrings) {
+  auto t = Tensor::from_strings({2, 2}, {"a", "", "long string that does not fit the small-string buffer", "d"}, "s");
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_EQ(t->dtype(), DType::String);
+  EXPECT_EQ(t->span<std::string>()[2], "long string that does not fit the small-string buffer");
+  auto c = t->clone();
+  ASSERT_TRUE(c.ok()) << c.error();
+  t->span<std::string>()[0] = "changed";
+  EXPECT_EQ(c->span<std::string>()[0], "a");  // a deep copy
+  // A transposed view copies element by element in C order.
+  const TensorView tv(c->data(), {2, 2}, {1, 2}, DType::String);
+  auto tr = copy_to_contiguous(tv, "tr");
+  ASSERT_TRUE(tr.ok()) << tr.error();
+  EXPECT_EQ(tr->span<std::string>()[1], "long string that does not fit the small-string buffer");
+  EXPECT_EQ(tr->span<std::string>()[2], "");
+  // Strings are not raw bytes.
+  const std::byte raw[4]{};
+  EXPECT_EQ(Tensor::from_bytes({1}, DType::String, raw).error().code(), ErrorCode::InvalidArgument);
+  std::vector<std::byte> dst(c->byte_size());
+  EXPECT_EQ(copy_to_contiguous(c->view(), dst).error().code(), ErrorCode::Unsupported);
+  EXPECT_EQ(Tensor::from_strings({3}, {"a"}).error().code(), ErrorCode::InvalidArgument);
+  auto empty = Tensor::allocate_host({0, 3}, DType::String);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->element_count(), 0);
+}
+
 }  // namespace
 }  // namespace aegisrt

@@ -6,11 +6,21 @@ References are computed with numpy (never with ONNX Runtime) and saved as
 the model's input/output order). Every numpy reference is also checked
 against the onnx reference evaluator (onnx.reference), a second independent
 implementation; a disagreement fails the generation.
+Per-dtype models (dtype_<name>.onnx, one per AegisRT DType, for the
+conformance suite's DTypeConformance cases) and a few special models
+(no_input, slash_names, shape_ops) are written the same way. Where the Python
+onnxruntime package is importable, the outputs raw ONNX Runtime gives for the
+saved inputs are written too (<name>.ort_output_<k>.npy), for the exec CLI
+tests that compare `aegisrt exec` with raw ONNX Runtime.
+.npy files of ml_dtypes float8/int4 arrays carry the ml_dtypes name as their
+descr (np.save would write an ambiguous '<V1'); numpy reads them back once
+ml_dtypes is imported.
 Usage: gen_onnx_models.py OUT_DIR
 """
 import os
 import sys
 
+import ml_dtypes
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -46,9 +56,42 @@ def save_with_reference(model, out_dir, name, inputs, outputs, atol=1e-5, rtol=1
             np.testing.assert_allclose(ours.astype(np.float64), theirs.astype(np.float64),
                                        atol=atol, rtol=rtol, err_msg=f"{name} output {k}")
     for k, a in enumerate(inputs):
-        np.save(os.path.join(out_dir, f"{name}.input_{k}.npy"), np.ascontiguousarray(a))
+        save_npy(os.path.join(out_dir, f"{name}.input_{k}.npy"), a)
     for k, a in enumerate(outputs):
-        np.save(os.path.join(out_dir, f"{name}.output_{k}.npy"), np.ascontiguousarray(a))
+        save_npy(os.path.join(out_dir, f"{name}.output_{k}.npy"), a)
+
+
+ML_DTYPES_NAMED = {np.dtype(getattr(ml_dtypes, n)): n for n in (
+    "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "int4", "uint4")}
+
+
+def save_npy(path, a):
+    """np.save, except ml_dtypes float8/int4 arrays get their name as descr."""
+    a = np.ascontiguousarray(a)
+    name = ML_DTYPES_NAMED.get(a.dtype)
+    if name is None:
+        np.save(path, a)
+        return
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": name, "fortran_order": False, "shape": a.shape})
+        f.write(a.view(np.uint8).tobytes())
+
+
+def save_ort_outputs(out_dir, name, inputs):
+    """Raw ONNX Runtime's outputs for the saved inputs (skipped without onnxruntime)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return
+    sess = ort.InferenceSession(os.path.join(out_dir, name + ".onnx"),
+                                providers=["CPUExecutionProvider"])
+    feeds = {i.name: a for i, a in zip(sess.get_inputs(), inputs)}
+    for k, a in enumerate(sess.run(None, feeds)):
+        a = np.asarray(a)
+        if a.dtype == object:  # ORT returns strings as Python objects
+            a = a.astype(str)
+        save_npy(os.path.join(out_dir, f"{name}.ort_output_{k}.npy"), a)
 
 
 # --- numpy reference ops (NCHW, float32 unless said) -------------------------------
@@ -292,6 +335,178 @@ def ext_matmul(out_dir, rng):
     assert os.path.getsize(os.path.join(out_dir, "ext_matmul.weights")) == w.nbytes
 
 
+# --- one model per DType ------------------------------------------------------------
+# name: (TensorProto type, numpy dtype, kind). kind "add": z = x + y; "concat":
+# z = Concat(x, y, axis 0); "float8": z = Identity(x), w = Cast(x, FLOAT);
+# "int4": w = Cast(x, FLOAT), z = Cast(w, same int4 type) on an odd element
+# count (tests the two-per-byte packing's tail).
+DTYPE_MODELS = {
+    "float32": (TensorProto.FLOAT, np.float32, "add"),
+    "float16": (TensorProto.FLOAT16, np.float16, "add"),
+    "bfloat16": (TensorProto.BFLOAT16, ml_dtypes.bfloat16, "concat"),
+    "int8": (TensorProto.INT8, np.int8, "add"),
+    "uint8": (TensorProto.UINT8, np.uint8, "add"),
+    "int32": (TensorProto.INT32, np.int32, "add"),
+    "int64": (TensorProto.INT64, np.int64, "add"),
+    "bool": (TensorProto.BOOL, np.bool_, "concat"),
+    "float64": (TensorProto.DOUBLE, np.float64, "add"),
+    "int16": (TensorProto.INT16, np.int16, "add"),
+    "uint16": (TensorProto.UINT16, np.uint16, "add"),
+    "uint32": (TensorProto.UINT32, np.uint32, "add"),
+    "uint64": (TensorProto.UINT64, np.uint64, "add"),
+    "string": (TensorProto.STRING, np.str_, "concat"),
+    "float8e4m3fn": (TensorProto.FLOAT8E4M3FN, ml_dtypes.float8_e4m3fn, "float8"),
+    "float8e4m3fnuz": (TensorProto.FLOAT8E4M3FNUZ, ml_dtypes.float8_e4m3fnuz, "float8"),
+    "float8e5m2": (TensorProto.FLOAT8E5M2, ml_dtypes.float8_e5m2, "float8"),
+    "float8e5m2fnuz": (TensorProto.FLOAT8E5M2FNUZ, ml_dtypes.float8_e5m2fnuz, "float8"),
+    "int4": (TensorProto.INT4, ml_dtypes.int4, "int4"),
+    "uint4": (TensorProto.UINT4, ml_dtypes.uint4, "int4"),
+}
+
+
+def dtype_values(name, dt, shape, offset):
+    """Inputs whose sums are exact and in range for every type."""
+    n = int(np.prod(shape))
+    i = np.arange(n, dtype=np.int64) + offset
+    if name == "string":
+        return np.array([f"v{k}" + ("\u00e9" if k % 4 == 0 else "") for k in i]).reshape(shape)
+    if name == "bool":
+        return (i % 3 == 0).reshape(shape)
+    if name in ("int4",):
+        return ((i % 16) - 8).astype(np.int8).astype(dt).reshape(shape)
+    if name in ("uint4",):
+        return (i % 16).astype(np.uint8).astype(dt).reshape(shape)
+    if name.startswith("float8"):
+        return ((i - 3) * 0.5).astype(np.float32).astype(dt).reshape(shape)
+    if name in ("uint8", "uint16", "uint32", "uint64", "int8", "int16"):
+        big = {"uint8": 100, "int8": 50, "int16": 15000, "uint16": 30000, "uint32": 3 * 2**29,
+               "uint64": 3 * 2**61}[name]  # sums above 2**31 / 2**63: unsigned, and beyond float64's 2**53
+        return (np.array(big, dtype=dt) + (i * 3).astype(dt)).reshape(shape) if name.startswith("u") \
+            else ((i * 7 - 20) * (big // 50)).astype(dt).reshape(shape)
+    if name in ("int32", "int64"):
+        return (i * 1000 - 4000).astype(dt).reshape(shape)
+    return ((i - 3) * 0.25).astype(dt).reshape(shape)  # float16/32/64, bfloat16
+
+
+def dtype_model(out_dir, name):
+    tp, dt, kind = DTYPE_MODELS[name]
+    shape = [5] if kind == "int4" else [2, 3]
+    if kind in ("add", "concat"):
+        x = dtype_values(name, dt, shape, 0)
+        y = dtype_values(name, dt, shape, 1)
+        if kind == "add":
+            node = helper.make_node("Add", ["x", "y"], ["z"])
+            z = x + y
+            out_shape = shape
+        else:
+            node = helper.make_node("Concat", ["x", "y"], ["z"], axis=0)
+            z = np.concatenate([x, y], axis=0)
+            out_shape = [4, 3]
+        g = helper.make_graph(
+            [node], f"dtype_{name}",
+            [helper.make_tensor_value_info("x", tp, shape), helper.make_tensor_value_info("y", tp, shape)],
+            [helper.make_tensor_value_info("z", tp, out_shape)])
+        inputs, outputs = [x, y], [z]
+    elif kind == "float8":
+        x = dtype_values(name, dt, shape, 0)
+        g = helper.make_graph(
+            [helper.make_node("Identity", ["x"], ["z"]), helper.make_node("Cast", ["x"], ["w"], to=TensorProto.FLOAT)],
+            f"dtype_{name}", [helper.make_tensor_value_info("x", tp, shape)],
+            [helper.make_tensor_value_info("z", tp, shape), helper.make_tensor_value_info("w", TensorProto.FLOAT, shape)])
+        inputs, outputs = [x], [x.copy(), x.astype(np.float32)]
+    else:  # int4
+        x = dtype_values(name, dt, shape, 0)
+        g = helper.make_graph(
+            [helper.make_node("Cast", ["x"], ["w"], to=TensorProto.FLOAT), helper.make_node("Cast", ["w"], ["z"], to=tp)],
+            f"dtype_{name}", [helper.make_tensor_value_info("x", tp, shape)],
+            [helper.make_tensor_value_info("w", TensorProto.FLOAT, shape), helper.make_tensor_value_info("z", tp, shape)])
+        inputs, outputs = [x], [x.astype(np.float32), x.copy()]
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10  # float8/int4 need IR 9/10 and opset 19/21
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out_dir, f"dtype_{name}.onnx"))
+    feeds = {"x": inputs[0]} if len(inputs) == 1 else {"x": inputs[0], "y": inputs[1]}
+    ref = ReferenceEvaluator(model).run(None, feeds)
+    for k, (ours, theirs) in enumerate(zip(outputs, ref)):
+        theirs = np.asarray(theirs)
+        assert ours.shape == theirs.shape, (name, k, ours.shape, theirs.shape)
+        if ours.dtype.kind in "US":
+            assert ours.tolist() == theirs.astype(ours.dtype).tolist(), (name, k)
+        else:
+            assert ours.dtype == theirs.dtype, (name, k, ours.dtype, theirs.dtype)
+            assert np.array_equal(ours.view(np.uint8), theirs.view(np.uint8)), (name, k, ours, theirs)
+    for k, a in enumerate(inputs):
+        save_npy(os.path.join(out_dir, f"dtype_{name}.input_{k}.npy"), a)
+    for k, a in enumerate(outputs):
+        save_npy(os.path.join(out_dir, f"dtype_{name}.output_{k}.npy"), a)
+    if name not in ("bfloat16",) and kind in ("add", "concat"):  # ORT Python takes no ml_dtypes arrays
+        save_ort_outputs(out_dir, f"dtype_{name}", inputs)
+
+
+def no_input(out_dir):
+    """A model with no inputs: z = c1 + c2 (float64 constants), n = ConstantOfShape([2]) int64 7."""
+    c1 = np.arange(6, dtype=np.float64).reshape(2, 3) * 0.5
+    c2 = np.full((2, 3), 0.25)
+    nodes = [
+        helper.make_node("Constant", [], ["c1"], value=numpy_helper.from_array(c1, "c1v")),
+        helper.make_node("Constant", [], ["c2"], value=numpy_helper.from_array(c2, "c2v")),
+        helper.make_node("Add", ["c1", "c2"], ["z"]),
+        helper.make_node("Constant", [], ["s"], value=numpy_helper.from_array(np.array([2], np.int64), "sv")),
+        helper.make_node("ConstantOfShape", ["s"], ["n"],
+                         value=numpy_helper.from_array(np.array([7], np.int64), "nv")),
+    ]
+    g = helper.make_graph(nodes, "no_input", [],
+                          [helper.make_tensor_value_info("z", TensorProto.DOUBLE, [2, 3]),
+                           helper.make_tensor_value_info("n", TensorProto.INT64, [2])])
+    model = make_model(nodes=g.node, name="no_input", inputs=[], outputs=list(g.output), initializers=[])
+    save_with_reference(model, out_dir, "no_input", [], [c1 + c2, np.full((2,), 7, np.int64)])
+    save_ort_outputs(out_dir, "no_input", [])
+
+
+def slash_names(out_dir, rng):
+    """Input and output names with '/', as exported CNNs have (gpu_0/data_0)."""
+    w = rng.standard_normal((4, 3)).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["gpu_0/data_0", "gpu_0/w"], ["gpu_0/mm"]),
+             helper.make_node("Relu", ["gpu_0/mm"], ["gpu_0/softmax_1"])]
+    model = make_model(nodes, "slash_names",
+                       [helper.make_tensor_value_info("gpu_0/data_0", TensorProto.FLOAT, [2, 4])],
+                       [helper.make_tensor_value_info("gpu_0/softmax_1", TensorProto.FLOAT, [2, 3])],
+                       [numpy_helper.from_array(w, "gpu_0/w")])
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    y = np_relu((x.astype(np.float64) @ w.astype(np.float64)).astype(np.float32))
+    save_with_reference(model, out_dir, "slash_names", [x], [y])
+
+
+def shape_ops(out_dir, rng):
+    """Outputs fully declared, from Shape, Slice and Unsqueeze."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["sliced"]),
+        helper.make_node("Unsqueeze", ["x", "uaxes"], ["unsq"]),
+    ]
+    inits = [numpy_helper.from_array(np.array([1], np.int64), "starts"),
+             numpy_helper.from_array(np.array([3], np.int64), "ends"),
+             numpy_helper.from_array(np.array([2], np.int64), "axes"),
+             numpy_helper.from_array(np.array([0], np.int64), "uaxes")]
+    model = make_model(nodes, "shape_ops",
+                       [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+                       [helper.make_tensor_value_info("shape", TensorProto.INT64, [3]),
+                        helper.make_tensor_value_info("sliced", TensorProto.FLOAT, [2, 3, 2]),
+                        helper.make_tensor_value_info("unsq", TensorProto.FLOAT, [1, 2, 3, 4])], inits)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    save_with_reference(model, out_dir, "shape_ops", [x],
+                        [np.array(x.shape, np.int64), x[:, :, 1:3], x[None]])
+
+
+def sequence_output(out_dir):
+    """A non-tensor output (sequence of tensors), which AegisRT refuses by kind."""
+    seq = helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [2]))
+    g = helper.make_graph([helper.make_node("SequenceConstruct", ["x", "x"], ["s"])], "sequence_output",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                          [helper.make_value_info("s", seq)])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)]), out_dir, "sequence_output")
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
@@ -306,6 +521,13 @@ def main():
     bench_cnn(out_dir, rng)
     bench_micro(out_dir, rng)
     ext_matmul(out_dir, np.random.default_rng(7))
+    for name in DTYPE_MODELS:
+        dtype_model(out_dir, name)
+    no_input(out_dir)
+    rng2 = np.random.default_rng(20261127)  # separate stream: the models above keep their values
+    slash_names(out_dir, rng2)
+    shape_ops(out_dir, rng2)
+    sequence_output(out_dir)
 
 
 if __name__ == "__main__":

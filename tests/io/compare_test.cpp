@@ -20,6 +20,55 @@ Tensor f32(const std::string& name, Shape shape, std::vector<float> v) {
   return t;
 }
 
+TEST(CompareTensors, Wide64BitIntegersAreComparedExactly) {
+  // 2^63 + 1 and 2^63 + 2 are the same double: compared as doubles they would pass.
+  auto a = Tensor::allocate_host({2}, DType::UInt64, "u").value();
+  auto b = Tensor::allocate_host({2}, DType::UInt64, "u").value();
+  a.data_as<std::uint64_t>()[0] = b.data_as<std::uint64_t>()[0] = 5;
+  a.data_as<std::uint64_t>()[1] = (std::uint64_t{1} << 63) + 1;
+  b.data_as<std::uint64_t>()[1] = (std::uint64_t{1} << 63) + 2;
+  Tolerance exact{0, 0, true};
+  auto c = compare_tensors("u", a, b, exact).value();
+  EXPECT_FALSE(c.passed);
+  EXPECT_EQ(c.mismatches, 1);
+  EXPECT_EQ(c.max_abs_error, 1.0);
+  ASSERT_TRUE(c.worst.has_value());
+  EXPECT_EQ(c.worst->index, (Shape{1}));
+  EXPECT_EQ(c.worst->abs_error, 1.0);
+  EXPECT_TRUE(compare_tensors("u", a, a, exact).value().passed);
+  // int64 against int64 of opposite signs.
+  auto x = Tensor::allocate_host({1}, DType::Int64, "i").value();
+  auto y = Tensor::allocate_host({1}, DType::Int64, "i").value();
+  x.data_as<std::int64_t>()[0] = -3;
+  y.data_as<std::int64_t>()[0] = 4;
+  EXPECT_EQ(compare_tensors("i", x, y, exact).value().max_abs_error, 7.0);
+}
+
+TEST(CompareTensors, StringsCompareForEqualityNamingTheFirstDifference) {
+  auto a = Tensor::from_strings({2, 2}, {"a", "b", "c", "d"}, "s").value();
+  auto b = Tensor::from_strings({2, 2}, {"a", "b", "x", "y"}, "s").value();
+  auto c = compare_tensors("s", a, b, {}).value();
+  EXPECT_FALSE(c.passed);
+  EXPECT_EQ(c.mismatches, 2);
+  EXPECT_NE(c.note.find("[1, 0]"), std::string::npos) << c.note;
+  EXPECT_NE(c.note.find("\"c\""), std::string::npos) << c.note;
+  EXPECT_TRUE(compare_tensors("s", a, a, {}).value().passed);
+  auto f = f32("s", {2, 2}, {1, 2, 3, 4});
+  auto m = compare_tensors("s", a, f, {}).value();
+  EXPECT_FALSE(m.passed);
+  EXPECT_NE(m.note.find("dtype mismatch"), std::string::npos) << m.note;
+}
+
+TEST(CompareTensors, Float8AndInt4DecodeToTheirValues) {
+  auto e = Tensor::allocate_host({1}, DType::Float8E4M3FN, "f").value();
+  e.data_as<std::uint8_t>()[0] = 0x38;  // 1.0
+  EXPECT_EQ(element_as_double(e.view(), 0), 1.0);
+  auto i4 = Tensor::allocate_host({1}, DType::Int4, "i").value();
+  i4.data_as<std::int8_t>()[0] = -8;
+  EXPECT_EQ(element_as_double(i4.view(), 0), -8.0);
+  EXPECT_TRUE(std::isnan(element_as_double(Tensor::from_strings({1}, {"x"}).value().view(), 0)));
+}
+
 TEST(CompareTensors, IdenticalPasses) {
   auto a = f32("y", {2, 2}, {1, 2, 3, 4});
   auto b = f32("y", {2, 2}, {1, 2, 3, 4});

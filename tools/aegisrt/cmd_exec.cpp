@@ -112,9 +112,11 @@ Result<std::unique_ptr<RuntimeBackend>> load_backend(const std::string& name, co
   return backend;
 }
 
+/// Expected outputs: float64 files are narrowed to float32 (np.save of a
+/// default float array gives float64, and the model's outputs are float32).
 io::ReadOptions tensor_read_options() {
   io::ReadOptions ro;
-  ro.float64_to_float32 = true;  // np.save of a default float array gives float64
+  ro.float64_to_float32 = true;
   return ro;
 }
 
@@ -122,7 +124,9 @@ io::ReadOptions tensor_read_options() {
 /// folder's output_<k>.pb files (ONNX test-data layout) go to `expected`.
 Result<std::vector<io::ProvidedTensor>> read_user_tensors(const CommonArgs& a,
                                                           std::vector<io::ExpectedTensor>& expected) {
-  const io::ReadOptions ro = tensor_read_options();
+  // float64 files stay float64 (float64 models take them); prepare_inputs_for
+  // narrows one given for a float32 input.
+  const io::ReadOptions ro;
   std::vector<io::ProvidedTensor> out;
   if (!a.inputs_dir.empty()) {
     AEGIS_ASSIGN_OR_RETURN(auto dir, io::read_inputs_dir(a.inputs_dir, ro));
@@ -212,7 +216,7 @@ struct ValueStats {
 ValueStats value_stats(const Tensor& t) {
   ValueStats s;
   const auto n = t.element_count();
-  if (n <= 0 || !t.location().is_host()) return s;
+  if (n <= 0 || !t.location().is_host() || dtype_is_string(t.dtype())) return s;
   const auto v = t.view();
   s.min = s.max = io::element_as_double(v, 0);
   double sum = 0;
@@ -327,10 +331,12 @@ Result<bool> run_exec(const ExecArgs& a) {
     const auto st = value_stats(t);
     nlohmann::json o = {{"name", t.name()},
                         {"dtype", std::string(dtype_name(t.dtype()))},
-                        {"shape", shape_json(t.shape())},
-                        {"min", number_json(st.min)},
-                        {"max", number_json(st.max)},
-                        {"mean", number_json(st.mean)}};
+                        {"shape", shape_json(t.shape())}};
+    if (!dtype_is_string(t.dtype())) {  // strings have no min/max/mean
+      o["min"] = number_json(st.min);
+      o["max"] = number_json(st.max);
+      o["mean"] = number_json(st.mean);
+    }
     if (i < saved.size()) o["file"] = saved[i].string();
     out["outputs"].push_back(o);
   }
@@ -372,8 +378,11 @@ Result<bool> run_exec(const ExecArgs& a) {
   for (std::size_t k = 0; k < report.outputs.size(); ++k) {
     const auto& t = report.outputs[k];
     const auto st = value_stats(t);
-    std::cout << fmt::format("  {:<16} {:<8} {:<16} min {:.6g} max {:.6g} mean {:.6g}{}\n", t.name(),
-                             dtype_name(t.dtype()), shape_to_string(t.shape()), st.min, st.max, st.mean,
+    const std::string stats = dtype_is_string(t.dtype())
+                                  ? std::string()
+                                  : fmt::format("min {:.6g} max {:.6g} mean {:.6g}", st.min, st.max, st.mean);
+    std::cout << fmt::format("  {:<16} {:<8} {:<16} {}{}\n", t.name(), dtype_name(t.dtype()),
+                             shape_to_string(t.shape()), stats,
                              k < saved.size() ? "  -> " + saved[k].string() : std::string());
   }
   if (s.iterations == 1) {

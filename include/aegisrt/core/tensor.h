@@ -117,11 +117,17 @@ class Tensor {
   ~Tensor() = default;
 
   /// Zero-initialised host tensor. Fails with InvalidArgument on negative or
-  /// dynamic dims, and on sizes that overflow.
+  /// dynamic dims, and on sizes that overflow. DType::String tensors hold
+  /// empty std::string objects, destroyed with the tensor.
   static Result<Tensor> allocate_host(Shape shape, DType dtype, std::string name = {});
   /// Host tensor holding a copy of `bytes` (must be exactly the tensor's size).
+  /// InvalidArgument for DType::String (strings are not raw bytes).
   static Result<Tensor> from_bytes(Shape shape, DType dtype, std::span<const std::byte> bytes,
                                    std::string name = {});
+  /// Host string tensor (DType::String) holding `values` in C order; their
+  /// count must be the shape's element count.
+  static Result<Tensor> from_strings(Shape shape, std::vector<std::string> values,
+                                     std::string name = {});
   /// Takes ownership of memory from another allocator (used by the cuda layer).
   static Tensor adopt(void* data, Shape shape, DType dtype, Location location, Deleter deleter,
                       std::string name = {});
@@ -169,11 +175,13 @@ class Tensor {
   std::string name_;
 };
 
-/// Copies a host view (any valid strides) into a new contiguous host tensor.
+/// Copies a host view (any valid strides) into a new contiguous host tensor
+/// (string views element by element).
 /// Device views return Unsupported here; the cuda layer handles those.
 Result<Tensor> copy_to_contiguous(const TensorView& view, std::string name = {});
 
 /// Copies a host view into caller memory of exactly view.byte_size() bytes.
+/// Unsupported for string views (not raw bytes).
 Result<void> copy_to_contiguous(const TensorView& view, std::span<std::byte> dst);
 
 }  // namespace aegisrt

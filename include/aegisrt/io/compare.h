@@ -50,7 +50,11 @@ struct TensorComparison {
 };
 
 /// Compares two host tensors of the same shape; dtypes may differ (values are
-/// compared as double, so an fp16 backend can be checked against fp32).
+/// compared as double, so an fp16 backend can be checked against fp32; two
+/// int64/uint64 tensors are compared exactly as integers first, so values
+/// beyond 2^53 never pass by rounding). String tensors compare only with
+/// string tensors, element by element for equality (tolerances do not apply);
+/// the note names the first differing element.
 /// A shape mismatch is a failed comparison with a note, not an Error. Errors:
 /// InvalidArgument for device tensors or a negative tolerance.
 Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& reference,
@@ -65,7 +69,8 @@ Result<std::vector<TensorComparison>> compare_outputs(const std::vector<Tensor>&
 
 [[nodiscard]] bool all_passed(const std::vector<TensorComparison>& comparisons) noexcept;
 
-/// Element i (C order) of a host view as double (bf16/fp16 decoded, bool 0/1).
+/// Element i (C order) of a host view as double (bf16/fp16/float8 decoded,
+/// bool 0/1, int4 as its value); NaN for strings.
 double element_as_double(const TensorView& view, std::int64_t flat_index) noexcept;
 
 }  // namespace aegisrt::io

@@ -41,6 +41,8 @@ struct PreparedInputs {
 /// the dim otherwise). Errors (InvalidArgument, naming input and origin):
 /// unknown name, an input given twice, dtype or shape not accepted by the
 /// spec, a `shapes` entry for an unknown input or disagreeing with a file.
+/// One conversion is made: a float64 tensor given for a float32 input is
+/// narrowed (np.save writes float64 by default); the origin says so.
 Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
                                           std::vector<ProvidedTensor> provided,
                                           const std::map<std::string, Shape, std::less<>>& shapes,
@@ -48,7 +50,8 @@ Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
 
 /// Seeded random data for a concrete shape: floats uniform in [0, 1), integers
 /// in {0, 1} (safe for index-like inputs; Polygraphy's default range too), bool
-/// 0/1. Deterministic in (seed, stream): the same call gives the same bytes on
+/// 0/1; float8 types small positive values (bit patterns below 0x38); strings
+/// "0"/"1". Deterministic in (seed, stream): the same call gives the same bytes on
 /// every platform (own generator, not std:: distributions).
 Result<Tensor> random_tensor(const std::string& name, const Shape& shape, DType dtype,
                              std::uint64_t seed, std::uint64_t stream = 0);

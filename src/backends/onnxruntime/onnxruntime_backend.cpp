@@ -27,6 +27,9 @@ struct OnnxRuntimeBackend::Model {
   std::vector<const char*> input_names;
   std::vector<const char*> output_names;
   std::vector<ONNXTensorElementDataType> input_types;
+  // Inputs/outputs that are not plain bytes for ORT (string, int4/uint4):
+  // converted at the edge instead of wrapped in place.
+  std::vector<bool> input_converted;
   Ort::MemoryInfo host_memory{nullptr};
   Ort::MemoryInfo device_memory{nullptr};  // only with the CUDA/TensorRT providers
   std::size_t model_bytes = 0;
@@ -61,20 +64,36 @@ class ValueArray {
   std::size_t n_ = 0;
 };
 
+std::string_view value_kind_name(ONNXType t) noexcept {
+  switch (t) {
+    case ONNX_TYPE_TENSOR: return "tensor";
+    case ONNX_TYPE_SEQUENCE: return "sequence";
+    case ONNX_TYPE_MAP: return "map";
+    case ONNX_TYPE_OPAQUE: return "opaque";
+    case ONNX_TYPE_SPARSETENSOR: return "sparse tensor";
+    case ONNX_TYPE_OPTIONAL: return "optional";
+    case ONNX_TYPE_UNKNOWN: break;
+  }
+  return "unknown";
+}
+
+bool converted_at_edge(DType t) noexcept { return dtype_is_string(t) || dtype_is_int4(t); }
+
 Result<TensorDesc> describe_value(const Ort::TypeInfo& info, std::string name,
                                   std::string_view kind) {
-  if (info.GetONNXType() != ONNX_TYPE_TENSOR) {
-    return Error(ErrorCode::Unsupported, std::string(kind) + " '" + name +
-                                             "' is not a tensor (sequence/map/optional values "
-                                             "are not supported)");
+  if (const ONNXType vt = info.GetONNXType(); vt != ONNX_TYPE_TENSOR) {
+    return Error(ErrorCode::Unsupported,
+                 std::string(kind) + " '" + name + "' is a " + std::string(value_kind_name(vt)) +
+                     " value, not a tensor; AegisRT binds tensors only (see docs/EXEC.md)");
   }
   const auto tinfo = info.GetTensorTypeAndShapeInfo();
   const auto et = tinfo.GetElementType();
   const auto dtype = ort::from_onnx(et);
   if (!dtype) {
     return Error(ErrorCode::Unsupported, std::string(kind) + " '" + name + "' has element type " +
-                                             std::string(ort::onnx_type_name(et)) +
-                                             ", which AegisRT does not support");
+                                             ort::onnx_type_name(et) + " (ONNX data type " +
+                                             std::to_string(static_cast<int>(et)) +
+                                             "), which AegisRT does not support");
   }
   TensorDesc d;
   d.name = std::move(name);
@@ -98,7 +117,6 @@ Result<void> read_specs(const Ort::Session& session,
     AEGIS_ASSIGN_OR_RETURN(auto d, describe_value(session.GetOutputTypeInfo(i), name.get(), "output"));
     outputs.push_back(std::move(d));
   }
-  if (inputs.empty()) return Error(ErrorCode::Unsupported, "the model has no inputs");
   if (outputs.empty()) return Error(ErrorCode::Corrupt, "the model has no outputs");
   return {};
 }
@@ -231,6 +249,98 @@ Result<Ort::Session> load_session(Ort::Env& env, const ort::SessionConfig& confi
   return session;
 }
 
+/// An OrtValue for a string or int4/uint4 input (host memory only): strings
+/// are copied into an ORT-allocated string tensor, int4 elements (one per
+/// byte in AegisRT) are packed two per byte, low nibble first, into `packed`.
+Result<void> make_converted_input(const std::string& name, ONNXTensorElementDataType type,
+                                  const OrtMemoryInfo* host_memory, const TensorView& v,
+                                  std::vector<std::vector<std::uint8_t>>& packed, OrtValue*& value) {
+  const OrtApi& api = Ort::GetApi();
+  if (!v.location().is_host()) {
+    return Error(ErrorCode::Unsupported, "input '" + name + "' is " + std::string(dtype_name(v.dtype())) +
+                                             ", which AegisRT passes from host memory only");
+  }
+  const auto n = static_cast<std::size_t>(v.element_count());
+  std::optional<Tensor> contiguous;
+  const TensorView* src = &v;
+  TensorView cv;
+  if (!v.is_contiguous()) {
+    AEGIS_ASSIGN_OR_RETURN(contiguous, copy_to_contiguous(v, name));
+    cv = contiguous->view();
+    src = &cv;
+  }
+  if (dtype_is_string(v.dtype())) {
+    OrtAllocator* alloc = nullptr;
+    if (OrtStatus* s = api.GetAllocatorWithDefaultOptions(&alloc)) return ort::status_to_error(s, "input '" + name + "'");
+    if (OrtStatus* s = api.CreateTensorAsOrtValue(alloc, v.shape().data(), v.shape().size(),
+                                                  ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, &value)) {
+      return ort::status_to_error(s, "creating string input '" + name + "'");
+    }
+    std::vector<const char*> ptrs(n);
+    const auto* strings = src->data_as<std::string>();
+    for (std::size_t k = 0; k < n; ++k) {
+      if (strings[k].find('\0') != std::string::npos) {
+        return Error(ErrorCode::InvalidArgument, "input '" + name + "' element " + std::to_string(k) +
+                                                     " holds a NUL byte, which ONNX Runtime strings cannot carry");
+      }
+      ptrs[k] = strings[k].c_str();
+    }
+    if (n > 0) {
+      if (OrtStatus* s = api.FillStringTensor(value, ptrs.data(), n)) {
+        return ort::status_to_error(s, "filling string input '" + name + "'");
+      }
+    }
+    return {};
+  }
+  // int4 / uint4
+  auto& buf = packed.emplace_back((n + 1) / 2, std::uint8_t{0});
+  const auto* elems = static_cast<const std::uint8_t*>(src->data());
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto nibble = static_cast<std::uint8_t>(elems[k] & 0x0Fu);
+    buf[k / 2] = static_cast<std::uint8_t>(buf[k / 2] | (k % 2 == 0 ? nibble : nibble << 4));
+  }
+  if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(host_memory, buf.data(), buf.size(), v.shape().data(),
+                                                        v.shape().size(), type, &value)) {
+    return ort::status_to_error(s, "wrapping input '" + name + "'");
+  }
+  return {};
+}
+
+/// Copies a string or int4/uint4 output out of ORT into an AegisRT host tensor.
+Result<Tensor> read_converted_output(OrtValue* value, Shape shape, DType dtype, const std::string& name) {
+  const OrtApi& api = Ort::GetApi();
+  AEGIS_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate_host(std::move(shape), dtype, name));
+  const auto n = static_cast<std::size_t>(t.element_count());
+  if (n == 0) return t;
+  if (dtype_is_string(dtype)) {
+    auto out = t.span<std::string>();
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t len = 0;
+      if (OrtStatus* s = api.GetStringTensorElementLength(value, k, &len)) {
+        return ort::status_to_error(s, "reading string output '" + name + "'");
+      }
+      out[k].resize(len);
+      if (len == 0) continue;
+      if (OrtStatus* s = api.GetStringTensorElement(value, len, k, out[k].data())) {
+        return ort::status_to_error(s, "reading string output '" + name + "'");
+      }
+    }
+    return t;
+  }
+  void* data = nullptr;
+  if (OrtStatus* s = api.GetTensorMutableData(value, &data)) {
+    return ort::status_to_error(s, "reading output '" + name + "'");
+  }
+  const auto* packed = static_cast<const std::uint8_t*>(data);
+  auto* dst = t.data_as<std::uint8_t>();
+  for (std::size_t k = 0; k < n; ++k) {
+    auto nibble = static_cast<std::uint8_t>((k % 2 == 0 ? packed[k / 2] : packed[k / 2] >> 4) & 0x0Fu);
+    if (dtype == DType::Int4 && (nibble & 0x08u)) nibble = static_cast<std::uint8_t>(nibble | 0xF0u);  // sign-extend
+    dst[k] = nibble;
+  }
+  return t;
+}
+
 }  // namespace
 
 OnnxRuntimeBackend::OnnxRuntimeBackend() = default;
@@ -238,8 +348,9 @@ OnnxRuntimeBackend::~OnnxRuntimeBackend() { do_unload(); }
 
 BackendCapabilities OnnxRuntimeBackend::capabilities() const {
   BackendCapabilities c;
-  c.dtypes = {DType::Float32, DType::Float16, DType::BFloat16, DType::Int8,
-              DType::UInt8,   DType::Int32,   DType::Int64,    DType::Bool};
+  // Every DType: each is an ONNX Runtime tensor element type (string and
+  // int4/uint4 are converted at the edge, host memory only).
+  c.dtypes.assign(std::begin(kAllDTypes), std::end(kAllDTypes));
   c.devices = {DeviceKind::CPU};
   c.host_inputs = true;
   const bool cuda = model_ && model_->config.uses_cuda();
@@ -275,6 +386,7 @@ Result<void> OnnxRuntimeBackend::do_load(const LoadOptions& options) {
   for (const auto& d : m->inputs) {
     m->input_names.push_back(d.name.c_str());
     m->input_types.push_back(ort::to_onnx(d.dtype));
+    m->input_converted.push_back(converted_at_edge(d.dtype));
   }
   for (const auto& d : m->outputs) m->output_names.push_back(d.name.c_str());
   std::error_code ec;
@@ -318,13 +430,19 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
                                              std::string(ort::to_string(m.config.provider)) + "')");
   }
 
-  // Inputs wrap the caller's memory: no copy.
+  // Inputs wrap the caller's memory: no copy (string and int4 inputs are
+  // converted into ORT's layout first).
   ValueArray in(n_in);
+  std::vector<std::vector<std::uint8_t>> packed;  // int4 inputs, alive until Run returns
   bool any_device_input = false;
   for (std::size_t i = 0; i < n_in; ++i) {
     const TensorView& v = request.inputs[i].view;
     const bool on_device = v.location().is_device();
     any_device_input |= on_device;
+    if (m.input_converted[i]) {
+      AEGIS_TRY(make_converted_input(m.inputs[i].name, m.input_types[i], m.host_memory, v, packed, in[i]));
+      continue;
+    }
     const OrtMemoryInfo* mem = on_device ? static_cast<const OrtMemoryInfo*>(m.device_memory)
                                          : static_cast<const OrtMemoryInfo*>(m.host_memory);
     if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(
@@ -384,7 +502,17 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
     const auto dtype = ort::from_onnx(et);
     if (!dtype) {
       return Error(ErrorCode::BackendError, "output '" + m.outputs[i].name + "' came back as " +
-                                                std::string(ort::onnx_type_name(et)));
+                                                ort::onnx_type_name(et));
+    }
+    if (converted_at_edge(*dtype)) {
+      if (device_out) {
+        return Error(ErrorCode::Unsupported, "output '" + m.outputs[i].name + "' is " +
+                                                 std::string(dtype_name(*dtype)) +
+                                                 ", which AegisRT returns in host memory only");
+      }
+      AEGIS_ASSIGN_OR_RETURN(result.outputs[i],
+                             read_converted_output(value, std::move(shape), *dtype, m.outputs[i].name));
+      continue;  // `out` still owns the OrtValue and releases it
     }
     void* data = nullptr;
     if (OrtStatus* st = api.GetTensorMutableData(value, &data)) {

@@ -90,54 +90,25 @@ Error status_to_error(OrtStatus* status, std::string_view what) {
   return err;
 }
 
+// ORT's element type enum has ONNX's TensorProto.DataType values: the mapping
+// is core's one ONNX type table (dtype_from_onnx / dtype_to_onnx).
+static_assert(ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT == 1 && ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING == 8 &&
+                  ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE == 11 &&
+                  ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 == 16 &&
+                  ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E5M2FNUZ == 20 &&
+                  ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT4 == 21 && ONNX_TENSOR_ELEMENT_DATA_TYPE_INT4 == 22,
+              "ONNXTensorElementDataType no longer follows TensorProto.DataType");
+
 std::optional<DType> from_onnx(ONNXTensorElementDataType t) noexcept {
-  switch (t) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return DType::Float32;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return DType::Float16;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return DType::BFloat16;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return DType::Int8;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return DType::UInt8;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return DType::Int32;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return DType::Int64;
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return DType::Bool;
-    default: return std::nullopt;
-  }
+  return dtype_from_onnx(static_cast<std::int64_t>(t));
 }
 
 ONNXTensorElementDataType to_onnx(DType t) noexcept {
-  switch (t) {
-    case DType::Float32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
-    case DType::Float16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
-    case DType::BFloat16: return ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16;
-    case DType::Int8: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8;
-    case DType::UInt8: return ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8;
-    case DType::Int32: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
-    case DType::Int64: return ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
-    case DType::Bool: return ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL;
-  }
-  return ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  return static_cast<ONNXTensorElementDataType>(dtype_to_onnx(t));
 }
 
-std::string_view onnx_type_name(ONNXTensorElementDataType t) noexcept {
-  switch (t) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return "uint8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16: return "uint16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16: return "int16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING: return "string";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return "bool";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "double";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32: return "uint32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64: return "uint64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64: return "complex64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128: return "complex128";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return "bfloat16";
-    default: return "an ONNX element type AegisRT does not know";
-  }
+std::string onnx_type_name(ONNXTensorElementDataType t) {
+  return aegisrt::onnx_type_name(static_cast<std::int64_t>(t));
 }
 
 std::string_view ort_provider_name(std::string_view ours) noexcept {

@@ -30,8 +30,9 @@ Error status_to_error(OrtStatus* status, std::string_view what);
 
 std::optional<DType> from_onnx(ONNXTensorElementDataType t) noexcept;
 ONNXTensorElementDataType to_onnx(DType t) noexcept;
-/// "float", "double", "string", ... for messages.
-std::string_view onnx_type_name(ONNXTensorElementDataType t) noexcept;
+/// Through core's ONNX type table (dtype_from_onnx / dtype_to_onnx).
+/// "FLOAT", "DOUBLE", "COMPLEX64", ... (ONNX's names) for messages.
+std::string onnx_type_name(ONNXTensorElementDataType t);
 
 /// ORT's provider name for ours ("cuda" -> "CUDAExecutionProvider") and back.
 std::string_view ort_provider_name(std::string_view ours) noexcept;

@@ -31,29 +31,10 @@ OnnxModelKind OnnxSummary::kind() const noexcept {
 
 namespace {
 
-// onnx.proto TensorProto.DataType values.
+// onnx.proto TensorProto.DataType values (the DType mapping is core's
+// dtype_from_onnx, the one ONNX type table).
 constexpr std::int64_t kOnnxFloat = 1;
-constexpr std::int64_t kOnnxUint8 = 2;
-constexpr std::int64_t kOnnxInt8 = 3;
-constexpr std::int64_t kOnnxInt32 = 6;
-constexpr std::int64_t kOnnxInt64 = 7;
-constexpr std::int64_t kOnnxBool = 9;
 constexpr std::int64_t kOnnxFloat16 = 10;
-constexpr std::int64_t kOnnxBfloat16 = 16;
-
-std::optional<DType> dtype_from_onnx(std::int64_t t) {
-  switch (t) {
-    case kOnnxFloat: return DType::Float32;
-    case kOnnxFloat16: return DType::Float16;
-    case kOnnxBfloat16: return DType::BFloat16;
-    case kOnnxInt8: return DType::Int8;
-    case kOnnxUint8: return DType::UInt8;
-    case kOnnxInt32: return DType::Int32;
-    case kOnnxInt64: return DType::Int64;
-    case kOnnxBool: return DType::Bool;
-    default: return std::nullopt;
-  }
-}
 
 enum WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
 
@@ -146,6 +127,7 @@ struct ValueInfo {
   std::int64_t elem_type = 0;
   Shape shape;
   bool has_shape = false;
+  const char* kind = nullptr;  // set for non-tensor values: "sequence", "map", ...
 };
 
 // TensorShapeProto.Dimension: dim_value = 1 (int64), dim_param = 2 (string).
@@ -167,6 +149,15 @@ bool parse_value_info(std::span<const std::byte> b, ValueInfo& vi) {
     if (f.number == 1 && f.type == kLen) vi.name = as_string(f.bytes);
     if (f.number == 2 && f.type == kLen) {
       return for_each_field(f.bytes, [&](const Field& tf) {
+        if (tf.type == kLen) {
+          // TypeProto oneof: sequence_type = 4, map_type = 5, sparse_tensor_type = 8,
+          // optional_type = 9, opaque_type = 7.
+          if (tf.number == 4) vi.kind = "sequence";
+          if (tf.number == 5) vi.kind = "map";
+          if (tf.number == 7) vi.kind = "opaque";
+          if (tf.number == 8) vi.kind = "sparse tensor";
+          if (tf.number == 9) vi.kind = "optional";
+        }
         if (tf.number != 1 || tf.type != kLen) return true;  // not a tensor type
         return for_each_field(tf.bytes, [&](const Field& tt) {
           if (tt.number == 1 && tt.type == kVarint) vi.elem_type = static_cast<std::int64_t>(tt.varint);
@@ -233,11 +224,18 @@ bool parse_initializer(std::span<const std::byte> b, OnnxSummary& s, std::set<st
 }
 
 Result<TensorDesc> to_desc(const ValueInfo& vi, std::string_view role, std::string_view what) {
-  const auto dt = dtype_from_onnx(vi.elem_type);
+  if (vi.kind != nullptr) {
+    return Error(ErrorCode::Unsupported,
+                 std::string(role) + " '" + vi.name + "' is a " + vi.kind +
+                     " value, not a tensor; AegisRT binds tensors only",
+                 std::string(what));
+  }
+  const auto dt = aegisrt::dtype_from_onnx(vi.elem_type);
   if (!dt) {
     return Error(ErrorCode::InvalidArgument,
                  std::string(role) + " '" + vi.name + "' has ONNX element type " +
-                     std::to_string(vi.elem_type) + ", which AegisRT cannot bind",
+                     onnx_type_name(vi.elem_type) + " (" + std::to_string(vi.elem_type) +
+                     "), which AegisRT cannot bind",
                  std::string(what));
   }
   return TensorDesc{vi.name, vi.shape, *dt};

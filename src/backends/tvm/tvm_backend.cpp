@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -21,6 +22,7 @@
 #if defined(AEGISRT_HAVE_CUDA)
 #include "aegisrt/cuda/tensor_ops.h"
 #endif
+#include "aegisrt/backends/tensorrt/onnx_summary.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/sha256.h"
 #include "aegisrt/core/file_util.h"
@@ -63,8 +65,61 @@ std::optional<DLDataType> to_dl(DType t) {
     case DType::Int32: return DLDataType{kDLInt, 32, 1};
     case DType::Int64: return DLDataType{kDLInt, 64, 1};
     case DType::Bool: return DLDataType{kDLBool, 8, 1};
+    case DType::Float64: return DLDataType{kDLFloat, 64, 1};
+    case DType::Int16: return DLDataType{kDLInt, 16, 1};
+    case DType::UInt16: return DLDataType{kDLUInt, 16, 1};
+    case DType::UInt32: return DLDataType{kDLUInt, 32, 1};
+    case DType::UInt64: return DLDataType{kDLUInt, 64, 1};
+    // Not passed to TVM (see kTvmDTypes): strings have no DLPack type; int4
+    // is packed in TVM but one per byte in AegisRT; float8 is not verified
+    // through TVM's ONNX import.
+    case DType::String:
+    case DType::Float8E4M3FN:
+    case DType::Float8E4M3FNUZ:
+    case DType::Float8E5M2:
+    case DType::Float8E5M2FNUZ:
+    case DType::Int4:
+    case DType::UInt4: break;
   }
   return std::nullopt;
+}
+
+/// What the TVM backend binds: every DType with a DLPack type here (checked
+/// end to end by the conformance suite on CPU).
+std::vector<DType> tvm_dtypes() {
+  std::vector<DType> out;
+  for (DType d : kAllDTypes)
+    if (to_dl(d)) out.push_back(d);
+  return out;
+}
+
+/// Refuses, before any build, an ONNX model whose inputs/outputs TVM cannot
+/// bind (element type or non-tensor value), naming the tensor and its type.
+/// Models the summary cannot read fall through to the build, which reports.
+Result<void> check_onnx_value_types(const fs::path& model) {
+  auto summary = trt::summarize_onnx_file(model);
+  if (!summary.ok()) {
+    const auto code = summary.error().code();
+    if (code == ErrorCode::Unsupported || code == ErrorCode::InvalidArgument) {
+      return Error(ErrorCode::Unsupported, "the TVM backend cannot run '" + model.string() +
+                                               "': " + summary.error().message());
+    }
+    return {};
+  }
+  const auto supported = tvm_dtypes();
+  for (const auto* list : {&summary->inputs, &summary->outputs}) {
+    for (const auto& d : *list) {
+      if (std::find(supported.begin(), supported.end(), d.dtype) != supported.end()) continue;
+      std::string names;
+      for (DType t : supported) names += (names.empty() ? "" : ", ") + std::string(dtype_name(t));
+      return Error(ErrorCode::Unsupported,
+                   std::string(list == &summary->inputs ? "input" : "output") + " '" + d.name +
+                       "' of '" + model.string() + "' has element type " + std::string(dtype_name(d.dtype)) +
+                       " (ONNX " + onnx_type_name(dtype_to_onnx(d.dtype)) +
+                       "), which the TVM backend does not support (supported: " + names + ")");
+    }
+  }
+  return {};
 }
 
 std::optional<DType> from_dl(DLDataType t) {
@@ -242,8 +297,7 @@ class TVMBackend final : public RuntimeBackend {
 
   [[nodiscard]] BackendCapabilities capabilities() const override {
     BackendCapabilities c;
-    c.dtypes = {DType::Float32, DType::Float16, DType::BFloat16, DType::Int8,
-                DType::UInt8,   DType::Int32,   DType::Int64,    DType::Bool};
+    c.dtypes = tvm_dtypes();
     c.devices = {DeviceKind::CPU, DeviceKind::CUDA};
     c.host_inputs = true;
     const bool on_cuda = model_ && model_->device.device_type == kDLCUDA;
@@ -326,6 +380,7 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
   std::string io_where;
   std::optional<ArtifactMetadata> metadata;
   if (options.artifact_path.extension() == ".onnx") {
+    AEGIS_TRY(check_onnx_value_types(options.artifact_path));  // before a build of seconds
     build.model = options.artifact_path;
     build.cache_dir = options.cache_dir;
     build.variant = options.variant;

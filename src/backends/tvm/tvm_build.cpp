@@ -1,5 +1,6 @@
 // The TVM build step: ONNX -> Relax VM library via python/aegisrt_tvm_build.py,
 // run as a child process through the ArtifactCache's builder hook.
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -52,6 +53,39 @@ std::string tail_lines(const std::string& text, int max_lines) {
     out += (out.empty() ? "" : " | ") + lines[static_cast<std::size_t>(i)];
   }
   return out;
+}
+
+// True for a line that reports an error with its reason: the word "error"
+// (not the tail of "RuntimeError") followed by more than ':' and spaces, like
+// "kernel.cu(12): error: expected ...", not a bare "Compilation error:" header.
+bool is_error_report(const std::string& line) {
+  std::string lower = line;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::size_t pos = lower.find("error"); pos != std::string::npos; pos = lower.find("error", pos + 1)) {
+    const bool starts_word = pos == 0 || !std::isalpha(static_cast<unsigned char>(lower[pos - 1]));
+    const bool ends_word = pos + 5 >= lower.size() || !std::isalpha(static_cast<unsigned char>(lower[pos + 5]));
+    if (!starts_word || !ends_word) continue;
+    if (lower.find_first_not_of(": \t", pos + 5) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// What a failed build says: the script's own summary line ("aegisrt_tvm_build:
+// error: ...", which quotes the compiler's FIRST error line), else the first
+// line reporting an error (a crash before the summary), else the last lines.
+std::string build_failure_reason(const std::string& text) {
+  constexpr std::string_view kSummary = "aegisrt_tvm_build: error: ";
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) lines.push_back(l);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (it->starts_with(kSummary)) return it->substr(kSummary.size());
+  }
+  for (const auto& l : lines) {
+    if (is_error_report(l)) return l + " | ... | " + tail_lines(text, 2);
+  }
+  return tail_lines(text, 4);
 }
 
 std::string shapes_to_string(const std::map<std::string, std::string>& shapes) {
@@ -224,7 +258,7 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
     }
     if (run->signalled || run->exit_code != 0) {
       cleanup();
-      const std::string why = tail_lines(run->stderr_tail, 4);
+      const std::string why = build_failure_reason(run->stderr_tail);
       const std::string status = run->signalled ? "killed by signal " + std::to_string(run->signal)
                                                 : "exit code " + std::to_string(run->exit_code);
       ErrorCode code = ErrorCode::BackendError;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "backends/onnxruntime/ort_test_util.h"
+#include "conformance/dtype_conformance.h"
 #include "conformance/mock_case.h"  // mock_inputs(), affine_reference(): y = 2x + 1 in C++
 
 namespace aegisrt::testing {
@@ -50,6 +51,25 @@ BackendUnderTest cuda_case() {
 
 INSTANTIATE_TEST_SUITE_P(Onnx, BackendConformance, ::testing::Values(cpu_case(), cuda_case()),
                          case_name);
+
+DTypeBackend ort_cpu_dtypes() {
+  DTypeBackend b;
+  b.label = "OnnxCpu";
+  b.make_backend = [] { return make_onnxruntime_backend(); };
+  b.options_for = [](const std::filesystem::path& model) {
+    LoadOptions o;
+    o.artifact_path = model;
+    o.backend_options = {{"provider", "cpu"}, {"intra_op_threads", "1"}};
+    return o;
+  };
+  b.models_dir = ort::models_dir();
+  return b;
+}
+
+INSTANTIATE_TEST_SUITE_P(Onnx, DTypeConformance,
+                         ::testing::Combine(::testing::Values(ort_cpu_dtypes()), ::testing::ValuesIn(kAllDTypes)),
+                         dtype_case_name);
+INSTANTIATE_TEST_SUITE_P(Onnx, OnnxModelConformance, ::testing::Values(ort_cpu_dtypes()), model_case_name);
 
 }  // namespace
 }  // namespace aegisrt::testing

@@ -511,6 +511,43 @@ TEST_F(TvmTest, PlantedLibraryIsNeverOpened) {
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(fs::exists(marker)) << "control: a trusted library is opened";
   ::unsetenv("AEGISRT_PLANTED_MARKER");
+TEST_F(TvmTest, UnsupportedTypeIsRefusedBeforeAnyBuild) {
+  // The build's python does not exist: reaching the build would be a
+  // BackendError about running it, not this Unsupported.
+  auto backend = make_tvm_backend();
+  LoadOptions o = cpu_options("dtype_string");
+  o.cache_dir = tmp_ / "cache";
+  o.backend_options["python"] = (tmp_ / "no_such_python").string();
+  auto r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::Unsupported) << r.error();
+  EXPECT_NE(r.error().message().find("input 'x'"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("string"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("STRING"), std::string::npos) << r.error();
+}
+
+TEST_F(TvmTest, BuildFailureShowsTheFirstCompilerErrorLine) {
+  // A stand-in for python whose "compiler" fails with its first error line
+  // followed by more than 4 lines of noise (what hid the cause before).
+  const fs::path fake = tmp_ / "fake_python.sh";
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\n"
+         "echo 'Traceback (most recent call last):' >&2\n"
+         "echo 'RuntimeError: Compilation error:' >&2\n"
+         "echo '/tmp/kernel.cu(12): error: expected a closing parenthesis' >&2\n"
+         "for i in 1 2 3 4 5 6; do echo \"  note: noise line $i\" >&2; done\n"
+         "exit 4\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  auto backend = make_tvm_backend();
+  LoadOptions o = cpu_options("affine");
+  o.cache_dir = tmp_ / "cache";
+  o.backend_options["python"] = fake.string();
+  auto r = backend->load(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::BackendError) << r.error();
+  EXPECT_NE(r.error().message().find("kernel.cu(12): error: expected a"), std::string::npos) << r.error();
 }
 
 TEST(TvmVersion, NamesTvmAndFfi) {

@@ -1,6 +1,7 @@
 // The conformance suite for TVM: CPU from an .onnx (built through the cache),
 // CPU from the built library, and CUDA (skipped unless a GPU is present).
 #include "backends/tvm/tvm_test_util.h"
+#include "conformance/dtype_conformance.h"
 #include "conformance/mock_case.h"
 
 namespace aegisrt::testing {
@@ -42,6 +43,26 @@ INSTANTIATE_TEST_SUITE_P(Tvm, BackendConformance,
                                            tvm_affine_case("TvmCpuLibrary", Device::cpu(), true),
                                            tvm_affine_case("TvmCuda", Device::cuda(0), false)),
                          case_name);
+
+DTypeBackend tvm_cpu_dtypes() {
+  DTypeBackend b;
+  b.label = "TvmCpu";
+  b.make_backend = [] { return make_tvm_backend(); };
+  b.options_for = [](const std::filesystem::path& model) {
+    LoadOptions o;
+    o.device = Device::cpu();
+    o.cache_dir = tvm_test_cache();
+    o.artifact_path = model;
+    return o;
+  };
+  b.models_dir = test_model("affine").parent_path();
+  return b;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tvm, DTypeConformance,
+                         ::testing::Combine(::testing::Values(tvm_cpu_dtypes()), ::testing::ValuesIn(kAllDTypes)),
+                         dtype_case_name);
+INSTANTIATE_TEST_SUITE_P(Tvm, OnnxModelConformance, ::testing::Values(tvm_cpu_dtypes()), model_case_name);
 
 }  // namespace
 }  // namespace aegisrt::testing
