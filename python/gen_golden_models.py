@@ -12,7 +12,7 @@ keypoint post-processing) gives on them, as JSON. CI runs the C++ golden tests
 from these committed files only; PyTorch and ultralytics are needed only to
 regenerate them:
 
-    .venv/bin/pip install torch torchvision ultralytics   # plain PyPI
+    AEGISRT_GOLDEN_GENERATOR=1 bash scripts/deps/50-golden-generator.sh   # PyPI: torch, ultralytics
     .venv/bin/python python/gen_golden_models.py tests/data/golden
 
 Only the generator needs them; nothing else in the project imports torch.
