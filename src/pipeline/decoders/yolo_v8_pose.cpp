@@ -4,6 +4,7 @@
 // K = the manifest's keypoint_names count, else 17 (COCO). Boxes: Ultralytics'
 // NMS; keypoints as ops.scale_coords: letterbox inverse, clipped to the image.
 #include <algorithm>
+#include <cmath>
 
 #include "pipeline/decoders/decoder.h"
 
@@ -66,7 +67,9 @@ class YoloV8PoseDecoder final : public OutputDecoder {
     for (const auto& d : pose->detections) draw_detection(out, d, names_, style);
     const float thr = draw_threshold_;
     for (const auto& kps : pose->keypoints) {
-      draw_keypoints(out, kps, style, [thr](const vision::Keypoint& k) { return k.score >= thr; });
+      draw_keypoints(out, kps, style, [thr](const vision::Keypoint& k) {
+        return k.score >= thr && std::isfinite(k.x) && std::isfinite(k.y);
+      });
     }
     return out;
   }

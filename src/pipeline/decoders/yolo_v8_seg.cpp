@@ -87,6 +87,10 @@ class YoloV8SegDecoder final : public OutputDecoder {
     for (const YoloInstance& in : inst) {
       vision::Detection d = in.det;
       d.box = tr.to_original(d.box).clipped(static_cast<float>(W), static_cast<float>(H));
+      if (!std::isfinite(d.box.x1) || !std::isfinite(d.box.y1) || !std::isfinite(d.box.x2) ||
+          !std::isfinite(d.box.y2)) {
+        continue;  // a NaN box has no pixels (and NaN must not reach an int cast)
+      }
       for (std::int64_t k = 0; k < nm; ++k) coeff[static_cast<std::size_t>(k)] = head_at(det, 4 + nc + k, in.anchor);
       // Pixels kept by the crop: x1 <= x < x2, y1 <= y < y2.
       InstanceMask m;
