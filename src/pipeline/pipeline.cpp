@@ -185,6 +185,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   AEGIS_ASSIGN_OR_RETURN(const models::ModelManifest* manifest, catalog.get(sel.model));
   AEGIS_ASSIGN_OR_RETURN(const models::ResolvedVariant rv, manifest->resolve(sel.variant));
 
+  for (const auto& t : {options.confidence_threshold, options.iou_threshold}) {
+    if (t && !(*t >= 0.0f && *t <= 1.0f)) {  // for every model, whether its decoder uses them or not
+      return Error(ErrorCode::InvalidArgument, "confidence and IoU thresholds must be within [0, 1]");
+    }
+  }
+
   auto p = std::unique_ptr<Pipeline>(new Pipeline());
   // 2. What the pipeline does with it: the layout's decoder (refuses what it
   //    cannot decode), pre-processing, backend binding.
