@@ -74,7 +74,8 @@ constexpr OutputType kOutputTypes[] = {OutputType::Detections,   OutputType::Dep
 constexpr OutputLayout kOutputLayouts[] = {
     OutputLayout::YoloV8,   OutputLayout::GroundingDino, OutputLayout::RelativeInverseDepth,
     OutputLayout::MetricDepth, OutputLayout::SimCC,      OutputLayout::SamMasks,
-    OutputLayout::Tracks,   OutputLayout::Seq2SeqTokens};
+    OutputLayout::Tracks,   OutputLayout::Seq2SeqTokens, OutputLayout::YoloV8Seg,
+    OutputLayout::YoloV8Pose};
 }  // namespace
 
 std::string_view to_string(OutputType v) noexcept {
@@ -96,6 +97,8 @@ std::string_view to_string(OutputLayout v) noexcept {
     case OutputLayout::RelativeInverseDepth: return "relative_inverse_depth";
     case OutputLayout::MetricDepth: return "metric_depth";
     case OutputLayout::SimCC: return "simcc";
+    case OutputLayout::YoloV8Seg: return "yolo_v8_seg";
+    case OutputLayout::YoloV8Pose: return "yolo_v8_pose";
     case OutputLayout::SamMasks: return "sam_masks";
     case OutputLayout::Tracks: return "tracks";
     case OutputLayout::Seq2SeqTokens: return "seq2seq_tokens";
@@ -123,7 +126,9 @@ OutputType output_type_of(OutputLayout layout) noexcept {
     case OutputLayout::GroundingDino: return OutputType::Detections;
     case OutputLayout::RelativeInverseDepth:
     case OutputLayout::MetricDepth: return OutputType::DepthMap;
-    case OutputLayout::SimCC: return OutputType::Keypoints;
+    case OutputLayout::SimCC:
+    case OutputLayout::YoloV8Pose: return OutputType::Keypoints;
+    case OutputLayout::YoloV8Seg: return OutputType::Segmentation;
     case OutputLayout::SamMasks: return OutputType::Segmentation;
     case OutputLayout::Tracks: return OutputType::TrackedObjects;
     case OutputLayout::Seq2SeqTokens: return OutputType::MultiTask;
@@ -216,6 +221,10 @@ Result<ResolvedVariant> ModelManifest::resolve(std::string_view variant) const {
   if (spec->class_names) {
     out.output.class_names = *spec->class_names;
     out.output.class_names_source = "inline";
+  }
+  if (spec->output_layout) {
+    out.output.layout = *spec->output_layout;
+    out.output.type = output_type_of(*spec->output_layout);
   }
   if (auto it = device_memory_mb.find(spec->name); it != device_memory_mb.end()) {
     out.device_memory_mb = it->second;

@@ -538,7 +538,8 @@ void Parser::parse_variants(const YAML::Node& n, const YAML::Mark& fallback, con
     if (item.IsScalar()) {
       spec.name = item.Scalar();
     } else if (item.IsMap()) {
-      MapReader v(*this, item, f, item_mark, {"name", "description", "onnx", "sha256", "input_size", "class_names"});
+      MapReader v(*this, item, f, item_mark,
+                  {"name", "description", "onnx", "sha256", "input_size", "class_names", "output_layout"});
       auto name = text(v, "name", true);
       if (!name) continue;
       spec.name = *name;
@@ -568,6 +569,15 @@ void Parser::parse_variants(const YAML::Node& n, const YAML::Mark& fallback, con
       }
       if (YAML::Node c = v.get("class_names"); c.IsDefined()) {
         spec.class_names = name_list(c, v.key_mark("class_names"), v.field("class_names"), nullptr);
+      }
+      if (auto l = text(v, "output_layout", false)) {
+        // A variant with another head of the same family (yolo -seg, -pose).
+        if (auto layout = parse_output_layout(*l)) {
+          spec.output_layout = *layout;
+        } else {
+          report(ManifestIssueKind::UnknownValue, v.get("output_layout"), v.key_mark("output_layout"),
+                 v.field("output_layout"), "unknown output layout '" + clip(*l) + "'");
+        }
       }
     } else {
       report(ManifestIssueKind::WrongType, item, list_mark, f,

@@ -144,7 +144,7 @@ Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesys
     exec.push_back(to_ms(r.timings.execute));
     post.push_back(to_ms(r.timings.postprocess));
     total.push_back(to_ms(r.timings.total()));
-    detections += r.detections.size();
+    detections += r.detections().size();
   }
   rep.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   rep.wall_images_per_second = rep.wall_seconds > 0.0 ? options.iterations / rep.wall_seconds : 0.0;

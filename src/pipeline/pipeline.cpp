@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <system_error>
+#include <variant>
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/models/backend_vocabulary.h"
 #include "aegisrt/vision/draw.h"
+#include "pipeline/decoders/decoder.h"
 
 namespace aegisrt::pipeline {
 namespace {
@@ -38,33 +40,6 @@ std::string lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-/// What the pipeline can post-process; anything else is refused at create().
-Result<void> check_output_supported(const models::ResolvedVariant& rv) {
-  const auto& out = rv.output;
-  const std::string who = rv.model + "/" + rv.variant;
-  if (rv.input.type == models::InputType::Detections) {
-    return Error(ErrorCode::Unsupported,
-                 who + " consumes detections, not images: it is the tracker itself; run a "
-                       "detector with tracking instead, e.g. `aegisrt run --model yolo --track "
-                       "--input FRAMES_DIR`");
-  }
-  switch (out.layout) {
-    case OutputLayout::YoloV8:
-    case OutputLayout::RelativeInverseDepth:
-    case OutputLayout::MetricDepth:
-    case OutputLayout::SimCC:
-      return {};
-    default:
-      return Error(ErrorCode::Unsupported,
-                   "the pipeline cannot post-process " + who + "'s output (type " +
-                       std::string(models::to_string(out.type)) + ", layout " +
-                       std::string(models::to_string(out.layout)) +
-                       "); supported layouts: yolov8 (detections), relative_inverse_depth and "
-                       "metric_depth (depth_map), simcc (keypoints). Use `aegisrt exec` to run "
-                       "the raw model");
-  }
 }
 
 /// Where the variant's ONNX is; NotFound says where we looked and how to get one.
@@ -206,24 +181,51 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   if (options.model.empty()) {
     return Error(ErrorCode::InvalidArgument, "no model given; known models: " + join(catalog.names()));
   }
+  // 1. Selection: which variant on which backend at which precision.
   AEGIS_ASSIGN_OR_RETURN(const models::Selection sel,
                          catalog.validate_selection(options.model, options.backend, options.variant,
                                                     options.precision));
   AEGIS_ASSIGN_OR_RETURN(const models::ModelManifest* manifest, catalog.get(sel.model));
   AEGIS_ASSIGN_OR_RETURN(const models::ResolvedVariant rv, manifest->resolve(sel.variant));
-  AEGIS_TRY(check_output_supported(rv));
-  AEGIS_ASSIGN_OR_RETURN(const vision::PreprocessConfig pre,
-                         make_preprocess_config(rv.input, rv.model + "/" + rv.variant));
+
+  for (const auto& t : {options.confidence_threshold, options.iou_threshold}) {
+    if (t && !(*t >= 0.0f && *t <= 1.0f)) {  // for every model, whether its decoder uses them or not
+      return Error(ErrorCode::InvalidArgument, "confidence and IoU thresholds must be within [0, 1]");
+    }
+  }
+
+  auto p = std::unique_ptr<Pipeline>(new Pipeline());
+  p->apply_exif_ = options.apply_exif_orientation;
+  // 2. What the pipeline does with it: the layout's decoder (refuses what it
+  //    cannot decode), pre-processing, backend binding.
+  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder({rv, options}));
+  AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, p->describe(sel, rv, *manifest));
+  // 3. The model file, loaded inside an ExecutionContext.
+  AEGIS_ASSIGN_OR_RETURN(p->info_.onnx_path, locate_onnx(*manifest, sel, options));
+  if (options.track && rv.output.type != OutputType::Detections) {
+    return Error(ErrorCode::Unsupported, "--track needs a detection model; " + sel.model + " outputs " +
+                                             std::string(models::to_string(rv.output.type)));
+  }
+  AEGIS_TRY(p->load_model(sel, binding, options));
+  // 4. The model must take what the manifest's pre-processing makes.
+  AEGIS_TRY(p->bind_input(rv));
+  p->info_.load_time = since(t0);
+  const PipelineInfo& info = p->info_;
+  spdlog::info("pipeline: {}/{} on {} ({}), {} loaded in {:.1f} ms", info.model, info.variant, info.backend,
+               info.runtime_backend, info.onnx_path.string(), to_ms(info.load_time));
+  return p;
+}
+
+Result<models::BackendBinding> Pipeline::describe(const models::Selection& sel, const models::ResolvedVariant& rv,
+                                                  const models::ModelManifest& manifest) {
+  PipelineInfo& info = info_;
+  AEGIS_ASSIGN_OR_RETURN(info.preprocess, make_preprocess_config(rv.input, rv.model + "/" + rv.variant));
   AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, models::bind_backend(sel.backend));
   if (binding.registry_name.empty()) {
     return Error(ErrorCode::Unsupported,
                  "backend '" + sel.backend + "' runs built-in C++ code, not models; choose an "
-                 "inference backend for " + sel.model + " (" + join(manifest->backends) + ")");
+                 "inference backend for " + sel.model + " (" + join(manifest.backends) + ")");
   }
-  AEGIS_ASSIGN_OR_RETURN(fs::path onnx, locate_onnx(*manifest, sel, options));
-
-  auto p = std::unique_ptr<Pipeline>(new Pipeline());
-  PipelineInfo& info = p->info_;
   info.model = sel.model;
   info.variant = sel.variant;
   info.backend = sel.backend;
@@ -232,54 +234,23 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
     info.provider = it->second;
   }
   info.precision = std::string(to_string(sel.precision));
-  info.onnx_path = onnx;
   info.output_type = rv.output.type;
   info.output_layout = rv.output.layout;
   info.class_names = rv.output.class_names;
-  info.preprocess = pre;
   info.memory_budget_bytes = sel.device_memory_bytes;
-  p->post_ = rv.postprocessing;
-  p->track_ = options.track;
-  p->apply_exif_ = options.apply_exif_orientation;
-  for (const auto& f : rv.output.fields) p->output_names_.push_back(f.name);
-  if (options.track && rv.output.type != OutputType::Detections) {
-    return Error(ErrorCode::Unsupported, "--track needs a detection model; " + sel.model +
-                                             " outputs " + std::string(models::to_string(rv.output.type)));
-  }
+  return binding;
+}
 
-  auto& y = p->yolo_;
-  if (rv.postprocessing.confidence_threshold) y.conf_threshold = static_cast<float>(*rv.postprocessing.confidence_threshold);
-  if (rv.postprocessing.nms_iou_threshold) y.iou_threshold = static_cast<float>(*rv.postprocessing.nms_iou_threshold);
-  if (rv.postprocessing.max_detections) y.max_detections = *rv.postprocessing.max_detections;
-  if (options.confidence_threshold) y.conf_threshold = *options.confidence_threshold;
-  if (options.iou_threshold) y.iou_threshold = *options.iou_threshold;
-  if (options.max_detections) y.max_detections = *options.max_detections;
-  if (!(y.conf_threshold >= 0.0f && y.conf_threshold <= 1.0f) ||
-      !(y.iou_threshold >= 0.0f && y.iou_threshold <= 1.0f)) {
-    return Error(ErrorCode::InvalidArgument, "confidence and IoU thresholds must be within [0, 1]");
-  }
-  if (options.track) {
-    vision::ByteTrackConfig tc;
-    const auto& pp = rv.postprocessing;
-    if (pp.track_high_threshold) tc.track_high_thresh = static_cast<float>(*pp.track_high_threshold);
-    if (pp.track_low_threshold) tc.track_low_thresh = static_cast<float>(*pp.track_low_threshold);
-    if (pp.new_track_threshold) tc.new_track_thresh = static_cast<float>(*pp.new_track_threshold);
-    if (pp.match_threshold) tc.match_thresh = static_cast<float>(*pp.match_threshold);
-    if (pp.track_buffer) tc.max_age = *pp.track_buffer;
-    // Low-score detections feed ByteTrack's second association.
-    p->report_conf_ = y.conf_threshold;
-    y.conf_threshold = std::min(y.conf_threshold, tc.track_low_thresh);
-    p->tracker_ = std::make_unique<vision::ByteTracker>(tc);
-  }
-
+Result<void> Pipeline::load_model(const models::Selection& sel, const models::BackendBinding& binding,
+                                  const PipelineOptions& options) {
   AEGIS_ASSIGN_OR_RETURN(auto backend, BackendFactory::create(binding.registry_name));
   ContextBudget budget;
   budget.device_memory_bytes = sel.device_memory_bytes;
   budget.max_streams = 1;
   budget.compute_time_per_call = options.call_time_budget;
-  AEGIS_ASSIGN_OR_RETURN(p->context_,
-                         ExecutionContext::create(ModelId(sel.model), budget, std::move(backend)));
+  AEGIS_ASSIGN_OR_RETURN(context_, ExecutionContext::create(ModelId(sel.model), budget, std::move(backend)));
 
+  const fs::path& onnx = info_.onnx_path;
   LoadOptions load;
   load.artifact_path = onnx;
   load.device = binding.device;
@@ -288,13 +259,15 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   load.variant = sel.variant;
   load.backend_options = binding.backend_options;
   for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
-  AEGIS_TRY(p->context_->load(load).or_else([&](Error e) -> Result<void> {
-    return e.with_context("loading " + sel.model + "/" + sel.variant + " (" + onnx.string() +
-                          ") on backend " + sel.backend);
-  }));
+  return context_->load(load).or_else([&](Error e) -> Result<void> {
+    return e.with_context("loading " + sel.model + "/" + sel.variant + " (" + onnx.string() + ") on backend " +
+                          sel.backend);
+  });
+}
 
-  // The model must take what the manifest's pre-processing makes.
-  const auto inputs = p->context_->backend().input_specs();
+Result<void> Pipeline::bind_input(const models::ResolvedVariant& rv) {
+  const fs::path& onnx = info_.onnx_path;
+  const auto inputs = context_->backend().input_specs();
   if (inputs.empty()) {
     return Error(ErrorCode::InvalidArgument, "model '" + onnx.string() + "' declares no inputs");
   }
@@ -317,28 +290,24 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
     }
   }
   if (inputs.size() != 1) {
-    return Error(ErrorCode::Unsupported, "model '" + onnx.string() + "' has " +
-                                             std::to_string(inputs.size()) +
+    return Error(ErrorCode::Unsupported, "model '" + onnx.string() + "' has " + std::to_string(inputs.size()) +
                                              " inputs; the image pipeline feeds exactly one");
   }
-  const Shape want = pre.tensor_shape(1);
+  const Shape want = info_.preprocess.tensor_shape(1);
   if (!bound->accepts_shape(want)) {
     return Error(ErrorCode::InvalidArgument,
                  "model input " + bound->to_string() + " of '" + onnx.string() + "' does not accept " +
-                     shape_to_string(want) + ", which " + sel.model + "/" + sel.variant +
+                     shape_to_string(want) + ", which " + info_.model + "/" + info_.variant +
                      "'s manifest pre-processing produces (check input.preprocessing.size / the "
                      "variant's input_size)");
   }
   if (bound->dtype != DType::Float32 && bound->dtype != DType::Float16) {
-    return Error(ErrorCode::Unsupported, "model input " + bound->to_string() +
-                                             ": the pipeline feeds float32 or float16 images");
+    return Error(ErrorCode::Unsupported,
+                 "model input " + bound->to_string() + ": the pipeline feeds float32 or float16 images");
   }
-  p->input_dtype_ = bound->dtype;
-  info.input_name = bound->name;
-  info.load_time = since(t0);
-  spdlog::info("pipeline: {}/{} on {} ({}), {} loaded in {:.1f} ms", info.model, info.variant,
-               info.backend, info.runtime_backend, onnx.string(), to_ms(info.load_time));
-  return p;
+  input_dtype_ = bound->dtype;
+  info_.input_name = bound->name;
+  return {};
 }
 
 Result<FrameResult> Pipeline::run_file(const fs::path& path) {
@@ -390,149 +359,28 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
 
   t = Clock::now();
   frame.frame_index = next_frame_++;
-  AEGIS_TRY(postprocess(out, frame).or_else([&](Error e) -> Result<void> {
+  const auto in_context = [&](Error e) -> Result<void> {
     return e.with_context("post-processing " + (frame.source.empty() ? std::string("image") : frame.source));
-  }));
+  };
+  if (out.outputs.empty()) {
+    return in_context(Error(ErrorCode::BackendError, "the model produced no outputs")).error();
+  }
+  AEGIS_TRY(decoder_->decode(out, frame).or_else(in_context));
   frame.timings.postprocess = since(t);
   return frame;
 }
 
-Result<void> Pipeline::postprocess(const ExecutionResult& out, FrameResult& frame) {
-  if (out.outputs.empty()) return Error(ErrorCode::BackendError, "the model produced no outputs");
-  // Output i by manifest field name when the model has it, else by position.
-  const auto output_at = [&](std::size_t i) -> const Tensor& {
-    if (i < output_names_.size()) {
-      if (const Tensor* t = out.find(output_names_[i])) return *t;
-    }
-    return out.outputs[std::min(i, out.outputs.size() - 1)];
-  };
-  switch (info_.output_layout) {
-    case OutputLayout::YoloV8: {
-      AEGIS_ASSIGN_OR_RETURN(frame.detections,
-                             vision::decode_yolo(output_at(0).view(), yolo_, frame.transform));
-      if (tracker_) {
-        frame.tracks = tracker_->update(frame.detections);
-        // Report only what passes the user's threshold; the tracker saw the low ones too.
-        std::erase_if(frame.detections, [&](const vision::Detection& d) { return d.score < report_conf_; });
-      }
-      return {};
-    }
-    case OutputLayout::RelativeInverseDepth:
-    case OutputLayout::MetricDepth: {
-      std::string map_name = post_.color_map.value_or("turbo");
-      auto map = vision::parse_colormap(map_name);
-      if (!map.ok()) {
-        spdlog::warn("colour map '{}' is not available; using turbo", map_name);
-        map_name = "turbo";
-        map = vision::ColorMap::Turbo;
-      }
-      AEGIS_ASSIGN_OR_RETURN(vision::DepthMap depth,
-                             vision::depth_to_original(output_at(0).view(), frame.transform));
-      DepthResult d;
-      const auto [lo, hi] = vision::normalize_min_max(depth.values);
-      d.min_value = lo;
-      d.max_value = hi;
-      d.color_map = map_name;
-      // Near = warm colours: inverse depth grows towards the camera, metric depth away from it.
-      const bool invert = info_.output_layout == OutputLayout::MetricDepth;
-      AEGIS_ASSIGN_OR_RETURN(d.colorized, vision::colorize(depth, *map, invert));
-      frame.depth = std::move(d);
-      return {};
-    }
-    case OutputLayout::SimCC: {
-      if (out.outputs.size() < 2) {
-        return Error(ErrorCode::InvalidArgument, "a SimCC model must produce simcc_x and simcc_y");
-      }
-      const Tensor& sx = output_at(0);
-      const Tensor& sy = output_at(1);
-      vision::SimccConfig cfg;
-      if (sx.shape().size() == 3 && info_.preprocess.width > 0) {
-        cfg.split_ratio = static_cast<float>(sx.shape()[2]) / static_cast<float>(info_.preprocess.width);
-      }
-      AEGIS_ASSIGN_OR_RETURN(frame.keypoints, vision::decode_simcc(sx.view(), sy.view(), cfg, frame.transform));
-      if (post_.keypoint_threshold) {
-        const float thr = static_cast<float>(*post_.keypoint_threshold);
-        for (auto& k : frame.keypoints) {
-          if (k.score < thr) {
-            k.x = -1.0f;
-            k.y = -1.0f;
-          }
-        }
-      }
-      return {};
-    }
-    default:
-      return Error(ErrorCode::Unsupported, "output layout " + std::string(models::to_string(info_.output_layout)));
-  }
-}
-
-std::string Pipeline::class_name(int class_id) const {
-  if (class_id >= 0 && static_cast<std::size_t>(class_id) < info_.class_names.size()) {
-    return info_.class_names[static_cast<std::size_t>(class_id)];
-  }
-  return "class_" + std::to_string(class_id);
-}
-
 void Pipeline::reset_tracking() {
-  if (tracker_) tracker_->reset();
+  decoder_->reset();
   next_frame_ = 0;
 }
 
 Result<vision::Image> Pipeline::annotate(const vision::Image& image, const FrameResult& r) const {
-  if (r.depth) return r.depth->colorized;
-  AEGIS_ASSIGN_OR_RETURN(vision::Image out, image.convert(3));
-  const int thickness = std::max(2, std::min(out.width(), out.height()) / 250);
-  const int text_scale = std::max(1, std::min(out.width(), out.height()) / 300);
-  const auto draw_box = [&](const vision::Box& b, vision::Rgb c, const std::string& label) {
-    const int x0 = static_cast<int>(std::lround(b.x1));
-    const int y0 = static_cast<int>(std::lround(b.y1));
-    const int x1 = static_cast<int>(std::lround(b.x2)) - 1;
-    const int y1 = static_cast<int>(std::lround(b.y2)) - 1;
-    // A dark rim outside the coloured box keeps it visible on objects of its own colour.
-    vision::draw_rect(out, x0 - 1, y0 - 1, x1 + 1, y1 + 1, {20, 20, 20}, 1);
-    vision::draw_rect(out, x0, y0, x1, y1, c, thickness);
-    vision::draw_label(out, x0, y0, label, c, text_scale + 1);
-  };
-  char score[16];
-  if (track_) {
-    for (const auto& t : r.tracks) {
-      std::snprintf(score, sizeof score, " %.2f", static_cast<double>(t.score));
-      draw_box(t.box, vision::palette_color(t.id), "#" + std::to_string(t.id) + " " + class_name(t.class_id) + score);
-    }
-  } else {
-    for (const auto& d : r.detections) {
-      std::snprintf(score, sizeof score, " %.2f", static_cast<double>(d.score));
-      draw_box(d.box, vision::palette_color(d.class_id), class_name(d.class_id) + score);
-    }
-  }
-  if (!r.keypoints.empty()) {
-    const auto visible = [](const vision::Keypoint& k) { return k.x >= 0.0f && k.y >= 0.0f; };
-    if (r.keypoints.size() == 17) {
-      for (const auto& [a, b] : vision::coco17_skeleton()) {
-        const auto& ka = r.keypoints[static_cast<std::size_t>(a)];
-        const auto& kb = r.keypoints[static_cast<std::size_t>(b)];
-        if (visible(ka) && visible(kb)) {
-          vision::draw_line(out, static_cast<int>(ka.x), static_cast<int>(ka.y), static_cast<int>(kb.x),
-                            static_cast<int>(kb.y), vision::palette_color(a), thickness);
-        }
-      }
-    }
-    for (std::size_t i = 0; i < r.keypoints.size(); ++i) {
-      const auto& k = r.keypoints[i];
-      if (visible(k)) {
-        vision::draw_circle(out, static_cast<int>(k.x), static_cast<int>(k.y), thickness + 2,
-                            vision::palette_color(static_cast<int>(i)));
-      }
-    }
-  }
-  return out;
+  return decoder_->annotate(image, r);
 }
 
 std::string Pipeline::to_json(const FrameResult& r, int indent) const {
   using json = nlohmann::ordered_json;
-  const auto box_json = [](const vision::Box& b) {
-    return json{{"x1", b.x1}, {"y1", b.y1}, {"x2", b.x2}, {"y2", b.y2}};
-  };
   json j;
   j["schema"] = "aegisrt.result/1";
   j["source"] = r.source;
@@ -543,39 +391,12 @@ std::string Pipeline::to_json(const FrameResult& r, int indent) const {
                 {"backend", info_.backend}, {"runtime_backend", info_.runtime_backend},
                 {"precision", info_.precision}, {"onnx", info_.onnx_path.string()}};
   j["output_type"] = models::to_string(r.output_type);
+  j["output_layout"] = models::to_string(info_.output_layout);
   const auto& t = r.transform;
   j["transform"] = {{"input_width", t.dst_width}, {"input_height", t.dst_height},
                     {"scale_x", t.scale_x},       {"scale_y", t.scale_y},
                     {"pad_x", t.pad_x},           {"pad_y", t.pad_y}};
-  if (r.output_type == OutputType::Detections) {
-    json dets = json::array();
-    for (const auto& d : r.detections) {
-      dets.push_back({{"class_id", d.class_id}, {"class_name", class_name(d.class_id)},
-                      {"score", d.score}, {"box", box_json(d.box)}});
-    }
-    j["detections"] = std::move(dets);
-    j["thresholds"] = {{"confidence", track_ ? report_conf_ : yolo_.conf_threshold}, {"iou", yolo_.iou_threshold},
-                       {"max_detections", yolo_.max_detections}};
-  }
-  if (track_) {
-    json tracks = json::array();
-    for (const auto& tr : r.tracks) {
-      tracks.push_back({{"track_id", tr.id}, {"class_id", tr.class_id},
-                        {"class_name", class_name(tr.class_id)}, {"score", tr.score},
-                        {"box", box_json(tr.box)}, {"hits", tr.hits}, {"start_frame", tr.start_frame}});
-    }
-    j["tracks"] = std::move(tracks);
-  }
-  if (!r.keypoints.empty()) {
-    json kps = json::array();
-    for (const auto& k : r.keypoints) kps.push_back({{"x", k.x}, {"y", k.y}, {"score", k.score}});
-    j["keypoints"] = std::move(kps);
-  }
-  if (r.depth) {
-    j["depth"] = {{"min", r.depth->min_value}, {"max", r.depth->max_value},
-                  {"color_map", r.depth->color_map},
-                  {"kind", info_.output_layout == OutputLayout::MetricDepth ? "metric" : "relative_inverse"}};
-  }
+  decoder_->to_json(r, j);
   j["timings_ms"] = {{"decode", to_ms(r.timings.decode)},
                      {"preprocess", to_ms(r.timings.preprocess)},
                      {"execute", to_ms(r.timings.execute)},
@@ -583,6 +404,44 @@ std::string Pipeline::to_json(const FrameResult& r, int indent) const {
                      {"total", to_ms(r.timings.total())}};
   j["deadline_missed"] = r.deadline_missed;
   return j.dump(indent);
+}
+
+// ---- FrameResult / InstanceMask accessors ----
+
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+}  // namespace
+
+const std::vector<vision::Detection>& FrameResult::detections() const noexcept {
+  static const std::vector<vision::Detection> kNone;
+  return std::visit(Overloaded{[](const DetectionResult& r) -> const std::vector<vision::Detection>& { return r.detections; },
+                               [](const InstanceSegmentationResult& r) -> const std::vector<vision::Detection>& {
+                                 return r.detections;
+                               },
+                               [](const PoseResult& r) -> const std::vector<vision::Detection>& { return r.detections; },
+                               [](const auto&) -> const std::vector<vision::Detection>& { return kNone; }},
+                    output);
+}
+
+const std::vector<vision::Track>& FrameResult::tracks() const noexcept {
+  static const std::vector<vision::Track> kNone;
+  const auto* r = std::get_if<DetectionResult>(&output);
+  return r != nullptr ? r->tracks : kNone;
+}
+
+const std::vector<vision::Keypoint>& FrameResult::keypoints() const noexcept {
+  static const std::vector<vision::Keypoint> kNone;
+  const auto* r = std::get_if<KeypointsResult>(&output);
+  return r != nullptr ? r->keypoints : kNone;
+}
+
+std::size_t InstanceMask::area() const noexcept {
+  return static_cast<std::size_t>(std::count(data.begin(), data.end(), std::uint8_t{1}));
 }
 
 }  // namespace aegisrt::pipeline

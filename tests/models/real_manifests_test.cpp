@@ -61,7 +61,11 @@ TEST(ShippedManifests, BackendListsAsDecided) {
 
 TEST(ShippedManifests, VariantsAsTheFamiliesHaveThem) {
   EXPECT_EQ(shipped().find("yolo")->variant_names(),
-            (std::vector<std::string>{"v8n", "v8s", "v8m", "v8l", "v8x", "v11n", "v11s", "v11m", "v11l", "demo"}));
+            (std::vector<std::string>{"v8n",      "v8s",      "v8m",      "v8l",      "v8x",      "v11n",
+                                      "v11s",     "v11m",     "v11l",     "v8n-seg",  "v8s-seg",  "v8m-seg",
+                                      "v8l-seg",  "v8x-seg",  "v11n-seg", "v11s-seg", "v11m-seg", "v11l-seg",
+                                      "v8n-pose", "v8s-pose", "v8m-pose", "v8l-pose", "v8x-pose", "v11n-pose",
+                                      "v11s-pose", "v11m-pose", "v11l-pose", "demo"}));
   EXPECT_EQ(shipped().find("depth_anything")->variant_names(), (std::vector<std::string>{"vits", "vitb", "vitl"}));
   EXPECT_EQ(shipped().find("segment_anything")->variant_names(),
             (std::vector<std::string>{"vit_b", "vit_l", "vit_h"}));

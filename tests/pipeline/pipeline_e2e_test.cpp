@@ -62,7 +62,7 @@ TEST(PipelineDemo, DetectionsMatchGroundTruthInOriginalPixels) {
     EXPECT_EQ(r->width, t.width);
     EXPECT_EQ(r->height, t.height);
     EXPECT_EQ(r->output_type, models::OutputType::Detections);
-    for (const auto& problem : match_ground_truth(r->detections, t)) ADD_FAILURE() << problem;
+    for (const auto& problem : match_ground_truth(r->detections(), t)) ADD_FAILURE() << problem;
     // Letterbox geometry recorded for mapping back: centred, aspect kept.
     const float scale = std::min(320.0f / static_cast<float>(t.width), 320.0f / static_cast<float>(t.height));
     EXPECT_NEAR(r->transform.scale_x, scale, 0.01f);
@@ -97,10 +97,10 @@ TEST(PipelineDemo, JsonCarriesTheResult) {
   EXPECT_EQ(j.at("image").at("width"), truth[0].width);
   EXPECT_EQ(j.at("image").at("height"), truth[0].height);
   const auto& dets = j.at("detections");
-  ASSERT_EQ(dets.size(), r->detections.size());
+  ASSERT_EQ(dets.size(), r->detections().size());
   ASSERT_EQ(dets.size(), truth[0].objects.size());
   for (std::size_t i = 0; i < dets.size(); ++i) {
-    const auto& d = r->detections[i];
+    const auto& d = r->detections()[i];
     EXPECT_EQ(dets[i].at("class_id"), d.class_id);
     EXPECT_EQ(dets[i].at("class_name"), p->info().class_names[static_cast<std::size_t>(d.class_id)]);
     EXPECT_FLOAT_EQ(dets[i].at("score").get<float>(), d.score);
@@ -128,7 +128,7 @@ TEST(PipelineDemo, AnnotatedImageHasBoxesInClassColours) {
   ASSERT_EQ(out->width(), image->width());
   ASSERT_EQ(out->height(), image->height());
   // The left edge of every box, halfway down, is drawn in its class colour.
-  for (const auto& d : r->detections) {
+  for (const auto& d : r->detections()) {
     const vision::Rgb c = vision::palette_color(d.class_id);
     const int x = static_cast<int>(std::lround(d.box.x1));
     const int y = static_cast<int>(std::lround((d.box.y1 + d.box.y2) / 2));
@@ -151,7 +151,7 @@ TEST(PipelineDemo, TrackingKeepsIdsAcrossFrames) {
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ(r->frame_index, f);
     std::set<int> ids;
-    for (const auto& t : r->tracks) ids.insert(t.id);
+    for (const auto& t : r->tracks()) ids.insert(t.id);
     if (f == 0) {
       first_ids = ids;
       EXPECT_EQ(ids.size(), truth[0].objects.size());
@@ -159,7 +159,7 @@ TEST(PipelineDemo, TrackingKeepsIdsAcrossFrames) {
       EXPECT_EQ(ids, first_ids) << "frame " << f;
     }
     const auto j = nlohmann::json::parse(p->to_json(*r));
-    EXPECT_EQ(j.at("tracks").size(), r->tracks.size());
+    EXPECT_EQ(j.at("tracks").size(), r->tracks().size());
   }
   p->reset_tracking();
   auto r = p->run_file(frame);
@@ -310,7 +310,7 @@ TEST(PipelineErrors, ThresholdOverridesAreValidatedAndApplied) {
   ASSERT_NE(p, nullptr);
   auto r = p->run_file(demo_dir() / load_ground_truth()[0].file);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->detections.size(), 2u);
+  EXPECT_EQ(r->detections().size(), 2u);
 }
 
 }  // namespace

@@ -135,21 +135,21 @@ std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResul
     return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
                                                                    : "class_" + std::to_string(id);
   };
-  if (r.depth) {
-    what = fmt::format("depth {:.3g}..{:.3g} ({})", r.depth->min_value, r.depth->max_value, r.depth->color_map);
-  } else if (!r.keypoints.empty()) {
+  if (const auto* depth = r.depth()) {
+    what = fmt::format("depth {:.3g}..{:.3g} ({})", depth->min_value, depth->max_value, depth->color_map);
+  } else if (!r.keypoints().empty()) {
     int found = 0;
-    for (const auto& k : r.keypoints) found += k.x >= 0.0f ? 1 : 0;
-    what = fmt::format("{}/{} keypoints", found, r.keypoints.size());
-  } else if (!r.tracks.empty() || r.detections.empty()) {
-    what = r.tracks.empty() ? fmt::format("{} detections", r.detections.size())
-                            : fmt::format("{} tracks", r.tracks.size());
+    for (const auto& k : r.keypoints()) found += k.x >= 0.0f ? 1 : 0;
+    what = fmt::format("{}/{} keypoints", found, r.keypoints().size());
+  } else if (!r.tracks().empty() || r.detections().empty()) {
+    what = r.tracks().empty() ? fmt::format("{} detections", r.detections().size())
+                            : fmt::format("{} tracks", r.tracks().size());
   } else {
     std::map<std::string, int> counts;
-    for (const auto& d : r.detections) counts[name_of(d.class_id)]++;
+    for (const auto& d : r.detections()) counts[name_of(d.class_id)]++;
     std::string per_class;
     for (const auto& [n, c] : counts) per_class += fmt::format("{}{} {}", per_class.empty() ? "" : ", ", c, n);
-    what = fmt::format("{} detections ({})", r.detections.size(), per_class);
+    what = fmt::format("{} detections ({})", r.detections().size(), per_class);
   }
   const auto& t = r.timings;
   return fmt::format("{}: {}x{}, {} in {:.1f} ms (decode {:.1f}, pre {:.1f}, execute {:.1f}, post {:.1f})",

@@ -62,6 +62,8 @@ enum class OutputLayout : std::uint8_t {
   RelativeInverseDepth,  // depth_map: [1, H, W] affine-invariant inverse depth (larger = nearer)
   MetricDepth,           // depth_map: [1, 1, H, W] or [1, H, W] depth in metres
   SimCC,                 // keypoints: simcc_x [1, K, W*split], simcc_y [1, K, H*split]
+  YoloV8Seg,             // segmentation: output0 [1, 4+num_classes+32, num_anchors] + protos [1, 32, H/4, W/4]
+  YoloV8Pose,            // keypoints: [1, 4+num_classes+K*3, num_anchors] (x, y, visibility per keypoint)
   SamMasks,              // segmentation: mask logits [1, M, H, W] + iou scores [1, M]
   Tracks,                // tracked_objects: [N, 7] = track_id, x1, y1, x2, y2, score, class
   Seq2SeqTokens,         // multi_task: generated token ids [1, seq_len]
@@ -177,6 +179,9 @@ struct VariantSpec {
   std::string sha256;
   std::optional<ImageSize> input_size;                  // overrides input.preprocessing.size
   std::optional<std::vector<std::string>> class_names;  // overrides output.class_names
+  /// Overrides output.layout (and so output.type): another head of the same
+  /// family, e.g. yolo_v8_seg / yolo_v8_pose variants of the yolo manifest.
+  std::optional<OutputLayout> output_layout;
   SourceLocation where;
 };
 

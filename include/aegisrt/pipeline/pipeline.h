@@ -5,11 +5,13 @@
 // manifest's output type) -> FrameResult, which can be drawn onto the image
 // and written as JSON. Every stage is timed.
 //
-// Output types handled: detections (YOLO v8/v11 layout, optional ByteTrack
-// over successive frames), depth maps (relative or metric, colourised) and
-// keypoints (SimCC). Others (segmentation, multi-task, text-prompted
-// detectors, the tracker-only bytetrack entry) are refused at create() with
-// Unsupported, saying what to use instead.
+// Each output layout has one decoder (src/pipeline/decoders/<layout>.cpp),
+// chosen once at create(): detections (YOLO v8/v11, optional ByteTrack over
+// successive frames), YOLO segment (boxes + instance masks) and pose (boxes +
+// 17 keypoints), depth maps (relative or metric, colourised) and keypoints
+// (SimCC). Others (SAM masks, multi-task, text-prompted detectors, the
+// tracker-only bytetrack entry) are refused at create() with Unsupported,
+// saying what to use instead.
 //
 // Thread safety: one Pipeline is used by one thread at a time (the tracker
 // keeps state across frames); create several for parallel streams.
@@ -22,12 +24,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "aegisrt/backend/runtime_backend.h"
 #include "aegisrt/context/execution_context.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/types.h"
+#include "aegisrt/models/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/models/manifest.h"
 #include "aegisrt/vision/depth.h"
@@ -99,6 +103,47 @@ struct StageTimings {
   [[nodiscard]] Duration total() const noexcept { return decode + preprocess + execute + postprocess; }
 };
 
+/// Detections (YOLO v8/v11 layout); tracks when PipelineOptions::track.
+struct DetectionResult {
+  std::vector<vision::Detection> detections;
+  std::vector<vision::Track> tracks;
+};
+
+/// One instance mask, original-image pixels: a binary mask over the box
+/// `x0, y0` .. `x0 + width - 1, y0 + height - 1` (the detection's box rounded
+/// outwards and clipped to the image; outside it the mask is 0, as the
+/// reference crops masks to their boxes). `data` is row-major, 1 = inside.
+struct InstanceMask {
+  int x0 = 0;
+  int y0 = 0;
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> data;
+  [[nodiscard]] bool at(int x, int y) const noexcept {
+    return x >= x0 && y >= y0 && x < x0 + width && y < y0 + height &&
+           data[static_cast<std::size_t>(y - y0) * static_cast<std::size_t>(width) +
+                static_cast<std::size_t>(x - x0)] != 0;
+  }
+  [[nodiscard]] std::size_t area() const noexcept;
+};
+
+/// YOLO segment (-seg): detections with one mask each (same order).
+struct InstanceSegmentationResult {
+  std::vector<vision::Detection> detections;
+  std::vector<InstanceMask> masks;
+};
+
+/// YOLO pose (-pose): person detections with their keypoints (same order).
+struct PoseResult {
+  std::vector<vision::Detection> detections;
+  std::vector<std::vector<vision::Keypoint>> keypoints;  // per detection, K each
+};
+
+/// Single-instance keypoints (SimCC, e.g. RTMPose on a whole image).
+struct KeypointsResult {
+  std::vector<vision::Keypoint> keypoints;
+};
+
 /// Depth output brought back to the original image.
 struct DepthResult {
   vision::Image colorized;  // RGB, original size
@@ -106,6 +151,10 @@ struct DepthResult {
   float max_value = 0.0f;
   std::string color_map;    // "turbo", ...
 };
+
+/// What the layout's decoder produced; monostate before decoding.
+using FrameOutput = std::variant<std::monostate, DetectionResult, InstanceSegmentationResult, PoseResult,
+                                 KeypointsResult, DepthResult>;
 
 /// Everything one image produced. Coordinates are original-image pixels.
 struct FrameResult {
@@ -117,13 +166,23 @@ struct FrameResult {
   std::int64_t frame_index = 0;  // 0, 1, 2, ... per pipeline (tracking order)
   vision::LetterboxTransform transform;
   models::OutputType output_type = models::OutputType::Detections;
-  std::vector<vision::Detection> detections;
-  std::vector<vision::Track> tracks;        // when PipelineOptions::track
-  std::vector<vision::Keypoint> keypoints;  // keypoints models
-  std::optional<DepthResult> depth;         // depth models
+  FrameOutput output;  // one alternative per output layout family
   StageTimings timings;
   bool deadline_missed = false;
+
+  /// Boxes of detection, segment and pose results; empty for the others.
+  [[nodiscard]] const std::vector<vision::Detection>& detections() const noexcept;
+  /// Tracks (detections with tracking only).
+  [[nodiscard]] const std::vector<vision::Track>& tracks() const noexcept;
+  /// Single-instance keypoints (SimCC); empty for the others.
+  [[nodiscard]] const std::vector<vision::Keypoint>& keypoints() const noexcept;
+  /// The depth result, or null.
+  [[nodiscard]] const DepthResult* depth() const noexcept { return std::get_if<DepthResult>(&output); }
 };
+
+namespace detail {
+class OutputDecoder;
+}
 
 class Pipeline {
  public:
@@ -168,17 +227,16 @@ class Pipeline {
  private:
   Pipeline() = default;
 
-  Result<void> postprocess(const ExecutionResult& outputs, FrameResult& frame);
-  [[nodiscard]] std::string class_name(int class_id) const;
+  // The steps of create(), in order.
+  Result<models::BackendBinding> describe(const models::Selection& sel, const models::ResolvedVariant& rv,
+                                          const models::ModelManifest& manifest);
+  Result<void> load_model(const models::Selection& sel, const models::BackendBinding& binding,
+                          const PipelineOptions& options);
+  Result<void> bind_input(const models::ResolvedVariant& rv);
 
   PipelineInfo info_;
-  models::Postprocessing post_;
-  vision::YoloDecodeConfig yolo_;
-  std::vector<std::string> output_names_;  // manifest field names (may be empty)
-  bool track_ = false;
+  std::unique_ptr<detail::OutputDecoder> decoder_;  // chosen once, from the output layout
   bool apply_exif_ = true;
-  float report_conf_ = 0.0f;  // tracking: detections reported at or above this
-  std::unique_ptr<vision::ByteTracker> tracker_;
   std::unique_ptr<ExecutionContext> context_;
   DType input_dtype_ = DType::Float32;
   std::int64_t next_frame_ = 0;

@@ -1,0 +1,117 @@
+// Private: one OutputDecoder per output layout (docs/PIPELINE.md "Decoders").
+// Pipeline::create picks the decoder once from the resolved variant's layout;
+// per image the decoder turns the model's raw outputs into the FrameResult's
+// per-type result, draws it and writes its JSON keys. A new layout is one
+// file here plus its entry in make_decoder() (decoder.cpp) and its tests.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/core/result.h"
+#include "aegisrt/models/manifest.h"
+#include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/vision/detection.h"
+#include "aegisrt/vision/image.h"
+
+namespace aegisrt::pipeline::detail {
+
+using Json = nlohmann::ordered_json;
+
+/// What a decoder is built from.
+struct DecoderSetup {
+  const models::ResolvedVariant& variant;
+  const PipelineOptions& options;
+};
+
+class OutputDecoder {
+ public:
+  OutputDecoder() = default;
+  OutputDecoder(const OutputDecoder&) = delete;
+  OutputDecoder& operator=(const OutputDecoder&) = delete;
+  virtual ~OutputDecoder() = default;
+
+  /// Raw outputs -> frame.output (frame.transform is set).
+  virtual Result<void> decode(const ExecutionResult& out, FrameResult& frame) = 0;
+  /// The image with the result drawn on it (or the result's own picture).
+  [[nodiscard]] virtual Result<vision::Image> annotate(const vision::Image& image,
+                                                       const FrameResult& r) const = 0;
+  /// Adds the layout's keys to the result document.
+  virtual void to_json(const FrameResult& r, Json& j) const = 0;
+  /// Start of a new video (trackers forget their state).
+  virtual void reset() {}
+};
+
+/// The decoder for the variant's output layout; Unsupported (naming the
+/// model, type and layout, and what is supported) when there is none.
+Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup);
+
+// One factory per layout file.
+Result<std::unique_ptr<OutputDecoder>> make_yolo_v8_decoder(const DecoderSetup& setup);
+Result<std::unique_ptr<OutputDecoder>> make_yolo_v8_seg_decoder(const DecoderSetup& setup);
+Result<std::unique_ptr<OutputDecoder>> make_yolo_v8_pose_decoder(const DecoderSetup& setup);
+Result<std::unique_ptr<OutputDecoder>> make_depth_decoder(const DecoderSetup& setup);
+Result<std::unique_ptr<OutputDecoder>> make_simcc_decoder(const DecoderSetup& setup);
+
+// ---- shared helpers (decoder.cpp) ----
+
+/// Output i by manifest field name when the model has it, else by position.
+/// InvalidArgument when the model produced fewer than i+1 outputs.
+Result<const Tensor*> output_at(const ExecutionResult& out, const models::ResolvedVariant& rv,
+                                std::size_t i);
+/// The first output of rank `rank` (Ultralytics heads: detections rank 3,
+/// mask prototypes rank 4); InvalidArgument listing the outputs otherwise.
+Result<const Tensor*> output_of_rank(const ExecutionResult& out, std::size_t rank, std::string_view what);
+
+/// Manifest post-processing with the options' overrides; InvalidArgument for
+/// thresholds outside [0, 1].
+Result<vision::YoloDecodeConfig> yolo_config(const DecoderSetup& setup);
+
+std::string class_name(const std::vector<std::string>& names, int class_id);
+Json box_json(const vision::Box& b);
+Json thresholds_json(const vision::YoloDecodeConfig& cfg, float confidence);
+Json detection_json(const vision::Detection& d, const std::vector<std::string>& names);
+
+/// Line thickness and label text scale for an image of this size.
+struct DrawStyle {
+  int thickness = 2;
+  int text_scale = 1;
+  static DrawStyle for_image(const vision::Image& image);
+};
+/// A labelled box with a dark rim (visible on objects of its own colour).
+void draw_box(vision::Image& out, const vision::Box& b, vision::Rgb c, const std::string& label,
+              const DrawStyle& style);
+/// The detection's box labelled "<class> <score>" in its class colour.
+void draw_detection(vision::Image& out, const vision::Detection& d, const std::vector<std::string>& names,
+                    const DrawStyle& style);
+/// Keypoints (those passing `visible`) as dots; the COCO-17 skeleton between
+/// visible pairs when there are 17.
+template <class Visible>
+void draw_keypoints(vision::Image& out, const std::vector<vision::Keypoint>& kps, const DrawStyle& style,
+                    Visible visible);
+
+/// A YOLO candidate that survived NMS, with the anchor it came from (its
+/// mask coefficients / keypoints are read from the same column).
+struct YoloInstance {
+  vision::Detection det;  // box in model-input pixels
+  std::int64_t anchor = 0;
+};
+/// Ultralytics' non_max_suppression for one image of a [1, 4+nc+extra, N]
+/// (channels first) head: best of the `num_classes` scores > conf
+/// (strictly), at most max_candidates by score, class-aware greedy NMS
+/// (IoU > iou suppresses), at most max_detections, by score descending.
+Result<std::vector<YoloInstance>> decode_yolo_instances(const TensorView& output, int num_classes,
+                                                        std::int64_t extra_channels,
+                                                        const vision::YoloDecodeConfig& cfg,
+                                                        std::string_view what);
+/// Element [0, c, n] of a float head (any strides).
+float head_at(const TensorView& output, std::int64_t c, std::int64_t n) noexcept;
+
+}  // namespace aegisrt::pipeline::detail
+
+#include "pipeline/decoders/decoder_inl.h"

@@ -1,0 +1,60 @@
+// Layouts relative_inverse_depth and metric_depth: one depth map brought back
+// to the original image, colour-mapped, with the raw range in the JSON.
+#include <spdlog/spdlog.h>
+
+#include "aegisrt/vision/depth.h"
+#include "pipeline/decoders/decoder.h"
+
+namespace aegisrt::pipeline::detail {
+namespace {
+
+class DepthDecoder final : public OutputDecoder {
+ public:
+  explicit DepthDecoder(const DecoderSetup& s)
+      : variant_(s.variant), metric_(s.variant.output.layout == models::OutputLayout::MetricDepth) {}
+
+  Result<void> decode(const ExecutionResult& out, FrameResult& frame) override {
+    AEGIS_ASSIGN_OR_RETURN(const Tensor* t, output_at(out, variant_, 0));
+    std::string map_name = variant_.postprocessing.color_map.value_or("turbo");
+    auto map = vision::parse_colormap(map_name);
+    if (!map.ok()) {
+      spdlog::warn("colour map '{}' is not available; using turbo", map_name);
+      map_name = "turbo";
+      map = vision::ColorMap::Turbo;
+    }
+    AEGIS_ASSIGN_OR_RETURN(vision::DepthMap depth, vision::depth_to_original(t->view(), frame.transform));
+    DepthResult d;
+    const auto [lo, hi] = vision::normalize_min_max(depth.values);
+    d.min_value = lo;
+    d.max_value = hi;
+    d.color_map = map_name;
+    // Near = warm colours: inverse depth grows towards the camera, metric depth away from it.
+    AEGIS_ASSIGN_OR_RETURN(d.colorized, vision::colorize(depth, *map, metric_));
+    frame.output = std::move(d);
+    return {};
+  }
+
+  [[nodiscard]] Result<vision::Image> annotate(const vision::Image& image, const FrameResult& r) const override {
+    if (const DepthResult* d = r.depth()) return d->colorized;
+    return image.convert(3);
+  }
+
+  void to_json(const FrameResult& r, Json& j) const override {
+    if (const DepthResult* d = r.depth()) {
+      j["depth"] = {{"min", d->min_value}, {"max", d->max_value}, {"color_map", d->color_map},
+                    {"kind", metric_ ? "metric" : "relative_inverse"}};
+    }
+  }
+
+ private:
+  models::ResolvedVariant variant_;
+  bool metric_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<OutputDecoder>> make_depth_decoder(const DecoderSetup& setup) {
+  return std::unique_ptr<OutputDecoder>(new DepthDecoder(setup));
+}
+
+}  // namespace aegisrt::pipeline::detail

@@ -1,0 +1,167 @@
+// The YOLO segment / pose decoders on hand-made head tensors with
+// hand-computed expectations (no model): mask sampling, cropping to the box,
+// keypoint mapping through the letterbox, NaN boxes and bad shapes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "pipeline/decoders/decoder.h"
+
+namespace aegisrt::pipeline::detail {
+namespace {
+
+Tensor make(Shape shape, const std::string& name) {
+  auto t = Tensor::allocate_host(std::move(shape), DType::Float32, name);
+  EXPECT_TRUE(t.ok());
+  for (float& v : t->span<float>()) v = 0.0f;
+  return std::move(*t);
+}
+
+/// [1, C, N] head: column n gets `values` (C of them).
+void set_column(Tensor& head, std::int64_t n, const std::vector<float>& values) {
+  const std::int64_t N = head.shape()[2];
+  auto s = head.span<float>();
+  for (std::size_t c = 0; c < values.size(); ++c) s[c * static_cast<std::size_t>(N) + static_cast<std::size_t>(n)] = values[c];
+}
+
+models::ResolvedVariant variant(models::OutputLayout layout) {
+  models::ResolvedVariant rv;
+  rv.model = "yolo";
+  rv.variant = "t";
+  rv.output.layout = layout;
+  rv.output.type = models::output_type_of(layout);
+  rv.postprocessing.confidence_threshold = 0.25;
+  rv.postprocessing.nms_iou_threshold = 0.45;
+  return rv;
+}
+
+vision::LetterboxTransform identity8() {
+  vision::LetterboxTransform t;
+  t.src_width = t.src_height = t.dst_width = t.dst_height = 8;
+  t.resized_width = t.resized_height = 8;
+  return t;
+}
+
+TEST(YoloSegDecoder, MaskIsBilinearPrototypeSignCroppedToTheBox) {
+  const auto rv = variant(models::OutputLayout::YoloV8Seg);
+  PipelineOptions opts;
+  auto dec = make_decoder({rv, opts});
+  ASSERT_TRUE(dec.ok()) << dec.error();
+  // 8x8 input, protos [1, 1, 2, 2] = [[1, -1], [-1, 1]], one class.
+  Tensor head = make({1, 4 + 1 + 1, 3}, "output0");
+  Tensor protos = make({1, 1, 2, 2}, "output1");
+  auto p = protos.span<float>();
+  p[0] = 1.0f, p[1] = -1.0f, p[2] = -1.0f, p[3] = 1.0f;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  set_column(head, 0, {4, 4, 8, 8, 0.9f, 1.0f});    // whole image
+  set_column(head, 1, {nan, 4, 8, 8, 0.95f, 1.0f});  // NaN box: skipped, no crash
+  set_column(head, 2, {4, 4, 4, 4, 0.10f, 1.0f});    // below threshold
+  ExecutionResult out;
+  out.outputs.push_back(std::move(head));
+  out.outputs.push_back(std::move(protos));
+  FrameResult f;
+  f.transform = identity8();
+  ASSERT_TRUE((*dec)->decode(out, f).ok());
+  const auto& seg = std::get<InstanceSegmentationResult>(f.output);
+  ASSERT_EQ(seg.detections.size(), 1u);
+  ASSERT_EQ(seg.masks.size(), 1u);
+  // Upsampling 2 -> 8 with half-pixel centres: the weight of cell 1 is < 0.5
+  // for pixels 0..3, so the logit (1-2wx)(1-2wy) is > 0 where x<4 == y<4.
+  const InstanceMask& m = seg.masks[0];
+  for (int y = 0; y < 8; ++y) {
+    for (int x = 0; x < 8; ++x) EXPECT_EQ(m.at(x, y), (x < 4) == (y < 4)) << x << "," << y;
+  }
+  EXPECT_EQ(m.area(), 32u);
+
+  // A box [2.5, 2, 6, 5.5): pixels x 3..5, y 2..5 (x >= x1 and x < x2).
+  Tensor head2 = make({1, 6, 1}, "output0");
+  set_column(head2, 0, {4.25f, 3.75f, 3.5f, 3.5f, 0.9f, 1.0f});
+  out.outputs[0] = std::move(head2);
+  ASSERT_TRUE((*dec)->decode(out, f).ok());
+  const auto& seg2 = std::get<InstanceSegmentationResult>(f.output);
+  ASSERT_EQ(seg2.masks.size(), 1u);
+  const InstanceMask& m2 = seg2.masks[0];
+  EXPECT_EQ(m2.x0, 3);
+  EXPECT_EQ(m2.y0, 2);
+  EXPECT_EQ(m2.width, 3);
+  EXPECT_EQ(m2.height, 4);
+  std::size_t want = 0;
+  for (int y = 2; y < 6; ++y) {
+    for (int x = 3; x < 6; ++x) {
+      EXPECT_EQ(m2.at(x, y), (x < 4) == (y < 4)) << x << "," << y;
+      want += (x < 4) == (y < 4) ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(m2.area(), want);
+  EXPECT_FALSE(m2.at(2, 2));  // outside the box
+}
+
+TEST(YoloSegDecoder, MissingPrototypesAreAnError) {
+  const auto rv = variant(models::OutputLayout::YoloV8Seg);
+  PipelineOptions opts;
+  auto dec = make_decoder({rv, opts});
+  ASSERT_TRUE(dec.ok());
+  ExecutionResult out;
+  out.outputs.push_back(make({1, 37, 4}, "output0"));
+  FrameResult f;
+  f.transform = identity8();
+  auto r = (*dec)->decode(out, f);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("mask prototypes"), std::string::npos) << r.error();
+}
+
+TEST(YoloPoseDecoder, KeypointsGoThroughTheLetterboxInverseAndAreClipped) {
+  const auto rv = variant(models::OutputLayout::YoloV8Pose);
+  PipelineOptions opts;
+  auto dec = make_decoder({rv, opts});
+  ASSERT_TRUE(dec.ok()) << dec.error();
+  // 17 keypoints, 1 class: 4 + 1 + 51 = 56 channels.
+  Tensor head = make({1, 56, 2}, "output0");
+  std::vector<float> col = {20, 30, 10, 10, 0.8f};
+  for (int k = 0; k < 17; ++k) {
+    col.push_back(10.0f + static_cast<float>(k));  // x
+    col.push_back(k == 16 ? 100.0f : 24.0f);       // y; the last one beyond the image
+    col.push_back(0.01f * static_cast<float>(k));  // visibility
+  }
+  set_column(head, 0, col);
+  ExecutionResult out;
+  out.outputs.push_back(std::move(head));
+  FrameResult f;
+  // Image 20x10 letterboxed into 40x40: scale 2, pad_y 10.
+  f.transform.src_width = 20;
+  f.transform.src_height = 10;
+  f.transform.dst_width = f.transform.dst_height = 40;
+  f.transform.resized_width = 40;
+  f.transform.resized_height = 20;
+  f.transform.scale_x = f.transform.scale_y = 2.0f;
+  f.transform.pad_y = 10;
+  ASSERT_TRUE((*dec)->decode(out, f).ok());
+  const auto& pose = std::get<PoseResult>(f.output);
+  ASSERT_EQ(pose.detections.size(), 1u);
+  ASSERT_EQ(pose.keypoints[0].size(), 17u);
+  const auto& b = pose.detections[0].box;  // model box (15, 25)-(25, 35)
+  EXPECT_FLOAT_EQ(b.x1, 7.5f);
+  EXPECT_FLOAT_EQ(b.y1, 7.5f);
+  EXPECT_FLOAT_EQ(b.x2, 12.5f);
+  EXPECT_FLOAT_EQ(b.y2, 10.0f);  // clipped
+  for (int k = 0; k < 17; ++k) {
+    const auto& kp = pose.keypoints[0][static_cast<std::size_t>(k)];
+    EXPECT_FLOAT_EQ(kp.x, (10.0f + static_cast<float>(k)) / 2.0f) << k;
+    EXPECT_FLOAT_EQ(kp.y, k == 16 ? 10.0f : 7.0f) << k;  // (24 - 10) / 2; 45 clipped to 10
+    EXPECT_FLOAT_EQ(kp.score, 0.01f * static_cast<float>(k)) << k;
+  }
+}
+
+TEST(OutputDecoders, LayoutsWithoutADecoderAreRefusedSayingWhatIsSupported) {
+  PipelineOptions opts;
+  auto rv = variant(models::OutputLayout::SamMasks);
+  auto dec = make_decoder({rv, opts});
+  ASSERT_FALSE(dec.ok());
+  EXPECT_EQ(dec.error().code(), ErrorCode::Unsupported);
+  EXPECT_NE(dec.error().message().find("yolo_v8_seg"), std::string::npos) << dec.error();
+  EXPECT_NE(dec.error().message().find("sam_masks"), std::string::npos) << dec.error();
+}
+
+}  // namespace
+}  // namespace aegisrt::pipeline::detail
