@@ -115,7 +115,7 @@ echo "== all tests (GPU tests run now; CPU tests too)"
 grep -E "tests passed|tests failed" "$OUT/ctest.log" | tee -a "$OUT/summary.txt"
 grep -E "\(Failed\)|\(SEGFAULT\)|\(Timeout\)|Exception" "$OUT/ctest.log" | head -30 | tee -a "$OUT/summary.txt"
 # What the GPU-labelled tests did, case by case (passed vs skipped):
-for t in tests/cuda/cuda_test tests/vision/vision_cuda_test tests/backends/tvm/tvm_backend_test \
+for t in tests/cuda/cuda_test tests/vision/vision_cuda_test \
          tests/backends/onnxruntime/onnxruntime_conformance_test tests/backends/onnxruntime/onnxruntime_cuda_test; do
   [ -x "$BUILD/$t" ] || continue
   timeout 200 "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
@@ -138,5 +138,17 @@ if [ -f "$STAGE/ortgpu.tar.zst" ]; then
   timeout 60 "$CLI" bench --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --iterations 300 > "$OUT/bench_cuda.txt" 2>&1
   timeout 60 "$CLI" bench --model yolo --variant demo --backend onnx --model-data "$DEMO" --input "$DEMO" --iterations 100 > "$OUT/bench_cpu.txt" 2>&1
 fi
+# Issue 11 §5: an fp32 selection on ORT-CUDA must be fp32 (TF32 off), within 1e-5 of float64.
+if [ -f "$STAGE/ortgpu.tar.zst" ] || [ "$MODE" = "--test" ]; then
+  timeout 300 python3 scripts/gpu/fp32_check.py "$CLI" /tmp/aegis-fp32 > "$OUT/fp32_check.txt" 2>&1
+  summary "fp32 check (rc=$?): $(grep -E '^(fp32|tf32):' "$OUT/fp32_check.txt" | tr '\n' ' ')"
+fi
+# Issue 11 §4: the TVM test binary alone, inside its 200 s timeout.
+if [ -x "$BUILD/tests/backends/tvm/tvm_backend_test" ]; then
+  start=$(date +%s)
+  timeout 200 "$BUILD/tests/backends/tvm/tvm_backend_test" > "$OUT/tvm_alone.log" 2>&1
+  summary "tvm_backend_test alone: rc=$? in $(( $(date +%s) - start )) s; $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$OUT/tvm_alone.log" | tr '\n' ' ')"
+fi
+grep -E "us_per_launch|BM_" "$OUT/bench_vision_cuda.txt" 2>/dev/null | head -12 | tee -a "$OUT/summary.txt"
 tar -czf "$OUT/logs.tgz" -C "$OUT" --exclude logs.tgz . 2>/dev/null
 echo "== summary"; cat "$OUT/summary.txt"

@@ -231,8 +231,12 @@ Result<TensorDesc> describe_port(const ov::Output<const ov::Node>& port, std::si
   type_out = port.get_element_type();
   const auto dtype = ov_detail::from_ov(type_out);
   if (!dtype) {
+    const auto named = ov_detail::as_aegis_dtype(type_out);
+    const std::string type_name = named ? std::string(dtype_name(*named)) + " (OpenVINO " +
+                                              type_out.get_type_name() + ")"
+                                        : type_out.get_type_name();
     return Error(ErrorCode::Unsupported, std::string(kind) + " '" + d.name + "' has element type " +
-                                             type_out.get_type_name() + ", which AegisRT does not support");
+                                             type_name + ", which the OpenVINO backend does not bind");
   }
   d.dtype = *dtype;
   const ov::PartialShape& ps = port.get_partial_shape();

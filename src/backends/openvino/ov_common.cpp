@@ -52,18 +52,48 @@ Result<std::shared_ptr<ov::Model>> read_onnx(const std::filesystem::path& path) 
   }
 }
 
-std::optional<DType> from_ov(const ov::element::Type& t) noexcept {
+std::optional<DType> as_aegis_dtype(const ov::element::Type& t) noexcept {
   switch (ov::element::Type_t(t)) {
     case ov::element::Type_t::f32: return DType::Float32;
     case ov::element::Type_t::f16: return DType::Float16;
     case ov::element::Type_t::bf16: return DType::BFloat16;
+    case ov::element::Type_t::f64: return DType::Float64;
     case ov::element::Type_t::i8: return DType::Int8;
-    case ov::element::Type_t::u8: return DType::UInt8;
+    case ov::element::Type_t::i16: return DType::Int16;
     case ov::element::Type_t::i32: return DType::Int32;
     case ov::element::Type_t::i64: return DType::Int64;
+    case ov::element::Type_t::u8: return DType::UInt8;
+    case ov::element::Type_t::u16: return DType::UInt16;
+    case ov::element::Type_t::u32: return DType::UInt32;
+    case ov::element::Type_t::u64: return DType::UInt64;
     case ov::element::Type_t::boolean: return DType::Bool;
+    case ov::element::Type_t::string: return DType::String;
+    case ov::element::Type_t::f8e4m3: return DType::Float8E4M3FN;
+    case ov::element::Type_t::f8e5m2: return DType::Float8E5M2;
+    case ov::element::Type_t::i4: return DType::Int4;
+    case ov::element::Type_t::u4: return DType::UInt4;
     default: return std::nullopt;
   }
+}
+
+bool binds(DType t) noexcept {
+  switch (t) {
+    case DType::Float32:
+    case DType::Float16:
+    case DType::BFloat16:
+    case DType::Int8:
+    case DType::UInt8:
+    case DType::Int32:
+    case DType::Int64:
+    case DType::Bool: return true;
+    default: return false;  // see capabilities(): the CPU plugin computes wider types narrowed
+  }
+}
+
+std::optional<DType> from_ov(const ov::element::Type& t) noexcept {
+  const auto d = as_aegis_dtype(t);
+  if (d && binds(*d)) return d;
+  return std::nullopt;
 }
 
 ov::element::Type to_ov(DType t) noexcept {
@@ -76,8 +106,8 @@ ov::element::Type to_ov(DType t) noexcept {
     case DType::Int32: return ov::element::i32;
     case DType::Int64: return ov::element::i64;
     case DType::Bool: return ov::element::boolean;
+    default: return ov::element::dynamic;  // not bound (binds() is false)
   }
-  return ov::element::dynamic;
 }
 
 std::string condense(std::string_view what) {

@@ -27,6 +27,11 @@ Result<ov::Core*> core();
 Result<std::shared_ptr<ov::Model>> read_onnx(const std::filesystem::path& path);
 
 /// AegisRT dtype of an OpenVINO element type; nullopt for types AegisRT lacks.
+/// The AegisRT DType an OpenVINO element type stands for (for messages), bound or not.
+std::optional<DType> as_aegis_dtype(const ov::element::Type& t) noexcept;
+/// True for the DTypes this backend binds (its capabilities().dtypes).
+bool binds(DType t) noexcept;
+/// as_aegis_dtype() restricted to the bound types.
 std::optional<DType> from_ov(const ov::element::Type& t) noexcept;
 ov::element::Type to_ov(DType t) noexcept;
 
