@@ -9,6 +9,7 @@
 // The ratio is stb time / AegisRT time per input. Timings depend on the
 // machine and its load: compare only rows of one run.
 #include <benchmark/benchmark.h>
+#include "aegisrt/core/file_util.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -68,8 +69,9 @@ const Bytes& input(int which) {
   static const Bytes file = [] {
     const char* p = std::getenv("AEGISRT_BENCH_IMAGE");
     if (p == nullptr) return Bytes{};
-    std::ifstream in(p, std::ios::binary);
-    std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto r = aegisrt::read_file(p, "benchmark image");
+    std::vector<char> c;
+    if (r.ok()) c.assign(r->begin(), r->end());
     return Bytes(reinterpret_cast<const std::byte*>(c.data()), reinterpret_cast<const std::byte*>(c.data()) + c.size());
   }();
   switch (which) {

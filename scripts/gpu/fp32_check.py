@@ -4,7 +4,7 @@
 Builds a ResNet-50 (torchvision architecture, seeded random weights, eval mode),
 exports it to ONNX (opset 17, 1x3x224x224), computes the float64 reference with
 PyTorch in double precision on the CPU, then runs the ONNX model through
-`aegisrt exec --backend cuda` twice: as selected (fp32: TF32 off) and with
+`aegisrt exec --backend onnx --backend-option provider=cuda` twice: as selected (fp32: TF32 off) and with
 `--backend-option tf32=1`. Prints the relative error of each against float64
 (max |y - y64| / max |y64|) and exits 1 if the fp32 run exceeds 1e-5.
 
@@ -35,7 +35,7 @@ def main():
     results = {}
     for label, extra in (("fp32", []), ("tf32", ["--backend-option", "tf32=1"])):
         out_dir = os.path.join(work, "out_" + label)
-        cmd = [cli, "exec", "--backend", "cuda", "--model-file", onnx_path, "--input",
+        cmd = [cli, "exec", "--backend", "onnx", "--backend-option", "provider=cuda", "--model-file", onnx_path, "--input",
                "x=" + os.path.join(work, "x.npy"), "--save-outputs", out_dir] + extra
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:

@@ -49,6 +49,12 @@ rm -rf "$STAGE" && mkdir -p "$STAGE" && (cd "$PARTS" && cat $(cat "$ROOT/.gpu/pa
 echo "== Debian packages -> $DEPS"
 mkdir -p "$DEPS"
 for f in "$STAGE"/debs/*.deb; do dpkg-deb -x "$f" "$DEPS"; done
+# Debian 12's libz.so points at /lib/.../libz.so.1.2.13, absent on the GPU image:
+# link the system's zlib instead, and drop libz.a so nothing links it into a .so.
+rm -f "$DEPS/usr/lib/x86_64-linux-gnu/libz.a"
+for z in /usr/lib/x86_64-linux-gnu/libz.so.1 /lib/x86_64-linux-gnu/libz.so.1; do
+  [ -e "$z" ] && { ln -sfn "$z" "$DEPS/usr/lib/x86_64-linux-gnu/libz.so"; break; }
+done
 export CMAKE_PREFIX_PATH="$DEPS/usr"
 export LD_LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include "aegisrt/core/file_util.h"
 #include <unistd.h>
 
 #include <cstddef>
@@ -43,8 +44,9 @@ inline void write_bytes(const std::filesystem::path& p, const std::vector<std::b
 }
 
 inline std::vector<std::byte> read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto r = aegisrt::read_file(p, "test file", std::uint64_t{1} << 32);
+  std::vector<char> c;
+  if (r.ok()) c.assign(r->begin(), r->end());
   std::vector<std::byte> out(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) out[i] = static_cast<std::byte>(c[i]);
   return out;

@@ -2,6 +2,7 @@
 // files written (annotated PNG that decodes, JSON with the detections),
 // summary lines, the bench JSON and histogram, and plain-word errors.
 #include <gtest/gtest.h>
+#include "aegisrt/core/file_util.h"
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
@@ -31,8 +32,8 @@ struct CommandResult {
 };
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto r = aegisrt::read_file(p, "test output");
+  return r.ok() ? *r : std::string();
 }
 
 class CliTest : public ::testing::Test {

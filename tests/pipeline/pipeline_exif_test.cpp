@@ -60,7 +60,7 @@ TEST(PipelineExif, RotatedPhotoIsTurnedUprightAndReported) {
   EXPECT_EQ(r->height, wide->height);
   EXPECT_EQ(r->exif_orientation, 6);
   EXPECT_TRUE(r->orientation_applied);
-  for (const auto& problem : match_ground_truth(r->detections, *wide)) ADD_FAILURE() << problem;
+  for (const auto& problem : match_ground_truth(r->detections(), *wide)) ADD_FAILURE() << problem;
   auto j = nlohmann::json::parse((*p)->to_json(*r));
   EXPECT_EQ(j.at("image").at("width"), wide->width);
   EXPECT_EQ(j.at("image").at("exif_orientation"), 6);

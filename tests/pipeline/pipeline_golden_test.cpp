@@ -15,6 +15,7 @@
 // instruction set, so such a candidate can fall either way without any
 // decoder being wrong.
 #include <gtest/gtest.h>
+#include "aegisrt/core/file_util.h"
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -301,8 +302,7 @@ TEST(PipelineGolden, CatalogVariantsResolveToTheirLayouts) {
 
   // A misspelt variant output_layout is reported where it is.
   const fs::path file = aegisrt::testing::source_models_dir() / "yolo" / "manifest.yaml";
-  std::ifstream in(file);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = aegisrt::read_file(file, "manifest").value();
   const std::string good = "output_layout: yolo_v8_seg,";
   const auto at = text.find(good);
   ASSERT_NE(at, std::string::npos);

@@ -1,5 +1,5 @@
 // aegisrt: the command-line face of AegisRT.
-#include <spdlog/sinks/stderr_color_sinks.h>
+#include <spdlog/sinks/stdout_color_sinks.h>  // declares stderr_color_mt too
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>

@@ -5,6 +5,7 @@
 //  * 11.x: every network is strongly typed: the model carries its precision.
 // What path a request takes is decided by plan_engine_build() (tested in CI).
 #include <NvOnnxParser.h>
+#include "aegisrt/core/file_util.h"
 #include <cuda_runtime_api.h>
 #include <spdlog/spdlog.h>
 
@@ -28,9 +29,7 @@ Result<std::string> read_optional_file(const std::filesystem::path& path) {
   if (!std::filesystem::is_regular_file(path, ec)) return std::string();
   // TensorRT deserialises these (timing / calibration caches): ours only.
   AEGIS_TRY(check_trusted_file(path, "TensorRT cache file"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::IoError, "cannot open " + path.string());
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return aegisrt::read_file(path, "TensorRT cache file", std::uint64_t{1} << 32);
 }
 
 /// Writes next to `path` and renames over it, so readers never see half a file.

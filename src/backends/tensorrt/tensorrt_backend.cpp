@@ -2,6 +2,7 @@
 // artefact cache), binds I/O tensors by name and runs enqueueV3 on a
 // CudaStream. Works with TensorRT 8.6, 10.x and 11.x headers.
 #include "aegisrt/backends/tensorrt/tensorrt_backend.h"
+#include "aegisrt/core/file_util.h"
 
 #include <cuda_runtime_api.h>
 #include <spdlog/spdlog.h>
@@ -27,11 +28,8 @@ struct IoTensor {
 };
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::IoError, "cannot open " + path.string());
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error(ErrorCode::IoError, "cannot read " + path.string());
-  return data;
+  // core's read_file, not istreambuf_iterator (g++ -O3 -Wnull-dereference false positive).
+  return aegisrt::read_file(path, "TensorRT engine", std::uint64_t{1} << 34);
 }
 
 std::span<const std::byte> as_bytes_of(const std::string& s) {

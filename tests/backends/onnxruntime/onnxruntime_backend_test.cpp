@@ -3,6 +3,7 @@
 // numpy references), dynamic batch, fp16, int8 Q/DQ, several inputs and
 // outputs, broken files, the optimised-model cache and concurrency.
 #include <unistd.h>
+#include "aegisrt/core/file_util.h"
 
 #include <gmock/gmock.h>
 
@@ -45,8 +46,8 @@ class OnnxBackend : public ::testing::Test {
   }
 
   static std::string read_bytes(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    auto r = aegisrt::read_file(p, "test file", std::uint64_t{1} << 32);
+    return r.ok() ? *r : std::string();
   }
 
   /// Loads `name` (CPU, one thread unless overridden), runs its reference

@@ -1,5 +1,6 @@
 // Engine file pre-checks and sidecar-versus-runtime checks (no TensorRT needed).
 #include <gtest/gtest.h>
+#include "aegisrt/core/file_util.h"
 
 #include <filesystem>
 #include <fstream>
@@ -28,8 +29,8 @@ TEST(EngineFile, RecognisesForeignFormats) {
   EXPECT_EQ(sniff_artifact(bytes_of("  {\"engine\": 1}")), ArtifactFormat::Json);
   EXPECT_EQ(sniff_artifact(bytes_of(std::string(400, 'x') + "\n")), ArtifactFormat::Text);
   EXPECT_EQ(sniff_artifact(bytes_of(binary_blob(4096))), ArtifactFormat::Unknown);
-  std::ifstream in(std::filesystem::path(AEGISRT_TEST_DATA_DIR) / "tensorrt/conv.onnx", std::ios::binary);
-  std::string onnx((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string onnx =
+      aegisrt::read_file(std::filesystem::path(AEGISRT_TEST_DATA_DIR) / "tensorrt/conv.onnx", "model").value();
   EXPECT_EQ(sniff_artifact(bytes_of(onnx)), ArtifactFormat::Onnx);
 }
 
@@ -43,8 +44,8 @@ TEST(EngineFile, PrecheckRejectsForeignAndTruncatedFiles) {
   ASSERT_FALSE(elf.ok());
   EXPECT_EQ(elf.error().code(), ErrorCode::Corrupt);
   EXPECT_NE(elf.error().message().find("lib.engine is an ELF"), std::string::npos);
-  std::ifstream in(std::filesystem::path(AEGISRT_TEST_DATA_DIR) / "tensorrt/conv.onnx", std::ios::binary);
-  std::string onnx((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string onnx =
+      aegisrt::read_file(std::filesystem::path(AEGISRT_TEST_DATA_DIR) / "tensorrt/conv.onnx", "model").value();
   auto o = precheck_engine_bytes(bytes_of(onnx), "m.engine");
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.error().message().find("ONNX model"), std::string::npos);

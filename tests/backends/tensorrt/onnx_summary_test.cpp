@@ -1,6 +1,7 @@
 // The ONNX inspector against models written by gen_trt_models.py (and run
 // through our conversion tools), and against malformed bytes.
 #include <gtest/gtest.h>
+#include "aegisrt/core/file_util.h"
 
 #include <unistd.h>
 
@@ -89,8 +90,7 @@ TEST(OnnxSummary, MalformedBytesAreCorruptNotACrash) {
 }
 
 TEST(OnnxSummary, TruncatedRealModelIsCorrupt) {
-  std::ifstream in(kModels / "conv.onnx", std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data = aegisrt::read_file(kModels / "conv.onnx", "model").value();
   ASSERT_GT(data.size(), 100u);
   EXPECT_TRUE(looks_like_onnx(bytes_of(data)));
   for (std::size_t cut : {data.size() / 2, data.size() - 1, std::size_t{10}}) {

@@ -511,6 +511,8 @@ TEST_F(TvmTest, PlantedLibraryIsNeverOpened) {
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(fs::exists(marker)) << "control: a trusted library is opened";
   ::unsetenv("AEGISRT_PLANTED_MARKER");
+}
+
 TEST_F(TvmTest, UnsupportedTypeIsRefusedBeforeAnyBuild) {
   // The build's python does not exist: reaching the build would be a
   // BackendError about running it, not this Unsupported.
