@@ -11,53 +11,62 @@ namespace aegisrt::vision {
 namespace {
 
 // ---- Kalman filter on (cx, cy, a, h, vcx, vcy, va, vh), unit time step ----
-using Vec8 = std::array<float, 8>;
-using Mat8 = std::array<float, 64>;
-constexpr float kStdPos = 1.0f / 20.0f;
-constexpr float kStdVel = 1.0f / 160.0f;
+// Double precision throughout, like the reference's numpy filter.
+using Vec8 = std::array<double, 8>;
+using Mat8 = std::array<double, 64>;
+constexpr double kStdPos = 1.0 / 20.0;
+constexpr double kStdVel = 1.0 / 160.0;
 
-std::array<float, 4> to_xyah(const Box& b) {
-  const float h = b.height();
-  const float w = b.width();
-  return {(b.x1 + b.x2) * 0.5f, (b.y1 + b.y2) * 0.5f, h > 0.0f ? w / h : 0.0f, h};
+constexpr std::size_t ix(int i) { return static_cast<std::size_t>(i); }
+
+std::array<double, 4> to_xyah(const Box& b) {
+  const double w = static_cast<double>(b.x2) - b.x1;
+  const double h = static_cast<double>(b.y2) - b.y1;
+  return {b.x1 + w / 2.0, b.y1 + h / 2.0, h > 0.0 ? w / h : 0.0, h};
+}
+
+// (x1, y1, x2, y2) in double from the state (the reference's tlwh -> tlbr).
+std::array<double, 4> tlbr(const Vec8& m) {
+  const double w = m[2] * m[3];
+  const double x1 = m[0] - w / 2.0, y1 = m[1] - m[3] / 2.0;
+  return {x1, y1, x1 + w, y1 + m[3]};
 }
 
 Box from_mean(const Vec8& m) {
-  const float h = m[3];
-  const float w = m[2] * h;
-  return Box::from_center(m[0], m[1], w, h);
+  const auto b = tlbr(m);
+  return Box{static_cast<float>(b[0]), static_cast<float>(b[1]), static_cast<float>(b[2]),
+             static_cast<float>(b[3])};
 }
 
 void kf_initiate(const Box& det, Vec8& mean, Mat8& cov) {
   const auto z = to_xyah(det);
   mean = {z[0], z[1], z[2], z[3], 0, 0, 0, 0};
-  const float h = z[3];
-  const Vec8 sd{2 * kStdPos * h, 2 * kStdPos * h, 1e-2f, 2 * kStdPos * h,
-                10 * kStdVel * h, 10 * kStdVel * h, 1e-5f, 10 * kStdVel * h};
-  cov.fill(0.0f);
-  for (int i = 0; i < 8; ++i) cov[static_cast<std::size_t>(i * 9)] = sd[static_cast<std::size_t>(i)] * sd[static_cast<std::size_t>(i)];
+  const double h = z[3];
+  const Vec8 sd{2 * kStdPos * h, 2 * kStdPos * h, 1e-2, 2 * kStdPos * h,
+                10 * kStdVel * h, 10 * kStdVel * h, 1e-5, 10 * kStdVel * h};
+  cov.fill(0.0);
+  for (int i = 0; i < 8; ++i) cov[ix(i * 9)] = sd[ix(i)] * sd[ix(i)];
 }
 
 void kf_predict(Vec8& mean, Mat8& cov) {
-  const float h = mean[3];
-  const Vec8 sd{kStdPos * h, kStdPos * h, 1e-2f, kStdPos * h,
-                kStdVel * h, kStdVel * h, 1e-5f, kStdVel * h};
-  for (int i = 0; i < 4; ++i) mean[static_cast<std::size_t>(i)] += mean[static_cast<std::size_t>(i + 4)];
+  const double h = mean[3];
+  const Vec8 sd{kStdPos * h, kStdPos * h, 1e-2, kStdPos * h, kStdVel * h, kStdVel * h, 1e-5, kStdVel * h};
+  for (int i = 0; i < 4; ++i) mean[ix(i)] += mean[ix(i + 4)];
   // cov = F cov F^T + Q with F = [I I; 0 I].
   Mat8 t{};  // F * cov
   for (int r = 0; r < 8; ++r)
     for (int c = 0; c < 8; ++c) {
-      float v = cov[static_cast<std::size_t>(r * 8 + c)];
-      if (r < 4) v += cov[static_cast<std::size_t>((r + 4) * 8 + c)];
-      t[static_cast<std::size_t>(r * 8 + c)] = v;
+      double v = cov[ix(r * 8 + c)];
+      if (r < 4) v += cov[ix((r + 4) * 8 + c)];
+      t[ix(r * 8 + c)] = v;
     }
   for (int r = 0; r < 8; ++r)
     for (int c = 0; c < 8; ++c) {
-      float v = t[static_cast<std::size_t>(r * 8 + c)];
-      if (c < 4) v += t[static_cast<std::size_t>(r * 8 + c + 4)];
-      cov[static_cast<std::size_t>(r * 8 + c)] = v;
+      double v = t[ix(r * 8 + c)];
+      if (c < 4) v += t[ix(r * 8 + c + 4)];
+      cov[ix(r * 8 + c)] = v;
     }
-  for (int i = 0; i < 8; ++i) cov[static_cast<std::size_t>(i * 9)] += sd[static_cast<std::size_t>(i)] * sd[static_cast<std::size_t>(i)];
+  for (int i = 0; i < 8; ++i) cov[ix(i * 9)] += sd[ix(i)] * sd[ix(i)];
 }
 
 /// Inverse of a symmetric positive definite 4x4 (Gauss-Jordan with partial
@@ -95,13 +104,13 @@ bool invert4(std::array<double, 16> m, std::array<double, 16>& inv) {
 
 void kf_update(Vec8& mean, Mat8& cov, const Box& det) {
   const auto z = to_xyah(det);
-  const float h = mean[3];
-  const std::array<float, 4> sd{kStdPos * h, kStdPos * h, 1e-1f, kStdPos * h};
+  const double h = mean[3];
+  const std::array<double, 4> sd{kStdPos * h, kStdPos * h, 1e-1, kStdPos * h};
   // S = H cov H^T + R (top-left 4x4 block plus measurement noise).
   std::array<double, 16> S{};
   for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c) S[static_cast<std::size_t>(r * 4 + c)] = cov[static_cast<std::size_t>(r * 8 + c)];
-  for (int i = 0; i < 4; ++i) S[static_cast<std::size_t>(i * 5)] += static_cast<double>(sd[static_cast<std::size_t>(i)]) * sd[static_cast<std::size_t>(i)];
+    for (int c = 0; c < 4; ++c) S[ix(r * 4 + c)] = cov[ix(r * 8 + c)];
+  for (int i = 0; i < 4; ++i) S[ix(i * 5)] += sd[ix(i)] * sd[ix(i)];
   std::array<double, 16> Si{};
   if (!invert4(S, Si)) return;  // degenerate box: keep the prediction
   // K = cov H^T S^-1 (8x4); cov H^T = first 4 columns of cov.
@@ -109,23 +118,23 @@ void kf_update(Vec8& mean, Mat8& cov, const Box& det) {
   for (int r = 0; r < 8; ++r)
     for (int c = 0; c < 4; ++c) {
       double v = 0.0;
-      for (int k = 0; k < 4; ++k) v += static_cast<double>(cov[static_cast<std::size_t>(r * 8 + k)]) * Si[static_cast<std::size_t>(k * 4 + c)];
-      K[static_cast<std::size_t>(r * 4 + c)] = v;
+      for (int k = 0; k < 4; ++k) v += cov[ix(r * 8 + k)] * Si[ix(k * 4 + c)];
+      K[ix(r * 4 + c)] = v;
     }
   std::array<double, 4> innov{};
-  for (int i = 0; i < 4; ++i) innov[static_cast<std::size_t>(i)] = static_cast<double>(z[static_cast<std::size_t>(i)]) - mean[static_cast<std::size_t>(i)];
+  for (int i = 0; i < 4; ++i) innov[ix(i)] = z[ix(i)] - mean[ix(i)];
   for (int r = 0; r < 8; ++r) {
     double v = 0.0;
-    for (int c = 0; c < 4; ++c) v += K[static_cast<std::size_t>(r * 4 + c)] * innov[static_cast<std::size_t>(c)];
-    mean[static_cast<std::size_t>(r)] += static_cast<float>(v);
+    for (int c = 0; c < 4; ++c) v += K[ix(r * 4 + c)] * innov[ix(c)];
+    mean[ix(r)] += v;
   }
   // cov -= K S K^T  (== K (H cov)), H cov = first 4 rows of cov.
   Mat8 nc = cov;
   for (int r = 0; r < 8; ++r)
     for (int c = 0; c < 8; ++c) {
       double v = 0.0;
-      for (int k = 0; k < 4; ++k) v += K[static_cast<std::size_t>(r * 4 + k)] * cov[static_cast<std::size_t>(k * 8 + c)];
-      nc[static_cast<std::size_t>(r * 8 + c)] = static_cast<float>(cov[static_cast<std::size_t>(r * 8 + c)] - v);
+      for (int k = 0; k < 4; ++k) v += K[ix(r * 4 + k)] * cov[ix(k * 8 + c)];
+      nc[ix(r * 8 + c)] = cov[ix(r * 8 + c)] - v;
     }
   cov = nc;
 }
@@ -133,15 +142,28 @@ void kf_update(Vec8& mean, Mat8& cov, const Box& det) {
 // ---- association helpers ----
 using State = ByteTracker::State;
 
+// IoU of (x1, y1, x2, y2) boxes with `off` added to widths and heights (the
+// reference's cython_bbox uses inclusive pixels: off = 1).
+double iou_d(const std::array<double, 4>& a, const std::array<double, 4>& b, double off) {
+  const double iw = std::min(a[2], b[2]) - std::max(a[0], b[0]) + off;
+  if (iw <= 0) return 0.0;
+  const double ih = std::min(a[3], b[3]) - std::max(a[1], b[1]) + off;
+  if (ih <= 0) return 0.0;
+  const double ua = (a[2] - a[0] + off) * (a[3] - a[1] + off) + (b[2] - b[0] + off) * (b[3] - b[1] + off) - iw * ih;
+  return ua > 0 ? iw * ih / ua : 0.0;
+}
+
+std::array<double, 4> det_box(const Detection& d) { return {d.box.x1, d.box.y1, d.box.x2, d.box.y2}; }
+
 std::vector<float> iou_cost(const std::vector<State*>& tracks, const std::vector<const Detection*>& dets,
-                            bool fuse) {
+                            bool fuse, double off) {
   std::vector<float> cost(tracks.size() * dets.size());
   for (std::size_t i = 0; i < tracks.size(); ++i) {
-    const Box tb = from_mean(tracks[i]->mean);
+    const auto tb = tlbr(tracks[i]->mean);
     for (std::size_t j = 0; j < dets.size(); ++j) {
-      float sim = iou(tb, dets[j]->box);
-      if (fuse) sim *= dets[j]->score;
-      cost[i * dets.size() + j] = 1.0f - sim;
+      double sim = iou_d(tb, det_box(*dets[j]), off);
+      if (fuse) sim *= static_cast<double>(dets[j]->score);
+      cost[i * dets.size() + j] = static_cast<float>(1.0 - sim);
     }
   }
   return cost;
@@ -233,18 +255,33 @@ void ByteTracker::reset() {
 
 std::vector<Track> ByteTracker::lost_tracks() const {
   std::vector<Track> out;
-  for (const State& s : lost_) out.push_back(s.track);
+  for (const State& s : lost_)
+    if (s.track.state == TrackState::Lost) out.push_back(s.track);
   return out;
+}
+
+ByteTrackConfig byte_track_reference_config(float track_thresh, float match_thresh, int track_buffer,
+                                            double frame_rate) {
+  ByteTrackConfig c;
+  c.track_high_thresh = track_thresh;
+  c.track_low_thresh = 0.1f;
+  c.new_track_thresh = static_cast<float>(static_cast<double>(track_thresh) + 0.1);
+  c.match_thresh = match_thresh;
+  c.max_age = static_cast<int>(frame_rate / 30.0 * track_buffer);
+  return c;
 }
 
 std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
   ++frame_id_;
   const int frame = frame_id_;
+  const double off = static_cast<double>(config_.box_pixel_offset);
 
+  // High: score > high; low: low < score < high (a score equal to the high
+  // threshold takes part in neither, as in the reference).
   std::vector<const Detection*> high, low;
   for (const Detection& d : detections) {
-    if (d.score >= config_.track_high_thresh) high.push_back(&d);
-    else if (d.score > config_.track_low_thresh) low.push_back(&d);
+    if (d.score > config_.track_high_thresh) high.push_back(&d);
+    else if (d.score > config_.track_low_thresh && d.score < config_.track_high_thresh) low.push_back(&d);
   }
 
   auto apply = [&](State& s, const Detection& d) {
@@ -254,6 +291,7 @@ std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
     s.track.class_id = d.class_id;
     s.track.hits += 1;
     s.end_frame = frame;
+    s.expired_frame = 0;
     if (!s.activated) {
       s.activated = true;
       // Ids are handed out on confirmation, so one-frame flickers never
@@ -262,23 +300,22 @@ std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
     }
   };
 
-  // Pool = confirmed tracked + lost; unconfirmed (born last frame) separate.
+  // Pool = confirmed tracked + lost (including one expired last frame, which
+  // the reference still matches); unconfirmed (born last frame) separate and,
+  // as in the reference, not predicted.
   std::vector<State*> pool, unconfirmed;
   for (State& s : tracked_) (s.activated ? pool : unconfirmed).push_back(&s);
   for (State& s : lost_) pool.push_back(&s);
-  // ByteTrack predicts the pool only; predicting unconfirmed tracks too only
-  // grows their covariance (their velocity is still 0), which is more correct.
   for (State* s : pool) {
-    if (s->track.state != TrackState::Tracked) s->mean[7] = 0.0f;
+    if (s->track.state != TrackState::Tracked) s->mean[7] = 0.0;
     kf_predict(s->mean, s->covariance);
   }
-  for (State* s : unconfirmed) kf_predict(s->mean, s->covariance);
 
   // 1) confirmed + lost tracks vs high-score detections.
   std::vector<char> high_used(high.size(), 0);
   std::vector<State*> remaining;  // pool tracks left unmatched
   {
-    const auto cost = iou_cost(pool, high, config_.fuse_score);
+    const auto cost = iou_cost(pool, high, config_.fuse_score, off);
     const auto match = linear_assignment(cost, static_cast<int>(pool.size()),
                                          static_cast<int>(high.size()), config_.match_thresh);
     for (std::size_t i = 0; i < pool.size(); ++i) {
@@ -291,16 +328,21 @@ std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
     }
   }
   // 2) still-tracked (not lost) leftovers vs low-score detections.
+  std::vector<State*> newly_lost;
   {
     std::vector<State*> r_tracked;
     for (State* s : remaining)
       if (s->track.state == TrackState::Tracked) r_tracked.push_back(s);
-    const auto cost = iou_cost(r_tracked, low, false);
+    const auto cost = iou_cost(r_tracked, low, false, off);
     const auto match = linear_assignment(cost, static_cast<int>(r_tracked.size()),
                                          static_cast<int>(low.size()), config_.second_match_thresh);
     for (std::size_t i = 0; i < r_tracked.size(); ++i) {
-      if (match[i] >= 0) apply(*r_tracked[i], *low[static_cast<std::size_t>(match[i])]);
-      else r_tracked[i]->track.state = TrackState::Lost;
+      if (match[i] >= 0) {
+        apply(*r_tracked[i], *low[static_cast<std::size_t>(match[i])]);
+      } else {
+        r_tracked[i]->track.state = TrackState::Lost;
+        newly_lost.push_back(r_tracked[i]);
+      }
     }
   }
   // 3) unconfirmed tracks vs the high-score detections nobody took.
@@ -309,7 +351,7 @@ std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
     if (!high_used[j]) rest.push_back(high[j]);
   std::vector<char> rest_used(rest.size(), 0);
   {
-    const auto cost = iou_cost(unconfirmed, rest, config_.fuse_score);
+    const auto cost = iou_cost(unconfirmed, rest, config_.fuse_score, off);
     const auto match = linear_assignment(cost, static_cast<int>(unconfirmed.size()),
                                          static_cast<int>(rest.size()), config_.unconfirmed_match_thresh);
     for (std::size_t i = 0; i < unconfirmed.size(); ++i) {
@@ -339,30 +381,48 @@ std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
     }
     born.push_back(s);
   }
-  // 5) expire lost tracks.
-  for (State* s : pool)
-    if (s->track.state == TrackState::Lost && frame - s->end_frame > config_.max_age)
-      s->track.state = TrackState::Removed;
-
-  // Rebuild the lists by state.
-  std::vector<State> tracked, lost;
-  for (State& s : tracked_) {
-    if (s.track.state == TrackState::Tracked) tracked.push_back(s);
-    else if (s.track.state == TrackState::Lost) lost.push_back(s);
-  }
+  // 5) expire lost tracks (those lost before this frame). The reference marks
+  // them removed but drops them from its lost list only on the next frame, so
+  // they can still be matched once more; an expired track not matched then
+  // is dropped, and one re-found then is dropped the next time it is lost
+  // (its id is on the reference's removed list).
   for (State& s : lost_) {
-    if (s.track.state == TrackState::Tracked) tracked.push_back(s);
-    else if (s.track.state == TrackState::Lost) lost.push_back(s);
+    if (s.track.state == TrackState::Tracked) continue;
+    if (s.track.state == TrackState::Removed) {  // expired last frame, unmatched again: gone
+      s.expired_frame = -1;
+      continue;
+    }
+    if (frame - s.end_frame > config_.max_age) {
+      s.track.state = TrackState::Removed;
+      s.expired_frame = frame;
+      s.ever_expired = true;
+    }
   }
-  for (State& s : born) tracked.push_back(s);
 
-  // Drop duplicates between tracked and lost (IoU > 0.85): keep the older.
+  // Rebuild the lists in the reference's order: tracked = old tracked still
+  // tracked, births, re-found lost tracks; lost = old lost (minus re-found,
+  // plus this frame's expired), then the newly lost.
+  std::vector<State> tracked, lost;
+  for (State& s : tracked_)
+    if (s.track.state == TrackState::Tracked) tracked.push_back(s);
+  for (State& s : born) tracked.push_back(s);
+  for (State& s : lost_)
+    if (s.track.state == TrackState::Tracked) tracked.push_back(s);
+  for (State& s : lost_) {
+    if (s.track.state == TrackState::Lost) lost.push_back(s);
+    else if (s.track.state == TrackState::Removed && s.expired_frame == frame) lost.push_back(s);
+  }
+  for (State* s : newly_lost)
+    if (!s->ever_expired) lost.push_back(*s);
+
+  // Drop duplicates between tracked and lost (IoU > 0.85): keep the one
+  // followed longer (last update - start, as the reference).
   std::vector<char> drop_t(tracked.size(), 0), drop_l(lost.size(), 0);
   for (std::size_t i = 0; i < tracked.size(); ++i)
     for (std::size_t j = 0; j < lost.size(); ++j) {
-      if (1.0f - iou(from_mean(tracked[i].mean), from_mean(lost[j].mean)) >= 0.15f) continue;
-      const int age_t = frame - tracked[i].track.start_frame;
-      const int age_l = frame - lost[j].track.start_frame;
+      if (1.0 - iou_d(tlbr(tracked[i].mean), tlbr(lost[j].mean), off) >= 0.15) continue;
+      const int age_t = tracked[i].end_frame - tracked[i].track.start_frame;
+      const int age_l = lost[j].end_frame - lost[j].track.start_frame;
       if (age_t > age_l) drop_l[j] = 1;
       else drop_t[i] = 1;
     }

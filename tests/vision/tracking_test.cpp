@@ -106,6 +106,9 @@ TEST(ByteTrack, LostTrackExpiresAfterMaxAge) {
   EXPECT_EQ(tracker.lost_tracks().size(), 1u);
   (void)tracker.update({});  // lost 3 frames > max_age
   EXPECT_TRUE(tracker.lost_tracks().empty());
+  // Like the reference, an expired track stays matchable for one more frame;
+  // after that it is gone.
+  (void)tracker.update({});
   // Reappearing: a new track, tentative first, then id 2.
   EXPECT_TRUE(tracker.update(std::vector<Detection>{det(100, 100, 0.9f)}).empty());
   auto t = tracker.update(std::vector<Detection>{det(100, 100, 0.9f)});

@@ -15,12 +15,14 @@
 #include <system_error>
 #include <vector>
 
+#include "aegisrt/media/frame_source.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/pipeline/bench.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
 #include "backend_pick.h"
 #include "cli_common.h"
+#include "run_video.h"
 
 namespace aegisrt::cli {
 namespace {
@@ -201,6 +203,9 @@ int do_run(const RunFlags& f, CliContext& ctx) {
   if (!opts.ok()) return report_error(opts.error());
   opts->track = f.track;
   opts->apply_exif_orientation = !f.no_exif_rotate;
+  if (media::has_video_extension(f.input)) {  // video in/out: run_video.cpp
+    return run_video(*catalog, *opts, VideoRunArgs{f.input, f.output, f.json});
+  }
   vision::DecodeOptions decode_options;
   decode_options.apply_exif_orientation = !f.no_exif_rotate;
   auto images = pipeline::list_images(f.input);
@@ -355,7 +360,7 @@ void add_pipeline_commands(CLI::App& app, CliContext& ctx) {
         "run", "Run a model on an image or a folder of images: writes an annotated PNG and a JSON "
                "file per image and prints one summary line per image");
     add_selection_flags(cmd, flags->sel);
-    cmd->add_option("-i,--input", flags->input, "Image file (PNG/JPEG) or folder of images")->required();
+    cmd->add_option("-i,--input", flags->input, "Image file (PNG/JPEG), folder of images, or video file (mp4, mkv, avi, mov, webm, ...)")->required();
     cmd->add_option("-o,--output", flags->output, "Output folder")->capture_default_str();
     cmd->add_flag("--json", flags->json, "Print the JSON results on stdout instead of summary lines");
     cmd->add_flag("--track", flags->track,
