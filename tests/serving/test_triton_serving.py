@@ -321,6 +321,24 @@ class ServingTest(unittest.TestCase):
         self.assertIn("no_such_variant", index["broken"]["reason"])
         self.assertTrue(c.is_model_ready(MODEL))
 
+    def test_08_load_generator(self):
+        """bench/serving/loadgen.py runs bounded against the server and every request succeeds."""
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "serving",
+                              "loadgen.py")
+        for protocol, port in (("http", self.http_port), ("grpc", self.grpc_port)):
+            proc = subprocess.run(
+                [sys.executable, script, "--url", f"127.0.0.1:{port}", "--protocol", protocol, "--model", MODEL,
+                 "--images", *(os.path.join(ARGS.demo_dir, n) for n in IMAGES), "--concurrency", "1", "4",
+                 "--requests", "8", "--warmup", "1", "--max-seconds", "60", "--timeout", "30", "--json"],
+                capture_output=True, text=True, timeout=180, check=False)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            report = json.loads(proc.stdout)
+            self.assertEqual([lv["concurrency"] for lv in report["levels"]], [1, 4])
+            for lv in report["levels"]:
+                self.assertEqual((lv["requests"], lv["errors"]), (8, 0), lv)
+                self.assertGreater(lv["throughput_rps"], 0.0)
+                self.assertLessEqual(lv["p50_ms"], lv["p99_ms"])
+
 
 def main():
     global ARGS
