@@ -341,24 +341,21 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
     std::uint64_t compute_end = exec_start;
     TRITONBACKEND_Response* response = nullptr;
     TRITONSERVER_Error* err = TRITONBACKEND_ResponseNew(&response, request);
-    if (err == nullptr) {
+    const bool have_response = err == nullptr;
+    if (have_response) {
       err = as::guarded("execute", [&]() -> TRITONSERVER_Error* {
         auto done = as::execute_one(*inst, request, response, compute_start, compute_end);
         return done.ok() ? nullptr : as::to_triton(done.error());
       });
-      if (TRITONSERVER_Error* send = TRITONBACKEND_ResponseSend(response, kTritonResponseCompleteFinal, err)) {
-        as::log(TRITONSERVER_LOG_ERROR, __LINE__,
-                std::string("aegisrt: sending a response failed: ") + TRITONSERVER_ErrorMessage(send));
-        TRITONSERVER_ErrorDelete(send);
-      }
     } else {
       as::log(TRITONSERVER_LOG_ERROR, __LINE__,
               std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
     }
     const bool ok = err == nullptr;
-    if (err != nullptr) TRITONSERVER_ErrorDelete(err);
     if (compute_end < compute_start) compute_end = compute_start;
     const std::uint64_t exec_end = as::now_ns();
+    // Statistics before the response: once a client has its answer, Triton's
+    // counters (nv_inference_count, ...) already include it.
     if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportStatistics(instance, request, ok, exec_start,
                                                                               compute_start, compute_end, exec_end)) {
       TRITONSERVER_ErrorDelete(e);
@@ -370,6 +367,15 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
         TRITONSERVER_ErrorDelete(e);
       }
     }
+    if (have_response) {
+      // Sends `err` (if any) as the request's error; ownership of `err` stays with us.
+      if (TRITONSERVER_Error* send = TRITONBACKEND_ResponseSend(response, kTritonResponseCompleteFinal, err)) {
+        as::log(TRITONSERVER_LOG_ERROR, __LINE__,
+                std::string("aegisrt: sending a response failed: ") + TRITONSERVER_ErrorMessage(send));
+        TRITONSERVER_ErrorDelete(send);
+      }
+    }
+    if (err != nullptr) TRITONSERVER_ErrorDelete(err);
     if (TRITONSERVER_Error* e = TRITONBACKEND_RequestRelease(request, kTritonRequestReleaseAll)) {
       TRITONSERVER_ErrorDelete(e);
     }
