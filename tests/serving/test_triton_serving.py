@@ -340,6 +340,85 @@ class ServingTest(unittest.TestCase):
                 self.assertLessEqual(lv["p50_ms"], lv["p99_ms"])
 
 
+class ServeCommandTest(unittest.TestCase):
+    """`aegisrt serve` itself: refusals before any server starts, the repository it writes,
+    and SIGINT handling."""
+
+    def serve(self, *args, timeout=60):
+        return subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *args],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def test_refusals(self):
+        r = self.serve("--model", "no_such_model")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("no_such_model", r.stderr)
+        r = self.serve("--model", MODEL, "--variant", "no_such_variant")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("no_such_variant", r.stderr)
+        r = self.serve()
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("--model", r.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            r = self.serve(*selection_args(), "--repo", os.path.join(d, "r"), "--tritonserver",
+                           os.path.join(d, "missing_tritonserver"))
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertIn("missing_tritonserver", r.stderr)
+
+    def test_write_repo_only(self):
+        with tempfile.TemporaryDirectory() as d:
+            repo = os.path.join(d, "repo")
+            r = self.serve(*selection_args(), "--name", "det", "--instances", "2", "--repo", repo,
+                           "--write-repo-only")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(os.path.isdir(os.path.join(repo, "det", "1")))
+            with open(os.path.join(repo, "det", "config.pbtxt")) as f:
+                cfg = f.read()
+            self.assertIn('name: "det"', cfg)
+            self.assertIn('backend: "aegisrt"', cfg)
+            self.assertIn("count: 2", cfg)
+            params = dict(re.findall(r'parameters \{ key: "([^"]+)" value: \{ string_value: "([^"]*)" \} \}', cfg))
+            self.assertEqual(params["model"], MODEL)
+            self.assertEqual(params["variant"], "demo")
+            self.assertEqual(params["backend"], "onnx")
+            self.assertEqual(params["threads"], "1")
+            self.assertEqual(params["models_dir"], ARGS.models_dir)
+            self.assertIn(ARGS.demo_dir, params["model_data"].split(":"))
+
+    def test_sigint_stops_server_and_removes_temporary_repository(self):
+        http, grpc, metrics = free_ports(3)
+        with tempfile.TemporaryDirectory() as d:
+            log_path = os.path.join(d, "serve.log")
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(
+                    [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *selection_args(),
+                     "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics)],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+                ready = False
+                while time.monotonic() < deadline and proc.poll() is None and not ready:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{http}/v2/health/ready", timeout=2) as r:
+                            ready = r.status == 200
+                    except OSError:
+                        time.sleep(0.25)
+                with open(log_path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+                self.assertTrue(ready, text[-4000:])
+                pid = re.search(r"tritonserver pid (\d+)", text).group(1)
+                repo = re.search(r"model repository: (\S+)", text).group(1)
+                self.assertTrue(os.path.isdir(repo))
+                proc.send_signal(signal.SIGINT)
+                self.assertEqual(proc.wait(timeout=STOP_TIMEOUT_S), 0)
+                self.assertFalse(os.path.exists(f"/proc/{pid}/cmdline") and
+                                 b"tritonserver" in open(f"/proc/{pid}/cmdline", "rb").read())
+                self.assertFalse(os.path.exists(repo), "temporary repository left behind")
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
