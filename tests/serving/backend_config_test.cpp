@@ -120,14 +120,13 @@ TEST(ServingBytesTensor, EncodeIsLittleEndianLengthPlusText) {
 }
 
 TEST(ServingDetections, RowsAreBoxScoreClass) {
-  pipeline::FrameResult r;
   vision::Detection d;
   d.box = {1.0f, 2.0f, 3.5f, 4.5f};
   d.score = 0.75f;
   d.class_id = 2;
-  r.detections = {d, d};
-  r.detections[1].class_id = 0;
-  const auto rows = detections_to_rows(r);
+  std::vector<vision::Detection> dets = {d, d};
+  dets[1].class_id = 0;
+  const auto rows = detections_to_rows(dets);
   const std::vector<float> want = {1.0f, 2.0f, 3.5f, 4.5f, 0.75f, 2.0f, 1.0f, 2.0f, 3.5f, 4.5f, 0.75f, 0.0f};
   EXPECT_EQ(rows, want);
 }

@@ -166,10 +166,10 @@ std::vector<std::byte> encode_bytes_element(std::string_view text) {
   return out;
 }
 
-std::vector<float> detections_to_rows(const pipeline::FrameResult& result) {
+std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections) {
   std::vector<float> rows;
-  rows.reserve(result.detections.size() * 6);
-  for (const auto& d : result.detections) {
+  rows.reserve(detections.size() * 6);
+  for (const auto& d : detections) {
     rows.insert(rows.end(), {d.box.x1, d.box.y1, d.box.x2, d.box.y2, d.score, static_cast<float>(d.class_id)});
   }
   return rows;

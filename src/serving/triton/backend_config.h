@@ -51,6 +51,18 @@ Result<std::vector<std::span<const std::byte>>> split_bytes_tensor(std::span<con
 std::vector<std::byte> encode_bytes_element(std::string_view text);
 
 /// Detections as rows of (x0, y0, x1, y1, score, class) in original-image pixels.
-std::vector<float> detections_to_rows(const pipeline::FrameResult& result);
+std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections);
+
+/// The detections of a pipeline result. FrameResult exposes them as a member
+/// on older trees and as detections() once results hold one alternative per
+/// output family; this compiles against both.
+template <typename R>
+const std::vector<vision::Detection>& detections_of(const R& result) {
+  if constexpr (requires { result.detections(); }) {
+    return result.detections();
+  } else {
+    return result.detections;
+  }
+}
 
 }  // namespace aegisrt::serving

@@ -194,7 +194,7 @@ Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TR
   compute_start = now_ns();
   AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::decode_image(elems.front(), source, 3));
   AEGIS_ASSIGN_OR_RETURN(pipeline::FrameResult result, inst.pipeline->run(image, source));
-  const std::vector<float> rows = detections_to_rows(result);
+  const std::vector<float> rows = detections_to_rows(detections_of(result));
   const std::string json = inst.pipeline->to_json(result);
   compute_end = now_ns();
 
@@ -206,7 +206,7 @@ Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TR
     const std::string_view n(name);
     if (n == kOutputDetections) {
       AEGIS_TRY(write_output(response, n, TRITONSERVER_TYPE_FP32,
-                             {static_cast<std::int64_t>(result.detections.size()), 6}, rows.data(),
+                             {static_cast<std::int64_t>(rows.size() / 6), 6}, rows.data(),
                              rows.size() * sizeof(float)));
     } else if (n == kOutputJson) {
       const std::vector<std::byte> elem = encode_bytes_element(json);
