@@ -40,5 +40,6 @@ void add_models_commands(CLI::App& app, CliContext& ctx);    // models, validate
 void add_cache_commands(CLI::App& app, CliContext& ctx);     // cache, build
 void add_pipeline_commands(CLI::App& app, CliContext& ctx);  // run, bench
 void add_exec_commands(CLI::App& app, CliContext& ctx);      // exec, compare
+void add_serve_command(CLI::App& app, CliContext& ctx);      // serve (cmd_serve.cpp, Triton)
 
 }  // namespace aegisrt::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_cache_commands(app, ctx);
   add_pipeline_commands(app, ctx);
   add_exec_commands(app, ctx);
+  add_serve_command(app, ctx);
 
   try {
     app.parse(argc, argv);

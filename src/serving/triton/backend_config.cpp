@@ -1,0 +1,178 @@
+#include "backend_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <set>
+
+namespace aegisrt::serving {
+namespace {
+
+using nlohmann::json;
+
+Error bad(const std::string& what) { return Error(ErrorCode::InvalidArgument, "model config: " + what); }
+
+Result<float> parse_unit_float(const std::string& key, const std::string& v) {
+  float out = 0.0f;
+  const auto* end = v.data() + v.size();
+  const auto [ptr, ec] = std::from_chars(v.data(), end, out);
+  if (ec != std::errc{} || ptr != end || !(out >= 0.0f && out <= 1.0f)) {
+    return bad("parameter '" + key + "' = '" + v + "' is not a number in [0, 1]");
+  }
+  return out;
+}
+
+Result<int> parse_int(const std::string& key, const std::string& v, int lo) {
+  int out = 0;
+  const auto* end = v.data() + v.size();
+  const auto [ptr, ec] = std::from_chars(v.data(), end, out);
+  if (ec != std::errc{} || ptr != end || out < lo) {
+    return bad("parameter '" + key + "' = '" + v + "' is not an integer >= " + std::to_string(lo));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<BackendConfig> parse_backend_config(std::string_view config_json) {
+  json cfg;
+  try {
+    cfg = json::parse(config_json);
+  } catch (const json::exception& e) {
+    return bad(std::string("not JSON: ") + e.what());
+  }
+  if (!cfg.is_object()) return bad("not a JSON object");
+  BackendConfig out;
+  if (auto it = cfg.find("name"); it != cfg.end() && it->is_string()) out.triton_model_name = it->get<std::string>();
+  if (auto it = cfg.find("max_batch_size"); it != cfg.end() && it->is_number_integer()) {
+    out.max_batch_size = it->get<int>();
+  }
+  if (out.max_batch_size > 0) {
+    return Error(ErrorCode::Unsupported,
+                 "model config: max_batch_size " + std::to_string(out.max_batch_size) +
+                     ": the aegisrt backend serves one image per request (max_batch_size: 0); "
+                     "dynamic batching is not implemented yet");
+  }
+
+  std::map<std::string, std::string> params;
+  if (auto it = cfg.find("parameters"); it != cfg.end()) {
+    if (!it->is_object()) return bad("'parameters' is not an object");
+    for (const auto& [key, val] : it->items()) {
+      if (!val.is_object() || !val.contains("string_value") || !val["string_value"].is_string()) {
+        return bad("parameter '" + key + "' has no string_value");
+      }
+      params[key] = val["string_value"].get<std::string>();
+    }
+  }
+
+  auto& o = out.options;
+  static const std::set<std::string> known = {"model",     "variant",    "backend", "precision",
+                                              "device",    "cache_dir",  "models_dir", "model_data",
+                                              "threads",   "conf",       "iou",     "max_det"};
+  for (const auto& [key, v] : params) {
+    if (key.rfind("backend_option.", 0) == 0) {
+      const std::string k = key.substr(std::strlen("backend_option."));
+      if (k.empty()) return bad("parameter '" + key + "' names no backend option");
+      o.backend_options[k] = v;
+      continue;
+    }
+    if (!known.contains(key)) {
+      return bad("unknown parameter '" + key +
+                 "' (known: model, variant, backend, precision, device, cache_dir, models_dir, model_data, "
+                 "threads, conf, iou, max_det, backend_option.<KEY>)");
+    }
+    if (key == "model") {
+      o.model = v;
+    } else if (key == "variant") {
+      o.variant = v;
+    } else if (key == "backend") {
+      if (!v.empty()) o.backend = v;
+    } else if (key == "precision") {
+      o.precision = v;
+    } else if (key == "device") {
+      if (!v.empty() && v != "auto") {
+        return Error(ErrorCode::Unsupported,
+                     "model config: parameter 'device' = '" + v +
+                         "': the device follows the AegisRT backend (onnx/openvino/tvm: cpu; cuda/tensorrt: "
+                         "GPU 0); leave it empty or 'auto'");
+      }
+    } else if (key == "cache_dir") {
+      o.cache_dir = v;
+    } else if (key == "models_dir") {
+      out.models_dir = v;
+    } else if (key == "model_data") {
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        const std::size_t colon = v.find(':', start);
+        const std::string part = v.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+        if (!part.empty()) o.model_data_dirs.emplace_back(part);
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+      }
+    } else if (key == "threads") {
+      AEGIS_ASSIGN_OR_RETURN(int t, parse_int(key, v, 0));
+      if (t > 0) o.backend_options["intra_op_threads"] = std::to_string(t);
+    } else if (key == "conf") {
+      AEGIS_ASSIGN_OR_RETURN(o.confidence_threshold, parse_unit_float(key, v));
+    } else if (key == "iou") {
+      AEGIS_ASSIGN_OR_RETURN(o.iou_threshold, parse_unit_float(key, v));
+    } else if (key == "max_det") {
+      AEGIS_ASSIGN_OR_RETURN(o.max_detections, parse_int(key, v, 1));
+    }
+  }
+  if (o.model.empty()) {
+    return bad("parameter 'model' (the AegisRT catalog model, e.g. yolo) is required");
+  }
+  return out;
+}
+
+Result<std::vector<std::span<const std::byte>>> split_bytes_tensor(std::span<const std::byte> data,
+                                                                    std::size_t expected,
+                                                                    std::string_view tensor) {
+  std::vector<std::span<const std::byte>> out;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    if (data.size() - pos < 4) {
+      return Error(ErrorCode::InvalidArgument,
+                   "tensor '" + std::string(tensor) + "': truncated BYTES element length at byte " +
+                       std::to_string(pos));
+    }
+    std::uint32_t len = 0;
+    for (int i = 3; i >= 0; --i) len = (len << 8) | std::to_integer<std::uint32_t>(data[pos + static_cast<std::size_t>(i)]);
+    pos += 4;
+    if (len > data.size() - pos) {
+      return Error(ErrorCode::InvalidArgument,
+                   "tensor '" + std::string(tensor) + "': BYTES element " + std::to_string(out.size()) +
+                       " claims " + std::to_string(len) + " bytes but only " + std::to_string(data.size() - pos) +
+                       " remain");
+    }
+    out.push_back(data.subspan(pos, len));
+    pos += len;
+  }
+  if (out.size() != expected) {
+    return Error(ErrorCode::InvalidArgument, "tensor '" + std::string(tensor) + "' holds " +
+                                                 std::to_string(out.size()) + " BYTES elements, expected " +
+                                                 std::to_string(expected));
+  }
+  return out;
+}
+
+std::vector<std::byte> encode_bytes_element(std::string_view text) {
+  std::vector<std::byte> out(4 + text.size());
+  const auto len = static_cast<std::uint32_t>(text.size());
+  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<std::byte>((len >> (8 * i)) & 0xffu);
+  if (!text.empty()) std::memcpy(out.data() + 4, text.data(), text.size());
+  return out;
+}
+
+std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections) {
+  std::vector<float> rows;
+  rows.reserve(detections.size() * 6);
+  for (const auto& d : detections) {
+    rows.insert(rows.end(), {d.box.x1, d.box.y1, d.box.x2, d.box.y2, d.score, static_cast<float>(d.class_id)});
+  }
+  return rows;
+}
+
+}  // namespace aegisrt::serving

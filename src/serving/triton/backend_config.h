@@ -1,0 +1,68 @@
+// The AegisRT Triton backend's pure-C++ half: turning a Triton model
+// configuration (its JSON form) into PipelineOptions, and the BYTES tensor
+// wire format. No Triton types here, so it is unit-tested without a server.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aegisrt/core/result.h"
+#include "aegisrt/pipeline/pipeline.h"
+
+namespace aegisrt::serving {
+
+/// Names of the tensors a pipeline-mode model exposes (config.pbtxt).
+inline constexpr std::string_view kInputImage = "IMAGE";            // TYPE_STRING [1]: encoded PNG/JPEG
+inline constexpr std::string_view kOutputDetections = "DETECTIONS";  // TYPE_FP32 [N,6]
+inline constexpr std::string_view kOutputJson = "RESULT_JSON";       // TYPE_STRING [1]
+
+/// What the model configuration's `parameters` select.
+struct BackendConfig {
+  std::string triton_model_name;          // the repository's model name
+  pipeline::PipelineOptions options;      // catalog model, variant, backend, precision, cache
+  std::filesystem::path models_dir;       // catalog folder; empty = AegisRT's default search
+  int max_batch_size = 0;
+};
+
+/// Parses Triton's model configuration JSON (TRITONBACKEND_ModelConfig
+/// serialised). Parameters (all string_value):
+///   model (required), variant, backend (default onnx), precision, device,
+///   cache_dir, models_dir, model_data (':'-separated folders), threads,
+///   conf, iou, max_det, and backend_option.<KEY> for LoadOptions::backend_options.
+/// `device` may only be empty or "auto": the device follows the AegisRT
+/// backend name (onnx/openvino/tvm: CPU; cuda/tensorrt: GPU 0).
+/// InvalidArgument naming the parameter for anything malformed or unknown;
+/// Unsupported for max_batch_size > 0 (dynamic batching is not implemented).
+Result<BackendConfig> parse_backend_config(std::string_view config_json);
+
+/// Splits a serialised BYTES tensor (each element: 4-byte little-endian length,
+/// then that many bytes) into views over `data`. InvalidArgument naming
+/// `tensor` if an element runs past the end or the count differs from `expected`.
+Result<std::vector<std::span<const std::byte>>> split_bytes_tensor(std::span<const std::byte> data,
+                                                                    std::size_t expected,
+                                                                    std::string_view tensor);
+
+/// One BYTES element: 4-byte little-endian length followed by `text`.
+std::vector<std::byte> encode_bytes_element(std::string_view text);
+
+/// Detections as rows of (x0, y0, x1, y1, score, class) in original-image pixels.
+std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections);
+
+/// The detections of a pipeline result. FrameResult exposes them as a member
+/// on older trees and as detections() once results hold one alternative per
+/// output family; this compiles against both.
+template <typename R>
+const std::vector<vision::Detection>& detections_of(const R& result) {
+  if constexpr (requires { result.detections(); }) {
+    return result.detections();
+  } else {
+    return result.detections;
+  }
+}
+
+}  // namespace aegisrt::serving

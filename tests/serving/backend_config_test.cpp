@@ -1,0 +1,135 @@
+// Unit tests of the Triton backend's pure-C++ half (src/serving/triton/backend_config.h):
+// model-config parameters -> PipelineOptions, and the BYTES wire format.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "serving/triton/backend_config.h"
+
+namespace aegisrt::serving {
+namespace {
+
+std::string config_with(const std::string& params, int max_batch = 0) {
+  return R"({"name":"det","backend":"aegisrt","max_batch_size":)" + std::to_string(max_batch) +
+         R"(,"parameters":{)" + params + "}}";
+}
+
+std::string p(const std::string& k, const std::string& v) {
+  return "\"" + k + R"(":{"string_value":")" + v + "\"}";
+}
+
+TEST(ServingBackendConfig, ParsesEveryParameter) {
+  const auto cfg = parse_backend_config(config_with(
+      p("model", "yolo") + "," + p("variant", "demo") + "," + p("backend", "tvm") + "," + p("precision", "fp16") +
+      "," + p("cache_dir", "/c") + "," + p("models_dir", "/m") + "," + p("model_data", "/a::/b") + "," +
+      p("threads", "2") + "," + p("conf", "0.5") + "," + p("iou", "0.25") + "," + p("max_det", "7") + "," +
+      p("backend_option.provider", "cuda") + "," + p("device", "auto")));
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  EXPECT_EQ(cfg->triton_model_name, "det");
+  const auto& o = cfg->options;
+  EXPECT_EQ(o.model, "yolo");
+  EXPECT_EQ(o.variant, "demo");
+  EXPECT_EQ(o.backend, "tvm");
+  EXPECT_EQ(o.precision, "fp16");
+  EXPECT_EQ(o.cache_dir, "/c");
+  EXPECT_EQ(cfg->models_dir, "/m");
+  ASSERT_EQ(o.model_data_dirs.size(), 2u);
+  EXPECT_EQ(o.model_data_dirs[0], "/a");
+  EXPECT_EQ(o.model_data_dirs[1], "/b");
+  EXPECT_EQ(o.backend_options.at("intra_op_threads"), "2");
+  EXPECT_EQ(o.backend_options.at("provider"), "cuda");
+  ASSERT_TRUE(o.confidence_threshold.has_value());
+  EXPECT_FLOAT_EQ(*o.confidence_threshold, 0.5f);
+  EXPECT_FLOAT_EQ(*o.iou_threshold, 0.25f);
+  EXPECT_EQ(*o.max_detections, 7);
+}
+
+TEST(ServingBackendConfig, DefaultsToOnnx) {
+  const auto cfg = parse_backend_config(config_with(p("model", "yolo")));
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  EXPECT_EQ(cfg->options.backend, "onnx");
+  EXPECT_TRUE(cfg->options.variant.empty());
+}
+
+TEST(ServingBackendConfig, RefusesBadConfigsNamingTheParameter) {
+  struct Case {
+    std::string json;
+    ErrorCode code;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {config_with(p("variant", "demo")), ErrorCode::InvalidArgument, "'model'"},
+      {config_with(p("model", "yolo") + "," + p("colour", "red")), ErrorCode::InvalidArgument, "'colour'"},
+      {config_with(p("model", "yolo") + "," + p("conf", "1.5")), ErrorCode::InvalidArgument, "'conf'"},
+      {config_with(p("model", "yolo") + "," + p("threads", "two")), ErrorCode::InvalidArgument, "'threads'"},
+      {config_with(p("model", "yolo") + "," + p("max_det", "0")), ErrorCode::InvalidArgument, "'max_det'"},
+      {config_with(p("model", "yolo") + "," + p("device", "cuda:1")), ErrorCode::Unsupported, "'device'"},
+      {config_with(p("model", "yolo"), 8), ErrorCode::Unsupported, "max_batch_size 8"},
+      {config_with(R"("model":{"int_value":3})"), ErrorCode::InvalidArgument, "'model'"},
+      {"{not json", ErrorCode::InvalidArgument, "not JSON"},
+  };
+  for (const auto& c : cases) {
+    const auto cfg = parse_backend_config(c.json);
+    ASSERT_FALSE(cfg.ok()) << c.json;
+    EXPECT_EQ(cfg.error().code(), c.code) << c.json;
+    EXPECT_NE(cfg.error().message().find(c.needle), std::string::npos) << cfg.error().message();
+  }
+}
+
+std::vector<std::byte> bytes_of(const std::vector<int>& v) {
+  std::vector<std::byte> out;
+  for (int x : v) out.push_back(static_cast<std::byte>(x));
+  return out;
+}
+
+TEST(ServingBytesTensor, SplitsLengthPrefixedElements) {
+  // Two elements, "ab" and "", written by hand: little-endian u32 length + bytes.
+  const auto data = bytes_of({2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0});
+  const auto parts = split_bytes_tensor(data, 2, "IMAGE");
+  ASSERT_TRUE(parts.ok()) << parts.error();
+  ASSERT_EQ(parts->size(), 2u);
+  ASSERT_EQ((*parts)[0].size(), 2u);
+  EXPECT_EQ(static_cast<char>((*parts)[0][1]), 'b');
+  EXPECT_EQ((*parts)[1].size(), 0u);
+}
+
+TEST(ServingBytesTensor, RefusesTruncatedOrMiscounted) {
+  const auto over = bytes_of({5, 0, 0, 0, 'a'});
+  auto r = split_bytes_tensor(over, 1, "IMAGE");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(r.error().message().find("IMAGE"), std::string::npos);
+  EXPECT_FALSE(split_bytes_tensor(bytes_of({1, 0}), 1, "IMAGE").ok());
+  EXPECT_FALSE(split_bytes_tensor(bytes_of({1, 0, 0, 0, 'x'}), 2, "IMAGE").ok());
+  EXPECT_FALSE(split_bytes_tensor({}, 1, "IMAGE").ok());
+}
+
+TEST(ServingBytesTensor, EncodeIsLittleEndianLengthPlusText) {
+  const std::string text(258, 'z');
+  const auto enc = encode_bytes_element(text);
+  ASSERT_EQ(enc.size(), 262u);
+  EXPECT_EQ(enc[0], std::byte{2});  // 258 = 0x0102
+  EXPECT_EQ(enc[1], std::byte{1});
+  EXPECT_EQ(enc[2], std::byte{0});
+  EXPECT_EQ(enc[3], std::byte{0});
+  const auto back = split_bytes_tensor(enc, 1, "RESULT_JSON");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>((*back)[0].data()), (*back)[0].size()), text);
+}
+
+TEST(ServingDetections, RowsAreBoxScoreClass) {
+  vision::Detection d;
+  d.box = {1.0f, 2.0f, 3.5f, 4.5f};
+  d.score = 0.75f;
+  d.class_id = 2;
+  std::vector<vision::Detection> dets = {d, d};
+  dets[1].class_id = 0;
+  const auto rows = detections_to_rows(dets);
+  const std::vector<float> want = {1.0f, 2.0f, 3.5f, 4.5f, 0.75f, 2.0f, 1.0f, 2.0f, 3.5f, 4.5f, 0.75f, 0.0f};
+  EXPECT_EQ(rows, want);
+}
+
+}  // namespace
+}  // namespace aegisrt::serving

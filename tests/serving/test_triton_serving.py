@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `aegisrt serve` against the real Triton Inference Server.
+
+Run by CTest (label `serving`) with the interpreter that has tritonclient
+(third_party/triton/PYTHON, installed by scripts/deps/50-triton.sh):
+
+  test_triton_serving.py --cli <aegisrt> --models-dir <src>/models --demo-dir <build>/test_data/demo
+
+The server binds 127.0.0.1 only, on ports chosen free at run time; it is
+stopped by the test (SIGTERM to `aegisrt serve`, which forwards it) even when a
+test fails, and killed if it does not stop. Every wait is bounded.
+
+The expectation is independent of the server: `aegisrt run --json` on the
+same image, in-process, and the generated ground truth (object count).
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import numpy as np
+import tritonclient.grpc as grpcclient
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+ARGS = None
+MODEL = "yolo"
+SERVER_START_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 30
+IMAGES = ("demo_shapes.png", "demo_shapes_wide.png", "demo_shapes_square.png")
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def selection_args():
+    return ["--model", MODEL, "--variant", "demo", "--backend", "onnx", "--threads", "1",
+            "--model-data", ARGS.demo_dir]
+
+
+def reference(image):
+    """`aegisrt run --json` on one image: the in-process result."""
+    out = tempfile.mkdtemp(prefix="aegisrt_serving_ref_")
+    try:
+        proc = subprocess.run(
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "run", *selection_args(),
+             "--input", os.path.join(ARGS.demo_dir, image), "--output", out, "--json"],
+            capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"aegisrt run failed ({proc.returncode}): {proc.stderr}")
+        return json.loads(proc.stdout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def rows_of(result_json):
+    return np.array([[d["box"]["x1"], d["box"]["y1"], d["box"]["x2"], d["box"]["y2"], d["score"],
+                      d["class_id"]] for d in result_json["detections"]], dtype=np.float32).reshape(-1, 6)
+
+
+def image_input(module, data):
+    inp = module.InferInput("IMAGE", [1], "BYTES")
+    inp.set_data_from_numpy(np.array([data], dtype=np.object_))
+    return inp
+
+
+def infer(client, module, data):
+    outs = [module.InferRequestedOutput("DETECTIONS"), module.InferRequestedOutput("RESULT_JSON")]
+    res = client.infer(MODEL, [image_input(module, data)], outputs=outs)
+    dets = res.as_numpy("DETECTIONS")
+    doc = res.as_numpy("RESULT_JSON")
+    return dets, json.loads(doc.reshape(-1)[0])
+
+
+class ServingTest(unittest.TestCase):
+    server = None
+    log_path = None
+    workdir = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_test_")
+        cls.repo = os.path.join(cls.workdir, "repo")
+        cls.http_port, cls.grpc_port, cls.metrics_port = free_ports(3)
+        cls.log_path = os.path.join(cls.workdir, "serve.log")
+        cls.images = {}
+        for name in IMAGES:
+            with open(os.path.join(ARGS.demo_dir, name), "rb") as f:
+                cls.images[name] = f.read()
+        cls.refs = {name: reference(name) for name in IMAGES}
+        with open(os.path.join(ARGS.demo_dir, "demo_ground_truth.json")) as f:
+            truth = json.load(f)
+        cls.truth_counts = {e["file"]: len(e["objects"]) for e in truth["images"]}
+        log = open(cls.log_path, "wb")
+        cls.server = subprocess.Popen(
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *selection_args(), "--repo", cls.repo,
+             "--http-port", str(cls.http_port), "--grpc-port", str(cls.grpc_port),
+             "--metrics-port", str(cls.metrics_port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        try:
+            cls._wait_ready()
+        except BaseException:
+            cls._stop()
+            raise
+
+    @classmethod
+    def _log(cls):
+        try:
+            with open(cls.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-6000:]
+        except OSError:
+            return ""
+
+    @classmethod
+    def _wait_ready(cls):
+        url = f"http://127.0.0.1:{cls.http_port}/v2/models/{MODEL}/ready"
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if cls.server.poll() is not None:
+                raise AssertionError(f"aegisrt serve exited with {cls.server.returncode}:\n{cls._log()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        raise AssertionError(f"model not ready within {SERVER_START_TIMEOUT_S} s:\n{cls._log()}")
+
+    @classmethod
+    def _stop(cls):
+        """SIGTERM to aegisrt serve (forwarded to tritonserver); SIGKILL the group if it hangs."""
+        if cls.server is None or cls.server.poll() is not None:
+            return cls.server.returncode if cls.server else None
+        cls.server.send_signal(signal.SIGTERM)
+        try:
+            return cls.server.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(cls.server.pid, signal.SIGKILL)
+            cls.server.wait(timeout=10)
+            raise AssertionError(f"aegisrt serve did not stop within {STOP_TIMEOUT_S} s:\n{cls._log()}")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            m = re.search(r"tritonserver pid (\d+)", cls._log())
+            rc = cls._stop()
+            if rc != 0:
+                raise AssertionError(f"aegisrt serve exited with {rc} after SIGTERM:\n{cls._log()}")
+            if m and os.path.exists(f"/proc/{m.group(1)}"):
+                with open(f"/proc/{m.group(1)}/cmdline", "rb") as f:
+                    if b"tritonserver" in f.read():
+                        raise AssertionError("tritonserver still running after aegisrt serve stopped")
+        finally:
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def http(self):
+        return httpclient.InferenceServerClient(f"127.0.0.1:{self.http_port}", network_timeout=60.0)
+
+    def grpc(self):
+        return grpcclient.InferenceServerClient(f"127.0.0.1:{self.grpc_port}")
+
+    def assert_matches(self, name, dets, doc):
+        ref = self.refs[name]
+        want = rows_of(ref)
+        self.assertEqual(dets.dtype, np.float32)
+        self.assertEqual(dets.shape, want.shape, f"{name}: {dets} vs {want}")
+        np.testing.assert_allclose(dets[:, :4], want[:, :4], atol=1e-3, err_msg=name)
+        np.testing.assert_allclose(dets[:, 4], want[:, 4], atol=1e-5, err_msg=name)
+        np.testing.assert_array_equal(dets[:, 5], want[:, 5], err_msg=name)
+        # The JSON is the one `aegisrt run` writes: same schema and content (timings and source aside).
+        for key in ("schema", "image", "model", "output_type", "transform", "thresholds", "detections"):
+            self.assertEqual(doc[key], ref[key], f"{name}: JSON field {key}")
+        self.assertEqual(len(doc["detections"]), self.truth_counts[name], name)
+
+    def metric(self, name):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        # Summed over the other labels (nv_inference_request_failure has one line per reason).
+        found = re.findall(r'^' + name + r'\{[^}]*model="' + MODEL + r'"[^}]*\} (\d+)', text, re.M)
+        self.assertTrue(found, f"{name} for {MODEL} not in metrics:\n{text[:3000]}")
+        return sum(int(v) for v in found)
+
+    def test_01_health_and_metadata(self):
+        c = self.http()
+        self.assertTrue(c.is_server_live())
+        self.assertTrue(c.is_server_ready())
+        meta = c.get_model_metadata(MODEL)
+        self.assertEqual(meta["platform"], "aegisrt")
+        self.assertEqual([i["name"] for i in meta["inputs"]], ["IMAGE"])
+        self.assertEqual(sorted(o["name"] for o in meta["outputs"]), ["DETECTIONS", "RESULT_JSON"])
+
+    def test_02_http_matches_aegisrt_run(self):
+        c = self.http()
+        for name in IMAGES:
+            dets, doc = infer(c, httpclient, self.images[name])
+            self.assert_matches(name, dets, doc)
+
+    def test_03_grpc_matches_aegisrt_run(self):
+        c = self.grpc()
+        for name in IMAGES:
+            dets, doc = infer(c, grpcclient, self.images[name])
+            self.assert_matches(name, dets, doc)
+
+    def test_04_sixteen_concurrent_clients(self):
+        def client(i):
+            module = httpclient if i % 2 == 0 else grpcclient
+            c = self.http() if i % 2 == 0 else self.grpc()
+            got = []
+            for k in range(3):
+                name = IMAGES[(i + k) % len(IMAGES)]
+                dets, doc = infer(c, module, self.images[name])
+                got.append((name, dets, doc))
+            return got
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(client, range(16), timeout=300))
+        self.assertEqual(len(results), 16)
+        for got in results:
+            for name, dets, doc in got:
+                self.assert_matches(name, dets, doc)
+
+    def test_05_bad_requests_get_errors_server_carries_on(self):
+        c = self.http()
+        png = self.images["demo_shapes.png"]
+        bad = {
+            "not an image": b"this is not an image",
+            "truncated PNG": png[: len(png) // 3],
+            "empty": b"",
+        }
+        for what, data in bad.items():
+            with self.assertRaises(InferenceServerException, msg=what) as ctx:
+                infer(c, httpclient, data)
+            self.assertIn("aegisrt", str(ctx.exception), what)
+            self.assertTrue(c.is_model_ready(MODEL), what)
+        # Wrong dtype and shape: refused (by Triton against config.pbtxt, or by us).
+        wrong_dtype = httpclient.InferInput("IMAGE", [1], "FP32")
+        wrong_dtype.set_data_from_numpy(np.zeros([1], dtype=np.float32))
+        with self.assertRaises(InferenceServerException):
+            c.infer(MODEL, [wrong_dtype])
+        wrong_shape = httpclient.InferInput("IMAGE", [2], "BYTES")
+        wrong_shape.set_data_from_numpy(np.array([png, png], dtype=np.object_))
+        with self.assertRaises(InferenceServerException):
+            c.infer(MODEL, [wrong_shape])
+        # A bad request among good ones, at the same time: the good ones still succeed.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            futs = [pool.submit(infer, self.http(), httpclient, png if i % 2 else b"junk") for i in range(8)]
+            for i, f in enumerate(futs):
+                if i % 2:
+                    dets, doc = f.result(timeout=120)
+                    self.assert_matches("demo_shapes.png", dets, doc)
+                else:
+                    self.assertRaises(InferenceServerException, f.result, 120)
+        self.assertTrue(c.is_server_ready())
+        self.assertTrue(c.is_model_ready(MODEL))
+
+    def test_06_metrics_count_inferences(self):
+        c = self.http()
+        before_ok = self.metric("nv_inference_count")
+        before_fail = self.metric("nv_inference_request_failure")
+        for _ in range(3):
+            infer(c, httpclient, self.images["demo_shapes_square.png"])
+        with self.assertRaises(InferenceServerException):
+            infer(c, httpclient, b"junk")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.metric("nv_inference_count") >= before_ok + 3 and \
+               self.metric("nv_inference_request_failure") >= before_fail + 1:
+                break
+            time.sleep(0.5)
+        self.assertEqual(self.metric("nv_inference_count"), before_ok + 3)
+        self.assertEqual(self.metric("nv_inference_request_failure"), before_fail + 1)
+
+    def test_07_unload_load_and_a_broken_model(self):
+        c = self.http()
+        c.unload_model(MODEL)
+        deadline = time.monotonic() + 30
+        while c.is_model_ready(MODEL) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertFalse(c.is_model_ready(MODEL))
+        with self.assertRaises(InferenceServerException):
+            infer(c, httpclient, self.images["demo_shapes.png"])
+        c.load_model(MODEL)
+        self.assertTrue(c.is_model_ready(MODEL))
+        dets, doc = infer(c, httpclient, self.images["demo_shapes.png"])
+        self.assert_matches("demo_shapes.png", dets, doc)
+        # A model AegisRT cannot load is UNAVAILABLE with AegisRT's message.
+        with open(os.path.join(self.repo, MODEL, "config.pbtxt")) as f:
+            cfg = f.read()
+        broken = re.sub(r'name: "[^"]*"', 'name: "broken"', cfg, count=1)
+        broken = broken.replace('string_value: "demo"', 'string_value: "no_such_variant"')
+        self.assertIn("no_such_variant", broken)
+        os.makedirs(os.path.join(self.repo, "broken", "1"), exist_ok=True)
+        with open(os.path.join(self.repo, "broken", "config.pbtxt"), "w") as f:
+            f.write(broken)
+        with self.assertRaises(InferenceServerException) as ctx:
+            c.load_model("broken")
+        self.assertIn("no_such_variant", str(ctx.exception))
+        index = {m["name"]: m for m in c.get_model_repository_index()}
+        self.assertEqual(index["broken"]["state"], "UNAVAILABLE")
+        self.assertIn("no_such_variant", index["broken"]["reason"])
+        self.assertTrue(c.is_model_ready(MODEL))
+
+    def test_08_load_generator(self):
+        """bench/serving/loadgen.py runs bounded against the server and every request succeeds."""
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "serving",
+                              "loadgen.py")
+        for protocol, port in (("http", self.http_port), ("grpc", self.grpc_port)):
+            proc = subprocess.run(
+                [sys.executable, script, "--url", f"127.0.0.1:{port}", "--protocol", protocol, "--model", MODEL,
+                 "--images", *(os.path.join(ARGS.demo_dir, n) for n in IMAGES), "--concurrency", "1", "4",
+                 "--requests", "8", "--warmup", "1", "--max-seconds", "60", "--timeout", "30", "--json"],
+                capture_output=True, text=True, timeout=180, check=False)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            report = json.loads(proc.stdout)
+            self.assertEqual([lv["concurrency"] for lv in report["levels"]], [1, 4])
+            for lv in report["levels"]:
+                self.assertEqual((lv["requests"], lv["errors"]), (8, 0), lv)
+                self.assertGreater(lv["throughput_rps"], 0.0)
+                self.assertLessEqual(lv["p50_ms"], lv["p99_ms"])
+
+
+class ServeCommandTest(unittest.TestCase):
+    """`aegisrt serve` itself: refusals before any server starts, the repository it writes,
+    and SIGINT handling."""
+
+    def serve(self, *args, timeout=60):
+        return subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *args],
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def test_refusals(self):
+        r = self.serve("--model", "no_such_model")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("no_such_model", r.stderr)
+        r = self.serve("--model", MODEL, "--variant", "no_such_variant")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("no_such_variant", r.stderr)
+        r = self.serve()
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("--model", r.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            r = self.serve(*selection_args(), "--repo", os.path.join(d, "r"), "--tritonserver",
+                           os.path.join(d, "missing_tritonserver"))
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertIn("missing_tritonserver", r.stderr)
+
+    def test_write_repo_only(self):
+        with tempfile.TemporaryDirectory() as d:
+            repo = os.path.join(d, "repo")
+            r = self.serve(*selection_args(), "--name", "det", "--instances", "2", "--repo", repo,
+                           "--write-repo-only")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(os.path.isdir(os.path.join(repo, "det", "1")))
+            with open(os.path.join(repo, "det", "config.pbtxt")) as f:
+                cfg = f.read()
+            self.assertIn('name: "det"', cfg)
+            self.assertIn('backend: "aegisrt"', cfg)
+            self.assertIn("count: 2", cfg)
+            params = dict(re.findall(r'parameters \{ key: "([^"]+)" value: \{ string_value: "([^"]*)" \} \}', cfg))
+            self.assertEqual(params["model"], MODEL)
+            self.assertEqual(params["variant"], "demo")
+            self.assertEqual(params["backend"], "onnx")
+            self.assertEqual(params["threads"], "1")
+            self.assertEqual(params["models_dir"], ARGS.models_dir)
+            self.assertIn(ARGS.demo_dir, params["model_data"].split(":"))
+
+    def test_sigint_stops_server_and_removes_temporary_repository(self):
+        http, grpc, metrics = free_ports(3)
+        with tempfile.TemporaryDirectory() as d:
+            log_path = os.path.join(d, "serve.log")
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(
+                    [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *selection_args(),
+                     "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics)],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+                ready = False
+                while time.monotonic() < deadline and proc.poll() is None and not ready:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{http}/v2/health/ready", timeout=2) as r:
+                            ready = r.status == 200
+                    except OSError:
+                        time.sleep(0.25)
+                with open(log_path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+                self.assertTrue(ready, text[-4000:])
+                pid = re.search(r"tritonserver pid (\d+)", text).group(1)
+                repo = re.search(r"model repository: (\S+)", text).group(1)
+                self.assertTrue(os.path.isdir(repo))
+                proc.send_signal(signal.SIGINT)
+                self.assertEqual(proc.wait(timeout=STOP_TIMEOUT_S), 0)
+                self.assertFalse(os.path.exists(f"/proc/{pid}/cmdline") and
+                                 b"tritonserver" in open(f"/proc/{pid}/cmdline", "rb").read())
+                self.assertFalse(os.path.exists(repo), "temporary repository left behind")
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--cli", required=True)
+    p.add_argument("--models-dir", required=True)
+    p.add_argument("--demo-dir", required=True)
+    ARGS, rest = p.parse_known_args()
+    ARGS.cli, ARGS.models_dir, ARGS.demo_dir = (os.path.abspath(x) for x in (ARGS.cli, ARGS.models_dir, ARGS.demo_dir))
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
+if __name__ == "__main__":
+    main()
