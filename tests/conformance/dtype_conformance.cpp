@@ -97,6 +97,12 @@ TEST_P(OnnxModelConformance, ModelWithNoInputs) {
   const auto& b = GetParam();
   if (!b.skip_reason.empty()) GTEST_SKIP() << b.skip_reason;
   auto backend = b.make_backend();
+  // no_input.onnx computes a float64 constant (gen_onnx_models.py): a backend
+  // that does not bind float64 reports so, and the case says why it skips.
+  const auto caps = backend->capabilities();
+  if (std::find(caps.dtypes.begin(), caps.dtypes.end(), DType::Float64) == caps.dtypes.end()) {
+    GTEST_SKIP() << b.label << " does not bind float64, the output type of no_input.onnx";
+  }
   run_against_reference(*backend, b, "no_input", 0.0);
   EXPECT_TRUE(backend->input_specs().empty());
 }

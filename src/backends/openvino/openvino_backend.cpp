@@ -11,6 +11,7 @@
 #include <mutex>
 #include <utility>
 
+#include "aegisrt/backends/tensorrt/onnx_summary.h"
 #include "aegisrt/core/file_util.h"
 #include "backends/openvino/openvino_config.h"
 #include "backends/openvino/ov_common.h"
@@ -297,8 +298,36 @@ BackendCapabilities OpenVinoBackend::capabilities() const {
 std::string OpenVinoBackend::active_device() const { return model_ ? model_->config.device : std::string(); }
 std::string OpenVinoBackend::cache_outcome() const { return model_ ? model_->cache_outcome : std::string(); }
 
+/// Refuses, before OpenVINO reads the model, an ONNX model whose inputs or
+/// outputs this backend does not bind (element type or non-tensor value),
+/// naming the tensor and its type; OpenVINO's own reader would fail on some
+/// (float8 *fnuz) with a message that names neither. Files the summary cannot
+/// read (or compiled blobs) fall through to OpenVINO, which reports.
+static Result<void> check_onnx_value_types(const fs::path& model) {
+  auto summary = trt::summarize_onnx_file(model);
+  if (!summary.ok()) {
+    const auto code = summary.error().code();
+    if (code == ErrorCode::Unsupported || code == ErrorCode::InvalidArgument) {
+      return Error(ErrorCode::Unsupported, "the OpenVINO backend cannot run '" + model.string() +
+                                               "': " + summary.error().message());
+    }
+    return {};
+  }
+  for (const auto* list : {&summary->inputs, &summary->outputs}) {
+    for (const auto& d : *list) {
+      if (ov_detail::binds(d.dtype)) continue;
+      return Error(ErrorCode::Unsupported,
+                   std::string(list == &summary->inputs ? "input" : "output") + " '" + d.name + "' of '" +
+                       model.string() + "' has element type " + std::string(dtype_name(d.dtype)) + " (ONNX " +
+                       onnx_type_name(dtype_to_onnx(d.dtype)) + "), which the OpenVINO backend does not bind");
+    }
+  }
+  return {};
+}
+
 Result<void> OpenVinoBackend::do_load(const LoadOptions& options) {
   AEGIS_ASSIGN_OR_RETURN(LoadConfig config, ov_detail::parse_load_config(options));
+  if (options.artifact_path.extension() == ".onnx") AEGIS_TRY(check_onnx_value_types(options.artifact_path));
   AEGIS_ASSIGN_OR_RETURN(ov::Core * core, ov_detail::core());
   AEGIS_ASSIGN_OR_RETURN(const DeviceFacts facts, query_device(*core, config.device));
   AEGIS_TRY(check_precision(config, facts));
