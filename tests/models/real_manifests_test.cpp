@@ -84,7 +84,9 @@ TEST(ShippedManifests, EverySelectionOfEveryModelValidates) {
           // .onnx as stored: fp16/int8 are refused, not run as fp32. `openvino`
           // is the native OpenVINO backend: fp16 is its inference-precision hint
           // (refused at load where the device lacks it), int8 needs a Q/DQ model.
-          const bool ort = b == "onnx" || (b == "cuda" && build::kHaveOnnxRuntime);
+          // (`cuda` is TVM's CUDA target only in a build with TVM + CUDA and no ONNX Runtime.)
+          const bool cuda_is_tvm = !build::kHaveOnnxRuntime && build::kHaveTvm && build::kHaveCuda;
+          const bool ort = b == "onnx" || (b == "cuda" && !cuda_is_tvm);
           if (ort && p != Precision::FP32) {
             ASSERT_FALSE(r.ok()) << m.name << "/" << b << "/" << v.name << "/" << to_string(p);
             EXPECT_EQ(r.error().code(), ErrorCode::Unsupported);
