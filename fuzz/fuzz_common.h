@@ -13,6 +13,7 @@
 #include <string>
 
 #include "aegisrt/core/error.h"
+#include "aegisrt/core/tensor.h"
 
 namespace aegisrt::fuzz {
 
@@ -30,6 +31,16 @@ inline void check(bool cond, const char* target, const char* what) {
 inline bool is_input_error(ErrorCode c) {
   return c == ErrorCode::Corrupt || c == ErrorCode::Unsupported || c == ErrorCode::InvalidArgument ||
          c == ErrorCode::NotFound || c == ErrorCode::IoError;
+}
+
+/// Bytes of data a decoded host tensor carries: its raw bytes, or for a string
+/// tensor the total length of its strings (the std::string objects
+/// themselves are bookkeeping, not decoded data).
+inline std::uint64_t payload_bytes(const Tensor& t) {
+  if (!dtype_is_string(t.dtype())) return t.byte_size();
+  std::uint64_t n = 0;
+  for (const auto& s : t.span<std::string>()) n += s.size();
+  return n;
 }
 
 /// Writes the input to a per-process file with the given extension and

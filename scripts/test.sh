@@ -35,7 +35,7 @@ if [ "${AEGISRT_SKIP_ASAN:-0}" != "1" ]; then
 fi
 # ---- libFuzzer smoke over every file decoder (issue 12 §10) -------------------
 # clang + ASan/UBSan build in build/fuzz; npy, npz, pb, sidecar and manifest
-# targets, AEGISRT_FUZZ_SMOKE_SECONDS (default 15) each. AEGISRT_SKIP_FUZZ=1 skips.
+# targets, a fixed seed and input count each (deterministic). AEGISRT_SKIP_FUZZ=1 skips.
 if [ "${AEGISRT_SKIP_FUZZ:-0}" != "1" ]; then
   echo "== libFuzzer smoke (clang, ASan + UBSan): every file decoder"
   bash scripts/fuzz_smoke.sh
