@@ -198,7 +198,7 @@ Result<void> RuntimeBackend::load(const LoadOptions& options) {
 }
 
 void RuntimeBackend::unload() noexcept {
-  // Clear the flag first so concurrent callers see NotLoaded, not a half state.
+  // Clear the flag first so concurrent callers see FailedPrecondition, not a half state.
   loaded_.store(false, std::memory_order_release);
   try {
     do_unload();
@@ -217,7 +217,7 @@ std::vector<TensorDesc> RuntimeBackend::output_specs() const {
 
 Result<std::size_t> RuntimeBackend::estimate_memory() const {
   if (!is_loaded()) {
-    return Error(ErrorCode::NotLoaded,
+    return Error(ErrorCode::FailedPrecondition,
                  "estimate_memory() on backend '" + std::string(name()) + "' with nothing loaded");
   }
   try {
@@ -229,7 +229,7 @@ Result<std::size_t> RuntimeBackend::estimate_memory() const {
 
 Result<ExecutionResult> RuntimeBackend::execute(const ExecutionRequest& request) {
   if (!is_loaded()) {
-    return Error(ErrorCode::NotLoaded,
+    return Error(ErrorCode::FailedPrecondition,
                  "execute() on backend '" + std::string(name()) + "' before load()");
   }
   try {

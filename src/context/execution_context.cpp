@@ -162,7 +162,7 @@ Result<void> ExecutionContext::load(const LoadOptions& options) {
   const std::string where = "loading model '" + model_.str() + "' into its execution context";
   const auto s = state();
   if (s != ContextState::Created) {
-    return Error(ErrorCode::InvalidArgument,
+    return Error(ErrorCode::FailedPrecondition,
                  "cannot load: " + who() + " is " + std::string(to_string(s)) +
                      " (load() is only valid in state created; call unload() first)",
                  where);
@@ -194,7 +194,7 @@ Result<void> ExecutionContext::unload() {
   do {
     if (state_of(w) == ContextState::Created) return {};
     if (count_of(w) != 0) {
-      return Error(ErrorCode::InvalidArgument, "cannot unload " + who() + ": " +
+      return Error(ErrorCode::FailedPrecondition, "cannot unload " + who() + ": " +
                                                    std::to_string(count_of(w)) +
                                                    " execute() call(s) in flight");
     }
@@ -210,11 +210,11 @@ Result<void> ExecutionContext::reset() {
   std::lock_guard lock(lifecycle_mutex_);
   const auto w = state_word_.load(std::memory_order_acquire);
   if (state_of(w) != ContextState::Faulted) {
-    return Error(ErrorCode::InvalidArgument, "reset() is for a faulted context; " + who() +
+    return Error(ErrorCode::FailedPrecondition, "reset() is for a faulted context; " + who() +
                                                  " is " + std::string(to_string(state_of(w))));
   }
   if (count_of(w) != 0) {
-    return Error(ErrorCode::InvalidArgument, "cannot reset " + who() + ": " +
+    return Error(ErrorCode::FailedPrecondition, "cannot reset " + who() + ": " +
                                                  std::to_string(count_of(w)) +
                                                  " execute() call(s) still in flight");
   }
@@ -255,12 +255,12 @@ Result<void> ExecutionContext::enter_call() {
     const auto n = count_of(w);
     if (s == ContextState::Created) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
-      return Error(ErrorCode::NotLoaded, "execute() on " + who() + " before load()");
+      return Error(ErrorCode::FailedPrecondition, "execute() on " + who() + " before load()");
     }
     if (s == ContextState::Faulted) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
       const auto fault = last_fault();
-      return Error(ErrorCode::BackendError,
+      return Error(ErrorCode::FailedPrecondition,
                    who() + " is faulted and refuses execute() until reset()" +
                        (fault ? "; it faulted with: " + fault->to_string() : std::string()));
     }

@@ -5,13 +5,12 @@ namespace aegisrt {
 
 std::string_view to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::NotLoaded: return "not_loaded";
     case ErrorCode::InvalidArgument: return "invalid_argument";
+    case ErrorCode::FailedPrecondition: return "failed_precondition";
     case ErrorCode::NotFound: return "not_found";
     case ErrorCode::BackendError: return "backend_error";
     case ErrorCode::BudgetExceeded: return "budget_exceeded";
     case ErrorCode::Timeout: return "timeout";
-    case ErrorCode::DeadlineMissed: return "deadline_missed";
     case ErrorCode::Unsupported: return "unsupported";
     case ErrorCode::Corrupt: return "corrupt";
     case ErrorCode::Stale: return "stale";

@@ -175,16 +175,16 @@ TEST_P(BackendConformance, LoadForeignFileIsTypedError) {
   EXPECT_FALSE(backend_->is_loaded());
 }
 
-TEST_P(BackendConformance, ExecuteBeforeLoadIsNotLoaded) {
+TEST_P(BackendConformance, ExecuteBeforeLoadIsFailedPrecondition) {
   auto inputs = GetParam().make_inputs(0);
   ExecutionRequest req;
   req.inputs = views_of(inputs);
   auto r = no_throw([&] { return backend_->execute(req); });
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::NotLoaded) << r.error();
+  EXPECT_EQ(r.error().code(), ErrorCode::FailedPrecondition) << r.error();
   auto mem = backend_->estimate_memory();
   ASSERT_FALSE(mem.ok());
-  EXPECT_EQ(mem.error().code(), ErrorCode::NotLoaded);
+  EXPECT_EQ(mem.error().code(), ErrorCode::FailedPrecondition);
 }
 
 TEST_P(BackendConformance, ExecuteMatchesReference) {
@@ -235,7 +235,7 @@ TEST_P(BackendConformance, UnloadIsIdempotent) {
   req.inputs = views_of(inputs);
   auto r = backend_->execute(req);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::NotLoaded);
+  EXPECT_EQ(r.error().code(), ErrorCode::FailedPrecondition);
 }
 
 TEST_P(BackendConformance, ReloadGivesSameOutputs) {

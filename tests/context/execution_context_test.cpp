@@ -199,10 +199,10 @@ TEST(ExecutionContextState, FullLifecycleIncludingIllegalTransitions) {
   // Created: execute and reset are illegal.
   auto r = ctx->execute(in.request);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::NotLoaded);
+  EXPECT_EQ(r.error().code(), ErrorCode::FailedPrecondition);
   auto rs = ctx->reset();
   ASSERT_FALSE(rs.ok());
-  EXPECT_EQ(rs.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(rs.error().code(), ErrorCode::FailedPrecondition);
   EXPECT_NE(rs.error().message().find("created"), std::string::npos);
   EXPECT_TRUE(ctx->unload().ok()) << "unload in Created is a no-op";
   EXPECT_EQ(ctx->state(), ContextState::Created);
@@ -215,9 +215,9 @@ TEST(ExecutionContextState, FullLifecycleIncludingIllegalTransitions) {
   // Ready: a second load is illegal; reset is illegal.
   auto l2 = ctx->load(mock_options());
   ASSERT_FALSE(l2.ok());
-  EXPECT_EQ(l2.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(l2.error().code(), ErrorCode::FailedPrecondition);
   EXPECT_NE(l2.error().message().find("ready"), std::string::npos);
-  EXPECT_EQ(ctx->reset().error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(ctx->reset().error().code(), ErrorCode::FailedPrecondition);
 
   // Ready -> Running -> Ready with correct values.
   r = ctx->execute(in.request);
@@ -238,10 +238,11 @@ TEST(ExecutionContextState, FullLifecycleIncludingIllegalTransitions) {
   const auto calls_before = mock_of(*ctx).execute_count();
   r = ctx->execute(in.request);
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::FailedPrecondition) << "a faulted context is a state, not a backend error";
   EXPECT_NE(r.error().message().find("faulted"), std::string::npos) << r.error().to_string();
   EXPECT_NE(r.error().message().find("reset()"), std::string::npos) << r.error().to_string();
   EXPECT_EQ(mock_of(*ctx).execute_count(), calls_before);
-  EXPECT_EQ(ctx->load(mock_options()).error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(ctx->load(mock_options()).error().code(), ErrorCode::FailedPrecondition);
 
   // Faulted -> Ready via reset(); works again.
   ASSERT_TRUE(ctx->reset().ok());
@@ -255,7 +256,7 @@ TEST(ExecutionContextState, FullLifecycleIncludingIllegalTransitions) {
   EXPECT_EQ(ctx->state(), ContextState::Created);
   EXPECT_FALSE(ctx->backend().is_loaded());
   EXPECT_EQ(ctx->metrics().memory_in_use, 0u);
-  EXPECT_EQ(ctx->execute(in.request).error().code(), ErrorCode::NotLoaded);
+  EXPECT_EQ(ctx->execute(in.request).error().code(), ErrorCode::FailedPrecondition);
   // And it can be loaded again.
   ASSERT_TRUE(ctx->load(mock_options()).ok());
   EXPECT_TRUE(ctx->execute(in.request).ok());
@@ -275,8 +276,8 @@ TEST(ExecutionContextState, IsRunningWhileACallIsInFlight) {
   EXPECT_EQ(ctx->state(), ContextState::Running);
   EXPECT_EQ(ctx->in_flight(), 1);
   // Lifecycle calls are refused while a call runs.
-  EXPECT_EQ(ctx->unload().error().code(), ErrorCode::InvalidArgument);
-  EXPECT_EQ(ctx->reset().error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(ctx->unload().error().code(), ErrorCode::FailedPrecondition);
+  EXPECT_EQ(ctx->reset().error().code(), ErrorCode::FailedPrecondition);
   held.release();
   t.join();
   EXPECT_TRUE(ok);
@@ -320,7 +321,7 @@ TEST(ExecutionContextState, ResetReloadsABackendThatWentAway) {
   Input in;
   auto r = ctx->execute(in.request);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::NotLoaded);
+  EXPECT_EQ(r.error().code(), ErrorCode::FailedPrecondition);
   EXPECT_EQ(ctx->state(), ContextState::Faulted);
   ASSERT_TRUE(ctx->reset().ok());
   EXPECT_TRUE(ctx->backend().is_loaded());

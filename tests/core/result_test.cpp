@@ -75,7 +75,7 @@ TEST(Error, ContextChainsAndFormats) {
   auto outer = e.with_context("loading yolo");
   EXPECT_EQ(outer.context(), "loading yolo: reading a.engine");
   EXPECT_EQ(outer.to_string(), "corrupt: bad header [while loading yolo: reading a.engine]");
-  EXPECT_EQ(to_string(ErrorCode::DeadlineMissed), "deadline_missed");
+  EXPECT_EQ(to_string(ErrorCode::FailedPrecondition), "failed_precondition");
 }
 
 TEST(ModelId, StrongAndHashable) {

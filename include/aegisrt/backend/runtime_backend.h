@@ -5,16 +5,16 @@
 //  * The public methods are non-virtual. They validate, convert and time; the
 //    protected do_*() hooks do backend work. A backend therefore never sees a
 //    non-contiguous or mis-typed input, and no exception escapes: anything a
-//    hook throws is caught here and returned as ErrorCode::Internal or
-//    BackendError.
+//    hook throws is caught here and returned as ErrorCode::Internal (an
+//    escaping exception is a bug in the backend's edge code).
 //  * load(): NotFound for a missing artefact, Corrupt for an empty one (both
 //    checked here before do_load), Corrupt/BackendError/Stale from do_load for
 //    truncated, foreign or version-mismatched files. A second load() replaces
 //    the first (unload() is called first).
-//  * execute(): NotLoaded before load(); InvalidArgument naming the tensor for a
-//    wrong count, name, dtype, rank or static dim; DeadlineMissed is reported in
-//    the result (ExecutionResult::deadline_missed), not as an error, so the
-//    outputs are not lost.
+//  * execute(): FailedPrecondition before load(); InvalidArgument naming the
+//    tensor for a wrong count, name, dtype, rank or static dim; a missed
+//    deadline is reported in the result (ExecutionResult::deadline_missed), not
+//    as an error, so the outputs are not lost.
 //  * unload(): idempotent, never fails.
 //  * Thread safety: execute() may be called from several threads at once on a
 //    loaded backend if capabilities().thread_safe_execute; otherwise the base
@@ -140,7 +140,7 @@ class RuntimeBackend {
   [[nodiscard]] std::vector<TensorDesc> input_specs() const;
   [[nodiscard]] std::vector<TensorDesc> output_specs() const;
   /// Device (or host, for CPU backends) bytes the loaded model needs per
-  /// execution context; NotLoaded before load().
+  /// execution context; FailedPrecondition before load().
   [[nodiscard]] Result<std::size_t> estimate_memory() const;
 
  protected:

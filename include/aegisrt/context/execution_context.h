@@ -98,25 +98,25 @@ class ExecutionContext {
   ~ExecutionContext();
 
   /// Created -> Ready. Loads the backend and reserves its memory estimate.
-  /// Errors: InvalidArgument if not in Created (naming the state); the
+  /// Errors: FailedPrecondition if not in Created (naming the state); the
   /// backend's load error (context stays Created); BudgetExceeded when the
   /// estimate does not fit the remaining budget (the backend is unloaded again).
   [[nodiscard]] Result<void> load(const LoadOptions& options);
 
   /// Ready/Running -> Running -> Ready (or Faulted on a backend error).
-  /// Refused without reaching the backend: NotLoaded in Created; BackendError
+  /// Refused without reaching the backend: FailedPrecondition in Created and
   /// ("faulted ... call reset()") in Faulted; BudgetExceeded when max_streams
   /// calls are already in flight or the backend's memory estimate has grown
   /// beyond what the budget still allows.
   [[nodiscard]] Result<ExecutionResult> execute(const ExecutionRequest& request);
 
   /// Faulted -> Ready once no call is in flight. Reloads the backend (same
-  /// options) if the fault left it unloaded. InvalidArgument if not Faulted or
+  /// options) if the fault left it unloaded. FailedPrecondition if not Faulted or
   /// calls are still running.
   [[nodiscard]] Result<void> reset();
 
   /// Ready/Faulted -> Created: unloads the backend and returns its memory
-  /// reservation. InvalidArgument while calls are in flight; no-op in Created.
+  /// reservation. FailedPrecondition while calls are in flight; no-op in Created.
   [[nodiscard]] Result<void> unload();
 
   /// Reserves `bytes` of the memory budget. BudgetExceeded (nothing reserved)

@@ -10,13 +10,16 @@
 namespace aegisrt {
 
 enum class ErrorCode : std::uint8_t {
-  NotLoaded,        // execute()/specs asked of a backend with nothing loaded
   InvalidArgument,  // caller error: wrong shape, dtype, bad view, bad option
+  FailedPrecondition,  // a call in the wrong state: execute() or memory estimate
+                       // before load(), load() on a context not in state created, reset() of a
+                       // context that is not faulted, execute() on a faulted one,
+                       // unload()/reset() with calls in flight. The object is fine;
+                       // the caller must change its state first (load, reset, wait).
   NotFound,         // missing file, model, tensor name, backend
   BackendError,     // the underlying runtime (ORT, TVM, TensorRT) failed
   BudgetExceeded,   // an ExecutionContext budget would be exceeded
   Timeout,          // waited too long for a lock / device / build
-  DeadlineMissed,   // a call finished after its deadline
   Unsupported,      // feature/backend/provider not compiled in or not available
   Corrupt,          // a file exists but its content is wrong (truncated, foreign)
   Stale,            // a cached artefact no longer matches its inputs

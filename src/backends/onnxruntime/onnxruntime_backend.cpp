@@ -405,7 +405,7 @@ std::vector<TensorDesc> OnnxRuntimeBackend::do_output_specs() const {
 }
 
 Result<std::size_t> OnnxRuntimeBackend::do_estimate_memory() const {
-  if (!model_) return Error(ErrorCode::NotLoaded, "no model loaded");
+  if (!model_) return Error(ErrorCode::FailedPrecondition, "no model loaded");
   // Weights (about the file size) plus one set of inputs and outputs, dynamic
   // dims counted as 1. A rough admission figure, not an exact ORT arena size.
   std::size_t bytes = model_->model_bytes;

@@ -366,7 +366,7 @@ std::vector<TensorDesc> OpenVinoBackend::do_output_specs() const {
 }
 
 Result<std::size_t> OpenVinoBackend::do_estimate_memory() const {
-  if (!model_) return Error(ErrorCode::NotLoaded, "no model loaded");
+  if (!model_) return Error(ErrorCode::FailedPrecondition, "no model loaded");
   // Weights (about the ONNX size) plus one set of inputs and outputs, dynamic
   // dims counted as 1: a rough admission figure, not OpenVINO's exact use.
   std::size_t bytes = model_->model_bytes;

@@ -256,7 +256,7 @@ Result<void> TensorRTBackend::read_io() {
 }
 
 Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& request) {
-  if (!context_ || !stream_) return Error(ErrorCode::NotLoaded, "TensorRT backend has no engine loaded");
+  if (!context_ || !stream_) return Error(ErrorCode::FailedPrecondition, "TensorRT backend has no engine loaded");
   // The caller's stream when given (ExecutionContext passes its own), else ours.
   cuda::CudaStream* stream = request.stream != nullptr ? request.stream : &*stream_;
   logger_.sink().clear();

@@ -321,7 +321,7 @@ class TVMBackend final : public RuntimeBackend {
   std::vector<TensorDesc> do_input_specs() const override { return model_ ? model_->inputs : std::vector<TensorDesc>{}; }
   std::vector<TensorDesc> do_output_specs() const override { return model_ ? model_->outputs : std::vector<TensorDesc>{}; }
   Result<std::size_t> do_estimate_memory() const override {
-    if (!model_) return Error(ErrorCode::NotLoaded, "nothing loaded");
+    if (!model_) return Error(ErrorCode::FailedPrecondition, "nothing loaded");
     std::size_t bytes = model_->library_bytes;
     for (const auto* list : {&model_->inputs, &model_->outputs}) {
       for (const auto& d : *list) {
@@ -513,7 +513,7 @@ Result<Tensor> TVMBackend::fetch_output(const ffi::Tensor& t, const TensorDesc& 
 }
 
 Result<ExecutionResult> TVMBackend::do_execute(const ExecutionRequest& request) {
-  if (!model_) return Error(ErrorCode::NotLoaded, "TVM backend has nothing loaded");
+  if (!model_) return Error(ErrorCode::FailedPrecondition, "TVM backend has nothing loaded");
   const auto& specs = model_->inputs;
   std::vector<Tensor> scratch;
   std::vector<ffi::Tensor> args;

@@ -44,10 +44,9 @@ TRITONSERVER_Error_Code to_triton_code(ErrorCode c) {
       return TRITONSERVER_ERROR_NOT_FOUND;
     case ErrorCode::Unsupported:
       return TRITONSERVER_ERROR_UNSUPPORTED;
-    case ErrorCode::NotLoaded:
+    case ErrorCode::FailedPrecondition:
     case ErrorCode::BudgetExceeded:
     case ErrorCode::Timeout:
-    case ErrorCode::DeadlineMissed:
       return TRITONSERVER_ERROR_UNAVAILABLE;
     default:
       return TRITONSERVER_ERROR_INTERNAL;
