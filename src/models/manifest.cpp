@@ -8,6 +8,7 @@
 #include "aegisrt/cache/sha256.h"
 #include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
+#include "aegisrt/models/manifest_names.h"
 
 namespace aegisrt::models {
 
@@ -25,100 +26,16 @@ std::string to_string(const SourceLocation& loc) {
   return out;
 }
 
-std::string_view to_string(InputType v) noexcept {
-  switch (v) {
-    case InputType::Image: return "image";
-    case InputType::ImageText: return "image_text";
-    case InputType::Detections: return "detections";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(ColorFormat v) noexcept {
-  switch (v) {
-    case ColorFormat::RGB: return "rgb";
-    case ColorFormat::BGR: return "bgr";
-    case ColorFormat::Gray: return "gray";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(ResizeMethod v) noexcept {
-  switch (v) {
-    case ResizeMethod::Letterbox: return "letterbox";
-    case ResizeMethod::Resize: return "resize";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(PadPosition v) noexcept {
-  switch (v) {
-    case PadPosition::Center: return "center";
-    case PadPosition::TopLeft: return "top_left";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(Layout v) noexcept {
-  switch (v) {
-    case Layout::NCHW: return "NCHW";
-    case Layout::NHWC: return "NHWC";
-  }
-  return "unknown";
-}
-
-namespace {
-constexpr OutputType kOutputTypes[] = {OutputType::Detections,   OutputType::DepthMap,
-                                       OutputType::Keypoints,    OutputType::Segmentation,
-                                       OutputType::TrackedObjects, OutputType::MultiTask};
-constexpr OutputLayout kOutputLayouts[] = {
-    OutputLayout::YoloV8,   OutputLayout::GroundingDino, OutputLayout::RelativeInverseDepth,
-    OutputLayout::MetricDepth, OutputLayout::SimCC,      OutputLayout::SamMasks,
-    OutputLayout::Tracks,   OutputLayout::Seq2SeqTokens, OutputLayout::YoloV8Seg,
-    OutputLayout::YoloV8Pose};
-}  // namespace
-
-std::string_view to_string(OutputType v) noexcept {
-  switch (v) {
-    case OutputType::Detections: return "detections";
-    case OutputType::DepthMap: return "depth_map";
-    case OutputType::Keypoints: return "keypoints";
-    case OutputType::Segmentation: return "segmentation";
-    case OutputType::TrackedObjects: return "tracked_objects";
-    case OutputType::MultiTask: return "multi_task";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(OutputLayout v) noexcept {
-  switch (v) {
-    case OutputLayout::YoloV8: return "yolo_v8";
-    case OutputLayout::GroundingDino: return "grounding_dino";
-    case OutputLayout::RelativeInverseDepth: return "relative_inverse_depth";
-    case OutputLayout::MetricDepth: return "metric_depth";
-    case OutputLayout::SimCC: return "simcc";
-    case OutputLayout::YoloV8Seg: return "yolo_v8_seg";
-    case OutputLayout::YoloV8Pose: return "yolo_v8_pose";
-    case OutputLayout::SamMasks: return "sam_masks";
-    case OutputLayout::Tracks: return "tracks";
-    case OutputLayout::Seq2SeqTokens: return "seq2seq_tokens";
-  }
-  return "unknown";
-}
-
-std::optional<OutputType> parse_output_type(std::string_view s) noexcept {
-  for (auto t : kOutputTypes) {
-    if (to_string(t) == s) return t;
-  }
-  return std::nullopt;
-}
-
-std::optional<OutputLayout> parse_output_layout(std::string_view s) noexcept {
-  for (auto l : kOutputLayouts) {
-    if (to_string(l) == s) return l;
-  }
-  return std::nullopt;
-}
+// Enum names come from the one table per enum in manifest_names.h.
+std::string_view to_string(InputType v) noexcept { return name_of(v); }
+std::string_view to_string(ColorFormat v) noexcept { return name_of(v); }
+std::string_view to_string(ResizeMethod v) noexcept { return name_of(v); }
+std::string_view to_string(PadPosition v) noexcept { return name_of(v); }
+std::string_view to_string(Layout v) noexcept { return name_of(v); }
+std::string_view to_string(OutputType v) noexcept { return name_of(v); }
+std::string_view to_string(OutputLayout v) noexcept { return name_of(v); }
+std::optional<OutputType> parse_output_type(std::string_view s) noexcept { return parse_name<OutputType>(s); }
+std::optional<OutputLayout> parse_output_layout(std::string_view s) noexcept { return parse_name<OutputLayout>(s); }
 
 OutputType output_type_of(OutputLayout layout) noexcept {
   switch (layout) {
@@ -143,20 +60,7 @@ const OutputField* OutputSpec::find_field(std::string_view field_name) const noe
   return nullptr;
 }
 
-std::string_view to_string(ManifestIssueKind k) noexcept {
-  switch (k) {
-    case ManifestIssueKind::MalformedYaml: return "malformed_yaml";
-    case ManifestIssueKind::MissingField: return "missing_field";
-    case ManifestIssueKind::WrongType: return "wrong_type";
-    case ManifestIssueKind::UnknownField: return "unknown_field";
-    case ManifestIssueKind::DuplicateField: return "duplicate_field";
-    case ManifestIssueKind::UnknownValue: return "unknown_value";
-    case ManifestIssueKind::Inconsistent: return "inconsistent";
-    case ManifestIssueKind::OutOfRange: return "out_of_range";
-    case ManifestIssueKind::Io: return "io";
-  }
-  return "unknown";
-}
+std::string_view to_string(ManifestIssueKind k) noexcept { return name_of(k); }
 
 std::string to_string(const ManifestIssue& issue) {
   std::string out = to_string(issue.where) + ": ";
