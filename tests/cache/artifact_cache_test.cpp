@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "aegisrt/cache/sha256.h"
+#include "cache/cache_fixture.h"
 #include "cache/cache_test_util.h"
 
 extern char** environ;
@@ -24,26 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ArtifactCacheTest : public ::testing::Test {
+class ArtifactCacheTest : public CacheFixture {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::temp_directory_path() /
-            ("aegisrt_cache_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    dir_ = root_ / "engines";
-    source_ = root_ / "model.onnx";
-    spit(source_, "onnx-model-v1");
-    count_ = root_ / "builds.txt";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  int builds() const { return count_lines(count_); }
-
-  fs::path root_, dir_, source_, count_;
+  ArtifactCacheTest() : CacheFixture("aegisrt_cache_", "engines") {}
 };
 
 TEST_F(ArtifactCacheTest, PathFollowsSeedRule) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aegisrt/cache/sha256.h"
+#include "cache/cache_fixture.h"
 #include "cache/cache_test_util.h"
 
 namespace aegisrt::testing {
@@ -32,23 +34,9 @@ unsigned mode_of(const fs::path& p) {
   return static_cast<unsigned>(st.st_mode & 07777);
 }
 
-class CacheTrustTest : public ::testing::Test {
+class CacheTrustTest : public CacheFixture {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::temp_directory_path() / ("aegisrt_trust_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    dir_ = root_ / "cache";
-    source_ = root_ / "model.onnx";
-    spit(source_, "onnx-model-v1");
-    count_ = root_ / "builds.txt";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  int builds() const { return count_lines(count_); }
+  CacheTrustTest() : CacheFixture("aegisrt_trust_", "cache") {}
 
   // Builds one valid entry, returns the cache.
   ArtifactCache built_cache(CacheOptions o = {}) {
@@ -58,8 +46,6 @@ class CacheTrustTest : public ::testing::Test {
     EXPECT_EQ(builds(), 1);
     return cache;
   }
-
-  fs::path root_, dir_, source_, count_;
 };
 
 // A validator that counts calls: it runs only after the trust checks pass,
@@ -502,6 +488,45 @@ TEST_F(CacheTrustTest, HugeSparseSidecarIsRejectedBySizeUnread) {
   ASSERT_TRUE(l.ok()) << l.error();
   EXPECT_EQ(l->status, LookupStatus::Stale);
   EXPECT_NE(l->reason.find("sidecar metadata unreadable"), std::string::npos) << l->reason;
+}
+
+
+// clean() on a folder it may list but not search (read without execute
+// permission): checking a crashed build's lock file fails with EACCES. That
+// used to escape as std::filesystem::filesystem_error; now it is IoError
+// naming the lock. Root is never refused, so as root the call runs in a child
+// process that drops to "nobody" (the folder is then root's, which is trusted).
+TEST_F(CacheTrustTest, CleanOnAFolderItCannotSearchIsATypedError) {
+  const bool root = ::geteuid() == 0;
+  fs::create_directories(dir_);
+  spit(dir_ / ".yolov8n_fp16.engine.tmp-1-2-3", "half-built");
+  fs::permissions(root_, static_cast<fs::perms>(0755));
+  // Listable, not searchable: by others when we are root (the child is
+  // "nobody"), by ourselves otherwise. Writable by nobody else either way.
+  fs::permissions(dir_, static_cast<fs::perms>(root ? 0644 : 0600));
+  const fs::path dir = dir_;
+  EXPECT_EXIT(
+      {
+        if (root && (::setgid(kForeignUid) != 0 || ::setuid(kForeignUid) != 0)) std::_Exit(4);
+        int code = 1;  // 1: clean() succeeded, which it cannot without searching the folder
+        try {
+          auto r = ArtifactCache(dir).clean();
+          if (!r.ok()) {
+            const bool typed = r.error().code() == ErrorCode::IoError &&
+                               r.error().message().find("yolov8n_fp16.engine.lock") != std::string::npos;
+            code = typed ? 0 : 2;
+            if (!typed) std::fprintf(stderr, "%s\n", r.error().to_string().c_str());
+          }
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "threw: %s\n", e.what());
+          code = 3;
+        }
+        std::fflush(stderr);
+        std::_Exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
+  fs::permissions(dir_, static_cast<fs::perms>(0700));  // so TearDown can remove it
+  EXPECT_TRUE(fs::exists(dir_ / ".yolov8n_fp16.engine.tmp-1-2-3")) << "nothing may be removed blindly";
 }
 
 }  // namespace
