@@ -152,8 +152,11 @@ Result<std::vector<fs::path>> list_images(const fs::path& file_or_dir) {
   }
   if (!fs::is_directory(file_or_dir, ec)) return std::vector<fs::path>{file_or_dir};
   std::vector<fs::path> images;
-  for (const auto& entry : fs::directory_iterator(file_or_dir, ec)) {
-    if (entry.is_regular_file(ec) && is_image_file(entry.path())) images.push_back(entry.path());
+  // No range-for: its increment throws on an I/O error; increment(ec) does not.
+  fs::directory_iterator it(file_or_dir, ec);
+  for (const fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;  // an entry whose type cannot be read is skipped
+    if (it->is_regular_file(type_ec) && is_image_file(it->path())) images.push_back(it->path());
   }
   if (ec) {
     return Error(ErrorCode::IoError, "cannot list folder '" + file_or_dir.string() + "': " + ec.message());
@@ -175,24 +178,42 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineOptions& option
   return create(catalog, options);
 }
 
-Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& catalog,
-                                                   const PipelineOptions& options) {
-  const TimePoint t0 = Clock::now();
+namespace {
+
+/// Step 1 of Pipeline::create(): the model, variant, backend and precision.
+struct Chosen {
+  models::Selection selection;
+  const models::ModelManifest* manifest = nullptr;
+  models::ResolvedVariant variant;
+};
+
+Result<Chosen> choose(const models::ModelCatalog& catalog, const PipelineOptions& options) {
   if (options.model.empty()) {
     return Error(ErrorCode::InvalidArgument, "no model given; known models: " + join(catalog.names()));
   }
-  // 1. Selection: which variant on which backend at which precision.
-  AEGIS_ASSIGN_OR_RETURN(const models::Selection sel,
-                         catalog.validate_selection(options.model, options.backend, options.variant,
-                                                    options.precision));
-  AEGIS_ASSIGN_OR_RETURN(const models::ModelManifest* manifest, catalog.get(sel.model));
-  AEGIS_ASSIGN_OR_RETURN(const models::ResolvedVariant rv, manifest->resolve(sel.variant));
-
+  Chosen c;
+  AEGIS_ASSIGN_OR_RETURN(c.selection, catalog.validate_selection(options.model, options.backend, options.variant,
+                                                                 options.precision));
+  AEGIS_ASSIGN_OR_RETURN(c.manifest, catalog.get(c.selection.model));
+  AEGIS_ASSIGN_OR_RETURN(c.variant, c.manifest->resolve(c.selection.variant));
   for (const auto& t : {options.confidence_threshold, options.iou_threshold}) {
     if (t && !(*t >= 0.0f && *t <= 1.0f)) {  // for every model, whether its decoder uses them or not
       return Error(ErrorCode::InvalidArgument, "confidence and IoU thresholds must be within [0, 1]");
     }
   }
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& catalog,
+                                                   const PipelineOptions& options) {
+  const TimePoint t0 = Clock::now();
+  // 1. Selection: which variant on which backend at which precision.
+  AEGIS_ASSIGN_OR_RETURN(const Chosen chosen, choose(catalog, options));
+  const models::Selection& sel = chosen.selection;
+  const models::ModelManifest* manifest = chosen.manifest;
+  const models::ResolvedVariant& rv = chosen.variant;
 
   auto p = std::unique_ptr<Pipeline>(new Pipeline());
   p->apply_exif_ = options.apply_exif_orientation;

@@ -162,7 +162,7 @@ std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResul
 Result<void> ensure_dir(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) {
+  if (ec || !fs::is_directory(dir, ec)) {
     return Error(ErrorCode::IoError, "cannot create output folder '" + dir.string() + "': " +
                                          (ec ? ec.message() : std::string("not a folder")));
   }
@@ -296,7 +296,10 @@ Result<fs::path> synthetic_image() {
       px[2] = static_cast<std::uint8_t>(std::clamp(((x / 40 + y / 40) % 2) * 160 + noise + 40, 0, 255));
     }
   }
-  const fs::path path = fs::temp_directory_path() / fmt::format("aegisrt_bench_{}.png", ::getpid());
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) return Error(ErrorCode::IoError, "no temporary folder for the synthetic bench image: " + ec.message());
+  const fs::path path = tmp / fmt::format("aegisrt_bench_{}.png", ::getpid());
   AEGIS_TRY(vision::save_png(img, path));
   return path;
 }

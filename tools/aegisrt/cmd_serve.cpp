@@ -222,7 +222,12 @@ int do_serve(const ServeFlags& f, CliContext& ctx) {
     if (!sel.ok()) return report_error(sel.error());
     if (repo.empty()) {
       std::error_code ec;
-      repo = fs::temp_directory_path(ec) / fmt::format("aegisrt_serve_{}", ::getpid());
+      const fs::path tmp = fs::temp_directory_path(ec);
+      if (ec) {
+        return report_error(Error(ErrorCode::IoError, "no temporary folder for the model repository (give --repo): " +
+                                                          ec.message()));
+      }
+      repo = tmp / fmt::format("aegisrt_serve_{}", ::getpid());
       temp_repo = true;
     }
     std::error_code ec;
