@@ -6,14 +6,11 @@
 // refused, and the onnx backend refuses fp16/int8 instead of running fp32.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <string>
 
 #include "aegisrt/build_config.h"
-#include "io/io_test_util.h"
+#include "cli/cli_test_util.h"
 
 namespace aegisrt::cli_test {
 namespace {
@@ -24,29 +21,15 @@ namespace fs = std::filesystem;
 const fs::path kModels = fs::path(AEGISRT_TEST_DATA_DIR) / "models";
 constexpr int kTimedOut = 124;  // timeout(1)
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using aegisrt::testing::CliRun;
 
+/// The CLI under timeout(1), with no models folder from the environment and no stdin.
 CliRun run_cli(const std::string& args, const TempDir& dir) {
-  const auto err_file = dir / "stderr.txt";
-  const std::string cmd = "env -u AEGISRT_MODELS_DIR timeout -s KILL 30 " + std::string(AEGISRT_CLI_PATH) + " " +
-                          args + " 2>" + err_file.string() + " </dev/null";
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 128 + 9) r.exit_code = kTimedOut;  // killed by timeout -s KILL
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
+  testing::CliOptions options;
+  options.env_prefix = "env -u AEGISRT_MODELS_DIR timeout -s KILL 30 ";
+  options.suffix = " </dev/null";
+  CliRun r = testing::run_cli(args, dir, options);
+  if (r.exit_code == 128 + 9) r.exit_code = kTimedOut;  // killed by timeout -s KILL
   return r;
 }
 
