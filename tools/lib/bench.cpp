@@ -1,4 +1,5 @@
-// Pipeline benchmark loop, statistics, JSON/text reports and the histogram.
+// Pipeline benchmark loop, JSON/text reports and the histogram (the latency
+// summary itself is latency.cpp).
 #include "aegisrt/tools/bench.h"
 
 #include <fmt/format.h>
