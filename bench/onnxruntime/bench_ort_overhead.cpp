@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "aegisrt/backends/onnxruntime/onnxruntime_backend.h"
+#include "aegisrt/core/file_util.h"
+#include "aegisrt/tools/latency.h"
 
 namespace {
 
@@ -43,11 +44,12 @@ const std::vector<ModelCase> kCases = {
     {"micro", "bench_micro", {1, 256}, 200},
 };
 
+// The p-th percentile of unsorted samples, by the one definition every AegisRT
+// report uses (aegisrt::tools::percentile: numpy's linear interpolation).
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+  return aegisrt::tools::percentile(v, p);
 }
 
 double median(std::vector<double> v) { return percentile(std::move(v), 50.0); }
@@ -234,6 +236,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "raw ORT failed: %s\n", e.what());
     return 1;
   }
-  if (!json_path.empty()) std::ofstream(json_path) << report.dump(2) << "\n";
+  if (!json_path.empty()) {
+    if (auto w = aegisrt::write_file_atomic(json_path, report.dump(2) + "\n"); !w.ok()) {
+      std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
+      return 1;
+    }
+  }
   return rc;
 }

@@ -18,7 +18,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -31,6 +30,8 @@
 
 #include "aegisrt/backends/onnxruntime/onnxruntime_backend.h"
 #include "aegisrt/backends/openvino/openvino_backend.h"
+#include "aegisrt/core/file_util.h"
+#include "aegisrt/tools/latency.h"
 
 namespace {
 
@@ -42,11 +43,12 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// The p-th percentile of unsorted samples, by the one definition every AegisRT
+// report uses (aegisrt::tools::percentile: numpy's linear interpolation).
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+  return aegisrt::tools::percentile(v, p);
 }
 
 template <typename T>
@@ -236,6 +238,11 @@ int main(int argc, char** argv) {
   for (const auto& m : models) {
     out.push_back(first ? first_output(m, threads, trials) : latency(m, threads, rounds, block));
   }
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  if (!json_path.empty()) {
+    if (auto w = write_file_atomic(json_path, out.dump(2) + "\n"); !w.ok()) {
+      std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
+      return 1;
+    }
+  }
   return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/io/npy.h"
+#include "aegisrt/tools/latency.h"
 
 namespace fs = std::filesystem;
 using namespace aegisrt;
@@ -94,8 +95,7 @@ int main(int argc, char** argv) {
       warm.push_back(*w);
     }
     if (warm.empty()) continue;
-    std::sort(warm.begin(), warm.end());
-    const double med = warm[warm.size() / 2];
+    const double med = aegisrt::tools::summarize_latencies(warm).p50_ms;
     std::cout << fmt::format("{:<12} {:>12.1f} {:>14.2f} {:>7.0f}x\n", m, *cold, med, *cold / med);
     fs::remove_all(cache);
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tensor-file I/O (src/io): libzip for .npz; ONNX's protobuf library
+# Tensor-file I/O (tools/lib/io, the aegisrt_tools library): libzip for .npz; ONNX's protobuf library
 # (libonnx-dev 1.12 ships onnx-ml.pb.h + libonnx_proto) and protobuf for .pb
 # TensorProto files. Debian packages only; idempotent.
 set -euo pipefail

@@ -3,9 +3,9 @@
 
 #include <sstream>
 
-#include "aegisrt/cache/progress.h"
+#include "aegisrt/tools/progress.h"
 
-namespace aegisrt {
+namespace aegisrt::tools {
 namespace {
 
 TEST(BuildProgressIndicator, FastBuildPrintsNothing) {
@@ -50,4 +50,4 @@ TEST(BuildProgressIndicator, TerminalModeRedrawsOneLine) {
 }
 
 }  // namespace
-}  // namespace aegisrt
+}  // namespace aegisrt::tools

@@ -2,53 +2,28 @@
 // ONNX models, outputs checked against numpy references or hand computation.
 // Tests that need a backend skip (with the reason) when it is not compiled in.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/build_config.h"
 #include "aegisrt/io/npy.h"
 #include "aegisrt/io/tensor_proto.h"
-#include "io/io_test_util.h"
+#include "cli/cli_test_util.h"
 
 namespace aegisrt::cli_test {
 namespace {
 
 using aegisrt::testing::TempDir;
+using aegisrt::testing::CliRun;
+using aegisrt::testing::run_cli;
 namespace fs = std::filesystem;
 
 const fs::path kModels = fs::path(AEGISRT_TEST_DATA_DIR) / "models";
 const fs::path kCli = fs::path(AEGISRT_TEST_DATA_DIR) / "cli";
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_cli(const std::string& args, const TempDir& dir) {
-  const auto err_file = dir / "stderr.txt";
-  const std::string cmd = std::string(AEGISRT_CLI_PATH) + " " + args + " 2>" + err_file.string();
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  return r;
-}
 
 nlohmann::json parse_json(const CliRun& r) {
   auto j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);

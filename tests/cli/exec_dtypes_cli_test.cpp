@@ -4,48 +4,23 @@
 // reference where ORT's Python API cannot take the type (bfloat16, float8,
 // int4). The issue-11 target: exec passes every model raw ORT passes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <filesystem>
+#include <string>
 
 #include "aegisrt/build_config.h"
 #include "aegisrt/io/compare.h"
 #include "aegisrt/io/npy.h"
-#include "io/io_test_util.h"
+#include "cli/cli_test_util.h"
 
 namespace aegisrt::cli_test {
 namespace {
 
 using aegisrt::testing::TempDir;
+using aegisrt::testing::run_cli;
 namespace fs = std::filesystem;
 
 const fs::path kModels = fs::path(AEGISRT_TEST_DATA_DIR) / "models";
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_cli(const std::string& args, const TempDir& dir) {
-  const auto err_file = dir / "stderr.txt";
-  const std::string cmd = std::string(AEGISRT_CLI_PATH) + " " + args + " 2>" + err_file.string();
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  return r;
-}
 
 /// Same dtype, shape and values exactly (strings as strings, 64-bit integers
 /// as integers).

@@ -6,14 +6,11 @@
 // refused, and the onnx backend refuses fp16/int8 instead of running fp32.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <string>
 
 #include "aegisrt/build_config.h"
-#include "io/io_test_util.h"
+#include "cli/cli_test_util.h"
 
 namespace aegisrt::cli_test {
 namespace {
@@ -24,29 +21,16 @@ namespace fs = std::filesystem;
 const fs::path kModels = fs::path(AEGISRT_TEST_DATA_DIR) / "models";
 constexpr int kTimedOut = 124;  // timeout(1)
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using aegisrt::testing::CliRun;
 
-CliRun run_cli(const std::string& args, const TempDir& dir) {
-  const auto err_file = dir / "stderr.txt";
-  const std::string cmd = "env -u AEGISRT_MODELS_DIR timeout -s KILL 30 " + std::string(AEGISRT_CLI_PATH) + " " +
-                          args + " 2>" + err_file.string() + " </dev/null";
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 128 + 9) r.exit_code = kTimedOut;  // killed by timeout -s KILL
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
+/// The CLI under timeout(1), with no models folder from the environment and no stdin
+/// (a wrapper of testing::run_cli, which argument-dependent lookup also finds: hence its own name).
+CliRun run_guarded(const std::string& args, const TempDir& dir) {
+  testing::CliOptions options;
+  options.env_prefix = "env -u AEGISRT_MODELS_DIR timeout -s KILL 30 ";
+  options.suffix = " </dev/null";
+  CliRun r = testing::run_cli(args, dir, options);
+  if (r.exit_code == 128 + 9) r.exit_code = kTimedOut;  // killed by timeout -s KILL
   return r;
 }
 
@@ -63,7 +47,7 @@ class HostileCli : public ::testing::Test {
 TEST_F(HostileCli, ModelFileThatIsAFifoFailsFast) {
   const auto fifo = dir_ / "model.onnx";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  auto r = run_cli("exec --model-file " + fifo.string(), dir_);
+  auto r = run_guarded("exec --model-file " + fifo.string(), dir_);
   ASSERT_NE(r.exit_code, kTimedOut) << "aegisrt blocked on the FIFO";
   EXPECT_EQ(r.exit_code, 3) << r.err;  // invalid_argument
   EXPECT_TRUE(has(r.err, fifo.string()) && has(r.err, "FIFO")) << r.err;
@@ -73,12 +57,12 @@ TEST_F(HostileCli, InputTensorThatIsAFifoFailsFast) {
   if (!build::kHaveOnnxRuntime) GTEST_SKIP() << "ONNX Runtime backend not compiled in";
   const auto fifo = dir_ / "x.npy";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  auto r = run_cli("exec -m " + (kModels / "affine.onnx").string() + " --input x=" + fifo.string(), dir_);
+  auto r = run_guarded("exec -m " + (kModels / "affine.onnx").string() + " --input x=" + fifo.string(), dir_);
   ASSERT_NE(r.exit_code, kTimedOut) << "aegisrt blocked on the FIFO";
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_TRUE(has(r.err, fifo.string()) && has(r.err, "FIFO")) << r.err;
   // The same as a whole-file argument.
-  auto whole = run_cli("exec -m " + (kModels / "affine.onnx").string() + " --input " + fifo.string(), dir_);
+  auto whole = run_guarded("exec -m " + (kModels / "affine.onnx").string() + " --input " + fifo.string(), dir_);
   ASSERT_NE(whole.exit_code, kTimedOut);
   EXPECT_TRUE(has(whole.err, "FIFO")) << whole.err;
 }
@@ -89,7 +73,7 @@ TEST_F(HostileCli, ManifestThatIsAFifoOrDanglingLinkIsReported) {
   ASSERT_EQ(::mkfifo((models / "pipe" / "manifest.yaml").c_str(), 0600), 0);
   fs::create_directories(models / "gone");
   fs::create_symlink(models / "nowhere.yaml", models / "gone" / "manifest.yaml");
-  auto r = run_cli("--models-dir " + models.string() + " models", dir_);
+  auto r = run_guarded("--models-dir " + models.string() + " models", dir_);
   ASSERT_NE(r.exit_code, kTimedOut) << "aegisrt blocked on the FIFO manifest";
   EXPECT_NE(r.exit_code, 0) << r.err;
   EXPECT_TRUE(has(r.err, (models / "pipe" / "manifest.yaml").string()) && has(r.err, "FIFO")) << r.err;
@@ -97,14 +81,14 @@ TEST_F(HostileCli, ManifestThatIsAFifoOrDanglingLinkIsReported) {
 }
 
 TEST_F(HostileCli, EmptyModelsDirIsAUsageError) {
-  auto r = run_cli("--models-dir '' models", dir_);
+  auto r = run_guarded("--models-dir '' models", dir_);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_TRUE(has(r.err, "--models-dir is empty")) << r.err;
   EXPECT_FALSE(has(r.out, "yolo")) << "fell back to the shipped catalog:\n" << r.out;
 }
 
 TEST_F(HostileCli, MisspeltOptionIsReportedAsUnknown) {
-  auto r = run_cli("exec --modle-file " + (kModels / "affine.onnx").string(), dir_);
+  auto r = run_guarded("exec --modle-file " + (kModels / "affine.onnx").string(), dir_);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(has(r.err, "unknown option '--modle-file'")) << r.err;
   EXPECT_FALSE(has(r.err, "is required")) << r.err;
@@ -113,18 +97,18 @@ TEST_F(HostileCli, MisspeltOptionIsReportedAsUnknown) {
 TEST_F(HostileCli, OnnxBackendRefusesFp16AndInt8) {
   if (!build::kHaveOnnxRuntime) GTEST_SKIP() << "ONNX Runtime backend not compiled in";
   for (const char* p : {"fp16", "int8"}) {
-    auto r = run_cli("exec -m " + (kModels / "affine.onnx").string() + " --shape x=2x4 --precision " + p, dir_);
+    auto r = run_guarded("exec -m " + (kModels / "affine.onnx").string() + " --shape x=2x4 --precision " + p, dir_);
     EXPECT_EQ(r.exit_code, 3) << p << ": " << r.out << r.err;  // unsupported
     EXPECT_TRUE(has(r.err, "supports precision fp32 only")) << r.err;
   }
-  auto ok = run_cli("exec -m " + (kModels / "affine.onnx").string() + " --shape x=2x4 --precision fp32", dir_);
+  auto ok = run_guarded("exec -m " + (kModels / "affine.onnx").string() + " --shape x=2x4 --precision fp32", dir_);
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
 TEST_F(HostileCli, BuildFromAFifoModelFileFailsFast) {
   const auto fifo = dir_ / "model.onnx";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  auto r = run_cli("build --backend tvm --model-file " + fifo.string() + " --cache-dir " + (dir_ / "cache").string(),
+  auto r = run_guarded("build --backend tvm --model-file " + fifo.string() + " --cache-dir " + (dir_ / "cache").string(),
                    dir_);
   ASSERT_NE(r.exit_code, kTimedOut) << "aegisrt blocked on the FIFO";
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
@@ -133,7 +117,7 @@ TEST_F(HostileCli, BuildFromAFifoModelFileFailsFast) {
 
 TEST_F(HostileCli, BuildInputShapeForUnknownInputIsRefused) {
   if (!build::kHaveTvm) GTEST_SKIP() << "TVM backend not compiled in (AEGISRT_WITH_TVM)";
-  auto r = run_cli("build --backend tvm --model-file " + (kModels / "affine.onnx").string() +
+  auto r = run_guarded("build --backend tvm --model-file " + (kModels / "affine.onnx").string() +
                        " --cache-dir " + (dir_ / "cache").string() + " --input-shape nope:2x4",
                    dir_);
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;

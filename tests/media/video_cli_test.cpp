@@ -5,8 +5,6 @@
 // shape keeps one track id across the clip.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -19,6 +17,7 @@
 
 #include "aegisrt/build_config.h"
 #include "aegisrt/media/video.h"
+#include "cli/cli_test_util.h"
 
 namespace aegisrt::media {
 namespace {
@@ -54,9 +53,8 @@ std::string slurp(const fs::path& p) {
 TEST(VideoCli, TrackedDemoClipGivesVideoJsonLinesAndStableIds) {
   if (!build::kHaveOnnxRuntime) GTEST_SKIP() << "ONNX Runtime is not compiled into this build";
   if (!video_supported()) GTEST_SKIP() << "built without FFmpeg";
-  const fs::path work = fs::temp_directory_path() / ("aegisrt_video_cli_" + std::to_string(::getpid()));
-  fs::remove_all(work);
-  fs::create_directories(work);
+  const aegisrt::testing::TempDir scratch;
+  const fs::path& work = scratch.path();
   const fs::path clip = work / "clip.mp4";
   {
     VideoWriterOptions o;
@@ -67,16 +65,15 @@ TEST(VideoCli, TrackedDemoClipGivesVideoJsonLinesAndStableIds) {
     ASSERT_TRUE(w->close().ok());
   }
   const fs::path out = work / "out";
-  const std::string cmd = "'" + std::string(AEGISRT_CLI_PATH) + "' --models-dir '" + AEGISRT_SOURCE_DIR +
-                          "/models' run --model yolo --variant demo --backend onnx --threads 1 --model-data '" +
-                          AEGISRT_DEMO_DATA_DIR + "' --track --input '" + clip.string() + "' --output '" +
-                          out.string() + "' >'" + (work / "stdout").string() + "' 2>'" + (work / "stderr").string() + "'";
-  const int status = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0) << slurp(work / "stderr");
-  const std::string err = slurp(work / "stderr");
+  const auto run = aegisrt::testing::run_cli(
+      "--models-dir '" + std::string(AEGISRT_SOURCE_DIR) + "/models' run --model yolo --variant demo --backend onnx " +
+          "--threads 1 --model-data '" + AEGISRT_DEMO_DATA_DIR + "' --track --input '" + clip.string() +
+          "' --output '" + out.string() + "'",
+      work);
+  ASSERT_EQ(run.exit_code, 0) << run.err;  // exited normally, with 0
+  const std::string& err = run.err;
   EXPECT_NE(err.find("clip.mp4: " + std::to_string(kFrames) + " frames in"), std::string::npos) << err;
-  EXPECT_NE(slurp(work / "stdout").find("clip.annotated.mp4"), std::string::npos);
+  EXPECT_NE(run.out.find("clip.annotated.mp4"), std::string::npos);
 
   // The annotated video: same frame count, size and rate.
   auto v = read_video(out / "clip.annotated.mp4");
@@ -116,7 +113,6 @@ TEST(VideoCli, TrackedDemoClipGivesVideoJsonLinesAndStableIds) {
   EXPECT_EQ(ids_by_class[0].size(), 1u) << "the square changed track id";
   EXPECT_EQ(ids_by_class[1].size(), 1u) << "the circle changed track id";
   EXPECT_NE(*ids_by_class[0].begin(), *ids_by_class[1].begin());
-  fs::remove_all(work);
 }
 
 }  // namespace

@@ -2,48 +2,25 @@
 // (AEGISRT_CLI_PATH) and checks stdout, stderr and exit codes.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <string>
 
+#include "cli/cli_test_util.h"
 #include "models/manifest_fixtures.h"
 
 namespace aegisrt::models {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using aegisrt::testing::CliRun;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+std::string quote(const std::string& s) { return aegisrt::testing::shell_quote(s); }
 
 /// Runs `aegisrt <args>` with `env_prefix` (e.g. "AEGISRT_MODELS_DIR=x ").
 CliRun run_cli(const std::string& args, const std::string& env_prefix = "env -u AEGISRT_MODELS_DIR ") {
   testing::ScratchDir tmp;
-  const auto err_file = tmp.path() / "stderr.txt";
-  const std::string cmd = env_prefix + quote(AEGISRT_CLI_PATH) + " " + args + " 2>" + quote(err_file.string());
-  CliRun r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  return r;
+  aegisrt::testing::CliOptions options;
+  options.env_prefix = env_prefix;
+  return aegisrt::testing::run_cli(args, tmp.path(), options);
 }
 
 const std::string kModels = std::string("--models-dir ") + AEGISRT_SOURCE_DIR + "/models ";

@@ -2,17 +2,15 @@
 // files written (annotated PNG that decodes, JSON with the detections),
 // summary lines, the bench JSON and histogram, and plain-word errors.
 #include <gtest/gtest.h>
-#include "aegisrt/core/file_util.h"
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/vision/image.h"
+#include "cli/cli_test_util.h"
 #include "demo_fixture.h"
 #include "vision/jpeg_test_util.h"
 
@@ -25,11 +23,10 @@ using aegisrt::testing::load_ground_truth;
 using aegisrt::testing::match_ground_truth;
 using aegisrt::testing::source_models_dir;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using CommandResult = aegisrt::testing::CliRun;
+using aegisrt::testing::run_cli;
+using aegisrt::testing::shell_quote;
+using aegisrt::testing::TempDir;
 
 std::string slurp(const fs::path& p) {
   auto r = aegisrt::read_file(p, "test output");
@@ -38,32 +35,15 @@ std::string slurp(const fs::path& p) {
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    work_ = fs::temp_directory_path() /
-            ("aegisrt_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(work_);
-    fs::create_directories(work_);
-  }
-  void TearDown() override { fs::remove_all(work_); }
-
   /// Runs `aegisrt --models-dir <source models> ARGS`, capturing stdout/stderr.
   CommandResult aegisrt(const std::string& args) {
-    const fs::path out = work_ / "stdout.txt";
-    const fs::path err = work_ / "stderr.txt";
-    const std::string cmd = "'" + std::string(AEGISRT_CLI_PATH) + "' --models-dir '" +
-                            source_models_dir().string() + "' " + args + " >'" + out.string() + "' 2>'" +
-                            err.string() + "'";
-    const int status = std::system(cmd.c_str());
-    CommandResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return run_cli("--models-dir " + shell_quote(source_models_dir().string()) + " " + args, tmp_);
   }
   std::string demo_args() const {
     return "--model yolo --variant demo --backend onnx --threads 1 --model-data '" + demo_dir().string() + "'";
   }
-  fs::path work_;
+  TempDir tmp_;
+  fs::path work_ = tmp_.path();
 };
 
 TEST_F(CliTest, HelpForEveryCommand) {

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <set>
 
-#include "aegisrt/pipeline/bench.h"
 #include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/tools/bench.h"
 #include "aegisrt/vision/draw.h"
 #include "demo_fixture.h"
 
@@ -22,6 +22,8 @@ using aegisrt::testing::demo_dir;
 using aegisrt::testing::load_ground_truth;
 using aegisrt::testing::match_ground_truth;
 using aegisrt::testing::source_models_dir;
+using tools::bench_to_json;
+using tools::run_bench;
 
 PipelineOptions demo_options() {
   PipelineOptions o;

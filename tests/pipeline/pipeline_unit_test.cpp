@@ -8,12 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "aegisrt/pipeline/bench.h"
 #include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/tools/bench.h"
+#include "aegisrt/tools/latency.h"
 #include "aegisrt/vision/image.h"
 
 namespace aegisrt::pipeline {
 namespace {
+
+using tools::draw_latency_histogram;
+using tools::percentile;
+using tools::summarize_latencies;
 
 namespace fs = std::filesystem;
 
@@ -148,7 +153,7 @@ TEST_F(ListImagesTest, FileIsTakenAsIsMissingAndEmptyAreErrors) {
 // Expected values from numpy.percentile (linear interpolation).
 TEST(LatencyStats, PercentilesMatchNumpy) {
   const std::vector<double> one_to_four{4.0, 1.0, 3.0, 2.0};
-  auto s = compute_latency_stats(one_to_four);
+  auto s = summarize_latencies(one_to_four);
   EXPECT_EQ(s.count, 4u);
   EXPECT_DOUBLE_EQ(s.min_ms, 1.0);
   EXPECT_DOUBLE_EQ(s.max_ms, 4.0);
@@ -159,12 +164,12 @@ TEST(LatencyStats, PercentilesMatchNumpy) {
 
   std::vector<double> hundred;
   for (int i = 100; i >= 1; --i) hundred.push_back(i);
-  s = compute_latency_stats(hundred);
+  s = summarize_latencies(hundred);
   EXPECT_NEAR(s.p50_ms, 50.5, 1e-12);
   EXPECT_NEAR(s.p90_ms, 90.1, 1e-12);
   EXPECT_NEAR(s.p99_ms, 99.01, 1e-12);
 
-  EXPECT_EQ(compute_latency_stats({}).count, 0u);
+  EXPECT_EQ(summarize_latencies({}).count, 0u);
   const std::vector<double> single{7.0};
   EXPECT_DOUBLE_EQ(percentile(single, 99.0), 7.0);
   EXPECT_DOUBLE_EQ(percentile({}, 50.0), 0.0);

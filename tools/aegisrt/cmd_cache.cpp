@@ -13,7 +13,7 @@
 #include "aegisrt/backends/tensorrt/engine_builder.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/artifact_cache.h"
-#include "aegisrt/cache/progress.h"
+#include "aegisrt/tools/progress.h"
 #include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 #include "cli_common.h"
@@ -187,7 +187,7 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     if (!prec) return report_error(Error(ErrorCode::InvalidArgument, "unknown --precision '" + precision + "' (fp32, fp16, int8)"));
   }
 
-  BuildProgressIndicator progress(std::cerr, BuildProgressIndicator::stderr_is_terminal());
+  tools::BuildProgressIndicator progress(std::cerr, tools::BuildProgressIndicator::stderr_is_terminal());
   if (a.backend == "tvm") {
 #if AEGISRT_CLI_HAVE_TVM
     TvmBuildOptions o;

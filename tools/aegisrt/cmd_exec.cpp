@@ -341,9 +341,8 @@ Result<bool> run_exec(const ExecArgs& a) {
     out["outputs"].push_back(o);
   }
   const auto& s = report.stats;
-  out["latency_ms"] = {{"iterations", s.iterations}, {"warmup", a.warmup}, {"min", s.min_ms},
-                       {"p50", s.p50_ms},           {"p90", s.p90_ms},   {"mean", s.mean_ms},
-                       {"max", s.max_ms}};
+  out["latency_ms"] = {{"iterations", s.count}, {"warmup", a.warmup}, {"min", s.min_ms}, {"p50", s.p50_ms},
+                       {"p90", s.p90_ms},       {"p99", s.p99_ms},      {"mean", s.mean_ms}, {"max", s.max_ms}};
   bool passed = true;
   std::string check_text;
   if (!expected.source.empty()) {
@@ -385,12 +384,12 @@ Result<bool> run_exec(const ExecArgs& a) {
                              shape_to_string(t.shape()), stats,
                              k < saved.size() ? "  -> " + saved[k].string() : std::string());
   }
-  if (s.iterations == 1) {
+  if (s.count == 1) {
     std::cout << fmt::format("latency  {:.3f} ms (1 run{})\n", s.mean_ms,
                              a.warmup ? fmt::format(", {} warm-up", a.warmup) : "");
   } else {
     std::cout << fmt::format("latency  p50 {:.3f} ms, mean {:.3f} ms, min {:.3f} ms, max {:.3f} ms over {} runs{}\n",
-                             s.p50_ms, s.mean_ms, s.min_ms, s.max_ms, s.iterations,
+                             s.p50_ms, s.mean_ms, s.min_ms, s.max_ms, s.count,
                              a.warmup ? fmt::format(" ({} warm-up)", a.warmup) : "");
   }
   std::cout << check_text;

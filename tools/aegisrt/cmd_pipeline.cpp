@@ -3,7 +3,6 @@
 //   bench : latency percentiles, throughput, per-stage split, cold vs warm
 //           start, --json for machines, --histogram PNG for people.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,10 +14,11 @@
 #include <system_error>
 #include <vector>
 
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/media/frame_source.h"
 #include "aegisrt/models/catalog.h"
-#include "aegisrt/pipeline/bench.h"
 #include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/tools/bench.h"
 #include "aegisrt/vision/image.h"
 #include "backend_pick.h"
 #include "cli_common.h"
@@ -169,22 +169,6 @@ Result<void> ensure_dir(const fs::path& dir) {
   return {};
 }
 
-Result<void> write_text(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Error(ErrorCode::IoError, "cannot write '" + path.string() + "'");
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  std::error_code ec;
-  if (!ok || !closed) {
-    fs::remove(tmp, ec);
-    return Error(ErrorCode::IoError, "cannot write '" + path.string() + "'");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return Error(ErrorCode::IoError, "cannot write '" + path.string() + "': " + ec.message());
-  return {};
-}
-
 // ---------------------------------------------------------------- run
 
 struct RunFlags {
@@ -248,7 +232,7 @@ int do_run(const RunFlags& f, CliContext& ctx) {
       fail(w.error());
       continue;
     }
-    if (auto w = write_text(json, doc + "\n"); !w.ok()) {
+    if (auto w = write_file_atomic(json, doc + "\n"); !w.ok()) {
       fail(w.error());
       continue;
     }
@@ -297,9 +281,11 @@ Result<fs::path> synthetic_image() {
     }
   }
   std::error_code ec;
-  const fs::path tmp = fs::temp_directory_path(ec);
+  const fs::path dir = fs::temp_directory_path(ec);
   if (ec) return Error(ErrorCode::IoError, "no temporary folder for the synthetic bench image: " + ec.message());
-  const fs::path path = tmp / fmt::format("aegisrt_bench_{}.png", ::getpid());
+  // Unique per process and thread (file_util), with the .png the decoder expects.
+  fs::path path = unique_temp_path(dir / "aegisrt_bench");
+  path += ".png";
   AEGIS_TRY(vision::save_png(img, path));
   return path;
 }
@@ -332,17 +318,17 @@ int do_bench(const BenchFlags& f, CliContext& ctx) {
   auto created = pipeline::Pipeline::create(*catalog, *opts);
   if (!created.ok()) return report_error(created.error());
   auto& p = **created;
-  auto report = pipeline::run_bench(p, images, {f.iterations, f.warmup, f.prefetch});
+  auto report = tools::run_bench(p, images, {f.iterations, f.warmup, f.prefetch});
   if (!report.ok()) return report_error(report.error());
   if (f.json) {
-    std::cout << pipeline::bench_to_json(*report, p.info()) << "\n";
+    std::cout << tools::bench_to_json(*report, p.info()) << "\n";
   } else {
-    std::cout << pipeline::bench_to_text(*report, p.info());
+    std::cout << tools::bench_to_text(*report, p.info());
   }
   if (!f.histogram.empty()) {
     const std::string title = fmt::format("aegisrt bench {}/{} on {} ({} images)", p.info().model,
                                           p.info().variant, p.info().backend, report->iterations);
-    auto hist = pipeline::draw_latency_histogram(report->total_samples_ms, title);
+    auto hist = tools::draw_latency_histogram(report->total_samples_ms, title);
     if (!hist.ok()) return report_error(hist.error());
     const fs::path out(f.histogram);
     if (out.has_parent_path()) {

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <unistd.h>
 
 #include "aegisrt/backends/tensorrt/engine_builder.h"
@@ -32,24 +33,12 @@ Result<std::string> read_optional_file(const std::filesystem::path& path) {
   return aegisrt::read_file(path, "TensorRT cache file", std::uint64_t{1} << 32);
 }
 
-/// Writes next to `path` and renames over it, so readers never see half a file.
-Result<void> write_file_atomically(const std::filesystem::path& path, const void* data, std::size_t size) {
+/// Creates the folder, then core's write_file_atomic (a temporary unique per
+/// process and thread, renamed over `path`), so readers never see half a file.
+Result<void> write_cache_file(const std::filesystem::path& path, const void* data, std::size_t size) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  const auto tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error(ErrorCode::IoError, "cannot write " + tmp);
-    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-    out.flush();
-    if (!out) return Error(ErrorCode::IoError, "cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Error(ErrorCode::IoError, "cannot rename " + tmp + " to " + path.string());
-  }
-  return {};
+  return aegisrt::write_file_atomic(path, std::span<const std::byte>(static_cast<const std::byte*>(data), size));
 }
 
 #if NV_TENSORRT_MAJOR < 11
@@ -119,7 +108,7 @@ class EntropyCalibrator final : public nvinfer1::IInt8EntropyCalibrator2 {
 
   void writeCalibrationCache(void const* ptr, std::size_t length) noexcept override {
     try {
-      if (auto r = write_file_atomically(cache_file_, ptr, length); !r.ok()) {
+      if (auto r = write_cache_file(cache_file_, ptr, length); !r.ok()) {
         spdlog::warn("could not write calibration cache: {}", r.error().to_string());
       }
     } catch (...) {  // NOLINT
@@ -270,7 +259,7 @@ Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineB
   if (timing) {
     TrtPtr<nvinfer1::IHostMemory> blob(timing->serialize());
     if (blob && blob->size() > 0) {
-      if (auto r = write_file_atomically(spec.timing_cache_path, blob->data(), blob->size()); !r.ok()) {
+      if (auto r = write_cache_file(spec.timing_cache_path, blob->data(), blob->size()); !r.ok()) {
         spdlog::warn("could not save the TensorRT timing cache: {}", r.error().to_string());
       }
     }

@@ -2,7 +2,6 @@
 // run as a child process through the ArtifactCache's builder hook.
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +9,7 @@
 #include "aegisrt/backends/tensorrt/onnx_summary.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/sha256.h"
+#include "aegisrt/core/file_util.h"
 #include "subprocess.h"
 
 #if defined(AEGISRT_HAVE_CUDA)
@@ -33,13 +33,6 @@ namespace fs = std::filesystem;
 namespace {
 // Bumped when the build script's output for the same inputs changes.
 constexpr const char* kBuilderId = "aegisrt_tvm_build.py/1";
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The last few non-empty lines of a stderr dump, for error messages.
 std::string tail_lines(const std::string& text, int max_lines) {
@@ -274,7 +267,9 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
                                            req.output_path.string() + "': " + rename_ec.message());
     }
     BuildOutput out;
-    out.extra["io"] = read_text(io_json);
+    // A missing or unreadable description reads as empty: refused just below.
+    auto io_text = read_file(io_json, "TVM build I/O description");
+    out.extra["io"] = io_text.ok() ? std::move(*io_text) : std::string();
     cleanup();
     if (out.extra["io"].empty()) {
       return Error(ErrorCode::BackendError, "TVM build script wrote no I/O description for '" +

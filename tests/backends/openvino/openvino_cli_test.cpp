@@ -3,16 +3,13 @@
 // usable CUDA device (CUDA_VISIBLE_DEVICES is emptied for these runs), and
 // `compare --backends onnx,openvino` agrees with ONNX Runtime.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <string>
 
 #include "aegisrt/vision/image.h"
 #include "backends/openvino/ov_test_util.h"
+#include "cli/cli_test_util.h"
 
 namespace aegisrt::testing {
 namespace {
@@ -20,44 +17,13 @@ namespace {
 namespace fs = std::filesystem;
 
 #if defined(AEGISRT_CLI_PATH)
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 class OpenVinoCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aegisrt_ovcli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   /// Runs the CLI with no CUDA device visible and the source tree's models/.
   CliRun cli(const std::string& args) const {
-    const auto err_file = dir_ / "stderr.txt";
-    const std::string cmd = "CUDA_VISIBLE_DEVICES= AEGISRT_MODELS_DIR=" + std::string(AEGISRT_SOURCE_DIR) +
-                            "/models " + AEGISRT_CLI_PATH + " " + args + " 2>" + err_file.string();
-    CliRun r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream e(err_file);
-    std::stringstream ss;
-    ss << e.rdbuf();
-    r.err = ss.str();
-    return r;
+    CliOptions options;
+    options.env_prefix = "CUDA_VISIBLE_DEVICES= AEGISRT_MODELS_DIR=" + std::string(AEGISRT_SOURCE_DIR) + "/models ";
+    return run_cli(args, tmp_, options);
   }
 
   /// A uniform PNG of the colour depth_tiny.constant_rgb.npy names.
@@ -74,7 +40,8 @@ class OpenVinoCli : public ::testing::Test {
     return path;
   }
 
-  fs::path dir_;
+  TempDir tmp_;
+  fs::path dir_ = tmp_.path();
 };
 
 TEST_F(OpenVinoCli, InfoReportsVersionAndDevices) {

@@ -1,33 +1,10 @@
 // Repeated execution with latency statistics for `aegisrt exec` / `compare`.
 #include "aegisrt/io/model_runner.h"
 
-#include <algorithm>
-#include <cmath>
+#include <string>
+#include <utility>
 
 namespace aegisrt::io {
-
-LatencyStats summarize_latencies(std::span<const Duration> samples) {
-  LatencyStats s;
-  s.iterations = samples.size();
-  if (samples.empty()) return s;
-  std::vector<double> ms;
-  ms.reserve(samples.size());
-  for (auto d : samples) ms.push_back(to_ms(d));
-  std::sort(ms.begin(), ms.end());
-  // Nearest rank: the smallest sample with at least p% of samples <= it.
-  auto rank = [&](double p) {
-    const auto k = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(ms.size())));
-    return ms[std::clamp<std::size_t>(k, 1, ms.size()) - 1];
-  };
-  s.min_ms = ms.front();
-  s.max_ms = ms.back();
-  s.p50_ms = rank(50);
-  s.p90_ms = rank(90);
-  double sum = 0;
-  for (double v : ms) sum += v;
-  s.mean_ms = sum / static_cast<double>(ms.size());
-  return s;
-}
 
 Result<RunReport> run_model(RuntimeBackend& backend, const std::vector<NamedTensorView>& inputs,
                             const RunOptions& options) {
@@ -53,7 +30,7 @@ Result<RunReport> run_model(RuntimeBackend& backend, const std::vector<NamedTens
     report.latencies.push_back(r->latency);
     if (i + 1 == options.iterations) report.outputs = std::move(r->outputs);
   }
-  report.stats = summarize_latencies(report.latencies);
+  report.stats = tools::summarize_durations(report.latencies);
   return report;
 }
 

@@ -1,6 +1,7 @@
 // BuildProgressIndicator: a terminal progress line for artefact builds that
 // only appears once a build has run longer than a threshold (1 s by default),
-// so cache hits and fast builds stay silent.
+// so cache hits and fast builds stay silent. Part of the tools library
+// (aegisrt_tools): the CLI draws it; libaegisrt only reports stages (ProgressFn).
 #pragma once
 
 #include <chrono>
@@ -14,7 +15,7 @@
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/core/types.h"
 
-namespace aegisrt {
+namespace aegisrt::tools {
 
 class BuildProgressIndicator {
  public:
@@ -57,4 +58,4 @@ class BuildProgressIndicator {
   std::thread ticker_;
 };
 
-}  // namespace aegisrt
+}  // namespace aegisrt::tools

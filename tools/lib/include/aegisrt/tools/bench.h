@@ -1,6 +1,7 @@
 // Pipeline benchmarking: latency percentiles, images per second, the split
 // between decode / pre-process / execute / post-process, cold vs warm start,
-// a JSON report and a PNG latency histogram. Used by `aegisrt bench`.
+// a JSON report and a PNG latency histogram. Used by `aegisrt bench`; part of
+// the tools library (aegisrt_tools), not of libaegisrt.
 #pragma once
 
 #include <cstddef>
@@ -13,26 +14,10 @@
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/types.h"
 #include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/tools/latency.h"
 #include "aegisrt/vision/image.h"
 
-namespace aegisrt::pipeline {
-
-/// Summary of a set of latency samples, in milliseconds. Percentiles use
-/// linear interpolation between closest ranks (numpy's default), so p50 of
-/// {1, 2, 3, 4} is 2.5.
-struct LatencyStats {
-  std::size_t count = 0;
-  double min_ms = 0.0;
-  double mean_ms = 0.0;
-  double p50_ms = 0.0;
-  double p90_ms = 0.0;
-  double p99_ms = 0.0;
-  double max_ms = 0.0;
-};
-
-/// q in [0, 100] of ascending `sorted` (empty -> 0).
-double percentile(std::span<const double> sorted, double q) noexcept;
-LatencyStats compute_latency_stats(std::vector<double> samples_ms);
+namespace aegisrt::tools {
 
 struct BenchOptions {
   int iterations = 100;  // timed images (the input list is cycled)
@@ -52,11 +37,11 @@ struct BenchReport {
   double load_ms = 0.0;
   double first_image_ms = 0.0;
   /// Warm: timed iterations only.
-  LatencyStats total;
-  LatencyStats decode;
-  LatencyStats preprocess;
-  LatencyStats execute;
-  LatencyStats postprocess;
+  LatencySummary total;
+  LatencySummary decode;
+  LatencySummary preprocess;
+  LatencySummary execute;
+  LatencySummary postprocess;
   int prefetch = 0;
   /// iterations / sum of per-image totals (stage times added up; what a
   /// one-image-at-a-time loop achieves).
@@ -71,14 +56,14 @@ struct BenchReport {
 /// Runs `images` (files, decoded every time like a real stream) through the
 /// pipeline: warmup then timed iterations. InvalidArgument for an empty list or
 /// iterations < 1; the first failing image's error otherwise.
-Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
+Result<BenchReport> run_bench(pipeline::Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
                               const BenchOptions& options);
 
 /// JSON text of a report plus the pipeline's description (schema "aegisrt.bench/1").
-std::string bench_to_json(const BenchReport& report, const PipelineInfo& info, int indent = 2);
+std::string bench_to_json(const BenchReport& report, const pipeline::PipelineInfo& info, int indent = 2);
 
 /// Human-readable multi-line summary (what `aegisrt bench` prints).
-std::string bench_to_text(const BenchReport& report, const PipelineInfo& info);
+std::string bench_to_text(const BenchReport& report, const pipeline::PipelineInfo& info);
 
 /// A latency histogram as an RGB image: bars over `bins` equal-width bins
 /// from min to max, p50/p90/p99 marked as vertical lines, axis labels.
@@ -87,4 +72,4 @@ Result<vision::Image> draw_latency_histogram(std::span<const double> samples_ms,
                                              std::string_view title, int width = 800,
                                              int height = 480, int bins = 40);
 
-}  // namespace aegisrt::pipeline
+}  // namespace aegisrt::tools

@@ -1,5 +1,6 @@
-// Pipeline benchmark loop, statistics, JSON/text reports and the histogram.
-#include "aegisrt/pipeline/bench.h"
+// Pipeline benchmark loop, JSON/text reports and the histogram (the latency
+// summary itself is latency.cpp).
+#include "aegisrt/tools/bench.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,31 +17,11 @@
 
 #include "aegisrt/vision/draw.h"
 
-namespace aegisrt::pipeline {
+namespace aegisrt::tools {
 
-double percentile(std::span<const double> sorted, double q) noexcept {
-  if (sorted.empty()) return 0.0;
-  q = std::clamp(q, 0.0, 100.0);
-  const double pos = q / 100.0 * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
-}
-
-LatencyStats compute_latency_stats(std::vector<double> samples) {
-  LatencyStats s;
-  s.count = samples.size();
-  if (samples.empty()) return s;
-  std::sort(samples.begin(), samples.end());
-  s.min_ms = samples.front();
-  s.max_ms = samples.back();
-  s.mean_ms = std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(samples.size());
-  s.p50_ms = percentile(samples, 50.0);
-  s.p90_ms = percentile(samples, 90.0);
-  s.p99_ms = percentile(samples, 99.0);
-  return s;
-}
+using pipeline::FrameResult;
+using pipeline::Pipeline;
+using pipeline::PipelineInfo;
 
 namespace {
 
@@ -152,16 +133,16 @@ Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesys
   rep.images_per_second = sum_s > 0.0 ? static_cast<double>(options.iterations) / sum_s : 0.0;
   rep.detections_per_image = static_cast<double>(detections) / static_cast<double>(options.iterations);
   rep.total_samples_ms = total;
-  rep.total = compute_latency_stats(std::move(total));
-  rep.decode = compute_latency_stats(std::move(decode));
-  rep.preprocess = compute_latency_stats(std::move(pre));
-  rep.execute = compute_latency_stats(std::move(exec));
-  rep.postprocess = compute_latency_stats(std::move(post));
+  rep.total = summarize_latencies(std::move(total));
+  rep.decode = summarize_latencies(std::move(decode));
+  rep.preprocess = summarize_latencies(std::move(pre));
+  rep.execute = summarize_latencies(std::move(exec));
+  rep.postprocess = summarize_latencies(std::move(post));
   return rep;
 }
 
 namespace {
-nlohmann::ordered_json stats_json(const LatencyStats& s) {
+nlohmann::ordered_json stats_json(const LatencySummary& s) {
   return {{"count", s.count}, {"min", s.min_ms}, {"mean", s.mean_ms}, {"p50", s.p50_ms},
           {"p90", s.p90_ms},  {"p99", s.p99_ms}, {"max", s.max_ms}};
 }
@@ -200,7 +181,7 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
   s += fmt::format("  warm total : p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f} ms (mean {:.2f})\n",
                    r.total.p50_ms, r.total.p90_ms, r.total.p99_ms, r.total.max_ms, r.total.mean_ms);
   const double mean = r.total.mean_ms > 0.0 ? r.total.mean_ms : 1.0;
-  const auto line = [&](std::string_view name, const LatencyStats& st) {
+  const auto line = [&](std::string_view name, const LatencySummary& st) {
     return fmt::format("  {:<11}: mean {:7.3f} ms ({:4.1f}%)  p50 {:.3f}  p99 {:.3f}\n", name,
                        st.mean_ms, 100.0 * st.mean_ms / mean, st.p50_ms, st.p99_ms);
   };
@@ -286,4 +267,4 @@ Result<vision::Image> draw_latency_histogram(std::span<const double> samples, st
   return img;
 }
 
-}  // namespace aegisrt::pipeline
+}  // namespace aegisrt::tools

@@ -1,6 +1,6 @@
 // BuildProgressIndicator: silent for the first `show_after`, then a spinner
 // line (terminal) or one line per stage (pipes, logs).
-#include "aegisrt/cache/progress.h"
+#include "aegisrt/tools/progress.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-namespace aegisrt {
+namespace aegisrt::tools {
 
 BuildProgressIndicator::BuildProgressIndicator(std::ostream& out, bool interactive,
                                                Duration show_after)
@@ -81,4 +81,4 @@ void BuildProgressIndicator::finish(bool success) {
   if (ticker_.joinable()) ticker_.join();
 }
 
-}  // namespace aegisrt
+}  // namespace aegisrt::tools

@@ -1,29 +1,17 @@
 // Runs a loaded backend on prepared inputs N times and summarises latency; the
-// engine room of `aegisrt exec` and `compare`, kept in the library so it is
-// unit-testable with MockBackend.
+// engine room of `aegisrt exec` and `compare`, kept in the tools library so it
+// is unit-testable with MockBackend.
 #pragma once
 
 #include <cstddef>
-#include <span>
 #include <vector>
 
 #include "aegisrt/backend/runtime_backend.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/types.h"
+#include "aegisrt/tools/latency.h"
 
 namespace aegisrt::io {
-
-struct LatencyStats {
-  std::size_t iterations = 0;
-  double min_ms = 0;
-  double p50_ms = 0;
-  double p90_ms = 0;
-  double mean_ms = 0;
-  double max_ms = 0;
-};
-
-/// Nearest-rank percentiles over the samples; all zero for none.
-LatencyStats summarize_latencies(std::span<const Duration> samples);
 
 struct RunOptions {
   int iterations = 1;  // timed runs, >= 1
@@ -33,7 +21,7 @@ struct RunOptions {
 struct RunReport {
   std::vector<Tensor> outputs;  // from the last iteration, named
   std::vector<Duration> latencies;
-  LatencyStats stats;
+  tools::LatencySummary stats;  // of `latencies`
 };
 
 /// Executes `backend` (already loaded). InvalidArgument for iterations < 1 or
