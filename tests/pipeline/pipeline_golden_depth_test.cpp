@@ -21,7 +21,9 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <tuple>
 
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/io/npy.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
@@ -144,6 +146,34 @@ TEST(PipelineGoldenDepth, DepthJsonCarriesTheRangeAndThePictureIsColourMapped) {
   };
   EXPECT_EQ(px(near_i), vision::colormap_color(vision::ColorMap::Inferno, 1.0f));
   EXPECT_EQ(px(far_i), vision::colormap_color(vision::ColorMap::Inferno, 0.0f));
+}
+
+TEST(PipelineGoldenDepth, ManifestNamesTheReferenceFilters) {
+  auto catalog = models::ModelCatalog::load_directory(aegisrt::testing::source_models_dir());
+  ASSERT_TRUE(catalog.ok()) << catalog.error();
+  auto m = catalog->get("depth_anything");
+  ASSERT_TRUE(m.ok()) << m.error();
+  auto rv = (*m)->resolve("vits");
+  ASSERT_TRUE(rv.ok()) << rv.error();
+  ASSERT_TRUE(rv->input.preprocessing.has_value());
+  EXPECT_EQ(rv->input.preprocessing->interpolation, models::Interpolation::Bicubic);
+  EXPECT_EQ(rv->postprocessing.upsample, models::Interpolation::Bicubic);
+  // A misspelt filter is reported where it is, with the choices.
+  const auto file = aegisrt::testing::source_models_dir() / "depth_anything" / "manifest.yaml";
+  for (const auto& [good, bad, field] :
+       {std::tuple{"interpolation: bicubic", "interpolation: bicubik", "input.preprocessing.interpolation"},
+        std::tuple{"upsample: bicubic", "upsample: cubic", "postprocessing.upsample"}}) {
+    std::string text = aegisrt::read_file(file, "manifest").value();
+    const auto at = text.find(good);
+    ASSERT_NE(at, std::string::npos) << good;
+    text.replace(at, std::string(good).size(), bad);
+    const auto report = models::analyze_manifest(text, file);
+    ASSERT_FALSE(report.ok()) << bad;
+    ASSERT_EQ(report.issues.size(), 1u) << bad;
+    EXPECT_EQ(report.issues[0].kind, models::ManifestIssueKind::UnknownValue) << bad;
+    EXPECT_EQ(report.issues[0].field, field) << bad;
+    EXPECT_NE(report.issues[0].message.find("bilinear"), std::string::npos) << report.issues[0].message;
+  }
 }
 
 }  // namespace
