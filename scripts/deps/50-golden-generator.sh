@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# OPTIONAL: PyTorch + Ultralytics for python/gen_golden_models.py, which
-# regenerates tests/data/golden (tiny YOLO seg/pose exports and the reference
-# outputs). Never needed to build, test or run AegisRT: the golden tests use
+# OPTIONAL: PyTorch + Ultralytics + transformers for python/gen_golden_models.py
+# and python/gen_golden_depth.py, which regenerate tests/data/golden (tiny YOLO
+# seg/pose and depth exports and the reference outputs). Never needed to build, test or run AegisRT: the golden tests use
 # the committed files. Runs only when AEGISRT_GOLDEN_GENERATOR=1. PyPI only.
 set -euo pipefail
 if [ "${AEGISRT_GOLDEN_GENERATOR:-0}" != "1" ]; then
-  echo "golden generator (torch, ultralytics): skipped (set AEGISRT_GOLDEN_GENERATOR=1 to install)"
+  echo "golden generator (torch, ultralytics, transformers): skipped (set AEGISRT_GOLDEN_GENERATOR=1 to install)"
   exit 0
 fi
 ROOT="${AEGISRT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 VENV="${AEGISRT_VENV:-$ROOT/.venv}"
 "$VENV/bin/python" -m pip install -q -r "$ROOT/scripts/requirements-golden.txt"
 "$VENV/bin/python" -m pip install -q --no-deps ultralytics==8.4.190
-"$VENV/bin/python" -c "import torch, ultralytics; print('golden generator: torch', torch.__version__, 'ultralytics', ultralytics.__version__)"
+"$VENV/bin/python" -c "import torch, ultralytics, transformers; print('golden generator: torch', torch.__version__, 'ultralytics', ultralytics.__version__, 'transformers', transformers.__version__)"

@@ -274,10 +274,12 @@ void ManifestParser::parse_input(const MapReader& top, ModelManifest& m) {
 
 void ManifestParser::parse_preprocessing(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field,
                                          int channels, InputSpec& in) {
-  MapReader p(*this, n, field, anchor, {"resize", "size", "pad_value", "pad_position", "normalize", "layout"});
+  MapReader p(*this, n, field, anchor,
+              {"resize", "interpolation", "size", "pad_value", "pad_position", "normalize", "layout"});
   if (!p.valid()) return;
   Preprocessing pre;
   if (auto r = choice<ResizeMethod>(p, "resize", true)) pre.resize = *r;
+  if (auto f = choice<Interpolation>(p, "interpolation", false)) pre.interpolation = *f;
   if (YAML::Node s = p.require("size"); s.IsDefined()) {
     if (auto sz = image_size(s, p.key_mark("size"), p.field("size"))) pre.size = *sz;
   }
@@ -458,7 +460,7 @@ void ManifestParser::parse_postprocessing(const MapReader& top, ModelManifest& m
   MapReader p(*this, node, "postprocessing", top.key_mark("postprocessing"),
               {"confidence_threshold", "nms_iou_threshold", "max_detections", "text_threshold",
                "keypoint_threshold", "mask_threshold", "color_map", "track_high_threshold", "track_low_threshold",
-               "new_track_threshold", "match_threshold", "track_buffer"});
+               "new_track_threshold", "match_threshold", "track_buffer", "upsample"});
   if (!p.valid()) return;
   auto& pp = m.postprocessing;
   pp.confidence_threshold = threshold(p, "confidence_threshold", true);
@@ -468,6 +470,7 @@ void ManifestParser::parse_postprocessing(const MapReader& top, ModelManifest& m
   pp.keypoint_threshold = threshold(p, "keypoint_threshold", true);
   pp.mask_threshold = threshold(p, "mask_threshold", false);
   pp.color_map = choice(p, "color_map", false, {std::begin(kColorMapNames), std::end(kColorMapNames)}, "color map");
+  if (auto f = choice<Interpolation>(p, "upsample", false)) pp.upsample = *f;
   pp.track_high_threshold = threshold(p, "track_high_threshold", true);
   pp.track_low_threshold = threshold(p, "track_low_threshold", true);
   pp.new_track_threshold = threshold(p, "new_track_threshold", true);

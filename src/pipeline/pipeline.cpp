@@ -113,6 +113,8 @@ Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec&
   cfg.height = pre.size.height;
   cfg.resize = pre.resize == models::ResizeMethod::Letterbox ? vision::ResizeMode::Letterbox
                                                              : vision::ResizeMode::Stretch;
+  cfg.interpolation = pre.interpolation == models::Interpolation::Bicubic ? vision::Interpolation::Bicubic
+                                                                        : vision::Interpolation::Bilinear;
   if (pre.pad_value < 0 || pre.pad_value > 255) {
     return Error(ErrorCode::InvalidArgument,
                  who + ": input.preprocessing.pad_value " + std::to_string(pre.pad_value) +

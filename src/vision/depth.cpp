@@ -83,8 +83,34 @@ Rgb colormap_color(ColorMap map, float t) noexcept {
   return {g, g, g};
 }
 
+namespace {
+
+/// PyTorch's upsample_bicubic2d weights (cubic convolution, A = -0.75) and
+/// taps for output index d: source coordinate lo + (d + 0.5) * scale - 0.5,
+/// not clamped; the four taps are clamped to [lo_px, hi_px].
+struct CubicTap {
+  std::array<std::int64_t, 4> i{};
+  std::array<double, 4> w{};
+};
+CubicTap cubic_tap(int d, double lo, double scale, std::int64_t lo_px, std::int64_t hi_px) noexcept {
+  constexpr double A = -0.75;
+  const double real = lo + scale * (d + 0.5) - 0.5;
+  const double f = std::floor(real);
+  const double t = real - f;
+  const auto cc1 = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };
+  const auto cc2 = [](double x) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; };
+  CubicTap c;
+  c.w = {cc2(t + 1.0), cc1(t), cc1(1.0 - t), cc2(2.0 - t)};
+  for (int k = 0; k < 4; ++k) {
+    c.i[static_cast<std::size_t>(k)] = std::clamp(static_cast<std::int64_t>(f) - 1 + k, lo_px, hi_px);
+  }
+  return c;
+}
+
+}  // namespace
+
 Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTransform& transform,
-                                   std::int64_t batch_index) {
+                                   std::int64_t batch_index, Interpolation interpolation) {
   const std::string what = "depth output";
   AEGIS_TRY(detail::check_float_output(depth, what));
   const Shape& s = depth.shape();
@@ -127,6 +153,39 @@ Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTrans
   out.width = transform.src_width;
   out.height = transform.src_height;
   out.values.resize(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height));
+  if (interpolation == Interpolation::Bicubic) {
+    // The content area in map pixels, resized as a whole to the image.
+    const double cx0 = transform.pad_x * rx, cw = transform.resized_width * rx;
+    const double cy0 = transform.pad_y * ry, ch = transform.resized_height * ry;
+    const auto px = [](double lo, double len, std::int64_t size) {
+      const auto a = std::clamp(static_cast<std::int64_t>(std::floor(lo)), std::int64_t{0}, size - 1);
+      const auto b = std::clamp(static_cast<std::int64_t>(std::ceil(lo + len)) - 1, a, size - 1);
+      return std::pair{a, b};
+    };
+    const auto [x_lo, x_hi] = px(cx0, cw, dw);
+    const auto [y_lo, y_hi] = px(cy0, ch, dh);
+    std::vector<CubicTap> xt(static_cast<std::size_t>(out.width));
+    for (int x = 0; x < out.width; ++x) {
+      xt[static_cast<std::size_t>(x)] = cubic_tap(x, cx0, cw / out.width, x_lo, x_hi);
+    }
+    for (int y = 0; y < out.height; ++y) {
+      const CubicTap ty = cubic_tap(y, cy0, ch / out.height, y_lo, y_hi);
+      float* row = out.values.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(out.width);
+      for (int x = 0; x < out.width; ++x) {
+        const CubicTap& tx = xt[static_cast<std::size_t>(x)];
+        double acc = 0.0;
+        for (std::size_t j = 0; j < 4; ++j) {
+          double line = 0.0;
+          for (std::size_t i = 0; i < 4; ++i) {
+            line += tx.w[i] * detail::load(depth, base + ty.i[j] * sy + tx.i[i] * sx);
+          }
+          acc += ty.w[j] * line;
+        }
+        row[x] = static_cast<float>(acc);
+      }
+    }
+    return out;
+  }
   struct Tap1 {
     std::int64_t i0, i1;
     float w;

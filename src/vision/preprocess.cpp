@@ -286,10 +286,18 @@ Result<LetterboxTransform> preprocess_into(const Image& image, const PreprocessC
                      " floats, expected " + std::to_string(config.elements_per_image()));
   }
   const NormPlan plan = detail::make_norm_plan(config, image.channels());
-  switch (image.channels()) {
-    case 1: run_image<1>(image, t, config, plan, out.data()); break;
-    case 3: run_image<3>(image, t, config, plan, out.data()); break;
-    default: run_image<4>(image, t, config, plan, out.data()); break;
+  const Image* src = &image;
+  Image resized;
+  if (config.interpolation == Interpolation::Bicubic &&
+      (t.resized_width != image.width() || t.resized_height != image.height())) {
+    // Resized first (uint8, like the reference), then the identity path below.
+    AEGIS_ASSIGN_OR_RETURN(resized, resize_bicubic(image, t.resized_width, t.resized_height));
+    src = &resized;
+  }
+  switch (src->channels()) {
+    case 1: run_image<1>(*src, t, config, plan, out.data()); break;
+    case 3: run_image<3>(*src, t, config, plan, out.data()); break;
+    default: run_image<4>(*src, t, config, plan, out.data()); break;
   }
   return t;
 }
@@ -345,6 +353,119 @@ Result<Image> resize_bilinear(const Image& image, int width, int height) {
         const float v = top + (bot - top) * ty.w;
         d[x * C + c] = static_cast<std::uint8_t>(std::clamp(v + 0.5f, 0.0f, 255.0f));
       }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// ---- Pillow's bicubic resample (libImaging/Resample.c), 8 bits per channel ----
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+double bicubic_filter(double x) noexcept {
+  constexpr double a = -0.5;
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+/// One axis: for each output index its first input index, tap count and
+/// fixed-point weights (precompute_coeffs + normalize_coeffs_8bpc).
+struct Coeffs {
+  int ksize = 0;
+  std::vector<int> first;
+  std::vector<int> count;
+  std::vector<std::int32_t> k;  // out_size * ksize
+};
+
+Coeffs bicubic_coeffs(int in_size, int out_size) {
+  constexpr double kSupport = 2.0;
+  const double scale = static_cast<double>(in_size) / out_size;
+  const double filterscale = std::max(scale, 1.0);
+  const double support = kSupport * filterscale;
+  Coeffs c;
+  c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  c.first.resize(static_cast<std::size_t>(out_size));
+  c.count.resize(static_cast<std::size_t>(out_size));
+  c.k.assign(static_cast<std::size_t>(out_size) * static_cast<std::size_t>(c.ksize), 0);
+  std::vector<double> w(static_cast<std::size_t>(c.ksize));
+  for (int xx = 0; xx < out_size; ++xx) {
+    const double center = (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    const int xmin = std::max(static_cast<int>(center - support + 0.5), 0);
+    const int xmax = std::min(static_cast<int>(center + support + 0.5), in_size) - xmin;
+    double ww = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      w[static_cast<std::size_t>(x)] = bicubic_filter((x + xmin - center + 0.5) * ss);
+      ww += w[static_cast<std::size_t>(x)];
+    }
+    std::int32_t* k = &c.k[static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize)];
+    for (int x = 0; x < xmax; ++x) {
+      double v = w[static_cast<std::size_t>(x)];
+      if (ww != 0.0) v /= ww;
+      const double f = v * (1 << kPrecisionBits);
+      k[x] = static_cast<std::int32_t>(v < 0 ? -0.5 + f : 0.5 + f);
+    }
+    c.first[static_cast<std::size_t>(xx)] = xmin;
+    c.count[static_cast<std::size_t>(xx)] = xmax;
+  }
+  return c;
+}
+
+std::uint8_t clip8(std::int32_t v) noexcept {
+  if (v >= (1 << kPrecisionBits << 8)) return 255;
+  if (v <= 0) return 0;
+  return static_cast<std::uint8_t>(v >> kPrecisionBits);
+}
+
+}  // namespace
+
+Result<Image> resize_bicubic(const Image& image, int width, int height) {
+  AEGIS_TRY(check_image(image));
+  if (width <= 0 || height <= 0) {
+    return Error(ErrorCode::InvalidArgument,
+                 "bicubic resize to " + std::to_string(width) + "x" + std::to_string(height) + " is not positive");
+  }
+  const int C = image.channels();
+  const Image* src = &image;
+  Image horizontal;
+  if (width != image.width()) {
+    AEGIS_ASSIGN_OR_RETURN(horizontal, Image::create(width, image.height(), C));
+    const Coeffs cx = bicubic_coeffs(image.width(), width);
+    for (int y = 0; y < image.height(); ++y) {
+      const std::uint8_t* in = image.at(0, y);
+      std::uint8_t* o = horizontal.at(0, y);
+      for (int x = 0; x < width; ++x) {
+        const auto xs = static_cast<std::size_t>(x);
+        const std::int32_t* k = &cx.k[xs * static_cast<std::size_t>(cx.ksize)];
+        const int x0 = cx.first[xs];
+        for (int ch = 0; ch < C; ++ch) {
+          std::int32_t acc = 1 << (kPrecisionBits - 1);
+          for (int i = 0; i < cx.count[xs]; ++i) acc += in[(x0 + i) * C + ch] * k[i];
+          o[x * C + ch] = clip8(acc);
+        }
+      }
+    }
+    src = &horizontal;
+  }
+  if (height == image.height()) {
+    if (src == &horizontal) return horizontal;
+    return image.convert(C);  // same size: a copy
+  }
+  AEGIS_ASSIGN_OR_RETURN(Image out, Image::create(width, height, C));
+  const Coeffs cy = bicubic_coeffs(image.height(), height);
+  const std::size_t row = static_cast<std::size_t>(width) * static_cast<std::size_t>(C);
+  for (int y = 0; y < height; ++y) {
+    const auto ys = static_cast<std::size_t>(y);
+    const std::int32_t* k = &cy.k[ys * static_cast<std::size_t>(cy.ksize)];
+    const int y0 = cy.first[ys];
+    std::uint8_t* o = out.at(0, y);
+    for (std::size_t i = 0; i < row; ++i) {
+      std::int32_t acc = 1 << (kPrecisionBits - 1);
+      for (int j = 0; j < cy.count[ys]; ++j) acc += src->at(0, y0 + j)[i] * k[j];
+      o[i] = clip8(acc);
     }
   }
   return out;

@@ -102,6 +102,11 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
                                                       const PreprocessConfig& config, Tensor& dst,
                                                       std::int64_t batch_index, bool synchronize) {
   if (!impl_) return Error(ErrorCode::InvalidArgument, "CudaPreprocessor was moved from");
+  if (config.interpolation != Interpolation::Bilinear) {
+    return Error(ErrorCode::Unsupported,
+                 "the CUDA pre-processing kernel resizes bilinearly only; bicubic (Pillow) runs on the CPU "
+                 "(vision::preprocess)");
+  }
   AEGIS_TRY(src.validate("pre-processing source image"));
   if (src.dtype() != DType::UInt8 || src.rank() != 3 ||
       (src.shape()[2] != 1 && src.shape()[2] != 3 && src.shape()[2] != 4)) {

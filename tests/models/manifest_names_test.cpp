@@ -43,6 +43,13 @@ bool is_enumerator(ResizeMethod v) {
   }
   return false;
 }
+bool is_enumerator(Interpolation v) {
+  switch (v) {
+    case Interpolation::Bilinear:
+    case Interpolation::Bicubic: return true;
+  }
+  return false;
+}
 bool is_enumerator(PadPosition v) {
   switch (v) {
     case PadPosition::Center:
@@ -140,6 +147,7 @@ TEST(ManifestNames, EveryValueRoundTripsThroughItsTable) {
   expect_table_complete<ColorFormat>(3);
   expect_table_complete<ResizeMethod>(2);
   expect_table_complete<PadPosition>(2);
+  expect_table_complete<Interpolation>(2);
   expect_table_complete<Layout>(2);
   expect_table_complete<OutputType>(6);
   expect_table_complete<OutputLayout>(10);
@@ -152,6 +160,7 @@ TEST(ManifestNames, PublicNamesAreTheTableNames) {
   for (auto v : all_values<ColorFormat>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<ResizeMethod>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<PadPosition>()) EXPECT_EQ(to_string(v), name_of(v));
+  for (auto v : all_values<Interpolation>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<Layout>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<ManifestIssueKind>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<OutputType>()) {

@@ -1,6 +1,7 @@
 // The YOLO segment / pose decoders on hand-made head tensors with
 // hand-computed expectations (no model): mask sampling, cropping to the box,
-// keypoint mapping through the letterbox, NaN boxes and bad shapes.
+// keypoint mapping through the letterbox, NaN boxes and bad shapes; the depth
+// decoder's resampling (PyTorch bicubic upsampling, Pillow bicubic input resize).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -161,6 +162,80 @@ TEST(OutputDecoders, LayoutsWithoutADecoderAreRefusedSayingWhatIsSupported) {
   EXPECT_EQ(dec.error().code(), ErrorCode::Unsupported);
   EXPECT_NE(dec.error().message().find("yolo_v8_seg"), std::string::npos) << dec.error();
   EXPECT_NE(dec.error().message().find("sam_masks"), std::string::npos) << dec.error();
+}
+
+}  // namespace
+}  // namespace aegisrt::pipeline::detail
+
+// ---- depth decoder resampling (the golden test checks it end to end) ----
+namespace aegisrt::pipeline::detail {
+namespace {
+
+/// A 2x1 map stretched back onto a 4x1 image.
+vision::LetterboxTransform stretch_2_to_4() {
+  vision::LetterboxTransform t;
+  t.src_width = 4;
+  t.src_height = 1;
+  t.dst_width = t.resized_width = 2;
+  t.dst_height = t.resized_height = 1;
+  t.scale_x = 0.5f;
+  t.scale_y = 1.0f;
+  return t;
+}
+
+TEST(DepthDecoder, BicubicUpsampleIsPyTorchs) {
+  Tensor map = make({1, 1, 2}, "depth");
+  map.span<float>()[1] = 1.0f;
+  auto d = vision::depth_to_original(map.view(), stretch_2_to_4(), 0, vision::Interpolation::Bicubic);
+  ASSERT_TRUE(d.ok()) << d.error();
+  ASSERT_EQ(d->values.size(), 4u);
+  // Hand-computed: source x = (d + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25;
+  // cubic convolution A = -0.75 with taps clamped to the edge. At -0.25
+  // (floor -1, t = 0.75) only the tap at index 1 sees the 1: W(1.25) =
+  // ((-0.75*1.25 + 3.75)*1.25 - 6)*1.25 + 3 = -0.10546875; at 0.25 index 1
+  // has W(0.75) = (1.25*0.75 - 2.25)*0.75^2 + 1 = 0.26171875 and index 2
+  // (clamped to 1) W(1.75) = -0.03515625: 0.2265625. Same as
+  // torch.nn.functional.interpolate(mode="bicubic", align_corners=False).
+  EXPECT_NEAR(d->values[0], -0.10546875f, 1e-6f);
+  EXPECT_NEAR(d->values[1], 0.2265625f, 1e-6f);
+  EXPECT_NEAR(d->values[2], 1.0f - d->values[1], 1e-6f);
+  EXPECT_NEAR(d->values[3], 1.0f - d->values[0], 1e-6f);
+  // Bilinear (the default) stays within the values.
+  auto b = vision::depth_to_original(map.view(), stretch_2_to_4());
+  ASSERT_TRUE(b.ok());
+  EXPECT_FLOAT_EQ(b->values[0], 0.0f);
+  EXPECT_FLOAT_EQ(b->values[1], 0.25f);
+}
+
+TEST(DepthDecoder, PillowBicubicResizeOfTheInput) {
+  auto img = vision::Image::create(2, 1, 1);
+  ASSERT_TRUE(img.ok());
+  img->at(0, 0)[0] = 0;
+  img->at(1, 0)[0] = 255;
+  auto r = vision::resize_bicubic(*img, 4, 1);
+  ASSERT_TRUE(r.ok()) << r.error();
+  // Hand-computed (Pillow's Resample.c, a = -0.5, support 2, taps clipped to
+  // the image and renormalised): output 1 has centre 0.75, taps x = 0, 1 with
+  // weights K(0.25) = 0.8671875 and K(0.75) = 0.2265625 -> 255 * 0.2265625 /
+  // 1.09375 = 52.8 -> 53; output 0 has weights K(0.25), K(1.25) = -0.0703125
+  // -> negative -> 0. Pillow's Image.resize((4, 1), BICUBIC) gives the same.
+  EXPECT_EQ(r->at(0, 0)[0], 0);
+  EXPECT_EQ(r->at(1, 0)[0], 53);
+  EXPECT_EQ(r->at(2, 0)[0], 202);
+  EXPECT_EQ(r->at(3, 0)[0], 255);
+  // A constant image stays constant under shrinking and enlarging.
+  auto flat = vision::Image::create(37, 23, 3);
+  ASSERT_TRUE(flat.ok());
+  for (int y = 0; y < 23; ++y) {
+    for (int x = 0; x < 37 * 3; ++x) flat->at(0, y)[x] = 91;
+  }
+  for (auto [w, h] : {std::pair{11, 50}, std::pair{80, 7}}) {
+    auto f = vision::resize_bicubic(*flat, w, h);
+    ASSERT_TRUE(f.ok());
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w * 3; ++x) ASSERT_EQ(f->at(0, y)[x], 91) << w << "x" << h;
+    }
+  }
 }
 
 }  // namespace

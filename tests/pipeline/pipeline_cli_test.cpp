@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +16,7 @@
 #include "aegisrt/vision/image.h"
 #include "cli/cli_test_util.h"
 #include "demo_fixture.h"
+#include "golden_fixture.h"
 #include "vision/jpeg_test_util.h"
 
 namespace aegisrt::pipeline {
@@ -95,6 +100,34 @@ TEST_F(CliTest, RunJsonPrintsTheDocumentOnStdout) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("schema"), "aegisrt.result/1");
   EXPECT_EQ(j.at("detections").size(), truth[2].objects.size());
+}
+
+// The catalog's depth_anything through `aegisrt run`, fed the golden tiny
+// Depth Anything V2 (--onnx) on OpenVINO CPU (the manifest's own CPU
+// backend): the JSON's depth range is transformers' own (reference run of
+// python/gen_golden_depth.py) within the 1e-3, and the annotated
+// picture is the colour-mapped depth at the image size.
+TEST_F(CliTest, RunDepthAnythingGivesTheReferenceRangeAndAColourMap) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  using aegisrt::testing::golden_dir;
+  const auto ref = aegisrt::testing::load_golden_reference("depth_anything_reference.json");
+  const auto& im = ref.at("images")[0];
+  const fs::path out = work_ / "o";
+  auto r = aegisrt("run --model depth_anything --backend openvino --threads 1 --onnx '" +
+                   (golden_dir() / "depth-anything-v2-golden.onnx").string() + "' --json --input '" +
+                   (golden_dir() / im.at("file").get<std::string>()).string() + "' --output '" + out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("output_layout"), "relative_inverse_depth");
+  const double lo = im.at("min").get<double>();
+  const double hi = im.at("max").get<double>();
+  const double scale = std::max(std::abs(lo), std::abs(hi));
+  EXPECT_LE(std::abs(j.at("depth").at("min").get<double>() - lo) / scale, 1e-3);
+  EXPECT_LE(std::abs(j.at("depth").at("max").get<double>() - hi) / scale, 1e-3);
+  auto png = vision::load_image(out / (fs::path(im.at("file").get<std::string>()).stem().string() + ".annotated.png"), 3);
+  ASSERT_TRUE(png.ok()) << png.error();
+  EXPECT_EQ(png->width(), im.at("width").get<int>());
+  EXPECT_EQ(png->height(), im.at("height").get<int>());
 }
 
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesHistogram) {

@@ -26,7 +26,7 @@
 
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
-#include "demo_fixture.h"
+#include "golden_fixture.h"
 
 namespace aegisrt::pipeline {
 namespace {
@@ -41,24 +41,12 @@ constexpr double kMaskIou = 0.98;
 constexpr float kKeypointPx = 1.0f;
 constexpr std::size_t kMinDetections = 5;  // the golden models must give non-trivial output
 
-fs::path golden_dir() { return fs::path(AEGISRT_SOURCE_DIR) / "tests" / "data" / "golden"; }
+using aegisrt::testing::golden_dir;
 
-json load_reference(const std::string& name) {
-  std::ifstream in(golden_dir() / name);
-  EXPECT_TRUE(in.good()) << "missing " << (golden_dir() / name);
-  return json::parse(in);
-}
+json load_reference(const std::string& name) { return aegisrt::testing::load_golden_reference(name); }
 
 std::unique_ptr<Pipeline> make_pipeline(const std::string& variant, const std::string& onnx) {
-  PipelineOptions o;
-  o.model = "yolo";
-  o.variant = variant;
-  o.backend = "onnx";
-  o.onnx = golden_dir() / onnx;
-  o.backend_options["intra_op_threads"] = "1";
-  auto p = Pipeline::create(o, aegisrt::testing::source_models_dir());
-  EXPECT_TRUE(p.ok()) << p.error();
-  return p.ok() ? std::move(*p) : nullptr;
+  return aegisrt::testing::make_golden_pipeline("yolo", variant, onnx);
 }
 
 vision::Box ref_box(const json& d) {

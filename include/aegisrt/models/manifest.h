@@ -41,6 +41,12 @@ enum class ResizeMethod : std::uint8_t {
   Letterbox,  // keep aspect ratio, pad to the target size with pad_value
   Resize,     // stretch to the target size
 };
+/// Resampling filter of a resize (image pre-processing, or bringing a dense
+/// output such as a depth map back to the image). Bilinear: half-pixel
+/// centres (OpenCV INTER_LINEAR); for images, bicubic is Pillow's
+/// Image.resize(BICUBIC) (antialiased, a = -0.5, 8-bit fixed point); for
+/// float maps, PyTorch's interpolate(mode="bicubic", align_corners=False).
+enum class Interpolation : std::uint8_t { Bilinear, Bicubic };
 /// Where letterbox puts the image inside the padded canvas.
 enum class PadPosition : std::uint8_t { Center, TopLeft };
 enum class Layout : std::uint8_t { NCHW, NHWC };
@@ -73,6 +79,7 @@ std::string_view to_string(InputType v) noexcept;
 std::string_view to_string(ColorFormat v) noexcept;
 std::string_view to_string(ResizeMethod v) noexcept;
 std::string_view to_string(PadPosition v) noexcept;
+std::string_view to_string(Interpolation v) noexcept;
 std::string_view to_string(Layout v) noexcept;
 std::string_view to_string(OutputType v) noexcept;
 std::string_view to_string(OutputLayout v) noexcept;
@@ -97,6 +104,7 @@ struct Normalization {
 
 struct Preprocessing {
   ResizeMethod resize = ResizeMethod::Resize;
+  Interpolation interpolation = Interpolation::Bilinear;  // key `interpolation`
   ImageSize size;                      // target (network input) size
   int pad_value = 0;                   // 0..255, letterbox padding before normalisation
   PadPosition pad_position = PadPosition::Center;
@@ -154,6 +162,7 @@ struct Postprocessing {
   std::optional<double> keypoint_threshold;
   std::optional<double> mask_threshold;        // on mask logits (any real)
   std::optional<std::string> color_map;        // depth colouring: inferno, viridis, magma, turbo, gray
+  std::optional<Interpolation> upsample;       // depth map back to the image (default bilinear)
   std::optional<double> track_high_threshold;  // bytetrack: first-association score
   std::optional<double> track_low_threshold;   // bytetrack: second-association score
   std::optional<double> new_track_threshold;

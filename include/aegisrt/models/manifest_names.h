@@ -47,6 +47,13 @@ struct NameTable<ResizeMethod> {
 };
 
 template <>
+struct NameTable<Interpolation> {
+  static constexpr std::string_view what = "interpolation";
+  static constexpr NamedValue<Interpolation> entries[] = {{Interpolation::Bilinear, "bilinear"},
+                                                          {Interpolation::Bicubic, "bicubic"}};
+};
+
+template <>
 struct NameTable<PadPosition> {
   static constexpr std::string_view what = "pad position";
   static constexpr NamedValue<PadPosition> entries[] = {{PadPosition::Center, "center"},

@@ -146,6 +146,7 @@ struct KeypointsResult {
 
 /// Depth output brought back to the original image.
 struct DepthResult {
+  vision::DepthMap depth;   // the model's raw values resampled to the original size
   vision::Image colorized;  // RGB, original size
   float min_value = 0.0f;   // raw model values before normalisation
   float max_value = 0.0f;

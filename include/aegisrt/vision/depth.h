@@ -13,6 +13,7 @@
 #include "aegisrt/core/tensor.h"
 #include "aegisrt/vision/geometry.h"
 #include "aegisrt/vision/image.h"
+#include "aegisrt/vision/preprocess.h"
 
 namespace aegisrt::vision {
 
@@ -36,9 +37,14 @@ struct DepthMap {
 /// Resamples image `batch_index` of a depth output (float32/float16 host view
 /// of shape [H,W], [B,H,W] or [B,1,H,W], covering the whole model input, any
 /// resolution) onto the original image grid of `transform`, bilinearly,
-/// ignoring the letterbox padding.
+/// ignoring the letterbox padding. Bilinear: half-pixel centres, samples
+/// clamped to the content area. Bicubic: PyTorch's
+/// interpolate(mode="bicubic", align_corners=False) of the content area
+/// (a = -0.75, no antialiasing, taps clamped to the content's edge pixels),
+/// what transformers' post_process_depth_estimation does.
 Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTransform& transform,
-                                   std::int64_t batch_index = 0);
+                                   std::int64_t batch_index = 0,
+                                   Interpolation interpolation = Interpolation::Bilinear);
 
 /// Maps values to [0, 1] in place; returns the original (min, max). A
 /// constant map becomes all 0. Non-finite values are treated as the minimum.

@@ -21,6 +21,11 @@ enum class ResizeMode : std::uint8_t {
   Letterbox,  // keep aspect ratio, centre, pad the rest with pad_value
   Stretch,    // plain resize to the target size (aspect not kept)
 };
+/// Resampling filter of the resize. Bilinear: half-pixel centres (OpenCV
+/// INTER_LINEAR, float). Bicubic: exactly Pillow's Image.resize(BICUBIC)
+/// (antialiased when shrinking, a = -0.5, 8-bit fixed point, horizontal
+/// pass first), the resize of transformers' PIL image processors.
+enum class Interpolation : std::uint8_t { Bilinear, Bicubic };
 enum class ColorOrder : std::uint8_t { RGB, BGR };
 enum class Layout : std::uint8_t { NCHW, NHWC };
 
@@ -39,6 +44,7 @@ struct PreprocessConfig {
   int width = 640;   // model input width
   int height = 640;  // model input height
   ResizeMode resize = ResizeMode::Letterbox;
+  Interpolation interpolation = Interpolation::Bilinear;
   std::uint8_t pad_value = 114;  // raw 0..255 value; normalised like pixels
   ColorOrder color_order = ColorOrder::RGB;
   float scale = 1.0f / 255.0f;
@@ -81,5 +87,11 @@ Result<LetterboxTransform> preprocess_into(const Image& image, const PreprocessC
 
 /// Bilinear uint8 resize (same half-pixel convention); channels preserved.
 Result<Image> resize_bilinear(const Image& image, int width, int height);
+/// Pillow's Image.resize(size, Image.BICUBIC) on a uint8 image, bit for bit
+/// (Pillow's Resample.c: support 2 scaled by the shrink factor, weights
+/// normalised per output pixel then rounded to 22-bit fixed point, the
+/// horizontal pass into a uint8 image first, then the vertical pass; a pass
+/// whose size does not change is skipped). Channels preserved.
+Result<Image> resize_bicubic(const Image& image, int width, int height);
 
 }  // namespace aegisrt::vision

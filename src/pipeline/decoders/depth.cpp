@@ -22,8 +22,16 @@ class DepthDecoder final : public OutputDecoder {
       map_name = "turbo";
       map = vision::ColorMap::Turbo;
     }
-    AEGIS_ASSIGN_OR_RETURN(vision::DepthMap depth, vision::depth_to_original(t->view(), frame.transform));
+    // The manifest's postprocessing.upsample: how the reference brings the
+    // map back to the image (transformers: bicubic; default bilinear).
+    const auto filter = variant_.postprocessing.upsample.value_or(models::Interpolation::Bilinear) ==
+                                models::Interpolation::Bicubic
+                            ? vision::Interpolation::Bicubic
+                            : vision::Interpolation::Bilinear;
+    AEGIS_ASSIGN_OR_RETURN(vision::DepthMap depth,
+                           vision::depth_to_original(t->view(), frame.transform, 0, filter));
     DepthResult d;
+    d.depth = depth;
     const auto [lo, hi] = vision::normalize_min_max(depth.values);
     d.min_value = lo;
     d.max_value = hi;

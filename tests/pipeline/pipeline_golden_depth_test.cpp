@@ -1,0 +1,180 @@
+// Golden tests: the pipeline's depth path (Pillow-bicubic pre-processing, the
+// depth decoder's bicubic upsampling) against the REFERENCE implementation.
+// tests/data/golden/ holds a tiny architecture-faithful Depth Anything V2
+// built and exported with transformers' own model class, and what
+// transformers' own end-to-end run (DPTImageProcessorPil at the export's
+// fixed 518x518, the PyTorch model, post_process_depth_estimation back to the
+// image size) gave on the golden images, sampled on a grid
+// (python/gen_golden_depth.py; no PyTorch needed here). The pipeline runs the
+// ONNX file through the catalog's depth_anything manifest on OpenVINO CPU at
+// fp32: the manifest's own backend list (cuda, rocm, openvino) has no other
+// CPU backend, and fp32 pins OpenVINO's inference precision to f32.
+//
+// Tolerance (issue 15): depth max relative error <= 1e-3, relative to the
+// reference map's largest magnitude (the ReLU map has pixels at and near 0,
+// where a per-pixel ratio is meaningless). fp32 kernels differ between AVX2
+// and AVX-512 machines (and from PyTorch) by ~1e-5 relative, far inside it;
+// the pre-processing is bit-exact (Pillow's integer resize).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <tuple>
+
+#include "aegisrt/core/file_util.h"
+#include "aegisrt/io/npy.h"
+#include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/vision/image.h"
+#include "golden_fixture.h"
+
+namespace aegisrt::pipeline {
+namespace {
+
+using aegisrt::testing::golden_dir;
+using nlohmann::json;
+
+constexpr double kMaxRelError = 1e-3;
+
+struct DepthComparison {
+  double max_rel = 0.0;      // max |ours - ref| / max |ref| over the samples
+  std::size_t samples = 0;
+};
+
+/// Our full-size map against the reference's samples at (offset + stride*i).
+DepthComparison compare_samples(const vision::DepthMap& ours, const json& grid, const Tensor& ref) {
+  DepthComparison c;
+  const int offset = grid.at("offset").get<int>();
+  const int stride = grid.at("stride").get<int>();
+  const auto rows = ref.shape()[0];
+  const auto cols = ref.shape()[1];
+  const auto v = ref.span<const float>();
+  float scale = 0.0f;
+  for (float x : v) scale = std::max(scale, std::abs(x));
+  EXPECT_GT(scale, 0.0f);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (std::int64_t j = 0; j < cols; ++j) {
+      const std::int64_t y = offset + stride * i;
+      const std::int64_t x = offset + stride * j;
+      if (x >= ours.width || y >= ours.height) {
+        ADD_FAILURE() << "sample (" << x << "," << y << ") outside our " << ours.width << "x" << ours.height << " map";
+        return c;
+      }
+      const float r = v[static_cast<std::size_t>(i * cols + j)];
+      const float o = ours.values[static_cast<std::size_t>(y * ours.width + x)];
+      c.max_rel = std::max(c.max_rel, static_cast<double>(std::abs(o - r)) / scale);
+      ++c.samples;
+    }
+  }
+  return c;
+}
+
+TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden.onnx",
+                                                  "openvino");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->info().output_layout, models::OutputLayout::RelativeInverseDepth);
+  EXPECT_EQ(p->info().preprocess.interpolation, vision::Interpolation::Bicubic);
+  const json doc = aegisrt::testing::load_golden_reference("depth_anything_reference.json");
+  ASSERT_FALSE(doc.at("images").empty());
+  for (const auto& im : doc.at("images")) {
+    const std::string file = im.at("file").get<std::string>();
+    SCOPED_TRACE(file);
+    auto r = p->run_file(golden_dir() / file);
+    ASSERT_TRUE(r.ok()) << r.error();
+    const int w = im.at("width").get<int>();
+    const int h = im.at("height").get<int>();
+    const auto* d = std::get_if<DepthResult>(&r->output);
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->depth.width, w);
+    ASSERT_EQ(d->depth.height, h);
+    auto ref = io::read_npy(golden_dir() / im.at("samples").get<std::string>());
+    ASSERT_TRUE(ref.ok()) << ref.error();
+    ASSERT_EQ(ref->shape(), (Shape{im.at("sample_shape")[0].get<std::int64_t>(),
+                                   im.at("sample_shape")[1].get<std::int64_t>()}));
+    // Non-trivial reference: depth varies across the image.
+    const float lo = im.at("min").get<float>();
+    const float hi = im.at("max").get<float>();
+    ASSERT_GT(hi - lo, 1.0f);
+    const DepthComparison c = compare_samples(d->depth, doc.at("grid"), *ref);
+    EXPECT_GT(c.samples, 10000u);
+    EXPECT_LE(c.max_rel, kMaxRelError) << "over " << c.samples << " samples";
+    std::printf("[ measured ] %s: depth max relative error %.3g over %zu samples\n", file.c_str(), c.max_rel,
+                c.samples);
+    // The range reported (JSON, summary) is that of the full map.
+    const double range_scale = std::max(std::abs(lo), std::abs(hi));
+    EXPECT_LE(std::abs(d->min_value - lo) / range_scale, kMaxRelError);
+    EXPECT_LE(std::abs(d->max_value - hi) / range_scale, kMaxRelError);
+  }
+}
+
+TEST(PipelineGoldenDepth, DepthJsonCarriesTheRangeAndThePictureIsColourMapped) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden.onnx",
+                                                  "openvino");
+  ASSERT_NE(p, nullptr);
+  auto image = vision::load_image(golden_dir() / "golden_street.png", 3);
+  ASSERT_TRUE(image.ok()) << image.error();
+  auto r = p->run(*image, "golden_street.png");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const auto* d = r->depth();
+  ASSERT_NE(d, nullptr);
+  const json j = json::parse(p->to_json(*r));
+  EXPECT_EQ(j.at("output_layout"), "relative_inverse_depth");
+  EXPECT_FLOAT_EQ(j.at("depth").at("min").get<float>(), d->min_value);
+  EXPECT_FLOAT_EQ(j.at("depth").at("max").get<float>(), d->max_value);
+  EXPECT_EQ(j.at("depth").at("kind"), "relative_inverse");
+  EXPECT_EQ(j.at("depth").at("color_map"), "inferno");
+  auto drawn = p->annotate(*image, *r);
+  ASSERT_TRUE(drawn.ok()) << drawn.error();
+  ASSERT_EQ(drawn->width(), image->width());
+  ASSERT_EQ(drawn->height(), image->height());
+  // Colour-mapped: the nearest pixel (largest inverse depth) gets the map's
+  // top colour, the farthest its bottom colour.
+  std::size_t near_i = 0;
+  std::size_t far_i = 0;
+  for (std::size_t i = 0; i < d->depth.values.size(); ++i) {
+    if (d->depth.values[i] > d->depth.values[near_i]) near_i = i;
+    if (d->depth.values[i] < d->depth.values[far_i]) far_i = i;
+  }
+  const auto px = [&](std::size_t i) {
+    const auto* q = drawn->at(static_cast<int>(i % static_cast<std::size_t>(d->depth.width)),
+                              static_cast<int>(i / static_cast<std::size_t>(d->depth.width)));
+    return vision::Rgb{q[0], q[1], q[2]};
+  };
+  EXPECT_EQ(px(near_i), vision::colormap_color(vision::ColorMap::Inferno, 1.0f));
+  EXPECT_EQ(px(far_i), vision::colormap_color(vision::ColorMap::Inferno, 0.0f));
+}
+
+TEST(PipelineGoldenDepth, ManifestNamesTheReferenceFilters) {
+  auto catalog = models::ModelCatalog::load_directory(aegisrt::testing::source_models_dir());
+  ASSERT_TRUE(catalog.ok()) << catalog.error();
+  auto m = catalog->get("depth_anything");
+  ASSERT_TRUE(m.ok()) << m.error();
+  auto rv = (*m)->resolve("vits");
+  ASSERT_TRUE(rv.ok()) << rv.error();
+  ASSERT_TRUE(rv->input.preprocessing.has_value());
+  EXPECT_EQ(rv->input.preprocessing->interpolation, models::Interpolation::Bicubic);
+  EXPECT_EQ(rv->postprocessing.upsample, models::Interpolation::Bicubic);
+  // A misspelt filter is reported where it is, with the choices.
+  const auto file = aegisrt::testing::source_models_dir() / "depth_anything" / "manifest.yaml";
+  for (const auto& [good, bad, field] :
+       {std::tuple{"interpolation: bicubic", "interpolation: bicubik", "input.preprocessing.interpolation"},
+        std::tuple{"upsample: bicubic", "upsample: cubic", "postprocessing.upsample"}}) {
+    std::string text = aegisrt::read_file(file, "manifest").value();
+    const auto at = text.find(good);
+    ASSERT_NE(at, std::string::npos) << good;
+    text.replace(at, std::string(good).size(), bad);
+    const auto report = models::analyze_manifest(text, file);
+    ASSERT_FALSE(report.ok()) << bad;
+    ASSERT_EQ(report.issues.size(), 1u) << bad;
+    EXPECT_EQ(report.issues[0].kind, models::ManifestIssueKind::UnknownValue) << bad;
+    EXPECT_EQ(report.issues[0].field, field) << bad;
+    EXPECT_NE(report.issues[0].message.find("bilinear"), std::string::npos) << report.issues[0].message;
+  }
+}
+
+}  // namespace
+}  // namespace aegisrt::pipeline
