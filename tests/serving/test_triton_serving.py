@@ -34,6 +34,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 ARGS = None
+REF_OK = False
 MODEL = "yolo"
 SERVER_START_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 30
@@ -77,6 +78,41 @@ def rows_of(result_json):
                       d["class_id"]] for d in result_json["detections"]], dtype=np.float32).reshape(-1, 6)
 
 
+def ref_tool(*args, timeout=120):
+    """tests/serving/reference_tools.py under the test Python (Pillow, onnx, onnxruntime)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_tools.py")
+    proc = subprocess.run([ARGS.ref_python, script, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    if proc.returncode != 0:
+        raise AssertionError(f"reference_tools.py {args[0]} failed ({proc.returncode}): {proc.stderr}")
+
+
+def decode_frame(path):
+    """The image decoded independently (Pillow): RGB uint8 [H,W,3]."""
+    with tempfile.TemporaryDirectory(prefix="aegisrt_serving_frame_") as d:
+        out = os.path.join(d, "frame.npy")
+        ref_tool("decode", path, out)
+        return np.load(out)
+
+
+def need_ref_python(test):
+    if not REF_OK:
+        test.skipTest("no test Python with Pillow, onnx and onnxruntime (--ref-python '"
+                      + ARGS.ref_python + "'): this test needs an independent reference")
+
+
+def frame_input(module, frame, dtype="UINT8"):
+    inp = module.InferInput("FRAME", list(frame.shape), dtype)
+    inp.set_data_from_numpy(frame)
+    return inp
+
+
+def infer_frame(client, module, frame):
+    outs = [module.InferRequestedOutput("DETECTIONS"), module.InferRequestedOutput("RESULT_JSON")]
+    res = client.infer(MODEL, [frame_input(module, frame)], outputs=outs)
+    return res.as_numpy("DETECTIONS"), json.loads(res.as_numpy("RESULT_JSON").reshape(-1)[0])
+
+
 def image_input(module, data):
     inp = module.InferInput("IMAGE", [1], "BYTES")
     inp.set_data_from_numpy(np.array([data], dtype=np.object_))
@@ -91,28 +127,21 @@ def infer(client, module, data):
     return dets, json.loads(doc.reshape(-1)[0])
 
 
-class ServingTest(unittest.TestCase):
+class _ServerBase(unittest.TestCase):
+    """Starts `aegisrt serve ...` on loopback ports found free, waits (bounded) for the
+    models in READY_MODELS, and stops it (SIGTERM, SIGKILL of the group if it hangs)."""
     server = None
     log_path = None
     workdir = None
+    READY_MODELS = (MODEL,)
 
     @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_test_")
-        cls.repo = os.path.join(cls.workdir, "repo")
+    def _start(cls, serve_args):
         cls.http_port, cls.grpc_port, cls.metrics_port = free_ports(3)
         cls.log_path = os.path.join(cls.workdir, "serve.log")
-        cls.images = {}
-        for name in IMAGES:
-            with open(os.path.join(ARGS.demo_dir, name), "rb") as f:
-                cls.images[name] = f.read()
-        cls.refs = {name: reference(name) for name in IMAGES}
-        with open(os.path.join(ARGS.demo_dir, "demo_ground_truth.json")) as f:
-            truth = json.load(f)
-        cls.truth_counts = {e["file"]: len(e["objects"]) for e in truth["images"]}
         log = open(cls.log_path, "wb")
         cls.server = subprocess.Popen(
-            [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *selection_args(), "--repo", cls.repo,
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *serve_args,
              "--http-port", str(cls.http_port), "--grpc-port", str(cls.grpc_port),
              "--metrics-port", str(cls.metrics_port)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -133,19 +162,21 @@ class ServingTest(unittest.TestCase):
 
     @classmethod
     def _wait_ready(cls):
-        url = f"http://127.0.0.1:{cls.http_port}/v2/models/{MODEL}/ready"
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if cls.server.poll() is not None:
-                raise AssertionError(f"aegisrt serve exited with {cls.server.returncode}:\n{cls._log()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise AssertionError(f"model not ready within {SERVER_START_TIMEOUT_S} s:\n{cls._log()}")
+        for model in cls.READY_MODELS:
+            url = f"http://127.0.0.1:{cls.http_port}/v2/models/{model}/ready"
+            while True:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"model {model} not ready within {SERVER_START_TIMEOUT_S} s:\n{cls._log()}")
+                if cls.server.poll() is not None:
+                    raise AssertionError(f"aegisrt serve exited with {cls.server.returncode}:\n{cls._log()}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                time.sleep(0.25)
 
     @classmethod
     def _stop(cls):
@@ -172,13 +203,30 @@ class ServingTest(unittest.TestCase):
                     if b"tritonserver" in f.read():
                         raise AssertionError("tritonserver still running after aegisrt serve stopped")
         finally:
-            shutil.rmtree(cls.workdir, ignore_errors=True)
+            if cls.workdir:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
 
     def http(self):
         return httpclient.InferenceServerClient(f"127.0.0.1:{self.http_port}", network_timeout=60.0)
 
     def grpc(self):
         return grpcclient.InferenceServerClient(f"127.0.0.1:{self.grpc_port}")
+
+
+class ServingTest(_ServerBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_test_")
+        cls.repo = os.path.join(cls.workdir, "repo")
+        cls.images = {}
+        for name in IMAGES:
+            with open(os.path.join(ARGS.demo_dir, name), "rb") as f:
+                cls.images[name] = f.read()
+        cls.refs = {name: reference(name) for name in IMAGES}
+        with open(os.path.join(ARGS.demo_dir, "demo_ground_truth.json")) as f:
+            truth = json.load(f)
+        cls.truth_counts = {e["file"]: len(e["objects"]) for e in truth["images"]}
+        cls._start([*selection_args(), "--repo", cls.repo])
 
     def assert_matches(self, name, dets, doc):
         ref = self.refs[name]
@@ -207,7 +255,7 @@ class ServingTest(unittest.TestCase):
         self.assertTrue(c.is_server_ready())
         meta = c.get_model_metadata(MODEL)
         self.assertEqual(meta["platform"], "aegisrt")
-        self.assertEqual([i["name"] for i in meta["inputs"]], ["IMAGE"])
+        self.assertEqual([i["name"] for i in meta["inputs"]], ["IMAGE", "FRAME"])
         self.assertEqual(sorted(o["name"] for o in meta["outputs"]), ["DETECTIONS", "RESULT_JSON"])
 
     def test_02_http_matches_aegisrt_run(self):
@@ -269,6 +317,64 @@ class ServingTest(unittest.TestCase):
                 if i % 2:
                     dets, doc = f.result(timeout=120)
                     self.assert_matches("demo_shapes.png", dets, doc)
+                else:
+                    self.assertRaises(InferenceServerException, f.result, 120)
+        self.assertTrue(c.is_server_ready())
+        self.assertTrue(c.is_model_ready(MODEL))
+
+    def test_05b_raw_frames_match_aegisrt_run(self):
+        need_ref_python(self)
+        """FRAME (raw RGB uint8 [H,W,3], decoded by Pillow) gives what `aegisrt run` gives on the PNG."""
+        for name in IMAGES:
+            frame = decode_frame(os.path.join(ARGS.demo_dir, name))
+            self.assertEqual(frame.dtype, np.uint8)
+            self.assertEqual(frame.shape[2], 3)
+            for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                dets, doc = infer_frame(c, module, frame)
+                self.assert_matches(name, dets, doc)
+
+    def test_05c_bad_frames_get_errors_good_ones_succeed(self):
+        need_ref_python(self)
+        c = self.http()
+        name = "demo_shapes.png"
+        frame = decode_frame(os.path.join(ARGS.demo_dir, name))
+        png = self.images[name]
+        outs = [httpclient.InferRequestedOutput("DETECTIONS")]
+        bad = {
+            # refused by us (the backend): the message starts "aegisrt:"
+            "both IMAGE and FRAME": ([image_input(httpclient, png), frame_input(httpclient, frame)], "both inputs"),
+            "empty frame": ([frame_input(httpclient, np.zeros([0, 4, 3], np.uint8))], "height and width"),
+            # refused by Triton against config.pbtxt (data type, rank, last dimension) or by us
+            "FP32 frame": ([frame_input(httpclient, frame.astype(np.float32), "FP32")], None),
+            "RGBA frame": ([frame_input(httpclient, np.zeros([8, 8, 4], np.uint8))], None),
+            "2-D frame": ([frame_input(httpclient, np.zeros([8, 8], np.uint8))], None),
+        }
+        for what, (inputs, needle) in bad.items():
+            with self.assertRaises(InferenceServerException, msg=what) as ctx:
+                c.infer(MODEL, inputs, outputs=outs)
+            if needle:
+                self.assertIn("aegisrt", str(ctx.exception), what)
+                self.assertIn(needle, str(ctx.exception), what)
+            self.assertTrue(c.is_model_ready(MODEL), what)
+        # Bad and good requests at the same time, both protocols: the good ones get their answers.
+        def one(i):
+            module = httpclient if i % 2 == 0 else grpcclient
+            client = self.http() if i % 2 == 0 else self.grpc()
+            kind = i % 4
+            if kind == 0:
+                return infer_frame(client, module, frame)
+            if kind == 1:
+                return infer(client, module, png)
+            if kind == 2:
+                return infer(client, module, png[: len(png) // 2])
+            return client.infer(MODEL, [frame_input(module, np.zeros([0, 4, 3], np.uint8))])
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            futs = [pool.submit(one, i) for i in range(16)]
+            for i, f in enumerate(futs):
+                if i % 4 in (0, 1):
+                    dets, doc = f.result(timeout=120)
+                    self.assert_matches(name, dets, doc)
                 else:
                     self.assertRaises(InferenceServerException, f.result, 120)
         self.assertTrue(c.is_server_ready())
@@ -338,6 +444,136 @@ class ServingTest(unittest.TestCase):
                 self.assertEqual((lv["requests"], lv["errors"]), (8, 0), lv)
                 self.assertGreater(lv["throughput_rps"], 0.0)
                 self.assertLessEqual(lv["p50_ms"], lv["p99_ms"])
+
+
+GOLDEN = {  # Triton model name -> (catalog variant, committed golden ONNX)
+    "seg": ("v8n-seg", "yolov8-seg-golden.onnx"),
+    "pose": ("v8n-pose", "yolov8-pose-golden.onnx"),
+}
+GOLDEN_IMAGES = ("golden_street.png", "golden_portrait.png")
+
+
+def golden_args(model):
+    variant, onnx = GOLDEN[model]
+    return ["--model", MODEL, "--variant", variant, "--backend", "onnx", "--threads", "1",
+            "--onnx", os.path.join(ARGS.golden_dir, onnx)]
+
+
+def golden_reference(model, image):
+    """`aegisrt run --json` with the golden model on one image."""
+    out = tempfile.mkdtemp(prefix="aegisrt_serving_ref_")
+    try:
+        proc = subprocess.run(
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "run", *golden_args(model),
+             "--input", os.path.join(ARGS.golden_dir, image), "--output", out, "--json"],
+            capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"aegisrt run failed ({proc.returncode}): {proc.stderr}")
+        return json.loads(proc.stdout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def masks_from_rle(doc):
+    """Dense [N,H,W] masks from the run JSON's per-detection window + run lengths (0s first)."""
+    h, w = doc["image"]["height"], doc["image"]["width"]
+    out = np.zeros([len(doc["detections"]), h, w], dtype=np.uint8)
+    for i, d in enumerate(doc["detections"]):
+        m = d["mask"]
+        flat = np.zeros(m["width"] * m["height"], dtype=np.uint8)
+        pos, val = 0, 0
+        for run in m["rle"]:
+            flat[pos:pos + run] = val
+            pos += run
+            val ^= 1
+        assert pos == flat.size, (pos, flat.size)
+        out[i, m["y0"]:m["y0"] + m["height"], m["x0"]:m["x0"] + m["width"]] = flat.reshape(m["height"], m["width"])
+    return out
+
+
+class LayoutServingTest(_ServerBase):
+    """Segment and pose models (the committed golden ONNX files) served from a repository
+    written by `aegisrt serve --write-repo-only`: every output equals `aegisrt run`'s JSON."""
+    READY_MODELS = tuple(GOLDEN)
+
+    @classmethod
+    def setUpClass(cls):
+        if not ARGS.golden_dir or not all(os.path.exists(os.path.join(ARGS.golden_dir, o)) for _, o in GOLDEN.values()):
+            raise unittest.SkipTest(f"golden models not found in --golden-dir '{ARGS.golden_dir}'")
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_layouts_")
+        cls.repo = os.path.join(cls.workdir, "repo")
+        for model in GOLDEN:
+            r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *golden_args(model),
+                                "--name", model, "--repo", cls.repo, "--write-repo-only"],
+                               capture_output=True, text=True, timeout=60, check=False)
+            if r.returncode != 0:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
+                raise AssertionError(f"aegisrt serve --write-repo-only {model}: {r.stderr}")
+        cls.refs = {(m, i): golden_reference(m, i) for m in GOLDEN for i in GOLDEN_IMAGES}
+        cls._start(["--repo", cls.repo])
+
+    def served(self, client, module, model, inp, outputs):
+        res = client.infer(model, [inp], outputs=[module.InferRequestedOutput(o) for o in outputs])
+        got = {o: res.as_numpy(o) for o in outputs}
+        got["RESULT_JSON"] = json.loads(got["RESULT_JSON"].reshape(-1)[0])
+        return got
+
+    def assert_json_equal(self, what, doc, ref):
+        for key in ("schema", "image", "model", "output_type", "output_layout", "transform", "thresholds",
+                    "detections"):
+            self.assertEqual(doc[key], ref[key], f"{what}: JSON field {key}")
+
+    def test_metadata_per_layout(self):
+        c = self.http()
+        outs = {m: sorted(o["name"] for o in c.get_model_metadata(m)["outputs"]) for m in GOLDEN}
+        self.assertEqual(outs["seg"], ["DETECTIONS", "MASKS", "RESULT_JSON"])
+        self.assertEqual(outs["pose"], ["DETECTIONS", "KEYPOINTS", "RESULT_JSON"])
+
+    def test_segment_outputs_equal_aegisrt_run(self):
+        for image in GOLDEN_IMAGES:
+            with open(os.path.join(ARGS.golden_dir, image), "rb") as f:
+                data = f.read()
+            ref = self.refs[("seg", image)]
+            self.assertGreater(len(ref["detections"]), 0, image)
+            for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                got = self.served(c, module, "seg", image_input(module, data),
+                                  ("DETECTIONS", "MASKS", "RESULT_JSON"))
+                self.assert_json_equal(f"seg {image}", got["RESULT_JSON"], ref)
+                np.testing.assert_array_equal(got["DETECTIONS"], rows_of(ref), err_msg=image)
+                masks = got["MASKS"]
+                self.assertEqual(masks.dtype, np.uint8)
+                want = masks_from_rle(ref)
+                self.assertEqual(masks.shape, want.shape, image)
+                np.testing.assert_array_equal(masks, want, err_msg=image)
+                self.assertEqual([int(m.sum()) for m in masks], [d["mask"]["area"] for d in ref["detections"]])
+
+    def test_pose_outputs_equal_aegisrt_run(self):
+        for image in GOLDEN_IMAGES:
+            with open(os.path.join(ARGS.golden_dir, image), "rb") as f:
+                data = f.read()
+            ref = self.refs[("pose", image)]
+            self.assertGreater(len(ref["detections"]), 0, image)
+            want = np.array([[[k["x"], k["y"], k["score"]] for k in d["keypoints"]] for d in ref["detections"]],
+                            dtype=np.float32)
+            self.assertEqual(want.shape[1:], (17, 3))
+            for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                got = self.served(c, module, "pose", image_input(module, data),
+                                  ("DETECTIONS", "KEYPOINTS", "RESULT_JSON"))
+                self.assert_json_equal(f"pose {image}", got["RESULT_JSON"], ref)
+                np.testing.assert_array_equal(got["DETECTIONS"], rows_of(ref), err_msg=image)
+                self.assertEqual(got["KEYPOINTS"].dtype, np.float32)
+                np.testing.assert_array_equal(got["KEYPOINTS"], want, err_msg=image)
+
+    def test_frames_for_segment_and_pose(self):
+        need_ref_python(self)
+        image = GOLDEN_IMAGES[0]
+        frame = decode_frame(os.path.join(ARGS.golden_dir, image))
+        c = self.http()
+        seg = self.served(c, httpclient, "seg", frame_input(httpclient, frame), ("MASKS", "RESULT_JSON"))
+        self.assert_json_equal("seg frame", seg["RESULT_JSON"], self.refs[("seg", image)])
+        np.testing.assert_array_equal(seg["MASKS"], masks_from_rle(self.refs[("seg", image)]))
+        pose = self.served(c, httpclient, "pose", frame_input(httpclient, frame), ("KEYPOINTS", "RESULT_JSON"))
+        self.assert_json_equal("pose frame", pose["RESULT_JSON"], self.refs[("pose", image)])
 
 
 class ServeCommandTest(unittest.TestCase):
@@ -420,12 +656,23 @@ class ServeCommandTest(unittest.TestCase):
 
 
 def main():
-    global ARGS
+    global ARGS, REF_OK
     p = argparse.ArgumentParser()
     p.add_argument("--cli", required=True)
     p.add_argument("--models-dir", required=True)
     p.add_argument("--demo-dir", required=True)
+    p.add_argument("--ref-python", default="",
+                   help="Python with Pillow, onnx, onnxruntime (AEGISRT_TEST_PYTHON) for independent references")
+    p.add_argument("--golden-dir", default="", help="tests/data/golden (segment and pose golden models)")
     ARGS, rest = p.parse_known_args()
+    if ARGS.golden_dir:
+        ARGS.golden_dir = os.path.abspath(ARGS.golden_dir)
+    ok = False
+    if ARGS.ref_python and os.path.exists(ARGS.ref_python):
+        probe = subprocess.run([ARGS.ref_python, "-c", "import PIL, onnx, onnxruntime, numpy"],
+                               capture_output=True, timeout=60, check=False)
+        ok = probe.returncode == 0
+    REF_OK = ok
     ARGS.cli, ARGS.models_dir, ARGS.demo_dir = (os.path.abspath(x) for x in (ARGS.cli, ARGS.models_dir, ARGS.demo_dir))
     unittest.main(argv=[sys.argv[0], "-v", *rest])
 

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "aegisrt/core/result.h"
@@ -18,8 +19,16 @@ namespace aegisrt::serving {
 
 /// Names of the tensors a pipeline-mode model exposes (config.pbtxt).
 inline constexpr std::string_view kInputImage = "IMAGE";            // TYPE_STRING [1]: encoded PNG/JPEG
+inline constexpr std::string_view kInputFrame = "FRAME";            // TYPE_UINT8 [H,W,3]: raw RGB frame
 inline constexpr std::string_view kOutputDetections = "DETECTIONS";  // TYPE_FP32 [N,6]
+inline constexpr std::string_view kOutputMasks = "MASKS";            // TYPE_UINT8 [N,H,W] (segment)
+inline constexpr std::string_view kOutputKeypoints = "KEYPOINTS";    // TYPE_FP32 [N,K,3] (pose, SimCC: N = 1)
+inline constexpr std::string_view kOutputDepth = "DEPTH_COLOR";      // TYPE_UINT8 [H,W,3] (depth, colourised)
 inline constexpr std::string_view kOutputJson = "RESULT_JSON";       // TYPE_STRING [1]
+
+/// Largest FRAME side accepted (pixels); the pixel count is also bounded by
+/// vision::kMaxImagePixels, like a decoded image.
+inline constexpr std::int64_t kMaxFrameSide = 32768;
 
 /// What the model configuration's `parameters` select.
 struct BackendConfig {
@@ -33,7 +42,8 @@ struct BackendConfig {
 /// serialised). Parameters (all string_value):
 ///   model (required), variant, backend (default onnx), precision, device,
 ///   cache_dir, models_dir, model_data (':'-separated folders), threads,
-///   conf, iou, max_det, and backend_option.<KEY> for LoadOptions::backend_options.
+///   conf, iou, max_det, onnx (model file instead of the variant's own),
+///   and backend_option.<KEY> for LoadOptions::backend_options.
 /// `device` may only be empty or "auto": the device follows the AegisRT
 /// backend name (onnx/openvino/tvm: CPU; cuda/tensorrt: GPU 0).
 /// InvalidArgument naming the parameter for anything malformed or unknown;
@@ -52,6 +62,21 @@ std::vector<std::byte> encode_bytes_element(std::string_view text);
 
 /// Detections as rows of (x0, y0, x1, y1, score, class) in original-image pixels.
 std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections);
+
+/// Checks a FRAME input's shape: [H, W, 3], 1 <= H, W <= kMaxFrameSide,
+/// H * W <= vision::kMaxImagePixels, and `byte_size` == H * W * 3.
+/// Returns {width, height}; InvalidArgument naming `tensor` otherwise.
+Result<std::pair<int, int>> check_frame_shape(std::span<const std::int64_t> shape, std::uint64_t byte_size,
+                                              std::string_view tensor);
+
+/// Instance masks as a dense [N, height, width] uint8 block (1 = inside),
+/// each mask placed at its window (InstanceMask::x0/y0) and clipped to the image.
+std::vector<std::uint8_t> masks_to_dense(const std::vector<pipeline::InstanceMask>& masks, int width, int height);
+
+/// Keypoints as rows of (x, y, score), instance after instance: [N, K, 3].
+/// Internal if the instances do not all have the same K.
+Result<std::vector<float>> keypoints_to_rows(const std::vector<std::vector<vision::Keypoint>>& instances,
+                                             std::size_t& keypoints_per_instance);
 
 /// The detections of a pipeline result. FrameResult exposes them as a member
 /// on older trees and as detections() once results hold one alternative per

@@ -14,11 +14,16 @@
 // execute() and the server carry on. No exception crosses the C API.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "aegisrt/pipeline/pipeline.h"
@@ -76,6 +81,25 @@ Error from_triton(TRITONSERVER_Error* err, std::string_view what) {
     if (TRITONSERVER_Error* err_ = (call)) return from_triton(err_, what); \
   } while (0)
 
+/// The outputs a pipeline of this layout family produces (besides RESULT_JSON).
+std::vector<std::string_view> family_outputs(models::OutputLayout layout) {
+  switch (layout) {
+    case models::OutputLayout::YoloV8:
+      return {kOutputDetections};
+    case models::OutputLayout::YoloV8Seg:
+      return {kOutputDetections, kOutputMasks};
+    case models::OutputLayout::YoloV8Pose:
+      return {kOutputDetections, kOutputKeypoints};
+    case models::OutputLayout::SimCC:
+      return {kOutputKeypoints};
+    case models::OutputLayout::RelativeInverseDepth:
+    case models::OutputLayout::MetricDepth:
+      return {kOutputDepth};
+    default:
+      return {};
+  }
+}
+
 struct ModelState {
   BackendConfig config;
   std::mutex mu;
@@ -84,10 +108,11 @@ struct ModelState {
   Result<std::unique_ptr<pipeline::Pipeline>> make_pipeline() const {
     auto p = pipeline::Pipeline::create(config.options, config.models_dir);
     if (!p.ok()) return p.error().with_context("aegisrt model '" + config.triton_model_name + "'");
-    if ((*p)->info().output_type != models::OutputType::Detections) {
+    if (family_outputs((*p)->info().output_layout).empty()) {
       return Error(ErrorCode::Unsupported,
-                   "aegisrt model '" + config.triton_model_name + "': catalog model '" + config.options.model +
-                       "' is not a detector; the Triton backend serves detection models (pipeline mode) only");
+                   "aegisrt model '" + config.triton_model_name + "': output layout '" +
+                       std::string(models::to_string((*p)->info().output_layout)) +
+                       "' is not served in pipeline mode (detections, yolo_v8_seg, yolo_v8_pose, simcc, depth are)");
     }
     return p;
   }
@@ -111,53 +136,91 @@ Result<std::string> model_config_json(TRITONBACKEND_Model* model) {
   return out;
 }
 
-/// The request's IMAGE input gathered into one host buffer.
-Result<std::vector<std::byte>> read_image_input(TRITONBACKEND_Request* request) {
-  TRITONBACKEND_Input* input = nullptr;
-  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestInput(request, std::string(kInputImage).c_str(), &input)) {
-    TRITONSERVER_ErrorDelete(err);
-    return Error(ErrorCode::InvalidArgument, "request has no input '" + std::string(kInputImage) +
-                                                 "' (an encoded PNG/JPEG image as BYTES)");
-  }
-  const char* name = nullptr;
+/// One request input gathered into one host buffer.
+struct InputData {
   TRITONSERVER_DataType dtype = TRITONSERVER_TYPE_INVALID;
+  std::vector<std::int64_t> shape;
+  std::vector<std::byte> bytes;
+};
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string t;
+  for (std::size_t i = 0; i < shape.size(); ++i) t += (i ? "," : "") + std::to_string(shape[i]);
+  return "[" + t + "]";
+}
+
+/// The request's input `name`, or nullopt when the request does not have it.
+Result<std::optional<InputData>> read_input(TRITONBACKEND_Request* request, std::string_view name) {
+  TRITONBACKEND_Input* input = nullptr;
+  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestInput(request, std::string(name).c_str(), &input)) {
+    TRITONSERVER_ErrorDelete(err);
+    return std::optional<InputData>();
+  }
+  const char* iname = nullptr;
+  InputData out;
   const std::int64_t* shape = nullptr;
   std::uint32_t dims = 0;
   std::uint64_t byte_size = 0;
   std::uint32_t buffers = 0;
-  AEGIS_TRITON_TRY(TRITONBACKEND_InputProperties(input, &name, &dtype, &shape, &dims, &byte_size, &buffers),
-                   "reading input properties");
-  if (dtype != TRITONSERVER_TYPE_BYTES) {
-    return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has data type code " +
-                                                 std::to_string(static_cast<int>(dtype)) +
-                                                 ", expected BYTES (one encoded PNG/JPEG image)");
-  }
-  std::int64_t elements = 1;
-  std::string shape_text;
-  for (std::uint32_t i = 0; i < dims; ++i) {
-    elements *= shape[i];
-    shape_text += (i ? "," : "") + std::to_string(shape[i]);
-  }
-  if (elements != 1) {
-    return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has shape [" + shape_text +
-                                                 "], expected [1] (one encoded image per request)");
-  }
-  std::vector<std::byte> data;
-  data.reserve(byte_size);
+  AEGIS_TRITON_TRY(TRITONBACKEND_InputProperties(input, &iname, &out.dtype, &shape, &dims, &byte_size, &buffers),
+                   "reading properties of input '" + std::string(name) + "'");
+  out.shape.assign(shape, shape + dims);
+  out.bytes.reserve(byte_size);
   for (std::uint32_t b = 0; b < buffers; ++b) {
     const void* ptr = nullptr;
     std::uint64_t size = 0;
     TRITONSERVER_MemoryType mem = TRITONSERVER_MEMORY_CPU;
     std::int64_t mem_id = 0;
-    AEGIS_TRITON_TRY(TRITONBACKEND_InputBuffer(input, b, &ptr, &size, &mem, &mem_id), "reading input buffer");
+    AEGIS_TRITON_TRY(TRITONBACKEND_InputBuffer(input, b, &ptr, &size, &mem, &mem_id),
+                     "reading a buffer of input '" + std::string(name) + "'");
     if (mem == TRITONSERVER_MEMORY_GPU) {
-      return Error(ErrorCode::Unsupported,
-                   "input '" + std::string(kInputImage) + "' is in GPU memory; send it in CPU memory");
+      return Error(ErrorCode::Unsupported, "input '" + std::string(name) + "' is in GPU memory; send it in CPU memory");
     }
     const auto* p = static_cast<const std::byte*>(ptr);
-    data.insert(data.end(), p, p + size);
+    out.bytes.insert(out.bytes.end(), p, p + size);
   }
-  return data;
+  if (out.bytes.size() != byte_size) {
+    return Error(ErrorCode::InvalidArgument, "input '" + std::string(name) + "': buffers hold " +
+                                                 std::to_string(out.bytes.size()) + " bytes, the input declares " +
+                                                 std::to_string(byte_size));
+  }
+  return std::optional<InputData>(std::move(out));
+}
+
+/// The request's image: IMAGE (one encoded PNG/JPEG, BYTES [1]) or FRAME
+/// (raw RGB, UINT8 [H,W,3]); exactly one of them.
+Result<vision::Image> read_image(TRITONBACKEND_Request* request, const std::string& source) {
+  AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> encoded, read_input(request, kInputImage));
+  AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> frame, read_input(request, kInputFrame));
+  const std::string both = "'" + std::string(kInputImage) + "' (one encoded PNG/JPEG image as BYTES [1]) or '" +
+                           std::string(kInputFrame) + "' (a raw RGB frame as UINT8 [H,W,3])";
+  if (encoded && frame) return Error(ErrorCode::InvalidArgument, "request has both inputs; give one of " + both);
+  if (!encoded && !frame) return Error(ErrorCode::InvalidArgument, "request has no image; give " + both);
+  if (encoded) {
+    if (encoded->dtype != TRITONSERVER_TYPE_BYTES) {
+      return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has data type code " +
+                                                   std::to_string(static_cast<int>(encoded->dtype)) +
+                                                   ", expected BYTES (one encoded PNG/JPEG image)");
+    }
+    std::int64_t elements = 1;
+    for (const std::int64_t d : encoded->shape) elements *= d;
+    if (elements != 1) {
+      return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has shape " +
+                                                   shape_text(encoded->shape) +
+                                                   ", expected [1] (one encoded image per request)");
+    }
+    AEGIS_ASSIGN_OR_RETURN(auto elems, split_bytes_tensor(encoded->bytes, 1, kInputImage));
+    return vision::decode_image(elems.front(), source, 3);
+  }
+  if (frame->dtype != TRITONSERVER_TYPE_UINT8) {
+    return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputFrame) + "' has data type code " +
+                                                 std::to_string(static_cast<int>(frame->dtype)) +
+                                                 ", expected UINT8 (a raw RGB frame, HWC)");
+  }
+  AEGIS_ASSIGN_OR_RETURN(const auto wh, check_frame_shape(frame->shape, frame->bytes.size(), kInputFrame));
+  return vision::Image::from_pixels(
+      wh.first, wh.second, 3,
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(frame->bytes.data()), frame->bytes.size()));
 }
 
 Result<void> write_output(TRITONBACKEND_Response* response, std::string_view name, TRITONSERVER_DataType dtype,
@@ -179,23 +242,77 @@ Result<void> write_output(TRITONBACKEND_Response* response, std::string_view nam
   return {};
 }
 
+std::string_view request_id(TRITONBACKEND_Request* request) {
+  const char* id = nullptr;
+  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestId(request, &id)) {
+    TRITONSERVER_ErrorDelete(err);
+    return {};
+  }
+  return id != nullptr ? std::string_view(id) : std::string_view();
+}
+
+/// Writes one requested pipeline output from `result`.
+Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameResult& result,
+                                   TRITONBACKEND_Response* response, std::string_view n) {
+  const auto& info = inst.pipeline->info();
+  const auto outs = family_outputs(info.output_layout);
+  if (n == kOutputJson) {
+    const std::vector<std::byte> elem = encode_bytes_element(inst.pipeline->to_json(result));
+    return write_output(response, n, TRITONSERVER_TYPE_BYTES, {1}, elem.data(), elem.size());
+  }
+  if (std::find(outs.begin(), outs.end(), n) == outs.end()) {
+    std::string known = std::string(kOutputJson);
+    for (const auto o : outs) known += ", " + std::string(o);
+    return Error(ErrorCode::InvalidArgument, "unknown output '" + std::string(n) + "' for a " +
+                                                 std::string(models::to_string(info.output_layout)) +
+                                                 " model (this model has " + known + ")");
+  }
+  if (n == kOutputDetections) {
+    const std::vector<float> rows = detections_to_rows(result.detections());
+    return write_output(response, n, TRITONSERVER_TYPE_FP32, {static_cast<std::int64_t>(rows.size() / 6), 6},
+                        rows.data(), rows.size() * sizeof(float));
+  }
+  if (n == kOutputMasks) {
+    const auto* seg = std::get_if<pipeline::InstanceSegmentationResult>(&result.output);
+    if (seg == nullptr) return Error(ErrorCode::Internal, "segment model produced no masks");
+    const std::vector<std::uint8_t> dense = masks_to_dense(seg->masks, result.width, result.height);
+    return write_output(response, n, TRITONSERVER_TYPE_UINT8,
+                        {static_cast<std::int64_t>(seg->masks.size()), result.height, result.width}, dense.data(),
+                        dense.size());
+  }
+  if (n == kOutputKeypoints) {
+    std::vector<std::vector<vision::Keypoint>> instances;
+    if (const auto* pose = std::get_if<pipeline::PoseResult>(&result.output)) {
+      instances = pose->keypoints;
+    } else if (std::holds_alternative<pipeline::KeypointsResult>(result.output)) {
+      instances.push_back(result.keypoints());
+    } else {
+      return Error(ErrorCode::Internal, "keypoint model produced no keypoints");
+    }
+    std::size_t k = 0;
+    AEGIS_ASSIGN_OR_RETURN(const std::vector<float> rows, keypoints_to_rows(instances, k));
+    return write_output(response, n, TRITONSERVER_TYPE_FP32,
+                        {static_cast<std::int64_t>(instances.size()), static_cast<std::int64_t>(k), 3}, rows.data(),
+                        rows.size() * sizeof(float));
+  }
+  if (n == kOutputDepth) {
+    const pipeline::DepthResult* d = result.depth();
+    if (d == nullptr) return Error(ErrorCode::Internal, "depth model produced no depth map");
+    const vision::Image& img = d->colorized;
+    return write_output(response, n, TRITONSERVER_TYPE_UINT8, {img.height(), img.width(), img.channels()},
+                        img.data(), img.byte_size());
+  }
+  return Error(ErrorCode::Internal, "output '" + std::string(n) + "' is not written by the aegisrt backend");
+}
+
 /// Runs one request and fills `response`. Any error is the request's own.
 Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TRITONBACKEND_Response* response,
                          std::uint64_t& compute_start, std::uint64_t& compute_end) {
-  const char* id = nullptr;
-  std::string source = "request";
-  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestId(request, &id)) {
-    TRITONSERVER_ErrorDelete(err);
-  } else if (id != nullptr && *id != '\0') {
-    source = std::string("request ") + id;
-  }
-  AEGIS_ASSIGN_OR_RETURN(std::vector<std::byte> raw, read_image_input(request));
-  AEGIS_ASSIGN_OR_RETURN(auto elems, split_bytes_tensor(raw, 1, kInputImage));
+  const std::string_view id = request_id(request);
+  const std::string source = id.empty() ? std::string("request") : "request " + std::string(id);
   compute_start = now_ns();
-  AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::decode_image(elems.front(), source, 3));
+  AEGIS_ASSIGN_OR_RETURN(vision::Image image, read_image(request, source));
   AEGIS_ASSIGN_OR_RETURN(pipeline::FrameResult result, inst.pipeline->run(image, source));
-  const std::vector<float> rows = detections_to_rows(detections_of(result));
-  const std::string json = inst.pipeline->to_json(result);
   compute_end = now_ns();
 
   std::uint32_t outputs = 0;
@@ -203,19 +320,7 @@ Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TR
   for (std::uint32_t i = 0; i < outputs; ++i) {
     const char* name = nullptr;
     AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputName(request, i, &name), "reading requested output name");
-    const std::string_view n(name);
-    if (n == kOutputDetections) {
-      AEGIS_TRY(write_output(response, n, TRITONSERVER_TYPE_FP32,
-                             {static_cast<std::int64_t>(rows.size() / 6), 6}, rows.data(),
-                             rows.size() * sizeof(float)));
-    } else if (n == kOutputJson) {
-      const std::vector<std::byte> elem = encode_bytes_element(json);
-      AEGIS_TRY(write_output(response, n, TRITONSERVER_TYPE_BYTES, {1}, elem.data(), elem.size()));
-    } else {
-      return Error(ErrorCode::InvalidArgument, "unknown output '" + std::string(n) + "' (the aegisrt backend has " +
-                                                   std::string(kOutputDetections) + " and " +
-                                                   std::string(kOutputJson) + ")");
-    }
+    AEGIS_TRY(write_pipeline_output(inst, result, response, name));
   }
   return {};
 }
