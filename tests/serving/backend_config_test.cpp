@@ -79,6 +79,55 @@ TEST(ServingBackendConfig, RefusesBadConfigsNamingTheParameter) {
   }
 }
 
+TEST(ServingBackendConfig, TensorModeTakesTheModelFileAndBatching) {
+  const auto cfg = parse_backend_config(
+      config_with(p("mode", "tensor") + "," + p("onnx", "/m/x.onnx") + "," + p("backend", "tvm") + "," +
+                      p("cache_dir", "/c"),
+                  8));
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  EXPECT_EQ(cfg->mode, ServingMode::Tensor);
+  EXPECT_EQ(cfg->max_batch_size, 8);
+  EXPECT_EQ(cfg->options.onnx, "/m/x.onnx");
+  EXPECT_EQ(cfg->options.backend, "tvm");
+  EXPECT_EQ(cfg->options.cache_dir, "/c");
+  EXPECT_EQ(parse_backend_config(config_with(p("model", "yolo")))->mode, ServingMode::Pipeline);
+}
+
+TEST(ServingBackendConfig, TensorModeRefusals) {
+  struct Case {
+    std::string json;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {config_with(p("mode", "tensor")), "'onnx'"},
+      {config_with(p("mode", "tensor") + "," + p("onnx", "/x.onnx") + "," + p("model", "yolo")), "'model'"},
+      {config_with(p("mode", "tensor") + "," + p("onnx", "/x.onnx") + "," + p("conf", "0.5")), "'conf'"},
+      {config_with(p("mode", "tensors") + "," + p("onnx", "/x.onnx")), "'mode'"},
+  };
+  for (const auto& c : cases) {
+    const auto cfg = parse_backend_config(c.json);
+    ASSERT_FALSE(cfg.ok()) << c.json;
+    EXPECT_EQ(cfg.error().code(), ErrorCode::InvalidArgument) << c.json;
+    EXPECT_NE(cfg.error().message().find(c.needle), std::string::npos) << cfg.error().message();
+  }
+}
+
+TEST(ServingDataTypes, TritonCodesAreTheDocumentedValues) {
+  // TRITONSERVER_DataType, Triton's documented values (tritonserver.h API docs).
+  const std::vector<std::pair<int, DType>> documented = {
+      {1, DType::Bool},   {2, DType::UInt8},    {3, DType::UInt16},  {4, DType::UInt32},  {5, DType::UInt64},
+      {6, DType::Int8},   {7, DType::Int16},    {8, DType::Int32},   {9, DType::Int64},   {10, DType::Float16},
+      {11, DType::Float32}, {12, DType::Float64}, {14, DType::BFloat16}};
+  for (const auto& [code, t] : documented) {
+    EXPECT_EQ(dtype_from_triton(code), t) << code;
+    EXPECT_EQ(triton_from_dtype(t), code) << code;
+  }
+  EXPECT_FALSE(dtype_from_triton(0).has_value());   // INVALID
+  EXPECT_FALSE(dtype_from_triton(13).has_value());  // BYTES: no strings in tensor mode
+  EXPECT_FALSE(dtype_from_triton(15).has_value());
+  EXPECT_EQ(triton_from_dtype(DType::String), 0);
+}
+
 std::vector<std::byte> bytes_of(const std::vector<int>& v) {
   std::vector<std::byte> out;
   for (int x : v) out.push_back(static_cast<std::byte>(x));

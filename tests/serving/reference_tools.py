@@ -21,8 +21,8 @@ def decode(image, out):
 
 def make_model(out):
     """x: float32 [N,3,4,4] -> y = Relu(Conv3x3(x) + b): float32 [N,2,4,4],
-    s = sum of each sample: float32 [N], idx = argmax over each flattened sample:
-    int64 [N]. The batch dimension N is dynamic; fixed-seed weights."""
+    s = sum of each sample: float32 [N,1], idx = argmax over each flattened sample:
+    int64 [N,1]. The batch dimension N is dynamic; fixed-seed weights."""
     import onnx
     from onnx import TensorProto, helper
     rng = np.random.default_rng(17)
@@ -31,19 +31,19 @@ def make_model(out):
     nodes = [
         helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c"], ["y"]),
-        helper.make_node("ReduceSum", ["x", "axes"], ["s"], keepdims=0),
         helper.make_node("Flatten", ["x"], ["flat"], axis=1),
-        helper.make_node("ArgMax", ["flat"], ["idx"], axis=1, keepdims=0),
+        helper.make_node("ReduceSum", ["flat", "axes"], ["s"], keepdims=1),
+        helper.make_node("ArgMax", ["flat"], ["idx"], axis=1, keepdims=1),
     ]
     graph = helper.make_graph(
         nodes, "aegisrt_serving_tensor_mode",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 4, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 4, 4]),
-         helper.make_tensor_value_info("s", TensorProto.FLOAT, ["N"]),
-         helper.make_tensor_value_info("idx", TensorProto.INT64, ["N"])],
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, ["N", 1]),
+         helper.make_tensor_value_info("idx", TensorProto.INT64, ["N", 1])],
         [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.flatten()),
          helper.make_tensor("b", TensorProto.FLOAT, b.shape, b),
-         helper.make_tensor("axes", TensorProto.INT64, [3], [1, 2, 3])])
+         helper.make_tensor("axes", TensorProto.INT64, [1], [1])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)

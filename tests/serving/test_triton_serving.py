@@ -576,6 +576,153 @@ class LayoutServingTest(_ServerBase):
         self.assert_json_equal("pose frame", pose["RESULT_JSON"], self.refs[("pose", image)])
 
 
+TENSOR_TOL = {"onnx": 1e-5, "openvino": 1e-4, "tvm": 1e-4}  # atol = rtol; float32 sums of 48 products
+
+
+def tensor_config(name, backend, onnx, max_batch=0, batching=False, cache_dir=""):
+    """A tensor-mode config.pbtxt for the test model (reference_tools.py make-model)."""
+    lead = [] if max_batch > 0 else [-1]
+    dims = lambda d: "[ " + ", ".join(str(x) for x in lead + d) + " ]"  # noqa: E731
+    cfg = [f'name: "{name}"', 'backend: "aegisrt"', f"max_batch_size: {max_batch}",
+           f'input [ {{ name: "x" data_type: TYPE_FP32 dims: {dims([3, 4, 4])} }} ]',
+           "output [",
+           f'  {{ name: "y" data_type: TYPE_FP32 dims: {dims([2, 4, 4])} }},',
+           f'  {{ name: "s" data_type: TYPE_FP32 dims: {dims([1])} }},',
+           f'  {{ name: "idx" data_type: TYPE_INT64 dims: {dims([1])} }}',
+           "]",
+           "instance_group [ { count: 1 kind: KIND_CPU } ]"]
+    if batching:
+        # A long queue delay: requests that arrive within it are gathered into one execute.
+        cfg.append("dynamic_batching { max_queue_delay_microseconds: 1000000 }")
+    params = {"mode": "tensor", "backend": backend, "onnx": onnx}
+    if backend == "onnx":
+        params["threads"] = "1"  # ONNX Runtime's intra-op threads (other backends refuse the option)
+    if cache_dir:
+        params["cache_dir"] = cache_dir
+    for k, v in params.items():
+        cfg.append(f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}')
+    return "\n".join(cfg) + "\n"
+
+
+def compiled_backends():
+    out = subprocess.run([ARGS.cli, "info"], capture_output=True, text=True, timeout=60, check=False).stdout
+    return {b for b in ("onnx", "openvino", "tvm") if re.search(rf"^\s*{b}: compiled in", out, re.M)}
+
+
+class TensorServingTest(_ServerBase):
+    """Tensor mode (the model file's own tensors) on each AegisRT backend this build has,
+    against ONNX Runtime run in-process by the test Python; dynamic batching."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not REF_OK:
+            raise unittest.SkipTest("no test Python with onnx and onnxruntime (--ref-python '"
+                                    + ARGS.ref_python + "'): tensor mode needs the model and its reference")
+        cls.backends = sorted(compiled_backends())
+        if "onnx" not in cls.backends:
+            raise unittest.SkipTest("ONNX Runtime not compiled in")
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_tensor_")
+        cls.onnx = os.path.join(cls.workdir, "tensor_model.onnx")
+        ref_tool("make-model", cls.onnx)
+        cls.repo = os.path.join(cls.workdir, "repo")
+        models = {f"t_{b}": tensor_config(f"t_{b}", b, cls.onnx, cache_dir=os.path.join(cls.workdir, "cache"))
+                  for b in cls.backends}
+        models["t_batched"] = tensor_config("t_batched", "onnx", cls.onnx, max_batch=8, batching=True)
+        for name, cfg in models.items():
+            os.makedirs(os.path.join(cls.repo, name, "1"))
+            with open(os.path.join(cls.repo, name, "config.pbtxt"), "w") as f:
+                f.write(cfg)
+        cls.READY_MODELS = tuple(models)
+        cls._start(["--repo", cls.repo])
+
+    def reference(self, x):
+        with tempfile.TemporaryDirectory(prefix="aegisrt_serving_ort_") as d:
+            np.savez(os.path.join(d, "in.npz"), x=x)
+            ref_tool("ort", self.onnx, os.path.join(d, "in.npz"), os.path.join(d, "out.npz"))
+            with np.load(os.path.join(d, "out.npz")) as z:
+                return {k: z[k] for k in z.files}
+
+    def run_tensor(self, client, module, model, x):
+        inp = module.InferInput("x", list(x.shape), "FP32")
+        inp.set_data_from_numpy(x)
+        res = client.infer(model, [inp], outputs=[module.InferRequestedOutput(o) for o in ("y", "s", "idx")])
+        return {o: res.as_numpy(o) for o in ("y", "s", "idx")}
+
+    def assert_outputs(self, what, got, want, tol):
+        for k in ("y", "s"):
+            self.assertEqual(got[k].dtype, np.float32, f"{what} {k}")
+            self.assertEqual(got[k].shape, want[k].shape, f"{what} {k}")
+            np.testing.assert_allclose(got[k], want[k], atol=tol, rtol=tol, err_msg=f"{what} {k}")
+        self.assertEqual(got["idx"].dtype, np.int64, what)
+        np.testing.assert_array_equal(got["idx"], want["idx"], err_msg=f"{what} idx")
+
+    def test_each_backend_matches_onnxruntime(self):
+        rng = np.random.default_rng(3)
+        for batch in (1, 3):
+            x = rng.standard_normal((batch, 3, 4, 4)).astype(np.float32)
+            want = self.reference(x)
+            for b in self.backends:
+                for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                    got = self.run_tensor(c, module, f"t_{b}", x)
+                    self.assert_outputs(f"{b} batch {batch} {module.__name__}", got, want, TENSOR_TOL[b])
+
+    def test_bad_tensor_requests_and_a_model_that_cannot_load(self):
+        c = self.http()
+        for shape, dtype in (([1, 3, 4, 5], np.float32), ([1, 3, 4, 4], np.float64)):
+            inp = httpclient.InferInput("x", shape, "FP32" if dtype == np.float32 else "FP64")
+            inp.set_data_from_numpy(np.zeros(shape, dtype))
+            with self.assertRaises(InferenceServerException, msg=str((shape, dtype))):
+                c.infer("t_onnx", [inp])
+        self.assertTrue(c.is_model_ready("t_onnx"))
+        missing = os.path.join(self.workdir, "no_such_model.onnx")
+        os.makedirs(os.path.join(self.repo, "t_missing", "1"), exist_ok=True)
+        with open(os.path.join(self.repo, "t_missing", "config.pbtxt"), "w") as f:
+            f.write(tensor_config("t_missing", "onnx", missing))
+        with self.assertRaises(InferenceServerException) as ctx:
+            c.load_model("t_missing")
+        self.assertIn("no_such_model.onnx", str(ctx.exception))
+        index = {m["name"]: m for m in c.get_model_repository_index()}
+        self.assertEqual(index["t_missing"]["state"], "UNAVAILABLE")
+        self.assertIn("no_such_model.onnx", index["t_missing"]["reason"])
+        # (Triton's server readiness is strict: it counts the UNAVAILABLE model; the others serve on.)
+        self.assertTrue(c.is_server_live())
+        self.assertTrue(c.is_model_ready("t_onnx"))
+        x = np.zeros([1, 3, 4, 4], np.float32)
+        self.assert_outputs("after a failed load", self.run_tensor(c, httpclient, "t_onnx", x), self.reference(x),
+                            TENSOR_TOL["onnx"])
+
+    def stats(self, model):
+        st = self.http().get_inference_statistics(model)["model_stats"][0]
+        return int(st["inference_count"]), int(st["execution_count"])
+
+    def test_dynamic_batching_same_answers_fewer_executions(self):
+        rng = np.random.default_rng(11)
+        batches = [1] * 12 + [2] * 4  # 16 requests, 20 samples
+        xs = [rng.standard_normal((b, 3, 4, 4)).astype(np.float32) for b in batches]
+        # One by one, on the unbatched model (same file, same backend).
+        alone = [self.run_tensor(self.http(), httpclient, "t_onnx", x) for x in xs]
+        infer0, exec0 = self.stats("t_batched")
+
+        def send(i):
+            if i % 2 == 0:
+                return self.run_tensor(self.http(), httpclient, "t_batched", xs[i])
+            return self.run_tensor(self.grpc(), grpcclient, "t_batched", xs[i])
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(xs)) as pool:
+            together = list(pool.map(send, range(len(xs)), timeout=120))
+        for i, (got, want) in enumerate(zip(together, alone)):
+            self.assert_outputs(f"request {i}", got, want, TENSOR_TOL["onnx"])
+        want0 = self.reference(xs[0])
+        self.assert_outputs("request 0 vs onnxruntime", together[0], want0, TENSOR_TOL["onnx"])
+        deadline = time.monotonic() + 20
+        while self.stats("t_batched")[0] < infer0 + sum(batches) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        infer1, exec1 = self.stats("t_batched")
+        self.assertEqual(infer1 - infer0, sum(batches))
+        self.assertGreaterEqual(exec1 - exec0, 1)
+        self.assertLess(exec1 - exec0, len(xs), "no two requests were executed together")
+
+
 class ServeCommandTest(unittest.TestCase):
     """`aegisrt serve` itself: refusals before any server starts, the repository it writes,
     and SIGINT handling."""

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,12 +31,18 @@ inline constexpr std::string_view kOutputJson = "RESULT_JSON";       // TYPE_STR
 /// vision::kMaxImagePixels, like a decoded image.
 inline constexpr std::int64_t kMaxFrameSide = 32768;
 
+/// Pipeline mode: a catalog model's Pipeline (image in, the layout's results
+/// out). Tensor mode: the model file's own tensors in and out, on any AegisRT
+/// backend (its validated artefact cache included), with dynamic batching.
+enum class ServingMode : std::uint8_t { Pipeline, Tensor };
+
 /// What the model configuration's `parameters` select.
 struct BackendConfig {
   std::string triton_model_name;          // the repository's model name
-  pipeline::PipelineOptions options;      // catalog model, variant, backend, precision, cache
+  ServingMode mode = ServingMode::Pipeline;
+  pipeline::PipelineOptions options;      // catalog model, variant, backend, precision, cache; onnx (tensor mode: the model file)
   std::filesystem::path models_dir;       // catalog folder; empty = AegisRT's default search
-  int max_batch_size = 0;
+  int max_batch_size = 0;                 // tensor mode only (> 0: requests carry a batch dimension)
 };
 
 /// Parses Triton's model configuration JSON (TRITONBACKEND_ModelConfig
@@ -43,11 +50,15 @@ struct BackendConfig {
 ///   model (required), variant, backend (default onnx), precision, device,
 ///   cache_dir, models_dir, model_data (':'-separated folders), threads,
 ///   conf, iou, max_det, onnx (model file instead of the variant's own),
-///   and backend_option.<KEY> for LoadOptions::backend_options.
+///   and backend_option.<KEY> for LoadOptions::backend_options; mode
+///   ("pipeline", default, or "tensor"). Tensor mode needs `onnx` (the model
+///   file) and takes only backend, precision, device, cache_dir, threads,
+///   onnx and backend_option.<KEY>; the catalog/post-processing parameters
+///   are refused there by name.
 /// `device` may only be empty or "auto": the device follows the AegisRT
 /// backend name (onnx/openvino/tvm: CPU; cuda/tensorrt: GPU 0).
 /// InvalidArgument naming the parameter for anything malformed or unknown;
-/// Unsupported for max_batch_size > 0 (dynamic batching is not implemented).
+/// Unsupported for max_batch_size > 0 in pipeline mode (one image per request).
 Result<BackendConfig> parse_backend_config(std::string_view config_json);
 
 /// Splits a serialised BYTES tensor (each element: 4-byte little-endian length,
@@ -62,6 +73,14 @@ std::vector<std::byte> encode_bytes_element(std::string_view text);
 
 /// Detections as rows of (x0, y0, x1, y1, score, class) in original-image pixels.
 std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections);
+
+/// AegisRT element type of a Triton data type code (TRITONSERVER_DataType's
+/// documented values: BOOL 1, UINT8 2 ... FP64 12, BYTES 13, BF16 14);
+/// nullopt for INVALID, BYTES and unknown codes (tensor mode has no strings).
+std::optional<DType> dtype_from_triton(int code) noexcept;
+/// The Triton data type code of an AegisRT element type; 0 (INVALID) for
+/// those Triton has no type for (string, float8).
+int triton_from_dtype(DType t) noexcept;
 
 /// Checks a FRAME input's shape: [H, W, 3], 1 <= H, W <= kMaxFrameSide,
 /// H * W <= vision::kMaxImagePixels, and `byte_size` == H * W * 3.

@@ -26,6 +26,9 @@
 #include <variant>
 #include <vector>
 
+#include "aegisrt/backend/registry.h"
+#include "aegisrt/core/file_util.h"
+#include "aegisrt/models/backend_vocabulary.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
 #include "serving/triton/backend_config.h"
@@ -100,10 +103,63 @@ std::vector<std::string_view> family_outputs(models::OutputLayout layout) {
   }
 }
 
+/// Tensor mode: the model file loaded once on its AegisRT backend, shared by
+/// every instance (RuntimeBackend::execute serialises calls when the backend
+/// is not thread-safe).
+struct TensorModel {
+  std::unique_ptr<RuntimeBackend> backend;
+  std::vector<TensorDesc> inputs;
+  std::vector<TensorDesc> outputs;
+};
+
+Result<std::unique_ptr<TensorModel>> load_tensor_model(const BackendConfig& c) {
+  const std::string what = "aegisrt model '" + c.triton_model_name + "' (tensor mode)";
+  auto binding = models::bind_backend(c.options.backend);
+  if (!binding.ok()) return binding.error().with_context(what);
+  if (binding->registry_name.empty()) {
+    return Error(ErrorCode::Unsupported, what + ": backend '" + c.options.backend + "' runs no model file");
+  }
+  LoadOptions lo;
+  lo.artifact_path = c.options.onnx;
+  lo.device = binding->device;
+  const std::string prec = c.options.precision.empty() ? std::string("fp32") : c.options.precision;
+  const auto precision = parse_precision(prec);
+  if (!precision) {
+    return Error(ErrorCode::InvalidArgument, what + ": parameter 'precision' = '" + prec + "' (fp32, fp16, int8)");
+  }
+  lo.precision = *precision;
+  lo.cache_dir = c.options.cache_dir;
+  lo.variant = c.triton_model_name;
+  lo.backend_options = binding->backend_options;
+  for (const auto& [k, v] : c.options.backend_options) lo.backend_options[k] = v;
+  AEGIS_TRY(check_regular_file(lo.artifact_path, "model file (parameter 'onnx')"));
+  auto backend = BackendFactory::create(binding->registry_name);
+  if (!backend.ok()) return backend.error().with_context(what);
+  if (auto r = (*backend)->load(lo); !r.ok()) return r.error().with_context(what + ", loading " + lo.artifact_path.string());
+  auto m = std::make_unique<TensorModel>();
+  m->inputs = (*backend)->input_specs();
+  m->outputs = (*backend)->output_specs();
+  m->backend = std::move(*backend);
+  for (const auto& d : m->inputs) {
+    if (triton_from_dtype(d.dtype) == 0) {
+      return Error(ErrorCode::Unsupported, what + ": input '" + d.name + "' has element type " +
+                                               std::string(dtype_name(d.dtype)) + ", which tensor mode does not serve");
+    }
+    if (c.max_batch_size > 0 && (d.shape.empty() || (d.shape[0] != kDynamicDim && d.shape[0] < c.max_batch_size))) {
+      return Error(ErrorCode::Unsupported,
+                   what + ": max_batch_size " + std::to_string(c.max_batch_size) + " but input '" + d.name +
+                       "' has shape " + shape_to_string(d.shape) +
+                       " (its first dimension must be the batch: dynamic or >= max_batch_size)");
+    }
+  }
+  return m;
+}
+
 struct ModelState {
   BackendConfig config;
   std::mutex mu;
   std::unique_ptr<pipeline::Pipeline> spare;  // loaded at model load, adopted by the first instance
+  std::unique_ptr<TensorModel> tensor;        // tensor mode
 
   Result<std::unique_ptr<pipeline::Pipeline>> make_pipeline() const {
     auto p = pipeline::Pipeline::create(config.options, config.models_dir);
@@ -325,6 +381,155 @@ Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TR
   return {};
 }
 
+// ---------------------------------------------------------------- tensor mode
+
+/// One request of a tensor-mode execute(): its inputs in the model's input
+/// order, checked, and its batch size (1 when max_batch_size is 0).
+struct TensorRequest {
+  std::size_t index = 0;  // in the execute() call
+  std::vector<InputData> inputs;
+  std::int64_t batch = 1;
+  std::uint64_t exec_start = 0;
+};
+
+/// Reads and checks one request's inputs against the model. Errors are the request's own.
+Result<TensorRequest> read_tensor_request(const TensorModel& m, const BackendConfig& c,
+                                          TRITONBACKEND_Request* request) {
+  TensorRequest out;
+  std::uint32_t count = 0;
+  AEGIS_TRITON_TRY(TRITONBACKEND_RequestInputCount(request, &count), "counting inputs");
+  if (count != m.inputs.size()) {
+    return Error(ErrorCode::InvalidArgument, "request has " + std::to_string(count) + " inputs, the model " +
+                                                 std::to_string(m.inputs.size()));
+  }
+  for (std::size_t i = 0; i < m.inputs.size(); ++i) {
+    const TensorDesc& spec = m.inputs[i];
+    AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> in, read_input(request, spec.name));
+    if (!in) return Error(ErrorCode::InvalidArgument, "request has no input '" + spec.name + "'");
+    const auto dtype = dtype_from_triton(static_cast<int>(in->dtype));
+    if (!dtype || *dtype != spec.dtype) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' has data type code " +
+                                                   std::to_string(static_cast<int>(in->dtype)) + ", the model takes " +
+                                                   std::string(dtype_name(spec.dtype)));
+    }
+    bool fits = in->shape.size() == spec.shape.size();
+    for (std::size_t d = 0; fits && d < spec.shape.size(); ++d) {
+      fits = in->shape[d] >= 0 && (spec.shape[d] == kDynamicDim || spec.shape[d] == in->shape[d]);
+    }
+    if (!fits) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' has shape " + shape_text(in->shape) +
+                                                   ", the model takes " + shape_to_string(spec.shape));
+    }
+    const auto elements = static_cast<std::uint64_t>(shape_element_count(in->shape));
+    if (in->bytes.size() != elements * dtype_size(spec.dtype)) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' holds " + std::to_string(in->bytes.size()) +
+                                                   " bytes, its shape " + shape_text(in->shape) + " needs " +
+                                                   std::to_string(elements * dtype_size(spec.dtype)));
+    }
+    if (c.max_batch_size > 0) {
+      const std::int64_t b = in->shape.empty() ? 0 : in->shape[0];
+      if (i == 0) out.batch = b;
+      if (b != out.batch || b < 1) {
+        return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' has batch " + std::to_string(b) +
+                                                     ", the request's first input " + std::to_string(out.batch));
+      }
+    }
+    out.inputs.push_back(std::move(*in));
+  }
+  return out;
+}
+
+/// Requests of one execute() that can run as one batch: same shapes apart from the batch dimension.
+std::vector<std::vector<std::size_t>> group_requests(const std::vector<TensorRequest>& reqs, bool batching) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<std::vector<std::vector<std::int64_t>>> keys;
+  for (std::size_t r = 0; r < reqs.size(); ++r) {
+    std::vector<std::vector<std::int64_t>> key;
+    for (const auto& in : reqs[r].inputs) key.emplace_back(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
+    std::size_t g = 0;
+    while (batching && g < keys.size() && keys[g] != key) ++g;
+    if (!batching || g == keys.size()) {
+      keys.push_back(std::move(key));
+      groups.emplace_back();
+      g = groups.size() - 1;
+    }
+    groups[g].push_back(r);
+  }
+  return groups;
+}
+
+/// Runs one group (concatenated along the batch dimension when it has
+/// several requests) and writes each request's slice of the requested outputs.
+/// Returns the execute error shared by the group, if any; per-request output
+/// errors go to `errors` (by index in the execute() call).
+Result<void> run_tensor_group(const TensorModel& m, const BackendConfig& c, std::vector<TensorRequest>& reqs,
+                              const std::vector<std::size_t>& group, TRITONBACKEND_Request** requests,
+                              std::vector<TRITONBACKEND_Response*>& responses,
+                              std::vector<std::optional<Error>>& errors) {
+  std::int64_t total = 0;
+  for (const std::size_t r : group) total += reqs[r].batch;
+  std::vector<std::vector<std::byte>> joined(m.inputs.size());
+  ExecutionRequest er;
+  for (std::size_t i = 0; i < m.inputs.size(); ++i) {
+    const InputData& first = reqs[group.front()].inputs[i];
+    Shape shape = first.shape;
+    const void* data = first.bytes.data();
+    if (group.size() > 1) {
+      shape[0] = total;
+      for (const std::size_t r : group) {
+        joined[i].insert(joined[i].end(), reqs[r].inputs[i].bytes.begin(), reqs[r].inputs[i].bytes.end());
+      }
+      data = joined[i].data();
+    }
+    er.inputs.push_back({m.inputs[i].name, TensorView(data, shape, m.inputs[i].dtype)});
+  }
+  AEGIS_ASSIGN_OR_RETURN(ExecutionResult result, m.backend->execute(er));
+
+  std::int64_t offset = 0;
+  for (const std::size_t r : group) {
+    TRITONBACKEND_Request* request = requests[reqs[r].index];
+    const std::int64_t b = reqs[r].batch;
+    auto write = [&]() -> Result<void> {
+      std::uint32_t outputs = 0;
+      AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputCount(request, &outputs), "counting requested outputs");
+      for (std::uint32_t o = 0; o < outputs; ++o) {
+        const char* name = nullptr;
+        AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputName(request, o, &name), "reading requested output name");
+        const Tensor* t = result.find(name);
+        if (t == nullptr) return Error(ErrorCode::InvalidArgument, "the model has no output '" + std::string(name) + "'");
+        if (t->location().is_device()) {
+          return Error(ErrorCode::Unsupported, "output '" + std::string(name) + "' is in device memory");
+        }
+        const int code = triton_from_dtype(t->dtype());
+        if (code == 0) {
+          return Error(ErrorCode::Unsupported, "output '" + std::string(name) + "' has element type " +
+                                                   std::string(dtype_name(t->dtype())) + ", not served in tensor mode");
+        }
+        std::vector<std::int64_t> shape = t->shape();
+        const auto* bytes = static_cast<const std::byte*>(t->data());
+        std::size_t size = t->byte_size();
+        if (c.max_batch_size > 0) {
+          if (shape.empty() || shape[0] != total) {
+            return Error(ErrorCode::Internal, "output '" + std::string(name) + "' has shape " +
+                                                  shape_to_string(shape) + ", expected the batch of " +
+                                                  std::to_string(total) + " first");
+          }
+          const std::size_t row = total > 0 ? size / static_cast<std::size_t>(total) : 0;
+          bytes += row * static_cast<std::size_t>(offset);
+          size = row * static_cast<std::size_t>(b);
+          shape[0] = b;
+        }
+        AEGIS_TRY(write_output(responses[reqs[r].index], name, static_cast<TRITONSERVER_DataType>(code), shape,
+                               bytes, size));
+      }
+      return {};
+    };
+    if (auto w = write(); !w.ok()) errors[reqs[r].index] = w.error();
+    offset += b;
+  }
+  return {};
+}
+
 template <typename F>
 TRITONSERVER_Error* guarded(const char* what, F&& f) noexcept {
   try {
@@ -334,6 +539,97 @@ TRITONSERVER_Error* guarded(const char* what, F&& f) noexcept {
   } catch (...) {
     return TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, (std::string("aegisrt: ") + what + ": unknown exception").c_str());
   }
+}
+
+/// Reports the request's statistics, sends its response (with `err`, which
+/// this frees) and releases it. Statistics come before the response: once a
+/// client has its answer, Triton's counters (nv_inference_count, ...) include it.
+void finish_request(TRITONBACKEND_ModelInstance* instance, TRITONBACKEND_Request* request,
+                    TRITONBACKEND_Response* response, TRITONSERVER_Error* err, std::uint64_t exec_start,
+                    std::uint64_t compute_start, std::uint64_t compute_end, std::uint64_t exec_end) {
+  if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportStatistics(instance, request, err == nullptr, exec_start,
+                                                                            compute_start, compute_end, exec_end)) {
+    TRITONSERVER_ErrorDelete(e);
+  }
+  if (response != nullptr) {
+    // Sends `err` (if any) as the request's error; ownership of `err` stays with us.
+    if (TRITONSERVER_Error* send = TRITONBACKEND_ResponseSend(response, kTritonResponseCompleteFinal, err)) {
+      log(TRITONSERVER_LOG_ERROR, __LINE__,
+          std::string("aegisrt: sending a response failed: ") + TRITONSERVER_ErrorMessage(send));
+      TRITONSERVER_ErrorDelete(send);
+    }
+  }
+  if (err != nullptr) TRITONSERVER_ErrorDelete(err);
+  if (TRITONSERVER_Error* e = TRITONBACKEND_RequestRelease(request, kTritonRequestReleaseAll)) {
+    TRITONSERVER_ErrorDelete(e);
+  }
+}
+
+/// Tensor mode: every request is read and checked on its own (a bad one gets
+/// its error); the good ones with equal shapes (batch dimension aside) run as
+/// one execute when max_batch_size > 0, each getting its slice of the outputs.
+TRITONSERVER_Error* execute_tensor(TRITONBACKEND_ModelInstance* instance, InstanceState& inst,
+                                   TRITONBACKEND_Request** requests, std::uint32_t count) {
+  const TensorModel& m = *inst.model->tensor;
+  const BackendConfig& c = inst.model->config;
+  const std::uint64_t exec_start = now_ns();
+  std::vector<TRITONBACKEND_Response*> responses(count, nullptr);
+  std::vector<std::optional<Error>> errors(count);
+  std::vector<TRITONSERVER_Error*> triton_errors(count, nullptr);
+  std::vector<std::uint64_t> compute_start(count, exec_start);
+  std::vector<std::uint64_t> compute_end(count, exec_start);
+  std::vector<TensorRequest> valid;
+  for (std::uint32_t r = 0; r < count; ++r) {
+    if (TRITONSERVER_Error* err = TRITONBACKEND_ResponseNew(&responses[r], requests[r])) {
+      log(TRITONSERVER_LOG_ERROR, __LINE__,
+          std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
+      responses[r] = nullptr;
+      triton_errors[r] = err;
+      continue;
+    }
+    triton_errors[r] = guarded("reading a request", [&]() -> TRITONSERVER_Error* {
+      auto req = read_tensor_request(m, c, requests[r]);
+      if (!req.ok()) return to_triton(req.error());
+      req->index = r;
+      valid.push_back(std::move(*req));
+      return nullptr;
+    });
+  }
+  for (const auto& group : group_requests(valid, c.max_batch_size > 0)) {
+    const std::uint64_t start = now_ns();
+    std::int64_t total = 0;
+    for (const std::size_t g : group) total += valid[g].batch;
+    TRITONSERVER_Error* group_err = guarded("execute", [&]() -> TRITONSERVER_Error* {
+      auto done = run_tensor_group(m, c, valid, group, requests, responses, errors);
+      return done.ok() ? nullptr : to_triton(done.error());
+    });
+    const std::uint64_t end = now_ns();
+    for (const std::size_t g : group) {
+      const std::size_t r = valid[g].index;
+      compute_start[r] = start;
+      compute_end[r] = end;
+      if (group_err != nullptr) {
+        triton_errors[r] = TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, TRITONSERVER_ErrorMessage(group_err));
+      } else if (errors[r]) {
+        triton_errors[r] = to_triton(*errors[r]);
+      }
+    }
+    if (group_err == nullptr) {
+      // One model execution for the whole group: Triton's execution_count grows by one.
+      if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportBatchStatistics(
+              instance, static_cast<std::uint64_t>(total), exec_start, start, end, now_ns())) {
+        TRITONSERVER_ErrorDelete(e);
+      }
+    } else {
+      TRITONSERVER_ErrorDelete(group_err);
+    }
+  }
+  const std::uint64_t exec_end = now_ns();
+  for (std::uint32_t r = 0; r < count; ++r) {
+    finish_request(instance, requests[r], responses[r], triton_errors[r], exec_start, compute_start[r],
+                   compute_end[r], exec_end);
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -371,6 +667,24 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
     if (!cfg.ok()) return as::to_triton(cfg.error());
     auto state = std::make_unique<ModelState>();
     state->config = std::move(*cfg);
+    if (state->config.mode == as::ServingMode::Tensor) {
+      auto t = as::load_tensor_model(state->config);
+      if (!t.ok()) {
+        as::log(TRITONSERVER_LOG_ERROR, __LINE__, "aegisrt: " + t.error().to_string());
+        return as::to_triton(t.error());
+      }
+      std::string desc;
+      for (const auto& d : (*t)->inputs) desc += " in " + d.name + " " + aegisrt::shape_to_string(d.shape);
+      for (const auto& d : (*t)->outputs) desc += " out " + d.name + " " + aegisrt::shape_to_string(d.shape);
+      as::log(TRITONSERVER_LOG_INFO, __LINE__,
+              "aegisrt model '" + state->config.triton_model_name + "' (tensor mode): " +
+                  state->config.options.onnx.string() + " on " + std::string((*t)->backend->name()) +
+                  ", max_batch_size " + std::to_string(state->config.max_batch_size) + ":" + desc);
+      state->tensor = std::move(*t);
+      if (TRITONSERVER_Error* err = TRITONBACKEND_ModelSetState(model, state.get())) return err;
+      state.release();
+      return nullptr;
+    }
     auto p = state->make_pipeline();
     if (!p.ok()) {
       as::log(TRITONSERVER_LOG_ERROR, __LINE__, "aegisrt: " + p.error().to_string());
@@ -412,7 +726,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelIns
       std::lock_guard lock(ms->mu);
       inst->pipeline = std::move(ms->spare);
     }
-    if (!inst->pipeline) {
+    if (!inst->pipeline && !ms->tensor) {
       auto p = ms->make_pipeline();
       if (!p.ok()) return as::to_triton(p.error());
       inst->pipeline = std::move(*p);
@@ -439,6 +753,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
   void* vs = nullptr;
   if (TRITONSERVER_Error* err = TRITONBACKEND_ModelInstanceState(instance, &vs)) return err;
   auto* inst = static_cast<InstanceState*>(vs);
+  if (inst->model->tensor) return as::execute_tensor(instance, *inst, requests, request_count);
   for (std::uint32_t r = 0; r < request_count; ++r) {
     TRITONBACKEND_Request* request = requests[r];
     const std::uint64_t exec_start = as::now_ns();
@@ -456,34 +771,17 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
       as::log(TRITONSERVER_LOG_ERROR, __LINE__,
               std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
     }
-    const bool ok = err == nullptr;
     if (compute_end < compute_start) compute_end = compute_start;
     const std::uint64_t exec_end = as::now_ns();
-    // Statistics before the response: once a client has its answer, Triton's
-    // counters (nv_inference_count, ...) already include it.
-    if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportStatistics(instance, request, ok, exec_start,
-                                                                              compute_start, compute_end, exec_end)) {
-      TRITONSERVER_ErrorDelete(e);
-    }
-    if (ok) {
+    if (err == nullptr) {
       if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, 1, exec_start,
                                                                                      compute_start, compute_end,
                                                                                      exec_end)) {
         TRITONSERVER_ErrorDelete(e);
       }
     }
-    if (have_response) {
-      // Sends `err` (if any) as the request's error; ownership of `err` stays with us.
-      if (TRITONSERVER_Error* send = TRITONBACKEND_ResponseSend(response, kTritonResponseCompleteFinal, err)) {
-        as::log(TRITONSERVER_LOG_ERROR, __LINE__,
-                std::string("aegisrt: sending a response failed: ") + TRITONSERVER_ErrorMessage(send));
-        TRITONSERVER_ErrorDelete(send);
-      }
-    }
-    if (err != nullptr) TRITONSERVER_ErrorDelete(err);
-    if (TRITONSERVER_Error* e = TRITONBACKEND_RequestRelease(request, kTritonRequestReleaseAll)) {
-      TRITONSERVER_ErrorDelete(e);
-    }
+    as::finish_request(instance, request, have_response ? response : nullptr, err, exec_start, compute_start,
+                       compute_end, exec_end);
   }
   return nullptr;
 }
