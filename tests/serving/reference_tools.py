@@ -5,6 +5,7 @@ not with the Triton client's interpreter (which has neither).
 
   reference_tools.py decode IMAGE OUT.npy        # RGB uint8 [H,W,3] (Pillow)
   reference_tools.py make-model OUT.onnx         # tensor-mode test model, dynamic batch
+  reference_tools.py make-depth OUT.onnx         # depth-layout test model (depth_anything's tensors)
   reference_tools.py ort MODEL IN.npz OUT.npz    # ONNX Runtime (CPU) outputs by name
 """
 import sys
@@ -50,6 +51,28 @@ def make_model(out):
     onnx.save(model, out)
 
 
+def make_depth(out):
+    """depth_anything's tensors (image float32 [1,3,518,518] -> depth [1,518,518]) with a
+    stand-in network: depth = 2 * mean over the channels + 1 (normalised pixels)."""
+    import onnx
+    from onnx import TensorProto, helper
+    nodes = [
+        helper.make_node("ReduceMean", ["image"], ["m"], axes=[1], keepdims=0),
+        helper.make_node("Mul", ["m", "two"], ["m2"]),
+        helper.make_node("Add", ["m2", "one"], ["depth"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "aegisrt_serving_depth",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 518, 518])],
+        [helper.make_tensor_value_info("depth", TensorProto.FLOAT, [1, 518, 518])],
+        [helper.make_tensor("two", TensorProto.FLOAT, [], [2.0]),
+         helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, out)
+
+
 def ort(model, inp, out):
     import onnxruntime as rt
     opts = rt.SessionOptions()
@@ -62,7 +85,7 @@ def ort(model, inp, out):
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"decode": decode, "make-model": make_model, "ort": ort}[cmd](*args)
+    {"decode": decode, "make-model": make_model, "make-depth": make_depth, "ort": ort}[cmd](*args)
 
 
 if __name__ == "__main__":

@@ -453,14 +453,20 @@ GOLDEN = {  # Triton model name -> (catalog variant, committed golden ONNX)
 GOLDEN_IMAGES = ("golden_street.png", "golden_portrait.png")
 
 
+DEPTH_ONNX = None  # made by LayoutServingTest (reference_tools.py make-depth) when the test Python has onnx
+
+
 def golden_args(model):
+    if model == "depth":
+        # depth_anything's manifest lists cuda, rocm and openvino (not onnx): OpenVINO on the CPU.
+        return ["--model", "depth_anything", "--variant", "vits", "--backend", "openvino", "--onnx", DEPTH_ONNX]
     variant, onnx = GOLDEN[model]
     return ["--model", MODEL, "--variant", variant, "--backend", "onnx", "--threads", "1",
             "--onnx", os.path.join(ARGS.golden_dir, onnx)]
 
 
-def golden_reference(model, image):
-    """`aegisrt run --json` with the golden model on one image."""
+def golden_reference(model, image, keep_png=None):
+    """`aegisrt run --json` with the golden model on one image (and its annotated PNG copied to keep_png)."""
     out = tempfile.mkdtemp(prefix="aegisrt_serving_ref_")
     try:
         proc = subprocess.run(
@@ -469,6 +475,8 @@ def golden_reference(model, image):
             capture_output=True, text=True, timeout=120, check=False)
         if proc.returncode != 0:
             raise AssertionError(f"aegisrt run failed ({proc.returncode}): {proc.stderr}")
+        if keep_png:
+            shutil.copy(os.path.join(out, os.path.splitext(image)[0] + ".annotated.png"), keep_png)
         return json.loads(proc.stdout)
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -500,9 +508,17 @@ class LayoutServingTest(_ServerBase):
     def setUpClass(cls):
         if not ARGS.golden_dir or not all(os.path.exists(os.path.join(ARGS.golden_dir, o)) for _, o in GOLDEN.values()):
             raise unittest.SkipTest(f"golden models not found in --golden-dir '{ARGS.golden_dir}'")
+        global DEPTH_ONNX
         cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_layouts_")
         cls.repo = os.path.join(cls.workdir, "repo")
-        for model in GOLDEN:
+        served = list(GOLDEN)
+        cls.with_depth = REF_OK and "openvino" in compiled_backends()
+        if cls.with_depth:
+            DEPTH_ONNX = os.path.join(cls.workdir, "depth_test.onnx")
+            ref_tool("make-depth", DEPTH_ONNX)
+            served.append("depth")
+            cls.READY_MODELS = tuple(served)
+        for model in served:
             r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *golden_args(model),
                                 "--name", model, "--repo", cls.repo, "--write-repo-only"],
                                capture_output=True, text=True, timeout=60, check=False)
@@ -510,6 +526,9 @@ class LayoutServingTest(_ServerBase):
                 shutil.rmtree(cls.workdir, ignore_errors=True)
                 raise AssertionError(f"aegisrt serve --write-repo-only {model}: {r.stderr}")
         cls.refs = {(m, i): golden_reference(m, i) for m in GOLDEN for i in GOLDEN_IMAGES}
+        if cls.with_depth:
+            cls.depth_png = os.path.join(cls.workdir, "depth_run.png")
+            cls.refs[("depth", GOLDEN_IMAGES[0])] = golden_reference("depth", GOLDEN_IMAGES[0], cls.depth_png)
         cls._start(["--repo", cls.repo])
 
     def served(self, client, module, model, inp, outputs):
@@ -528,6 +547,9 @@ class LayoutServingTest(_ServerBase):
         outs = {m: sorted(o["name"] for o in c.get_model_metadata(m)["outputs"]) for m in GOLDEN}
         self.assertEqual(outs["seg"], ["DETECTIONS", "MASKS", "RESULT_JSON"])
         self.assertEqual(outs["pose"], ["DETECTIONS", "KEYPOINTS", "RESULT_JSON"])
+        if "depth" in self.READY_MODELS:
+            self.assertEqual(sorted(o["name"] for o in c.get_model_metadata("depth")["outputs"]),
+                             ["DEPTH", "DEPTH_COLOR", "RESULT_JSON"])
 
     def test_segment_outputs_equal_aegisrt_run(self):
         for image in GOLDEN_IMAGES:
@@ -563,6 +585,35 @@ class LayoutServingTest(_ServerBase):
                 np.testing.assert_array_equal(got["DETECTIONS"], rows_of(ref), err_msg=image)
                 self.assertEqual(got["KEYPOINTS"].dtype, np.float32)
                 np.testing.assert_array_equal(got["KEYPOINTS"], want, err_msg=image)
+
+    def test_depth_outputs(self):
+        """Depth (a stand-in network with depth_anything's tensors): DEPTH holds the raw values
+        whose range is the run JSON's, DEPTH_COLOR is the PNG `aegisrt run` writes, and the
+        JSON is the same."""
+        need_ref_python(self)
+        if not self.with_depth:
+            self.skipTest("OpenVINO not compiled in (depth_anything's manifest offers no onnx backend)")
+        image = GOLDEN_IMAGES[0]
+        ref = self.refs[("depth", image)]
+        with open(os.path.join(ARGS.golden_dir, image), "rb") as f:
+            data = f.read()
+        got = self.served(self.http(), httpclient, "depth", image_input(httpclient, data),
+                          ("DEPTH", "DEPTH_COLOR", "RESULT_JSON"))
+        doc = got["RESULT_JSON"]
+        for key in ("schema", "image", "model", "output_type", "output_layout", "transform", "depth"):
+            self.assertEqual(doc[key], ref[key], f"depth: JSON field {key}")
+        h, w = ref["image"]["height"], ref["image"]["width"]
+        depth = got["DEPTH"]
+        self.assertEqual((depth.dtype, depth.shape), (np.float32, (h, w)))
+        np.testing.assert_allclose([depth.min(), depth.max()], [ref["depth"]["min"], ref["depth"]["max"]], rtol=1e-6)
+        # Independent sanity: the stand-in is 2 * (mean normalised pixel) + 1, so the map's mean is
+        # close to that of the original image (resampling aside).
+        pixels = decode_frame(os.path.join(ARGS.golden_dir, image)).astype(np.float64) / 255.0
+        norm = (pixels - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+        self.assertAlmostEqual(float(depth.mean()), float(2 * norm.mean(axis=2).mean() + 1), delta=0.05)
+        color = got["DEPTH_COLOR"]
+        self.assertEqual((color.dtype, color.shape), (np.uint8, (h, w, 3)))
+        np.testing.assert_array_equal(color, decode_frame(self.depth_png))
 
     def test_frames_for_segment_and_pose(self):
         need_ref_python(self)

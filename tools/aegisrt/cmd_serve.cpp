@@ -163,7 +163,9 @@ Result<std::string> outputs_for_layout(models::OutputLayout layout) {
       return std::string("  { name: \"KEYPOINTS\" data_type: TYPE_FP32 dims: [ 1, -1, 3 ] },\n");
     case models::OutputLayout::RelativeInverseDepth:
     case models::OutputLayout::MetricDepth:
-      return std::string("  { name: \"DEPTH_COLOR\" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] },\n");
+      return std::string(
+          "  { name: \"DEPTH\" data_type: TYPE_FP32 dims: [ -1, -1 ] },\n"
+          "  { name: \"DEPTH_COLOR\" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] },\n");
     default:
       return Error(ErrorCode::Unsupported, "output layout '" + std::string(models::to_string(layout)) +
                                                "' is not served by the aegisrt Triton backend (detections, "

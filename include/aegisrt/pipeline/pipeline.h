@@ -147,6 +147,7 @@ struct KeypointsResult {
 /// Depth output brought back to the original image.
 struct DepthResult {
   vision::Image colorized;  // RGB, original size
+  vision::DepthMap values;  // the model's raw values on the original image grid (before normalising)
   float min_value = 0.0f;   // raw model values before normalisation
   float max_value = 0.0f;
   std::string color_map;    // "turbo", ...

@@ -24,7 +24,8 @@ inline constexpr std::string_view kInputFrame = "FRAME";            // TYPE_UINT
 inline constexpr std::string_view kOutputDetections = "DETECTIONS";  // TYPE_FP32 [N,6]
 inline constexpr std::string_view kOutputMasks = "MASKS";            // TYPE_UINT8 [N,H,W] (segment)
 inline constexpr std::string_view kOutputKeypoints = "KEYPOINTS";    // TYPE_FP32 [N,K,3] (pose, SimCC: N = 1)
-inline constexpr std::string_view kOutputDepth = "DEPTH_COLOR";      // TYPE_UINT8 [H,W,3] (depth, colourised)
+inline constexpr std::string_view kOutputDepth = "DEPTH";            // TYPE_FP32 [H,W] (depth, raw values)
+inline constexpr std::string_view kOutputDepthColor = "DEPTH_COLOR";  // TYPE_UINT8 [H,W,3] (depth, colourised)
 inline constexpr std::string_view kOutputJson = "RESULT_JSON";       // TYPE_STRING [1]
 
 /// Largest FRAME side accepted (pixels); the pixel count is also bounded by

@@ -1,8 +1,14 @@
-// libtriton_aegisrt.so: a Triton Inference Server backend over AegisRT's
-// Pipeline (pipeline mode: encoded image in, detections + result JSON out).
+// libtriton_aegisrt.so: a Triton Inference Server backend over AegisRT
+// (docs/SERVING.md). Pipeline mode: one image (IMAGE: encoded PNG/JPEG, or
+// FRAME: raw RGB uint8 [H,W,3]) through a catalog model's Pipeline, the
+// layout's tensors (DETECTIONS, MASKS, KEYPOINTS, DEPTH, DEPTH_COLOR) and the
+// `aegisrt run` JSON out. Tensor mode: a model file's own tensors on any
+// AegisRT backend, loaded once per model and shared by the instances, with
+// the requests of one execute() concatenated along the batch dimension when
+// max_batch_size > 0 (Triton's dynamic batching).
 //
 // Model state (one per Triton model): the parsed configuration and the
-// Pipeline loaded at model load, so that a model AegisRT cannot load is
+// Pipeline (or, in tensor mode, the backend) loaded at model load, so that a model AegisRT cannot load is
 // UNAVAILABLE in Triton with AegisRT's message. Instance state (one per
 // instance_group instance): the Pipeline the instance executes on. The first
 // instance adopts the model's loaded Pipeline; further instances load their
@@ -97,7 +103,7 @@ std::vector<std::string_view> family_outputs(models::OutputLayout layout) {
       return {kOutputKeypoints};
     case models::OutputLayout::RelativeInverseDepth:
     case models::OutputLayout::MetricDepth:
-      return {kOutputDepth};
+      return {kOutputDepth, kOutputDepthColor};
     default:
       return {};
   }
@@ -351,9 +357,18 @@ Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameRes
                         {static_cast<std::int64_t>(instances.size()), static_cast<std::int64_t>(k), 3}, rows.data(),
                         rows.size() * sizeof(float));
   }
-  if (n == kOutputDepth) {
+  if (n == kOutputDepth || n == kOutputDepthColor) {
     const pipeline::DepthResult* d = result.depth();
     if (d == nullptr) return Error(ErrorCode::Internal, "depth model produced no depth map");
+    if (n == kOutputDepth) {
+      const vision::DepthMap& v = d->values;
+      if (v.values.size() != static_cast<std::size_t>(v.width) * static_cast<std::size_t>(v.height)) {
+        return Error(ErrorCode::Internal, "depth map of " + std::to_string(v.values.size()) + " values for " +
+                                              std::to_string(v.width) + "x" + std::to_string(v.height));
+      }
+      return write_output(response, n, TRITONSERVER_TYPE_FP32, {v.height, v.width}, v.values.data(),
+                          v.values.size() * sizeof(float));
+    }
     const vision::Image& img = d->colorized;
     return write_output(response, n, TRITONSERVER_TYPE_UINT8, {img.height(), img.width(), img.channels()},
                         img.data(), img.byte_size());
