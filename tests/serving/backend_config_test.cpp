@@ -25,7 +25,7 @@ TEST(ServingBackendConfig, ParsesEveryParameter) {
       p("model", "yolo") + "," + p("variant", "demo") + "," + p("backend", "tvm") + "," + p("precision", "fp16") +
       "," + p("cache_dir", "/c") + "," + p("models_dir", "/m") + "," + p("model_data", "/a::/b") + "," +
       p("threads", "2") + "," + p("conf", "0.5") + "," + p("iou", "0.25") + "," + p("max_det", "7") + "," +
-      p("backend_option.provider", "cuda") + "," + p("device", "auto")));
+      p("backend_option.provider", "cuda") + "," + p("device", "auto") + "," + p("onnx", "/g/x.onnx")));
   ASSERT_TRUE(cfg.ok()) << cfg.error();
   EXPECT_EQ(cfg->triton_model_name, "det");
   const auto& o = cfg->options;
@@ -44,6 +44,7 @@ TEST(ServingBackendConfig, ParsesEveryParameter) {
   EXPECT_FLOAT_EQ(*o.confidence_threshold, 0.5f);
   EXPECT_FLOAT_EQ(*o.iou_threshold, 0.25f);
   EXPECT_EQ(*o.max_detections, 7);
+  EXPECT_EQ(o.onnx, "/g/x.onnx");
 }
 
 TEST(ServingBackendConfig, DefaultsToOnnx) {
@@ -76,6 +77,55 @@ TEST(ServingBackendConfig, RefusesBadConfigsNamingTheParameter) {
     EXPECT_EQ(cfg.error().code(), c.code) << c.json;
     EXPECT_NE(cfg.error().message().find(c.needle), std::string::npos) << cfg.error().message();
   }
+}
+
+TEST(ServingBackendConfig, TensorModeTakesTheModelFileAndBatching) {
+  const auto cfg = parse_backend_config(
+      config_with(p("mode", "tensor") + "," + p("onnx", "/m/x.onnx") + "," + p("backend", "tvm") + "," +
+                      p("cache_dir", "/c"),
+                  8));
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  EXPECT_EQ(cfg->mode, ServingMode::Tensor);
+  EXPECT_EQ(cfg->max_batch_size, 8);
+  EXPECT_EQ(cfg->options.onnx, "/m/x.onnx");
+  EXPECT_EQ(cfg->options.backend, "tvm");
+  EXPECT_EQ(cfg->options.cache_dir, "/c");
+  EXPECT_EQ(parse_backend_config(config_with(p("model", "yolo")))->mode, ServingMode::Pipeline);
+}
+
+TEST(ServingBackendConfig, TensorModeRefusals) {
+  struct Case {
+    std::string json;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {config_with(p("mode", "tensor")), "'onnx'"},
+      {config_with(p("mode", "tensor") + "," + p("onnx", "/x.onnx") + "," + p("model", "yolo")), "'model'"},
+      {config_with(p("mode", "tensor") + "," + p("onnx", "/x.onnx") + "," + p("conf", "0.5")), "'conf'"},
+      {config_with(p("mode", "tensors") + "," + p("onnx", "/x.onnx")), "'mode'"},
+  };
+  for (const auto& c : cases) {
+    const auto cfg = parse_backend_config(c.json);
+    ASSERT_FALSE(cfg.ok()) << c.json;
+    EXPECT_EQ(cfg.error().code(), ErrorCode::InvalidArgument) << c.json;
+    EXPECT_NE(cfg.error().message().find(c.needle), std::string::npos) << cfg.error().message();
+  }
+}
+
+TEST(ServingDataTypes, TritonCodesAreTheDocumentedValues) {
+  // TRITONSERVER_DataType, Triton's documented values (tritonserver.h API docs).
+  const std::vector<std::pair<int, DType>> documented = {
+      {1, DType::Bool},   {2, DType::UInt8},    {3, DType::UInt16},  {4, DType::UInt32},  {5, DType::UInt64},
+      {6, DType::Int8},   {7, DType::Int16},    {8, DType::Int32},   {9, DType::Int64},   {10, DType::Float16},
+      {11, DType::Float32}, {12, DType::Float64}, {14, DType::BFloat16}};
+  for (const auto& [code, t] : documented) {
+    EXPECT_EQ(dtype_from_triton(code), t) << code;
+    EXPECT_EQ(triton_from_dtype(t), code) << code;
+  }
+  EXPECT_FALSE(dtype_from_triton(0).has_value());   // INVALID
+  EXPECT_FALSE(dtype_from_triton(13).has_value());  // BYTES: no strings in tensor mode
+  EXPECT_FALSE(dtype_from_triton(15).has_value());
+  EXPECT_EQ(triton_from_dtype(DType::String), 0);
 }
 
 std::vector<std::byte> bytes_of(const std::vector<int>& v) {
@@ -129,6 +179,71 @@ TEST(ServingDetections, RowsAreBoxScoreClass) {
   const auto rows = detections_to_rows(dets);
   const std::vector<float> want = {1.0f, 2.0f, 3.5f, 4.5f, 0.75f, 2.0f, 1.0f, 2.0f, 3.5f, 4.5f, 0.75f, 0.0f};
   EXPECT_EQ(rows, want);
+}
+
+TEST(ServingFrame, AcceptsHwc3AndReturnsWidthHeight) {
+  const std::vector<std::int64_t> shape = {4, 5, 3};
+  const auto wh = check_frame_shape(shape, 4 * 5 * 3, "FRAME");
+  ASSERT_TRUE(wh.ok()) << wh.error();
+  EXPECT_EQ(wh->first, 5);
+  EXPECT_EQ(wh->second, 4);
+}
+
+TEST(ServingFrame, RefusesWrongShapesAndSizesNamingTheTensor) {
+  struct Case {
+    std::vector<std::int64_t> shape;
+    std::uint64_t bytes;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {{4, 5}, 20, "not 3 dimensions"},
+      {{1, 4, 5, 3}, 60, "not 3 dimensions"},
+      {{4, 5, 4}, 80, "last dimension"},
+      {{4, 5, 1}, 20, "last dimension"},
+      {{0, 5, 3}, 0, "height and width"},
+      {{4, -1, 3}, 0, "height and width"},
+      {{kMaxFrameSide + 1, 1, 3}, static_cast<std::uint64_t>(kMaxFrameSide + 1) * 3, "height and width"},
+      {{kMaxFrameSide, kMaxFrameSide, 3}, 0, "pixels"},
+      {{4, 5, 3}, 59, "needs 60"},
+  };
+  for (const auto& c : cases) {
+    const auto r = check_frame_shape(c.shape, c.bytes, "FRAME");
+    ASSERT_FALSE(r.ok()) << c.needle;
+    EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(r.error().message().find("'FRAME'"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find(c.needle), std::string::npos) << r.error().message();
+  }
+}
+
+TEST(ServingMasks, DenseMasksPlaceEachWindowAndClipToTheImage) {
+  // Image 4 wide, 3 high. Mask 0: 2x2 window at (1,1) with pixels [1,0;1,1].
+  // Mask 1: 3x2 window at (2,0), partly outside on the right: [1,1,1;0,1,1].
+  pipeline::InstanceMask a;
+  a.x0 = 1, a.y0 = 1, a.width = 2, a.height = 2, a.data = {1, 0, 1, 1};
+  pipeline::InstanceMask b;
+  b.x0 = 2, b.y0 = 0, b.width = 3, b.height = 2, b.data = {1, 1, 1, 0, 1, 1};
+  const auto dense = masks_to_dense({a, b}, 4, 3);
+  const std::vector<std::uint8_t> want = {
+      0, 0, 0, 0,  //
+      0, 1, 0, 0,  //
+      0, 1, 1, 0,  // mask 0
+      0, 0, 1, 1,  //
+      0, 0, 0, 1,  //
+      0, 0, 0, 0,  // mask 1
+  };
+  EXPECT_EQ(dense, want);
+  EXPECT_TRUE(masks_to_dense({}, 4, 3).empty());
+}
+
+TEST(ServingKeypoints, RowsAreXYScorePerInstance) {
+  const std::vector<std::vector<vision::Keypoint>> inst = {{{1, 2, 0.5f}, {3, 4, 0.25f}}, {{-1, -1, 0}, {5, 6, 1}}};
+  std::size_t k = 0;
+  const auto rows = keypoints_to_rows(inst, k);
+  ASSERT_TRUE(rows.ok()) << rows.error();
+  EXPECT_EQ(k, 2u);
+  const std::vector<float> want = {1, 2, 0.5f, 3, 4, 0.25f, -1, -1, 0, 5, 6, 1};
+  EXPECT_EQ(*rows, want);
+  EXPECT_FALSE(keypoints_to_rows({{{1, 2, 0.5f}}, {}}, k).ok());
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
 ARGS = None
+REF_OK = False
 MODEL = "yolo"
 SERVER_START_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 30
@@ -77,6 +78,41 @@ def rows_of(result_json):
                       d["class_id"]] for d in result_json["detections"]], dtype=np.float32).reshape(-1, 6)
 
 
+def ref_tool(*args, timeout=120):
+    """tests/serving/reference_tools.py under the test Python (Pillow, onnx, onnxruntime)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_tools.py")
+    proc = subprocess.run([ARGS.ref_python, script, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    if proc.returncode != 0:
+        raise AssertionError(f"reference_tools.py {args[0]} failed ({proc.returncode}): {proc.stderr}")
+
+
+def decode_frame(path):
+    """The image decoded independently (Pillow): RGB uint8 [H,W,3]."""
+    with tempfile.TemporaryDirectory(prefix="aegisrt_serving_frame_") as d:
+        out = os.path.join(d, "frame.npy")
+        ref_tool("decode", path, out)
+        return np.load(out)
+
+
+def need_ref_python(test):
+    if not REF_OK:
+        test.skipTest("no test Python with Pillow, onnx and onnxruntime (--ref-python '"
+                      + ARGS.ref_python + "'): this test needs an independent reference")
+
+
+def frame_input(module, frame, dtype="UINT8"):
+    inp = module.InferInput("FRAME", list(frame.shape), dtype)
+    inp.set_data_from_numpy(frame)
+    return inp
+
+
+def infer_frame(client, module, frame):
+    outs = [module.InferRequestedOutput("DETECTIONS"), module.InferRequestedOutput("RESULT_JSON")]
+    res = client.infer(MODEL, [frame_input(module, frame)], outputs=outs)
+    return res.as_numpy("DETECTIONS"), json.loads(res.as_numpy("RESULT_JSON").reshape(-1)[0])
+
+
 def image_input(module, data):
     inp = module.InferInput("IMAGE", [1], "BYTES")
     inp.set_data_from_numpy(np.array([data], dtype=np.object_))
@@ -91,28 +127,21 @@ def infer(client, module, data):
     return dets, json.loads(doc.reshape(-1)[0])
 
 
-class ServingTest(unittest.TestCase):
+class _ServerBase(unittest.TestCase):
+    """Starts `aegisrt serve ...` on loopback ports found free, waits (bounded) for the
+    models in READY_MODELS, and stops it (SIGTERM, SIGKILL of the group if it hangs)."""
     server = None
     log_path = None
     workdir = None
+    READY_MODELS = (MODEL,)
 
     @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_test_")
-        cls.repo = os.path.join(cls.workdir, "repo")
+    def _start(cls, serve_args):
         cls.http_port, cls.grpc_port, cls.metrics_port = free_ports(3)
         cls.log_path = os.path.join(cls.workdir, "serve.log")
-        cls.images = {}
-        for name in IMAGES:
-            with open(os.path.join(ARGS.demo_dir, name), "rb") as f:
-                cls.images[name] = f.read()
-        cls.refs = {name: reference(name) for name in IMAGES}
-        with open(os.path.join(ARGS.demo_dir, "demo_ground_truth.json")) as f:
-            truth = json.load(f)
-        cls.truth_counts = {e["file"]: len(e["objects"]) for e in truth["images"]}
         log = open(cls.log_path, "wb")
         cls.server = subprocess.Popen(
-            [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *selection_args(), "--repo", cls.repo,
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *serve_args,
              "--http-port", str(cls.http_port), "--grpc-port", str(cls.grpc_port),
              "--metrics-port", str(cls.metrics_port)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -133,19 +162,21 @@ class ServingTest(unittest.TestCase):
 
     @classmethod
     def _wait_ready(cls):
-        url = f"http://127.0.0.1:{cls.http_port}/v2/models/{MODEL}/ready"
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if cls.server.poll() is not None:
-                raise AssertionError(f"aegisrt serve exited with {cls.server.returncode}:\n{cls._log()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise AssertionError(f"model not ready within {SERVER_START_TIMEOUT_S} s:\n{cls._log()}")
+        for model in cls.READY_MODELS:
+            url = f"http://127.0.0.1:{cls.http_port}/v2/models/{model}/ready"
+            while True:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"model {model} not ready within {SERVER_START_TIMEOUT_S} s:\n{cls._log()}")
+                if cls.server.poll() is not None:
+                    raise AssertionError(f"aegisrt serve exited with {cls.server.returncode}:\n{cls._log()}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                time.sleep(0.25)
 
     @classmethod
     def _stop(cls):
@@ -172,13 +203,30 @@ class ServingTest(unittest.TestCase):
                     if b"tritonserver" in f.read():
                         raise AssertionError("tritonserver still running after aegisrt serve stopped")
         finally:
-            shutil.rmtree(cls.workdir, ignore_errors=True)
+            if cls.workdir:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
 
     def http(self):
         return httpclient.InferenceServerClient(f"127.0.0.1:{self.http_port}", network_timeout=60.0)
 
     def grpc(self):
         return grpcclient.InferenceServerClient(f"127.0.0.1:{self.grpc_port}")
+
+
+class ServingTest(_ServerBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_test_")
+        cls.repo = os.path.join(cls.workdir, "repo")
+        cls.images = {}
+        for name in IMAGES:
+            with open(os.path.join(ARGS.demo_dir, name), "rb") as f:
+                cls.images[name] = f.read()
+        cls.refs = {name: reference(name) for name in IMAGES}
+        with open(os.path.join(ARGS.demo_dir, "demo_ground_truth.json")) as f:
+            truth = json.load(f)
+        cls.truth_counts = {e["file"]: len(e["objects"]) for e in truth["images"]}
+        cls._start([*selection_args(), "--repo", cls.repo])
 
     def assert_matches(self, name, dets, doc):
         ref = self.refs[name]
@@ -207,7 +255,7 @@ class ServingTest(unittest.TestCase):
         self.assertTrue(c.is_server_ready())
         meta = c.get_model_metadata(MODEL)
         self.assertEqual(meta["platform"], "aegisrt")
-        self.assertEqual([i["name"] for i in meta["inputs"]], ["IMAGE"])
+        self.assertEqual([i["name"] for i in meta["inputs"]], ["IMAGE", "FRAME"])
         self.assertEqual(sorted(o["name"] for o in meta["outputs"]), ["DETECTIONS", "RESULT_JSON"])
 
     def test_02_http_matches_aegisrt_run(self):
@@ -269,6 +317,64 @@ class ServingTest(unittest.TestCase):
                 if i % 2:
                     dets, doc = f.result(timeout=120)
                     self.assert_matches("demo_shapes.png", dets, doc)
+                else:
+                    self.assertRaises(InferenceServerException, f.result, 120)
+        self.assertTrue(c.is_server_ready())
+        self.assertTrue(c.is_model_ready(MODEL))
+
+    def test_05b_raw_frames_match_aegisrt_run(self):
+        need_ref_python(self)
+        """FRAME (raw RGB uint8 [H,W,3], decoded by Pillow) gives what `aegisrt run` gives on the PNG."""
+        for name in IMAGES:
+            frame = decode_frame(os.path.join(ARGS.demo_dir, name))
+            self.assertEqual(frame.dtype, np.uint8)
+            self.assertEqual(frame.shape[2], 3)
+            for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                dets, doc = infer_frame(c, module, frame)
+                self.assert_matches(name, dets, doc)
+
+    def test_05c_bad_frames_get_errors_good_ones_succeed(self):
+        need_ref_python(self)
+        c = self.http()
+        name = "demo_shapes.png"
+        frame = decode_frame(os.path.join(ARGS.demo_dir, name))
+        png = self.images[name]
+        outs = [httpclient.InferRequestedOutput("DETECTIONS")]
+        bad = {
+            # refused by us (the backend): the message starts "aegisrt:"
+            "both IMAGE and FRAME": ([image_input(httpclient, png), frame_input(httpclient, frame)], "both inputs"),
+            "empty frame": ([frame_input(httpclient, np.zeros([0, 4, 3], np.uint8))], "height and width"),
+            # refused by Triton against config.pbtxt (data type, rank, last dimension) or by us
+            "FP32 frame": ([frame_input(httpclient, frame.astype(np.float32), "FP32")], None),
+            "RGBA frame": ([frame_input(httpclient, np.zeros([8, 8, 4], np.uint8))], None),
+            "2-D frame": ([frame_input(httpclient, np.zeros([8, 8], np.uint8))], None),
+        }
+        for what, (inputs, needle) in bad.items():
+            with self.assertRaises(InferenceServerException, msg=what) as ctx:
+                c.infer(MODEL, inputs, outputs=outs)
+            if needle:
+                self.assertIn("aegisrt", str(ctx.exception), what)
+                self.assertIn(needle, str(ctx.exception), what)
+            self.assertTrue(c.is_model_ready(MODEL), what)
+        # Bad and good requests at the same time, both protocols: the good ones get their answers.
+        def one(i):
+            module = httpclient if i % 2 == 0 else grpcclient
+            client = self.http() if i % 2 == 0 else self.grpc()
+            kind = i % 4
+            if kind == 0:
+                return infer_frame(client, module, frame)
+            if kind == 1:
+                return infer(client, module, png)
+            if kind == 2:
+                return infer(client, module, png[: len(png) // 2])
+            return client.infer(MODEL, [frame_input(module, np.zeros([0, 4, 3], np.uint8))])
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            futs = [pool.submit(one, i) for i in range(16)]
+            for i, f in enumerate(futs):
+                if i % 4 in (0, 1):
+                    dets, doc = f.result(timeout=120)
+                    self.assert_matches(name, dets, doc)
                 else:
                     self.assertRaises(InferenceServerException, f.result, 120)
         self.assertTrue(c.is_server_ready())
@@ -338,6 +444,334 @@ class ServingTest(unittest.TestCase):
                 self.assertEqual((lv["requests"], lv["errors"]), (8, 0), lv)
                 self.assertGreater(lv["throughput_rps"], 0.0)
                 self.assertLessEqual(lv["p50_ms"], lv["p99_ms"])
+
+
+GOLDEN = {  # Triton model name -> (catalog variant, committed golden ONNX)
+    "seg": ("v8n-seg", "yolov8-seg-golden.onnx"),
+    "pose": ("v8n-pose", "yolov8-pose-golden.onnx"),
+}
+GOLDEN_IMAGES = ("golden_street.png", "golden_portrait.png")
+
+
+DEPTH_ONNX = None  # made by LayoutServingTest (reference_tools.py make-depth) when the test Python has onnx
+
+
+def golden_args(model):
+    if model == "depth":
+        # depth_anything's manifest lists cuda, rocm and openvino (not onnx): OpenVINO on the CPU.
+        return ["--model", "depth_anything", "--variant", "vits", "--backend", "openvino", "--onnx", DEPTH_ONNX]
+    variant, onnx = GOLDEN[model]
+    return ["--model", MODEL, "--variant", variant, "--backend", "onnx", "--threads", "1",
+            "--onnx", os.path.join(ARGS.golden_dir, onnx)]
+
+
+def golden_reference(model, image, keep_png=None):
+    """`aegisrt run --json` with the golden model on one image (and its annotated PNG copied to keep_png)."""
+    out = tempfile.mkdtemp(prefix="aegisrt_serving_ref_")
+    try:
+        proc = subprocess.run(
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "run", *golden_args(model),
+             "--input", os.path.join(ARGS.golden_dir, image), "--output", out, "--json"],
+            capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"aegisrt run failed ({proc.returncode}): {proc.stderr}")
+        if keep_png:
+            shutil.copy(os.path.join(out, os.path.splitext(image)[0] + ".annotated.png"), keep_png)
+        return json.loads(proc.stdout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def masks_from_rle(doc):
+    """Dense [N,H,W] masks from the run JSON's per-detection window + run lengths (0s first)."""
+    h, w = doc["image"]["height"], doc["image"]["width"]
+    out = np.zeros([len(doc["detections"]), h, w], dtype=np.uint8)
+    for i, d in enumerate(doc["detections"]):
+        m = d["mask"]
+        flat = np.zeros(m["width"] * m["height"], dtype=np.uint8)
+        pos, val = 0, 0
+        for run in m["rle"]:
+            flat[pos:pos + run] = val
+            pos += run
+            val ^= 1
+        assert pos == flat.size, (pos, flat.size)
+        out[i, m["y0"]:m["y0"] + m["height"], m["x0"]:m["x0"] + m["width"]] = flat.reshape(m["height"], m["width"])
+    return out
+
+
+class LayoutServingTest(_ServerBase):
+    """Segment and pose models (the committed golden ONNX files) served from a repository
+    written by `aegisrt serve --write-repo-only`: every output equals `aegisrt run`'s JSON."""
+    READY_MODELS = tuple(GOLDEN)
+
+    @classmethod
+    def setUpClass(cls):
+        if not ARGS.golden_dir or not all(os.path.exists(os.path.join(ARGS.golden_dir, o)) for _, o in GOLDEN.values()):
+            raise unittest.SkipTest(f"golden models not found in --golden-dir '{ARGS.golden_dir}'")
+        global DEPTH_ONNX
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_layouts_")
+        cls.repo = os.path.join(cls.workdir, "repo")
+        served = list(GOLDEN)
+        cls.with_depth = REF_OK and "openvino" in compiled_backends()
+        if cls.with_depth:
+            DEPTH_ONNX = os.path.join(cls.workdir, "depth_test.onnx")
+            ref_tool("make-depth", DEPTH_ONNX)
+            served.append("depth")
+            cls.READY_MODELS = tuple(served)
+        for model in served:
+            r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *golden_args(model),
+                                "--name", model, "--repo", cls.repo, "--write-repo-only"],
+                               capture_output=True, text=True, timeout=60, check=False)
+            if r.returncode != 0:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
+                raise AssertionError(f"aegisrt serve --write-repo-only {model}: {r.stderr}")
+        cls.refs = {(m, i): golden_reference(m, i) for m in GOLDEN for i in GOLDEN_IMAGES}
+        if cls.with_depth:
+            cls.depth_png = os.path.join(cls.workdir, "depth_run.png")
+            cls.refs[("depth", GOLDEN_IMAGES[0])] = golden_reference("depth", GOLDEN_IMAGES[0], cls.depth_png)
+        cls._start(["--repo", cls.repo])
+
+    def served(self, client, module, model, inp, outputs):
+        res = client.infer(model, [inp], outputs=[module.InferRequestedOutput(o) for o in outputs])
+        got = {o: res.as_numpy(o) for o in outputs}
+        got["RESULT_JSON"] = json.loads(got["RESULT_JSON"].reshape(-1)[0])
+        return got
+
+    def assert_json_equal(self, what, doc, ref):
+        for key in ("schema", "image", "model", "output_type", "output_layout", "transform", "thresholds",
+                    "detections"):
+            self.assertEqual(doc[key], ref[key], f"{what}: JSON field {key}")
+
+    def test_metadata_per_layout(self):
+        c = self.http()
+        outs = {m: sorted(o["name"] for o in c.get_model_metadata(m)["outputs"]) for m in GOLDEN}
+        self.assertEqual(outs["seg"], ["DETECTIONS", "MASKS", "RESULT_JSON"])
+        self.assertEqual(outs["pose"], ["DETECTIONS", "KEYPOINTS", "RESULT_JSON"])
+        if "depth" in self.READY_MODELS:
+            self.assertEqual(sorted(o["name"] for o in c.get_model_metadata("depth")["outputs"]),
+                             ["DEPTH", "DEPTH_COLOR", "RESULT_JSON"])
+
+    def test_segment_outputs_equal_aegisrt_run(self):
+        for image in GOLDEN_IMAGES:
+            with open(os.path.join(ARGS.golden_dir, image), "rb") as f:
+                data = f.read()
+            ref = self.refs[("seg", image)]
+            self.assertGreater(len(ref["detections"]), 0, image)
+            for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                got = self.served(c, module, "seg", image_input(module, data),
+                                  ("DETECTIONS", "MASKS", "RESULT_JSON"))
+                self.assert_json_equal(f"seg {image}", got["RESULT_JSON"], ref)
+                np.testing.assert_array_equal(got["DETECTIONS"], rows_of(ref), err_msg=image)
+                masks = got["MASKS"]
+                self.assertEqual(masks.dtype, np.uint8)
+                want = masks_from_rle(ref)
+                self.assertEqual(masks.shape, want.shape, image)
+                np.testing.assert_array_equal(masks, want, err_msg=image)
+                self.assertEqual([int(m.sum()) for m in masks], [d["mask"]["area"] for d in ref["detections"]])
+
+    def test_pose_outputs_equal_aegisrt_run(self):
+        for image in GOLDEN_IMAGES:
+            with open(os.path.join(ARGS.golden_dir, image), "rb") as f:
+                data = f.read()
+            ref = self.refs[("pose", image)]
+            self.assertGreater(len(ref["detections"]), 0, image)
+            want = np.array([[[k["x"], k["y"], k["score"]] for k in d["keypoints"]] for d in ref["detections"]],
+                            dtype=np.float32)
+            self.assertEqual(want.shape[1:], (17, 3))
+            for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                got = self.served(c, module, "pose", image_input(module, data),
+                                  ("DETECTIONS", "KEYPOINTS", "RESULT_JSON"))
+                self.assert_json_equal(f"pose {image}", got["RESULT_JSON"], ref)
+                np.testing.assert_array_equal(got["DETECTIONS"], rows_of(ref), err_msg=image)
+                self.assertEqual(got["KEYPOINTS"].dtype, np.float32)
+                np.testing.assert_array_equal(got["KEYPOINTS"], want, err_msg=image)
+
+    def test_depth_outputs(self):
+        """Depth (a stand-in network with depth_anything's tensors): DEPTH holds the raw values
+        whose range is the run JSON's, DEPTH_COLOR is the PNG `aegisrt run` writes, and the
+        JSON is the same."""
+        need_ref_python(self)
+        if not self.with_depth:
+            self.skipTest("OpenVINO not compiled in (depth_anything's manifest offers no onnx backend)")
+        image = GOLDEN_IMAGES[0]
+        ref = self.refs[("depth", image)]
+        with open(os.path.join(ARGS.golden_dir, image), "rb") as f:
+            data = f.read()
+        got = self.served(self.http(), httpclient, "depth", image_input(httpclient, data),
+                          ("DEPTH", "DEPTH_COLOR", "RESULT_JSON"))
+        doc = got["RESULT_JSON"]
+        for key in ("schema", "image", "model", "output_type", "output_layout", "transform", "depth"):
+            self.assertEqual(doc[key], ref[key], f"depth: JSON field {key}")
+        h, w = ref["image"]["height"], ref["image"]["width"]
+        depth = got["DEPTH"]
+        self.assertEqual((depth.dtype, depth.shape), (np.float32, (h, w)))
+        np.testing.assert_allclose([depth.min(), depth.max()], [ref["depth"]["min"], ref["depth"]["max"]], rtol=1e-6)
+        # Independent sanity: the stand-in is 2 * (mean normalised pixel) + 1, so the map's mean is
+        # close to that of the original image (resampling aside).
+        pixels = decode_frame(os.path.join(ARGS.golden_dir, image)).astype(np.float64) / 255.0
+        norm = (pixels - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+        self.assertAlmostEqual(float(depth.mean()), float(2 * norm.mean(axis=2).mean() + 1), delta=0.05)
+        color = got["DEPTH_COLOR"]
+        self.assertEqual((color.dtype, color.shape), (np.uint8, (h, w, 3)))
+        np.testing.assert_array_equal(color, decode_frame(self.depth_png))
+
+    def test_frames_for_segment_and_pose(self):
+        need_ref_python(self)
+        image = GOLDEN_IMAGES[0]
+        frame = decode_frame(os.path.join(ARGS.golden_dir, image))
+        c = self.http()
+        seg = self.served(c, httpclient, "seg", frame_input(httpclient, frame), ("MASKS", "RESULT_JSON"))
+        self.assert_json_equal("seg frame", seg["RESULT_JSON"], self.refs[("seg", image)])
+        np.testing.assert_array_equal(seg["MASKS"], masks_from_rle(self.refs[("seg", image)]))
+        pose = self.served(c, httpclient, "pose", frame_input(httpclient, frame), ("KEYPOINTS", "RESULT_JSON"))
+        self.assert_json_equal("pose frame", pose["RESULT_JSON"], self.refs[("pose", image)])
+
+
+TENSOR_TOL = {"onnx": 1e-5, "openvino": 1e-4, "tvm": 1e-4}  # atol = rtol; float32 sums of 48 products
+
+
+def tensor_config(name, backend, onnx, max_batch=0, batching=False, cache_dir=""):
+    """A tensor-mode config.pbtxt for the test model (reference_tools.py make-model)."""
+    lead = [] if max_batch > 0 else [-1]
+    dims = lambda d: "[ " + ", ".join(str(x) for x in lead + d) + " ]"  # noqa: E731
+    cfg = [f'name: "{name}"', 'backend: "aegisrt"', f"max_batch_size: {max_batch}",
+           f'input [ {{ name: "x" data_type: TYPE_FP32 dims: {dims([3, 4, 4])} }} ]',
+           "output [",
+           f'  {{ name: "y" data_type: TYPE_FP32 dims: {dims([2, 4, 4])} }},',
+           f'  {{ name: "s" data_type: TYPE_FP32 dims: {dims([1])} }},',
+           f'  {{ name: "idx" data_type: TYPE_INT64 dims: {dims([1])} }}',
+           "]",
+           "instance_group [ { count: 1 kind: KIND_CPU } ]"]
+    if batching:
+        # A long queue delay: requests that arrive within it are gathered into one execute.
+        cfg.append("dynamic_batching { max_queue_delay_microseconds: 1000000 }")
+    params = {"mode": "tensor", "backend": backend, "onnx": onnx}
+    if backend == "onnx":
+        params["threads"] = "1"  # ONNX Runtime's intra-op threads (other backends refuse the option)
+    if cache_dir:
+        params["cache_dir"] = cache_dir
+    for k, v in params.items():
+        cfg.append(f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}')
+    return "\n".join(cfg) + "\n"
+
+
+def compiled_backends():
+    out = subprocess.run([ARGS.cli, "info"], capture_output=True, text=True, timeout=60, check=False).stdout
+    return {b for b in ("onnx", "openvino", "tvm") if re.search(rf"^\s*{b}: compiled in", out, re.M)}
+
+
+class TensorServingTest(_ServerBase):
+    """Tensor mode (the model file's own tensors) on each AegisRT backend this build has,
+    against ONNX Runtime run in-process by the test Python; dynamic batching."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not REF_OK:
+            raise unittest.SkipTest("no test Python with onnx and onnxruntime (--ref-python '"
+                                    + ARGS.ref_python + "'): tensor mode needs the model and its reference")
+        cls.backends = sorted(compiled_backends())
+        if "onnx" not in cls.backends:
+            raise unittest.SkipTest("ONNX Runtime not compiled in")
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_tensor_")
+        cls.onnx = os.path.join(cls.workdir, "tensor_model.onnx")
+        ref_tool("make-model", cls.onnx)
+        cls.repo = os.path.join(cls.workdir, "repo")
+        models = {f"t_{b}": tensor_config(f"t_{b}", b, cls.onnx, cache_dir=os.path.join(cls.workdir, "cache"))
+                  for b in cls.backends}
+        models["t_batched"] = tensor_config("t_batched", "onnx", cls.onnx, max_batch=8, batching=True)
+        for name, cfg in models.items():
+            os.makedirs(os.path.join(cls.repo, name, "1"))
+            with open(os.path.join(cls.repo, name, "config.pbtxt"), "w") as f:
+                f.write(cfg)
+        cls.READY_MODELS = tuple(models)
+        cls._start(["--repo", cls.repo])
+
+    def reference(self, x):
+        with tempfile.TemporaryDirectory(prefix="aegisrt_serving_ort_") as d:
+            np.savez(os.path.join(d, "in.npz"), x=x)
+            ref_tool("ort", self.onnx, os.path.join(d, "in.npz"), os.path.join(d, "out.npz"))
+            with np.load(os.path.join(d, "out.npz")) as z:
+                return {k: z[k] for k in z.files}
+
+    def run_tensor(self, client, module, model, x):
+        inp = module.InferInput("x", list(x.shape), "FP32")
+        inp.set_data_from_numpy(x)
+        res = client.infer(model, [inp], outputs=[module.InferRequestedOutput(o) for o in ("y", "s", "idx")])
+        return {o: res.as_numpy(o) for o in ("y", "s", "idx")}
+
+    def assert_outputs(self, what, got, want, tol):
+        for k in ("y", "s"):
+            self.assertEqual(got[k].dtype, np.float32, f"{what} {k}")
+            self.assertEqual(got[k].shape, want[k].shape, f"{what} {k}")
+            np.testing.assert_allclose(got[k], want[k], atol=tol, rtol=tol, err_msg=f"{what} {k}")
+        self.assertEqual(got["idx"].dtype, np.int64, what)
+        np.testing.assert_array_equal(got["idx"], want["idx"], err_msg=f"{what} idx")
+
+    def test_each_backend_matches_onnxruntime(self):
+        rng = np.random.default_rng(3)
+        for batch in (1, 3):
+            x = rng.standard_normal((batch, 3, 4, 4)).astype(np.float32)
+            want = self.reference(x)
+            for b in self.backends:
+                for c, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+                    got = self.run_tensor(c, module, f"t_{b}", x)
+                    self.assert_outputs(f"{b} batch {batch} {module.__name__}", got, want, TENSOR_TOL[b])
+
+    def test_bad_tensor_requests_and_a_model_that_cannot_load(self):
+        c = self.http()
+        for shape, dtype in (([1, 3, 4, 5], np.float32), ([1, 3, 4, 4], np.float64)):
+            inp = httpclient.InferInput("x", shape, "FP32" if dtype == np.float32 else "FP64")
+            inp.set_data_from_numpy(np.zeros(shape, dtype))
+            with self.assertRaises(InferenceServerException, msg=str((shape, dtype))):
+                c.infer("t_onnx", [inp])
+        self.assertTrue(c.is_model_ready("t_onnx"))
+        missing = os.path.join(self.workdir, "no_such_model.onnx")
+        os.makedirs(os.path.join(self.repo, "t_missing", "1"), exist_ok=True)
+        with open(os.path.join(self.repo, "t_missing", "config.pbtxt"), "w") as f:
+            f.write(tensor_config("t_missing", "onnx", missing))
+        with self.assertRaises(InferenceServerException) as ctx:
+            c.load_model("t_missing")
+        self.assertIn("no_such_model.onnx", str(ctx.exception))
+        index = {m["name"]: m for m in c.get_model_repository_index()}
+        self.assertEqual(index["t_missing"]["state"], "UNAVAILABLE")
+        self.assertIn("no_such_model.onnx", index["t_missing"]["reason"])
+        # (Triton's server readiness is strict: it counts the UNAVAILABLE model; the others serve on.)
+        self.assertTrue(c.is_server_live())
+        self.assertTrue(c.is_model_ready("t_onnx"))
+        x = np.zeros([1, 3, 4, 4], np.float32)
+        self.assert_outputs("after a failed load", self.run_tensor(c, httpclient, "t_onnx", x), self.reference(x),
+                            TENSOR_TOL["onnx"])
+
+    def stats(self, model):
+        st = self.http().get_inference_statistics(model)["model_stats"][0]
+        return int(st["inference_count"]), int(st["execution_count"])
+
+    def test_dynamic_batching_same_answers_fewer_executions(self):
+        rng = np.random.default_rng(11)
+        batches = [1] * 12 + [2] * 4  # 16 requests, 20 samples
+        xs = [rng.standard_normal((b, 3, 4, 4)).astype(np.float32) for b in batches]
+        # One by one, on the unbatched model (same file, same backend).
+        alone = [self.run_tensor(self.http(), httpclient, "t_onnx", x) for x in xs]
+        infer0, exec0 = self.stats("t_batched")
+
+        def send(i):
+            if i % 2 == 0:
+                return self.run_tensor(self.http(), httpclient, "t_batched", xs[i])
+            return self.run_tensor(self.grpc(), grpcclient, "t_batched", xs[i])
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(xs)) as pool:
+            together = list(pool.map(send, range(len(xs)), timeout=120))
+        for i, (got, want) in enumerate(zip(together, alone)):
+            self.assert_outputs(f"request {i}", got, want, TENSOR_TOL["onnx"])
+        want0 = self.reference(xs[0])
+        self.assert_outputs("request 0 vs onnxruntime", together[0], want0, TENSOR_TOL["onnx"])
+        deadline = time.monotonic() + 20
+        while self.stats("t_batched")[0] < infer0 + sum(batches) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        infer1, exec1 = self.stats("t_batched")
+        self.assertEqual(infer1 - infer0, sum(batches))
+        self.assertGreaterEqual(exec1 - exec0, 1)
+        self.assertLess(exec1 - exec0, len(xs), "no two requests were executed together")
 
 
 class ServeCommandTest(unittest.TestCase):
@@ -420,12 +854,23 @@ class ServeCommandTest(unittest.TestCase):
 
 
 def main():
-    global ARGS
+    global ARGS, REF_OK
     p = argparse.ArgumentParser()
     p.add_argument("--cli", required=True)
     p.add_argument("--models-dir", required=True)
     p.add_argument("--demo-dir", required=True)
+    p.add_argument("--ref-python", default="",
+                   help="Python with Pillow, onnx, onnxruntime (AEGISRT_TEST_PYTHON) for independent references")
+    p.add_argument("--golden-dir", default="", help="tests/data/golden (segment and pose golden models)")
     ARGS, rest = p.parse_known_args()
+    if ARGS.golden_dir:
+        ARGS.golden_dir = os.path.abspath(ARGS.golden_dir)
+    ok = False
+    if ARGS.ref_python and os.path.exists(ARGS.ref_python):
+        probe = subprocess.run([ARGS.ref_python, "-c", "import PIL, onnx, onnxruntime, numpy"],
+                               capture_output=True, timeout=60, check=False)
+        ok = probe.returncode == 0
+    REF_OK = ok
     ARGS.cli, ARGS.models_dir, ARGS.demo_dir = (os.path.abspath(x) for x in (ARGS.cli, ARGS.models_dir, ARGS.demo_dir))
     unittest.main(argv=[sys.argv[0], "-v", *rest])
 

@@ -50,6 +50,7 @@ struct ServeFlags {
   std::string backend = "onnx";
   std::string precision;
   std::string cache_dir;
+  std::string onnx;
   std::vector<std::string> model_data;
   int threads = 0;
   int instances = 1;
@@ -147,8 +148,35 @@ Result<std::string> pbtxt_string(std::string_view key, const std::string& v) {
   return out + "\"";
 }
 
+/// The output tensors a pipeline-mode model of this layout has besides
+/// RESULT_JSON (the backend's family_outputs, src/serving/triton/triton_backend.cpp).
+Result<std::string> outputs_for_layout(models::OutputLayout layout) {
+  const std::string dets = "  { name: \"DETECTIONS\" data_type: TYPE_FP32 dims: [ -1, 6 ] },\n";
+  switch (layout) {
+    case models::OutputLayout::YoloV8:
+      return dets;
+    case models::OutputLayout::YoloV8Seg:
+      return dets + "  { name: \"MASKS\" data_type: TYPE_UINT8 dims: [ -1, -1, -1 ] },\n";
+    case models::OutputLayout::YoloV8Pose:
+      return dets + "  { name: \"KEYPOINTS\" data_type: TYPE_FP32 dims: [ -1, -1, 3 ] },\n";
+    case models::OutputLayout::SimCC:
+      return std::string("  { name: \"KEYPOINTS\" data_type: TYPE_FP32 dims: [ 1, -1, 3 ] },\n");
+    case models::OutputLayout::RelativeInverseDepth:
+    case models::OutputLayout::MetricDepth:
+      return std::string(
+          "  { name: \"DEPTH\" data_type: TYPE_FP32 dims: [ -1, -1 ] },\n"
+          "  { name: \"DEPTH_COLOR\" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] },\n");
+    default:
+      return Error(ErrorCode::Unsupported, "output layout '" + std::string(models::to_string(layout)) +
+                                               "' is not served by the aegisrt Triton backend (detections, "
+                                               "yolo_v8_seg, yolo_v8_pose, simcc and depth are)");
+  }
+}
+
 /// The config.pbtxt of a pipeline-mode model (docs/SERVING.md, "Model configuration").
-Result<std::string> make_config(const ServeFlags& f, const std::string& name, const fs::path& models_dir) {
+Result<std::string> make_config(const ServeFlags& f, const std::string& name, const fs::path& models_dir,
+                                models::OutputLayout layout) {
+  AEGIS_ASSIGN_OR_RETURN(const std::string outputs, outputs_for_layout(layout));
   std::vector<std::pair<std::string, std::string>> params = {{"model", f.model}};
   if (!f.variant.empty()) params.emplace_back("variant", f.variant);
   params.emplace_back("backend", f.backend);
@@ -156,6 +184,10 @@ Result<std::string> make_config(const ServeFlags& f, const std::string& name, co
   if (!f.cache_dir.empty()) {
     std::error_code ec;
     params.emplace_back("cache_dir", fs::absolute(f.cache_dir, ec).string());
+  }
+  if (!f.onnx.empty()) {
+    std::error_code ec;
+    params.emplace_back("onnx", fs::absolute(f.onnx, ec).string());
   }
   params.emplace_back("models_dir", models_dir.string());
   std::string data;
@@ -176,18 +208,21 @@ Result<std::string> make_config(const ServeFlags& f, const std::string& name, co
 
   AEGIS_ASSIGN_OR_RETURN(std::string qname, pbtxt_string("name", name));
   std::string cfg = fmt::format(
-      "# Written by `aegisrt serve` (docs/SERVING.md). Pipeline mode: an encoded image in,\n"
-      "# detections [N,6] (x0,y0,x1,y1,score,class) and the `aegisrt run` JSON out.\n"
+      "# Written by `aegisrt serve` (docs/SERVING.md). Pipeline mode: one image in (IMAGE: encoded\n"
+      "# PNG/JPEG, or FRAME: raw RGB uint8 HWC), the layout's tensors and the `aegisrt run` JSON out.\n"
       "name: {}\n"
       "backend: \"aegisrt\"\n"
       "max_batch_size: 0\n"
-      "input [ {{ name: \"IMAGE\" data_type: TYPE_STRING dims: [ 1 ] }} ]\n"
+      "input [\n"
+      "  {{ name: \"IMAGE\" data_type: TYPE_STRING dims: [ 1 ] optional: true }},\n"
+      "  {{ name: \"FRAME\" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] optional: true }}\n"
+      "]\n"
       "output [\n"
-      "  {{ name: \"DETECTIONS\" data_type: TYPE_FP32 dims: [ -1, 6 ] }},\n"
+      "{}"
       "  {{ name: \"RESULT_JSON\" data_type: TYPE_STRING dims: [ 1 ] }}\n"
       "]\n"
       "instance_group [ {{ count: {} kind: KIND_CPU }} ]\n",
-      qname, f.instances);
+      qname, outputs, f.instances);
   for (const auto& [k, v] : params) {
     AEGIS_ASSIGN_OR_RETURN(std::string qv, pbtxt_string(k, v));
     cfg += fmt::format("parameters {{ key: \"{}\" value: {{ string_value: {} }} }}\n", k, qv);
@@ -196,8 +231,8 @@ Result<std::string> make_config(const ServeFlags& f, const std::string& name, co
 }
 
 Result<void> write_repository(const ServeFlags& f, const fs::path& repo, const std::string& name,
-                              const fs::path& models_dir) {
-  AEGIS_ASSIGN_OR_RETURN(std::string cfg, make_config(f, name, models_dir));
+                              const fs::path& models_dir, models::OutputLayout layout) {
+  AEGIS_ASSIGN_OR_RETURN(std::string cfg, make_config(f, name, models_dir, layout));
   std::error_code ec;
   fs::create_directories(repo / name / "1", ec);
   if (ec) {
@@ -220,6 +255,10 @@ int do_serve(const ServeFlags& f, CliContext& ctx) {
     if (!catalog.ok()) return report_error(catalog.error());
     auto sel = models::validate_selection(*catalog, f.model, f.backend, f.variant, f.precision);
     if (!sel.ok()) return report_error(sel.error());
+    const models::ModelManifest* manifest = catalog->find(sel->model);
+    if (manifest == nullptr) return report_error(Error(ErrorCode::NotFound, "model '" + sel->model + "' not found"));
+    auto rv = manifest->resolve(sel->variant);
+    if (!rv.ok()) return report_error(rv.error());
     if (repo.empty()) {
       std::error_code ec;
       const fs::path tmp = fs::temp_directory_path(ec);
@@ -232,7 +271,7 @@ int do_serve(const ServeFlags& f, CliContext& ctx) {
     }
     std::error_code ec;
     const fs::path models_abs = fs::absolute(dir->path, ec);
-    if (auto w = write_repository(f, repo, f.name.empty() ? f.model : f.name, models_abs); !w.ok()) {
+    if (auto w = write_repository(f, repo, f.name.empty() ? f.model : f.name, models_abs, rv->output.layout); !w.ok()) {
       return report_error(w.error());
     }
   } else {
@@ -356,6 +395,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       ->capture_default_str();
   cmd->add_option("-p,--precision", f->precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--cache-dir", f->cache_dir, "Compiled-artefact cache (TensorRT engines, TVM libraries)");
+  cmd->add_option("--onnx", f->onnx, "ONNX file to use instead of the variant's own (as aegisrt run --onnx)");
   cmd->add_option("--model-data", f->model_data, "Extra folder searched for the variant's ONNX file (repeatable)");
   cmd->add_option("--threads", f->threads, "ONNX Runtime intra-op threads per instance (0 = its default)")
       ->check(CLI::NonNegativeNumber);

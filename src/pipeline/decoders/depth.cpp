@@ -31,7 +31,7 @@ class DepthDecoder final : public OutputDecoder {
     AEGIS_ASSIGN_OR_RETURN(vision::DepthMap depth,
                            vision::depth_to_original(t->view(), frame.transform, 0, filter));
     DepthResult d;
-    d.depth = depth;
+    d.depth = depth;  // raw values, copied before normalising in place (served as DEPTH by Triton)
     const auto [lo, hi] = vision::normalize_min_max(depth.values);
     d.min_value = lo;
     d.max_value = hi;

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <algorithm>
 #include <set>
 
 namespace aegisrt::serving {
@@ -48,12 +49,6 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
   if (auto it = cfg.find("max_batch_size"); it != cfg.end() && it->is_number_integer()) {
     out.max_batch_size = it->get<int>();
   }
-  if (out.max_batch_size > 0) {
-    return Error(ErrorCode::Unsupported,
-                 "model config: max_batch_size " + std::to_string(out.max_batch_size) +
-                     ": the aegisrt backend serves one image per request (max_batch_size: 0); "
-                     "dynamic batching is not implemented yet");
-  }
 
   std::map<std::string, std::string> params;
   if (auto it = cfg.find("parameters"); it != cfg.end()) {
@@ -69,7 +64,7 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
   auto& o = out.options;
   static const std::set<std::string> known = {"model",     "variant",    "backend", "precision",
                                               "device",    "cache_dir",  "models_dir", "model_data",
-                                              "threads",   "conf",       "iou",     "max_det"};
+                                              "threads",   "conf",       "iou",     "max_det", "onnx", "mode"};
   for (const auto& [key, v] : params) {
     if (key.rfind("backend_option.", 0) == 0) {
       const std::string k = key.substr(std::strlen("backend_option."));
@@ -80,9 +75,17 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
     if (!known.contains(key)) {
       return bad("unknown parameter '" + key +
                  "' (known: model, variant, backend, precision, device, cache_dir, models_dir, model_data, "
-                 "threads, conf, iou, max_det, backend_option.<KEY>)");
+                 "threads, conf, iou, max_det, onnx, mode, backend_option.<KEY>)");
     }
-    if (key == "model") {
+    if (key == "mode") {
+      if (v == "pipeline") {
+        out.mode = ServingMode::Pipeline;
+      } else if (v == "tensor") {
+        out.mode = ServingMode::Tensor;
+      } else {
+        return bad("parameter 'mode' = '" + v + "' (known: pipeline, tensor)");
+      }
+    } else if (key == "model") {
       o.model = v;
     } else if (key == "variant") {
       o.variant = v;
@@ -99,6 +102,8 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
       }
     } else if (key == "cache_dir") {
       o.cache_dir = v;
+    } else if (key == "onnx") {
+      o.onnx = v;
     } else if (key == "models_dir") {
       out.models_dir = v;
     } else if (key == "model_data") {
@@ -120,6 +125,23 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
     } else if (key == "max_det") {
       AEGIS_ASSIGN_OR_RETURN(o.max_detections, parse_int(key, v, 1));
     }
+  }
+  if (out.mode == ServingMode::Tensor) {
+    for (const char* k : {"model", "variant", "models_dir", "model_data", "conf", "iou", "max_det"}) {
+      if (params.contains(k)) {
+        return bad(std::string("parameter '") + k +
+                   "' applies to pipeline mode only (tensor mode serves the 'onnx' file's own tensors)");
+      }
+    }
+    if (o.onnx.empty()) return bad("parameter 'onnx' (the model file) is required in tensor mode");
+    if (out.max_batch_size < 0) return bad("max_batch_size " + std::to_string(out.max_batch_size) + " < 0");
+    return out;
+  }
+  if (out.max_batch_size > 0) {
+    return Error(ErrorCode::Unsupported,
+                 "model config: max_batch_size " + std::to_string(out.max_batch_size) +
+                     ": pipeline mode serves one image per request (max_batch_size: 0; model instances give "
+                     "concurrency); dynamic batching is for tensor mode (parameter mode: tensor)");
   }
   if (o.model.empty()) {
     return bad("parameter 'model' (the AegisRT catalog model, e.g. yolo) is required");
@@ -171,6 +193,90 @@ std::vector<float> detections_to_rows(const std::vector<vision::Detection>& dete
   rows.reserve(detections.size() * 6);
   for (const auto& d : detections) {
     rows.insert(rows.end(), {d.box.x1, d.box.y1, d.box.x2, d.box.y2, d.score, static_cast<float>(d.class_id)});
+  }
+  return rows;
+}
+
+std::optional<DType> dtype_from_triton(int code) noexcept {
+  switch (code) {
+    case 1: return DType::Bool;
+    case 2: return DType::UInt8;
+    case 3: return DType::UInt16;
+    case 4: return DType::UInt32;
+    case 5: return DType::UInt64;
+    case 6: return DType::Int8;
+    case 7: return DType::Int16;
+    case 8: return DType::Int32;
+    case 9: return DType::Int64;
+    case 10: return DType::Float16;
+    case 11: return DType::Float32;
+    case 12: return DType::Float64;
+    case 14: return DType::BFloat16;
+    default: return std::nullopt;
+  }
+}
+
+int triton_from_dtype(DType t) noexcept {
+  for (int code = 1; code <= 14; ++code) {
+    if (dtype_from_triton(code) == t) return code;
+  }
+  return 0;
+}
+
+Result<std::pair<int, int>> check_frame_shape(std::span<const std::int64_t> shape, std::uint64_t byte_size,
+                                              std::string_view tensor) {
+  std::string text;
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "," : "") + std::to_string(shape[i]);
+  const auto bad_shape = [&](const std::string& why) {
+    return Error(ErrorCode::InvalidArgument, "input '" + std::string(tensor) + "' has shape [" + text +
+                                                 "]: " + why + " (expected [H, W, 3], RGB uint8, HWC)");
+  };
+  if (shape.size() != 3) return bad_shape("not 3 dimensions");
+  if (shape[2] != 3) return bad_shape("the last dimension must be 3 (RGB)");
+  const std::int64_t h = shape[0];
+  const std::int64_t w = shape[1];
+  if (h < 1 || w < 1 || h > kMaxFrameSide || w > kMaxFrameSide) {
+    return bad_shape("height and width must be 1.." + std::to_string(kMaxFrameSide));
+  }
+  if (static_cast<std::uint64_t>(h) * static_cast<std::uint64_t>(w) > vision::kMaxImagePixels) {
+    return bad_shape("more than " + std::to_string(vision::kMaxImagePixels) + " pixels");
+  }
+  const std::uint64_t want = static_cast<std::uint64_t>(h) * static_cast<std::uint64_t>(w) * 3u;
+  if (byte_size != want) {
+    return Error(ErrorCode::InvalidArgument, "input '" + std::string(tensor) + "' holds " +
+                                                 std::to_string(byte_size) + " bytes, its shape [" + text +
+                                                 "] needs " + std::to_string(want));
+  }
+  return std::pair<int, int>{static_cast<int>(w), static_cast<int>(h)};
+}
+
+std::vector<std::uint8_t> masks_to_dense(const std::vector<pipeline::InstanceMask>& masks, int width, int height) {
+  const std::size_t plane = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+  std::vector<std::uint8_t> out(plane * masks.size(), 0);
+  for (std::size_t i = 0; i < masks.size(); ++i) {
+    const pipeline::InstanceMask& m = masks[i];
+    std::uint8_t* dst = out.data() + i * plane;
+    for (int y = std::max(0, m.y0); y < std::min(height, m.y0 + m.height); ++y) {
+      for (int x = std::max(0, m.x0); x < std::min(width, m.x0 + m.width); ++x) {
+        dst[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)] =
+            m.at(x, y) ? 1 : 0;
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<float>> keypoints_to_rows(const std::vector<std::vector<vision::Keypoint>>& instances,
+                                             std::size_t& keypoints_per_instance) {
+  keypoints_per_instance = instances.empty() ? 0 : instances.front().size();
+  std::vector<float> rows;
+  rows.reserve(instances.size() * keypoints_per_instance * 3);
+  for (const auto& kps : instances) {
+    if (kps.size() != keypoints_per_instance) {
+      return Error(ErrorCode::Internal, "keypoints: instances with " + std::to_string(keypoints_per_instance) +
+                                            " and " + std::to_string(kps.size()) + " keypoints");
+    }
+    for (const auto& k : kps) rows.insert(rows.end(), {k.x, k.y, k.score});
   }
   return rows;
 }

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "aegisrt/core/result.h"
@@ -18,26 +20,46 @@ namespace aegisrt::serving {
 
 /// Names of the tensors a pipeline-mode model exposes (config.pbtxt).
 inline constexpr std::string_view kInputImage = "IMAGE";            // TYPE_STRING [1]: encoded PNG/JPEG
+inline constexpr std::string_view kInputFrame = "FRAME";            // TYPE_UINT8 [H,W,3]: raw RGB frame
 inline constexpr std::string_view kOutputDetections = "DETECTIONS";  // TYPE_FP32 [N,6]
+inline constexpr std::string_view kOutputMasks = "MASKS";            // TYPE_UINT8 [N,H,W] (segment)
+inline constexpr std::string_view kOutputKeypoints = "KEYPOINTS";    // TYPE_FP32 [N,K,3] (pose, SimCC: N = 1)
+inline constexpr std::string_view kOutputDepth = "DEPTH";            // TYPE_FP32 [H,W] (depth, raw values)
+inline constexpr std::string_view kOutputDepthColor = "DEPTH_COLOR";  // TYPE_UINT8 [H,W,3] (depth, colourised)
 inline constexpr std::string_view kOutputJson = "RESULT_JSON";       // TYPE_STRING [1]
+
+/// Largest FRAME side accepted (pixels); the pixel count is also bounded by
+/// vision::kMaxImagePixels, like a decoded image.
+inline constexpr std::int64_t kMaxFrameSide = 32768;
+
+/// Pipeline mode: a catalog model's Pipeline (image in, the layout's results
+/// out). Tensor mode: the model file's own tensors in and out, on any AegisRT
+/// backend (its validated artefact cache included), with dynamic batching.
+enum class ServingMode : std::uint8_t { Pipeline, Tensor };
 
 /// What the model configuration's `parameters` select.
 struct BackendConfig {
   std::string triton_model_name;          // the repository's model name
-  pipeline::PipelineOptions options;      // catalog model, variant, backend, precision, cache
+  ServingMode mode = ServingMode::Pipeline;
+  pipeline::PipelineOptions options;      // catalog model, variant, backend, precision, cache; onnx (tensor mode: the model file)
   std::filesystem::path models_dir;       // catalog folder; empty = AegisRT's default search
-  int max_batch_size = 0;
+  int max_batch_size = 0;                 // tensor mode only (> 0: requests carry a batch dimension)
 };
 
 /// Parses Triton's model configuration JSON (TRITONBACKEND_ModelConfig
 /// serialised). Parameters (all string_value):
 ///   model (required), variant, backend (default onnx), precision, device,
 ///   cache_dir, models_dir, model_data (':'-separated folders), threads,
-///   conf, iou, max_det, and backend_option.<KEY> for LoadOptions::backend_options.
+///   conf, iou, max_det, onnx (model file instead of the variant's own),
+///   and backend_option.<KEY> for LoadOptions::backend_options; mode
+///   ("pipeline", default, or "tensor"). Tensor mode needs `onnx` (the model
+///   file) and takes only backend, precision, device, cache_dir, threads,
+///   onnx and backend_option.<KEY>; the catalog/post-processing parameters
+///   are refused there by name.
 /// `device` may only be empty or "auto": the device follows the AegisRT
 /// backend name (onnx/openvino/tvm: CPU; cuda/tensorrt: GPU 0).
 /// InvalidArgument naming the parameter for anything malformed or unknown;
-/// Unsupported for max_batch_size > 0 (dynamic batching is not implemented).
+/// Unsupported for max_batch_size > 0 in pipeline mode (one image per request).
 Result<BackendConfig> parse_backend_config(std::string_view config_json);
 
 /// Splits a serialised BYTES tensor (each element: 4-byte little-endian length,
@@ -52,6 +74,29 @@ std::vector<std::byte> encode_bytes_element(std::string_view text);
 
 /// Detections as rows of (x0, y0, x1, y1, score, class) in original-image pixels.
 std::vector<float> detections_to_rows(const std::vector<vision::Detection>& detections);
+
+/// AegisRT element type of a Triton data type code (TRITONSERVER_DataType's
+/// documented values: BOOL 1, UINT8 2 ... FP64 12, BYTES 13, BF16 14);
+/// nullopt for INVALID, BYTES and unknown codes (tensor mode has no strings).
+std::optional<DType> dtype_from_triton(int code) noexcept;
+/// The Triton data type code of an AegisRT element type; 0 (INVALID) for
+/// those Triton has no type for (string, float8).
+int triton_from_dtype(DType t) noexcept;
+
+/// Checks a FRAME input's shape: [H, W, 3], 1 <= H, W <= kMaxFrameSide,
+/// H * W <= vision::kMaxImagePixels, and `byte_size` == H * W * 3.
+/// Returns {width, height}; InvalidArgument naming `tensor` otherwise.
+Result<std::pair<int, int>> check_frame_shape(std::span<const std::int64_t> shape, std::uint64_t byte_size,
+                                              std::string_view tensor);
+
+/// Instance masks as a dense [N, height, width] uint8 block (1 = inside),
+/// each mask placed at its window (InstanceMask::x0/y0) and clipped to the image.
+std::vector<std::uint8_t> masks_to_dense(const std::vector<pipeline::InstanceMask>& masks, int width, int height);
+
+/// Keypoints as rows of (x, y, score), instance after instance: [N, K, 3].
+/// Internal if the instances do not all have the same K.
+Result<std::vector<float>> keypoints_to_rows(const std::vector<std::vector<vision::Keypoint>>& instances,
+                                             std::size_t& keypoints_per_instance);
 
 /// The detections of a pipeline result. FrameResult exposes them as a member
 /// on older trees and as detections() once results hold one alternative per

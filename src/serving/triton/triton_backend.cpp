@@ -1,8 +1,14 @@
-// libtriton_aegisrt.so: a Triton Inference Server backend over AegisRT's
-// Pipeline (pipeline mode: encoded image in, detections + result JSON out).
+// libtriton_aegisrt.so: a Triton Inference Server backend over AegisRT
+// (docs/SERVING.md). Pipeline mode: one image (IMAGE: encoded PNG/JPEG, or
+// FRAME: raw RGB uint8 [H,W,3]) through a catalog model's Pipeline, the
+// layout's tensors (DETECTIONS, MASKS, KEYPOINTS, DEPTH, DEPTH_COLOR) and the
+// `aegisrt run` JSON out. Tensor mode: a model file's own tensors on any
+// AegisRT backend, loaded once per model and shared by the instances, with
+// the requests of one execute() concatenated along the batch dimension when
+// max_batch_size > 0 (Triton's dynamic batching).
 //
 // Model state (one per Triton model): the parsed configuration and the
-// Pipeline loaded at model load, so that a model AegisRT cannot load is
+// Pipeline (or, in tensor mode, the backend) loaded at model load, so that a model AegisRT cannot load is
 // UNAVAILABLE in Triton with AegisRT's message. Instance state (one per
 // instance_group instance): the Pipeline the instance executes on. The first
 // instance adopts the model's loaded Pipeline; further instances load their
@@ -14,13 +20,21 @@
 // execute() and the server carry on. No exception crosses the C API.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
+#include "aegisrt/backend/registry.h"
+#include "aegisrt/core/file_util.h"
+#include "aegisrt/models/backend_vocabulary.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
 #include "serving/triton/backend_config.h"
@@ -75,18 +89,91 @@ Error from_triton(TRITONSERVER_Error* err, std::string_view what) {
     if (TRITONSERVER_Error* err_ = (call)) return from_triton(err_, what); \
   } while (0)
 
+/// The outputs a pipeline of this layout family produces (besides RESULT_JSON).
+std::vector<std::string_view> family_outputs(models::OutputLayout layout) {
+  switch (layout) {
+    case models::OutputLayout::YoloV8:
+      return {kOutputDetections};
+    case models::OutputLayout::YoloV8Seg:
+      return {kOutputDetections, kOutputMasks};
+    case models::OutputLayout::YoloV8Pose:
+      return {kOutputDetections, kOutputKeypoints};
+    case models::OutputLayout::SimCC:
+      return {kOutputKeypoints};
+    case models::OutputLayout::RelativeInverseDepth:
+    case models::OutputLayout::MetricDepth:
+      return {kOutputDepth, kOutputDepthColor};
+    default:
+      return {};
+  }
+}
+
+/// Tensor mode: the model file loaded once on its AegisRT backend, shared by
+/// every instance (RuntimeBackend::execute serialises calls when the backend
+/// is not thread-safe).
+struct TensorModel {
+  std::unique_ptr<RuntimeBackend> backend;
+  std::vector<TensorDesc> inputs;
+  std::vector<TensorDesc> outputs;
+};
+
+Result<std::unique_ptr<TensorModel>> load_tensor_model(const BackendConfig& c) {
+  const std::string what = "aegisrt model '" + c.triton_model_name + "' (tensor mode)";
+  auto binding = models::bind_backend(c.options.backend);
+  if (!binding.ok()) return binding.error().with_context(what);
+  if (binding->registry_name.empty()) {
+    return Error(ErrorCode::Unsupported, what + ": backend '" + c.options.backend + "' runs no model file");
+  }
+  LoadOptions lo;
+  lo.artifact_path = c.options.onnx;
+  lo.device = binding->device;
+  const std::string prec = c.options.precision.empty() ? std::string("fp32") : c.options.precision;
+  const auto precision = parse_precision(prec);
+  if (!precision) {
+    return Error(ErrorCode::InvalidArgument, what + ": parameter 'precision' = '" + prec + "' (fp32, fp16, int8)");
+  }
+  lo.precision = *precision;
+  lo.cache_dir = c.options.cache_dir;
+  lo.variant = c.triton_model_name;
+  lo.backend_options = binding->backend_options;
+  for (const auto& [k, v] : c.options.backend_options) lo.backend_options[k] = v;
+  AEGIS_TRY(check_regular_file(lo.artifact_path, "model file (parameter 'onnx')"));
+  auto backend = BackendFactory::create(binding->registry_name);
+  if (!backend.ok()) return backend.error().with_context(what);
+  if (auto r = (*backend)->load(lo); !r.ok()) return r.error().with_context(what + ", loading " + lo.artifact_path.string());
+  auto m = std::make_unique<TensorModel>();
+  m->inputs = (*backend)->input_specs();
+  m->outputs = (*backend)->output_specs();
+  m->backend = std::move(*backend);
+  for (const auto& d : m->inputs) {
+    if (triton_from_dtype(d.dtype) == 0) {
+      return Error(ErrorCode::Unsupported, what + ": input '" + d.name + "' has element type " +
+                                               std::string(dtype_name(d.dtype)) + ", which tensor mode does not serve");
+    }
+    if (c.max_batch_size > 0 && (d.shape.empty() || (d.shape[0] != kDynamicDim && d.shape[0] < c.max_batch_size))) {
+      return Error(ErrorCode::Unsupported,
+                   what + ": max_batch_size " + std::to_string(c.max_batch_size) + " but input '" + d.name +
+                       "' has shape " + shape_to_string(d.shape) +
+                       " (its first dimension must be the batch: dynamic or >= max_batch_size)");
+    }
+  }
+  return m;
+}
+
 struct ModelState {
   BackendConfig config;
   std::mutex mu;
   std::unique_ptr<pipeline::Pipeline> spare;  // loaded at model load, adopted by the first instance
+  std::unique_ptr<TensorModel> tensor;        // tensor mode
 
   Result<std::unique_ptr<pipeline::Pipeline>> make_pipeline() const {
     auto p = pipeline::Pipeline::create(config.options, config.models_dir);
     if (!p.ok()) return p.error().with_context("aegisrt model '" + config.triton_model_name + "'");
-    if ((*p)->info().output_type != models::OutputType::Detections) {
+    if (family_outputs((*p)->info().output_layout).empty()) {
       return Error(ErrorCode::Unsupported,
-                   "aegisrt model '" + config.triton_model_name + "': catalog model '" + config.options.model +
-                       "' is not a detector; the Triton backend serves detection models (pipeline mode) only");
+                   "aegisrt model '" + config.triton_model_name + "': output layout '" +
+                       std::string(models::to_string((*p)->info().output_layout)) +
+                       "' is not served in pipeline mode (detections, yolo_v8_seg, yolo_v8_pose, simcc, depth are)");
     }
     return p;
   }
@@ -110,53 +197,91 @@ Result<std::string> model_config_json(TRITONBACKEND_Model* model) {
   return out;
 }
 
-/// The request's IMAGE input gathered into one host buffer.
-Result<std::vector<std::byte>> read_image_input(TRITONBACKEND_Request* request) {
-  TRITONBACKEND_Input* input = nullptr;
-  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestInput(request, std::string(kInputImage).c_str(), &input)) {
-    TRITONSERVER_ErrorDelete(err);
-    return Error(ErrorCode::InvalidArgument, "request has no input '" + std::string(kInputImage) +
-                                                 "' (an encoded PNG/JPEG image as BYTES)");
-  }
-  const char* name = nullptr;
+/// One request input gathered into one host buffer.
+struct InputData {
   TRITONSERVER_DataType dtype = TRITONSERVER_TYPE_INVALID;
+  std::vector<std::int64_t> shape;
+  std::vector<std::byte> bytes;
+};
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string t;
+  for (std::size_t i = 0; i < shape.size(); ++i) t += (i ? "," : "") + std::to_string(shape[i]);
+  return "[" + t + "]";
+}
+
+/// The request's input `name`, or nullopt when the request does not have it.
+Result<std::optional<InputData>> read_input(TRITONBACKEND_Request* request, std::string_view name) {
+  TRITONBACKEND_Input* input = nullptr;
+  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestInput(request, std::string(name).c_str(), &input)) {
+    TRITONSERVER_ErrorDelete(err);
+    return std::optional<InputData>();
+  }
+  const char* iname = nullptr;
+  InputData out;
   const std::int64_t* shape = nullptr;
   std::uint32_t dims = 0;
   std::uint64_t byte_size = 0;
   std::uint32_t buffers = 0;
-  AEGIS_TRITON_TRY(TRITONBACKEND_InputProperties(input, &name, &dtype, &shape, &dims, &byte_size, &buffers),
-                   "reading input properties");
-  if (dtype != TRITONSERVER_TYPE_BYTES) {
-    return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has data type code " +
-                                                 std::to_string(static_cast<int>(dtype)) +
-                                                 ", expected BYTES (one encoded PNG/JPEG image)");
-  }
-  std::int64_t elements = 1;
-  std::string shape_text;
-  for (std::uint32_t i = 0; i < dims; ++i) {
-    elements *= shape[i];
-    shape_text += (i ? "," : "") + std::to_string(shape[i]);
-  }
-  if (elements != 1) {
-    return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has shape [" + shape_text +
-                                                 "], expected [1] (one encoded image per request)");
-  }
-  std::vector<std::byte> data;
-  data.reserve(byte_size);
+  AEGIS_TRITON_TRY(TRITONBACKEND_InputProperties(input, &iname, &out.dtype, &shape, &dims, &byte_size, &buffers),
+                   "reading properties of input '" + std::string(name) + "'");
+  out.shape.assign(shape, shape + dims);
+  out.bytes.reserve(byte_size);
   for (std::uint32_t b = 0; b < buffers; ++b) {
     const void* ptr = nullptr;
     std::uint64_t size = 0;
     TRITONSERVER_MemoryType mem = TRITONSERVER_MEMORY_CPU;
     std::int64_t mem_id = 0;
-    AEGIS_TRITON_TRY(TRITONBACKEND_InputBuffer(input, b, &ptr, &size, &mem, &mem_id), "reading input buffer");
+    AEGIS_TRITON_TRY(TRITONBACKEND_InputBuffer(input, b, &ptr, &size, &mem, &mem_id),
+                     "reading a buffer of input '" + std::string(name) + "'");
     if (mem == TRITONSERVER_MEMORY_GPU) {
-      return Error(ErrorCode::Unsupported,
-                   "input '" + std::string(kInputImage) + "' is in GPU memory; send it in CPU memory");
+      return Error(ErrorCode::Unsupported, "input '" + std::string(name) + "' is in GPU memory; send it in CPU memory");
     }
     const auto* p = static_cast<const std::byte*>(ptr);
-    data.insert(data.end(), p, p + size);
+    out.bytes.insert(out.bytes.end(), p, p + size);
   }
-  return data;
+  if (out.bytes.size() != byte_size) {
+    return Error(ErrorCode::InvalidArgument, "input '" + std::string(name) + "': buffers hold " +
+                                                 std::to_string(out.bytes.size()) + " bytes, the input declares " +
+                                                 std::to_string(byte_size));
+  }
+  return std::optional<InputData>(std::move(out));
+}
+
+/// The request's image: IMAGE (one encoded PNG/JPEG, BYTES [1]) or FRAME
+/// (raw RGB, UINT8 [H,W,3]); exactly one of them.
+Result<vision::Image> read_image(TRITONBACKEND_Request* request, const std::string& source) {
+  AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> encoded, read_input(request, kInputImage));
+  AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> frame, read_input(request, kInputFrame));
+  const std::string both = "'" + std::string(kInputImage) + "' (one encoded PNG/JPEG image as BYTES [1]) or '" +
+                           std::string(kInputFrame) + "' (a raw RGB frame as UINT8 [H,W,3])";
+  if (encoded && frame) return Error(ErrorCode::InvalidArgument, "request has both inputs; give one of " + both);
+  if (!encoded && !frame) return Error(ErrorCode::InvalidArgument, "request has no image; give " + both);
+  if (encoded) {
+    if (encoded->dtype != TRITONSERVER_TYPE_BYTES) {
+      return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has data type code " +
+                                                   std::to_string(static_cast<int>(encoded->dtype)) +
+                                                   ", expected BYTES (one encoded PNG/JPEG image)");
+    }
+    std::int64_t elements = 1;
+    for (const std::int64_t d : encoded->shape) elements *= d;
+    if (elements != 1) {
+      return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputImage) + "' has shape " +
+                                                   shape_text(encoded->shape) +
+                                                   ", expected [1] (one encoded image per request)");
+    }
+    AEGIS_ASSIGN_OR_RETURN(auto elems, split_bytes_tensor(encoded->bytes, 1, kInputImage));
+    return vision::decode_image(elems.front(), source, 3);
+  }
+  if (frame->dtype != TRITONSERVER_TYPE_UINT8) {
+    return Error(ErrorCode::InvalidArgument, "input '" + std::string(kInputFrame) + "' has data type code " +
+                                                 std::to_string(static_cast<int>(frame->dtype)) +
+                                                 ", expected UINT8 (a raw RGB frame, HWC)");
+  }
+  AEGIS_ASSIGN_OR_RETURN(const auto wh, check_frame_shape(frame->shape, frame->bytes.size(), kInputFrame));
+  return vision::Image::from_pixels(
+      wh.first, wh.second, 3,
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(frame->bytes.data()), frame->bytes.size()));
 }
 
 Result<void> write_output(TRITONBACKEND_Response* response, std::string_view name, TRITONSERVER_DataType dtype,
@@ -178,23 +303,86 @@ Result<void> write_output(TRITONBACKEND_Response* response, std::string_view nam
   return {};
 }
 
+std::string_view request_id(TRITONBACKEND_Request* request) {
+  const char* id = nullptr;
+  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestId(request, &id)) {
+    TRITONSERVER_ErrorDelete(err);
+    return {};
+  }
+  return id != nullptr ? std::string_view(id) : std::string_view();
+}
+
+/// Writes one requested pipeline output from `result`.
+Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameResult& result,
+                                   TRITONBACKEND_Response* response, std::string_view n) {
+  const auto& info = inst.pipeline->info();
+  const auto outs = family_outputs(info.output_layout);
+  if (n == kOutputJson) {
+    const std::vector<std::byte> elem = encode_bytes_element(inst.pipeline->to_json(result));
+    return write_output(response, n, TRITONSERVER_TYPE_BYTES, {1}, elem.data(), elem.size());
+  }
+  if (std::find(outs.begin(), outs.end(), n) == outs.end()) {
+    std::string known = std::string(kOutputJson);
+    for (const auto o : outs) known += ", " + std::string(o);
+    return Error(ErrorCode::InvalidArgument, "unknown output '" + std::string(n) + "' for a " +
+                                                 std::string(models::to_string(info.output_layout)) +
+                                                 " model (this model has " + known + ")");
+  }
+  if (n == kOutputDetections) {
+    const std::vector<float> rows = detections_to_rows(result.detections());
+    return write_output(response, n, TRITONSERVER_TYPE_FP32, {static_cast<std::int64_t>(rows.size() / 6), 6},
+                        rows.data(), rows.size() * sizeof(float));
+  }
+  if (n == kOutputMasks) {
+    const auto* seg = std::get_if<pipeline::InstanceSegmentationResult>(&result.output);
+    if (seg == nullptr) return Error(ErrorCode::Internal, "segment model produced no masks");
+    const std::vector<std::uint8_t> dense = masks_to_dense(seg->masks, result.width, result.height);
+    return write_output(response, n, TRITONSERVER_TYPE_UINT8,
+                        {static_cast<std::int64_t>(seg->masks.size()), result.height, result.width}, dense.data(),
+                        dense.size());
+  }
+  if (n == kOutputKeypoints) {
+    std::vector<std::vector<vision::Keypoint>> instances;
+    if (const auto* pose = std::get_if<pipeline::PoseResult>(&result.output)) {
+      instances = pose->keypoints;
+    } else if (std::holds_alternative<pipeline::KeypointsResult>(result.output)) {
+      instances.push_back(result.keypoints());
+    } else {
+      return Error(ErrorCode::Internal, "keypoint model produced no keypoints");
+    }
+    std::size_t k = 0;
+    AEGIS_ASSIGN_OR_RETURN(const std::vector<float> rows, keypoints_to_rows(instances, k));
+    return write_output(response, n, TRITONSERVER_TYPE_FP32,
+                        {static_cast<std::int64_t>(instances.size()), static_cast<std::int64_t>(k), 3}, rows.data(),
+                        rows.size() * sizeof(float));
+  }
+  if (n == kOutputDepth || n == kOutputDepthColor) {
+    const pipeline::DepthResult* d = result.depth();
+    if (d == nullptr) return Error(ErrorCode::Internal, "depth model produced no depth map");
+    if (n == kOutputDepth) {
+      const vision::DepthMap& v = d->depth;
+      if (v.values.size() != static_cast<std::size_t>(v.width) * static_cast<std::size_t>(v.height)) {
+        return Error(ErrorCode::Internal, "depth map of " + std::to_string(v.values.size()) + " values for " +
+                                              std::to_string(v.width) + "x" + std::to_string(v.height));
+      }
+      return write_output(response, n, TRITONSERVER_TYPE_FP32, {v.height, v.width}, v.values.data(),
+                          v.values.size() * sizeof(float));
+    }
+    const vision::Image& img = d->colorized;
+    return write_output(response, n, TRITONSERVER_TYPE_UINT8, {img.height(), img.width(), img.channels()},
+                        img.data(), img.byte_size());
+  }
+  return Error(ErrorCode::Internal, "output '" + std::string(n) + "' is not written by the aegisrt backend");
+}
+
 /// Runs one request and fills `response`. Any error is the request's own.
 Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TRITONBACKEND_Response* response,
                          std::uint64_t& compute_start, std::uint64_t& compute_end) {
-  const char* id = nullptr;
-  std::string source = "request";
-  if (TRITONSERVER_Error* err = TRITONBACKEND_RequestId(request, &id)) {
-    TRITONSERVER_ErrorDelete(err);
-  } else if (id != nullptr && *id != '\0') {
-    source = std::string("request ") + id;
-  }
-  AEGIS_ASSIGN_OR_RETURN(std::vector<std::byte> raw, read_image_input(request));
-  AEGIS_ASSIGN_OR_RETURN(auto elems, split_bytes_tensor(raw, 1, kInputImage));
+  const std::string_view id = request_id(request);
+  const std::string source = id.empty() ? std::string("request") : "request " + std::string(id);
   compute_start = now_ns();
-  AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::decode_image(elems.front(), source, 3));
+  AEGIS_ASSIGN_OR_RETURN(vision::Image image, read_image(request, source));
   AEGIS_ASSIGN_OR_RETURN(pipeline::FrameResult result, inst.pipeline->run(image, source));
-  const std::vector<float> rows = detections_to_rows(detections_of(result));
-  const std::string json = inst.pipeline->to_json(result);
   compute_end = now_ns();
 
   std::uint32_t outputs = 0;
@@ -202,19 +390,156 @@ Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TR
   for (std::uint32_t i = 0; i < outputs; ++i) {
     const char* name = nullptr;
     AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputName(request, i, &name), "reading requested output name");
-    const std::string_view n(name);
-    if (n == kOutputDetections) {
-      AEGIS_TRY(write_output(response, n, TRITONSERVER_TYPE_FP32,
-                             {static_cast<std::int64_t>(rows.size() / 6), 6}, rows.data(),
-                             rows.size() * sizeof(float)));
-    } else if (n == kOutputJson) {
-      const std::vector<std::byte> elem = encode_bytes_element(json);
-      AEGIS_TRY(write_output(response, n, TRITONSERVER_TYPE_BYTES, {1}, elem.data(), elem.size()));
-    } else {
-      return Error(ErrorCode::InvalidArgument, "unknown output '" + std::string(n) + "' (the aegisrt backend has " +
-                                                   std::string(kOutputDetections) + " and " +
-                                                   std::string(kOutputJson) + ")");
+    AEGIS_TRY(write_pipeline_output(inst, result, response, name));
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- tensor mode
+
+/// One request of a tensor-mode execute(): its inputs in the model's input
+/// order, checked, and its batch size (1 when max_batch_size is 0).
+struct TensorRequest {
+  std::size_t index = 0;  // in the execute() call
+  std::vector<InputData> inputs;
+  std::int64_t batch = 1;
+  std::uint64_t exec_start = 0;
+};
+
+/// Reads and checks one request's inputs against the model. Errors are the request's own.
+Result<TensorRequest> read_tensor_request(const TensorModel& m, const BackendConfig& c,
+                                          TRITONBACKEND_Request* request) {
+  TensorRequest out;
+  std::uint32_t count = 0;
+  AEGIS_TRITON_TRY(TRITONBACKEND_RequestInputCount(request, &count), "counting inputs");
+  if (count != m.inputs.size()) {
+    return Error(ErrorCode::InvalidArgument, "request has " + std::to_string(count) + " inputs, the model " +
+                                                 std::to_string(m.inputs.size()));
+  }
+  for (std::size_t i = 0; i < m.inputs.size(); ++i) {
+    const TensorDesc& spec = m.inputs[i];
+    AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> in, read_input(request, spec.name));
+    if (!in) return Error(ErrorCode::InvalidArgument, "request has no input '" + spec.name + "'");
+    const auto dtype = dtype_from_triton(static_cast<int>(in->dtype));
+    if (!dtype || *dtype != spec.dtype) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' has data type code " +
+                                                   std::to_string(static_cast<int>(in->dtype)) + ", the model takes " +
+                                                   std::string(dtype_name(spec.dtype)));
     }
+    bool fits = in->shape.size() == spec.shape.size();
+    for (std::size_t d = 0; fits && d < spec.shape.size(); ++d) {
+      fits = in->shape[d] >= 0 && (spec.shape[d] == kDynamicDim || spec.shape[d] == in->shape[d]);
+    }
+    if (!fits) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' has shape " + shape_text(in->shape) +
+                                                   ", the model takes " + shape_to_string(spec.shape));
+    }
+    const auto elements = static_cast<std::uint64_t>(shape_element_count(in->shape));
+    if (in->bytes.size() != elements * dtype_size(spec.dtype)) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' holds " + std::to_string(in->bytes.size()) +
+                                                   " bytes, its shape " + shape_text(in->shape) + " needs " +
+                                                   std::to_string(elements * dtype_size(spec.dtype)));
+    }
+    if (c.max_batch_size > 0) {
+      const std::int64_t b = in->shape.empty() ? 0 : in->shape[0];
+      if (i == 0) out.batch = b;
+      if (b != out.batch || b < 1) {
+        return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' has batch " + std::to_string(b) +
+                                                     ", the request's first input " + std::to_string(out.batch));
+      }
+    }
+    out.inputs.push_back(std::move(*in));
+  }
+  return out;
+}
+
+/// Requests of one execute() that can run as one batch: same shapes apart from the batch dimension.
+std::vector<std::vector<std::size_t>> group_requests(const std::vector<TensorRequest>& reqs, bool batching) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<std::vector<std::vector<std::int64_t>>> keys;
+  for (std::size_t r = 0; r < reqs.size(); ++r) {
+    std::vector<std::vector<std::int64_t>> key;
+    for (const auto& in : reqs[r].inputs) key.emplace_back(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
+    std::size_t g = 0;
+    while (batching && g < keys.size() && keys[g] != key) ++g;
+    if (!batching || g == keys.size()) {
+      keys.push_back(std::move(key));
+      groups.emplace_back();
+      g = groups.size() - 1;
+    }
+    groups[g].push_back(r);
+  }
+  return groups;
+}
+
+/// Runs one group (concatenated along the batch dimension when it has
+/// several requests) and writes each request's slice of the requested outputs.
+/// Returns the execute error shared by the group, if any; per-request output
+/// errors go to `errors` (by index in the execute() call).
+Result<void> run_tensor_group(const TensorModel& m, const BackendConfig& c, std::vector<TensorRequest>& reqs,
+                              const std::vector<std::size_t>& group, TRITONBACKEND_Request** requests,
+                              std::vector<TRITONBACKEND_Response*>& responses,
+                              std::vector<std::optional<Error>>& errors) {
+  std::int64_t total = 0;
+  for (const std::size_t r : group) total += reqs[r].batch;
+  std::vector<std::vector<std::byte>> joined(m.inputs.size());
+  ExecutionRequest er;
+  for (std::size_t i = 0; i < m.inputs.size(); ++i) {
+    const InputData& first = reqs[group.front()].inputs[i];
+    Shape shape = first.shape;
+    const void* data = first.bytes.data();
+    if (group.size() > 1) {
+      shape[0] = total;
+      for (const std::size_t r : group) {
+        joined[i].insert(joined[i].end(), reqs[r].inputs[i].bytes.begin(), reqs[r].inputs[i].bytes.end());
+      }
+      data = joined[i].data();
+    }
+    er.inputs.push_back({m.inputs[i].name, TensorView(data, shape, m.inputs[i].dtype)});
+  }
+  AEGIS_ASSIGN_OR_RETURN(ExecutionResult result, m.backend->execute(er));
+
+  std::int64_t offset = 0;
+  for (const std::size_t r : group) {
+    TRITONBACKEND_Request* request = requests[reqs[r].index];
+    const std::int64_t b = reqs[r].batch;
+    auto write = [&]() -> Result<void> {
+      std::uint32_t outputs = 0;
+      AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputCount(request, &outputs), "counting requested outputs");
+      for (std::uint32_t o = 0; o < outputs; ++o) {
+        const char* name = nullptr;
+        AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputName(request, o, &name), "reading requested output name");
+        const Tensor* t = result.find(name);
+        if (t == nullptr) return Error(ErrorCode::InvalidArgument, "the model has no output '" + std::string(name) + "'");
+        if (t->location().is_device()) {
+          return Error(ErrorCode::Unsupported, "output '" + std::string(name) + "' is in device memory");
+        }
+        const int code = triton_from_dtype(t->dtype());
+        if (code == 0) {
+          return Error(ErrorCode::Unsupported, "output '" + std::string(name) + "' has element type " +
+                                                   std::string(dtype_name(t->dtype())) + ", not served in tensor mode");
+        }
+        std::vector<std::int64_t> shape = t->shape();
+        const auto* bytes = static_cast<const std::byte*>(t->data());
+        std::size_t size = t->byte_size();
+        if (c.max_batch_size > 0) {
+          if (shape.empty() || shape[0] != total) {
+            return Error(ErrorCode::Internal, "output '" + std::string(name) + "' has shape " +
+                                                  shape_to_string(shape) + ", expected the batch of " +
+                                                  std::to_string(total) + " first");
+          }
+          const std::size_t row = total > 0 ? size / static_cast<std::size_t>(total) : 0;
+          bytes += row * static_cast<std::size_t>(offset);
+          size = row * static_cast<std::size_t>(b);
+          shape[0] = b;
+        }
+        AEGIS_TRY(write_output(responses[reqs[r].index], name, static_cast<TRITONSERVER_DataType>(code), shape,
+                               bytes, size));
+      }
+      return {};
+    };
+    if (auto w = write(); !w.ok()) errors[reqs[r].index] = w.error();
+    offset += b;
   }
   return {};
 }
@@ -228,6 +553,97 @@ TRITONSERVER_Error* guarded(const char* what, F&& f) noexcept {
   } catch (...) {
     return TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, (std::string("aegisrt: ") + what + ": unknown exception").c_str());
   }
+}
+
+/// Reports the request's statistics, sends its response (with `err`, which
+/// this frees) and releases it. Statistics come before the response: once a
+/// client has its answer, Triton's counters (nv_inference_count, ...) include it.
+void finish_request(TRITONBACKEND_ModelInstance* instance, TRITONBACKEND_Request* request,
+                    TRITONBACKEND_Response* response, TRITONSERVER_Error* err, std::uint64_t exec_start,
+                    std::uint64_t compute_start, std::uint64_t compute_end, std::uint64_t exec_end) {
+  if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportStatistics(instance, request, err == nullptr, exec_start,
+                                                                            compute_start, compute_end, exec_end)) {
+    TRITONSERVER_ErrorDelete(e);
+  }
+  if (response != nullptr) {
+    // Sends `err` (if any) as the request's error; ownership of `err` stays with us.
+    if (TRITONSERVER_Error* send = TRITONBACKEND_ResponseSend(response, kTritonResponseCompleteFinal, err)) {
+      log(TRITONSERVER_LOG_ERROR, __LINE__,
+          std::string("aegisrt: sending a response failed: ") + TRITONSERVER_ErrorMessage(send));
+      TRITONSERVER_ErrorDelete(send);
+    }
+  }
+  if (err != nullptr) TRITONSERVER_ErrorDelete(err);
+  if (TRITONSERVER_Error* e = TRITONBACKEND_RequestRelease(request, kTritonRequestReleaseAll)) {
+    TRITONSERVER_ErrorDelete(e);
+  }
+}
+
+/// Tensor mode: every request is read and checked on its own (a bad one gets
+/// its error); the good ones with equal shapes (batch dimension aside) run as
+/// one execute when max_batch_size > 0, each getting its slice of the outputs.
+TRITONSERVER_Error* execute_tensor(TRITONBACKEND_ModelInstance* instance, InstanceState& inst,
+                                   TRITONBACKEND_Request** requests, std::uint32_t count) {
+  const TensorModel& m = *inst.model->tensor;
+  const BackendConfig& c = inst.model->config;
+  const std::uint64_t exec_start = now_ns();
+  std::vector<TRITONBACKEND_Response*> responses(count, nullptr);
+  std::vector<std::optional<Error>> errors(count);
+  std::vector<TRITONSERVER_Error*> triton_errors(count, nullptr);
+  std::vector<std::uint64_t> compute_start(count, exec_start);
+  std::vector<std::uint64_t> compute_end(count, exec_start);
+  std::vector<TensorRequest> valid;
+  for (std::uint32_t r = 0; r < count; ++r) {
+    if (TRITONSERVER_Error* err = TRITONBACKEND_ResponseNew(&responses[r], requests[r])) {
+      log(TRITONSERVER_LOG_ERROR, __LINE__,
+          std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
+      responses[r] = nullptr;
+      triton_errors[r] = err;
+      continue;
+    }
+    triton_errors[r] = guarded("reading a request", [&]() -> TRITONSERVER_Error* {
+      auto req = read_tensor_request(m, c, requests[r]);
+      if (!req.ok()) return to_triton(req.error());
+      req->index = r;
+      valid.push_back(std::move(*req));
+      return nullptr;
+    });
+  }
+  for (const auto& group : group_requests(valid, c.max_batch_size > 0)) {
+    const std::uint64_t start = now_ns();
+    std::int64_t total = 0;
+    for (const std::size_t g : group) total += valid[g].batch;
+    TRITONSERVER_Error* group_err = guarded("execute", [&]() -> TRITONSERVER_Error* {
+      auto done = run_tensor_group(m, c, valid, group, requests, responses, errors);
+      return done.ok() ? nullptr : to_triton(done.error());
+    });
+    const std::uint64_t end = now_ns();
+    for (const std::size_t g : group) {
+      const std::size_t r = valid[g].index;
+      compute_start[r] = start;
+      compute_end[r] = end;
+      if (group_err != nullptr) {
+        triton_errors[r] = TRITONSERVER_ErrorNew(TRITONSERVER_ERROR_INTERNAL, TRITONSERVER_ErrorMessage(group_err));
+      } else if (errors[r]) {
+        triton_errors[r] = to_triton(*errors[r]);
+      }
+    }
+    if (group_err == nullptr) {
+      // One model execution for the whole group: Triton's execution_count grows by one.
+      if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportBatchStatistics(
+              instance, static_cast<std::uint64_t>(total), exec_start, start, end, now_ns())) {
+        TRITONSERVER_ErrorDelete(e);
+      }
+    } else {
+      TRITONSERVER_ErrorDelete(group_err);
+    }
+  }
+  const std::uint64_t exec_end = now_ns();
+  for (std::uint32_t r = 0; r < count; ++r) {
+    finish_request(instance, requests[r], responses[r], triton_errors[r], exec_start, compute_start[r],
+                   compute_end[r], exec_end);
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -265,6 +681,24 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
     if (!cfg.ok()) return as::to_triton(cfg.error());
     auto state = std::make_unique<ModelState>();
     state->config = std::move(*cfg);
+    if (state->config.mode == as::ServingMode::Tensor) {
+      auto t = as::load_tensor_model(state->config);
+      if (!t.ok()) {
+        as::log(TRITONSERVER_LOG_ERROR, __LINE__, "aegisrt: " + t.error().to_string());
+        return as::to_triton(t.error());
+      }
+      std::string desc;
+      for (const auto& d : (*t)->inputs) desc += " in " + d.name + " " + aegisrt::shape_to_string(d.shape);
+      for (const auto& d : (*t)->outputs) desc += " out " + d.name + " " + aegisrt::shape_to_string(d.shape);
+      as::log(TRITONSERVER_LOG_INFO, __LINE__,
+              "aegisrt model '" + state->config.triton_model_name + "' (tensor mode): " +
+                  state->config.options.onnx.string() + " on " + std::string((*t)->backend->name()) +
+                  ", max_batch_size " + std::to_string(state->config.max_batch_size) + ":" + desc);
+      state->tensor = std::move(*t);
+      if (TRITONSERVER_Error* err = TRITONBACKEND_ModelSetState(model, state.get())) return err;
+      state.release();
+      return nullptr;
+    }
     auto p = state->make_pipeline();
     if (!p.ok()) {
       as::log(TRITONSERVER_LOG_ERROR, __LINE__, "aegisrt: " + p.error().to_string());
@@ -306,7 +740,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelIns
       std::lock_guard lock(ms->mu);
       inst->pipeline = std::move(ms->spare);
     }
-    if (!inst->pipeline) {
+    if (!inst->pipeline && !ms->tensor) {
       auto p = ms->make_pipeline();
       if (!p.ok()) return as::to_triton(p.error());
       inst->pipeline = std::move(*p);
@@ -333,6 +767,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
   void* vs = nullptr;
   if (TRITONSERVER_Error* err = TRITONBACKEND_ModelInstanceState(instance, &vs)) return err;
   auto* inst = static_cast<InstanceState*>(vs);
+  if (inst->model->tensor) return as::execute_tensor(instance, *inst, requests, request_count);
   for (std::uint32_t r = 0; r < request_count; ++r) {
     TRITONBACKEND_Request* request = requests[r];
     const std::uint64_t exec_start = as::now_ns();
@@ -350,34 +785,17 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
       as::log(TRITONSERVER_LOG_ERROR, __LINE__,
               std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
     }
-    const bool ok = err == nullptr;
     if (compute_end < compute_start) compute_end = compute_start;
     const std::uint64_t exec_end = as::now_ns();
-    // Statistics before the response: once a client has its answer, Triton's
-    // counters (nv_inference_count, ...) already include it.
-    if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportStatistics(instance, request, ok, exec_start,
-                                                                              compute_start, compute_end, exec_end)) {
-      TRITONSERVER_ErrorDelete(e);
-    }
-    if (ok) {
+    if (err == nullptr) {
       if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, 1, exec_start,
                                                                                      compute_start, compute_end,
                                                                                      exec_end)) {
         TRITONSERVER_ErrorDelete(e);
       }
     }
-    if (have_response) {
-      // Sends `err` (if any) as the request's error; ownership of `err` stays with us.
-      if (TRITONSERVER_Error* send = TRITONBACKEND_ResponseSend(response, kTritonResponseCompleteFinal, err)) {
-        as::log(TRITONSERVER_LOG_ERROR, __LINE__,
-                std::string("aegisrt: sending a response failed: ") + TRITONSERVER_ErrorMessage(send));
-        TRITONSERVER_ErrorDelete(send);
-      }
-    }
-    if (err != nullptr) TRITONSERVER_ErrorDelete(err);
-    if (TRITONSERVER_Error* e = TRITONBACKEND_RequestRelease(request, kTritonRequestReleaseAll)) {
-      TRITONSERVER_ErrorDelete(e);
-    }
+    as::finish_request(instance, request, have_response ? response : nullptr, err, exec_start, compute_start,
+                       compute_end, exec_end);
   }
   return nullptr;
 }
