@@ -13,7 +13,7 @@
 #include <system_error>
 
 #include "aegisrt/core/file_util.h"
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/models/manifest.h"
 
