@@ -45,37 +45,12 @@ endmacro()
 
 # Default roots for what scripts/setup.sh installs into third_party/ (git-ignored).
 set(AEGISRT_THIRD_PARTY_DIR "${PROJECT_SOURCE_DIR}/third_party" CACHE PATH "Where setup.sh unpacks dependencies")
-if(NOT DEFINED ONNXRuntime_ROOT AND NOT DEFINED ENV{ONNXRuntime_ROOT} AND EXISTS "${AEGISRT_THIRD_PARTY_DIR}/onnxruntime")
-  set(ONNXRuntime_ROOT "${AEGISRT_THIRD_PARTY_DIR}/onnxruntime")
-endif()
-if(NOT DEFINED TVM_ROOT AND NOT DEFINED ENV{TVM_ROOT} AND EXISTS "${AEGISRT_THIRD_PARTY_DIR}/tvm")
-  set(TVM_ROOT "${AEGISRT_THIRD_PARTY_DIR}/tvm")
-endif()
-if(NOT DEFINED TensorRT_ROOT AND NOT DEFINED ENV{TensorRT_ROOT} AND EXISTS "${AEGISRT_THIRD_PARTY_DIR}/tensorrt")
-  set(TensorRT_ROOT "${AEGISRT_THIRD_PARTY_DIR}/tensorrt")
-endif()
-
 aegis_optional(CUDA CUDAToolkit)
-aegis_optional(ONNXRUNTIME ONNXRuntime)
-aegis_optional(TVM TVM)
-aegis_optional(TENSORRT TensorRT COMPONENTS nvonnxparser)  # the backend builds engines from ONNX
-# --- OpenVINO (scripts/deps/35-openvino.sh unpacks the PyPI wheel's C++ SDK):
-# its own OpenVINOConfig.cmake, found under <root>/openvino/cmake.
-if(NOT DEFINED OpenVINO_ROOT AND NOT DEFINED ENV{OpenVINO_ROOT} AND EXISTS "${AEGISRT_THIRD_PARTY_DIR}/openvino")
-  set(OpenVINO_ROOT "${AEGISRT_THIRD_PARTY_DIR}/openvino")
-endif()
-if(AEGISRT_SANITIZE MATCHES "address|thread|memory|leak" AND NOT AEGISRT_WITH_OPENVINO STREQUAL "ON")
-  # The wheel's oneTBB dlopen()s libtbbbind with RTLD_DEEPBIND, which the
-  # sanitizer runtimes refuse (the process aborts on the first compile), so
-  # sanitizer builds leave OpenVINO out unless asked for explicitly.
-  set(AEGISRT_WITH_OPENVINO AUTO CACHE STRING "Build with OpenVINO: AUTO (if found), ON, OFF")
-  set(AEGISRT_HAVE_OPENVINO OFF)
-  aegis_summary_line("OPENVINO: OFF (sanitizer build: the wheel's oneTBB loads libtbbbind with RTLD_DEEPBIND, "
-                     "which ASan/TSan abort on; -DAEGISRT_WITH_OPENVINO=ON forces it)")
-else()
-  aegis_optional(OPENVINO OpenVINO CONFIG COMPONENTS Runtime ONNX)
-endif()
-# --- end OpenVINO
+# The inference backends: AEGISRT_BACKENDS (top-level CMakeLists.txt) names their
+# folders; each src/backends/<folder>/backend.cmake declares its option and
+# dependency (cmake/AegisBackends.cmake).
+include(AegisBackends)
+aegis_find_backends()
 # --- FFmpeg (video in/out, src/media): Debian's libavformat/libavcodec/libavutil/
 # libswscale -dev packages, found through pkg-config. AUTO: on when found.
 set(AEGISRT_WITH_FFMPEG AUTO CACHE STRING "Build with FFmpeg (video in/out): AUTO (if found), ON, OFF")
@@ -99,9 +74,6 @@ else()
   aegis_summary_line("FFMPEG: OFF (AEGISRT_WITH_FFMPEG=${AEGISRT_WITH_FFMPEG}, not found or disabled)")
 endif()
 # --- end FFmpeg
-if(AEGISRT_HAVE_TENSORRT AND NOT AEGISRT_HAVE_CUDA)
-  message(FATAL_ERROR "TensorRT needs the CUDA toolkit (AEGISRT_WITH_CUDA)")
-endif()
 if(AEGISRT_HAVE_CUDA)
   # The CUDA language is needed for our kernels (vision pre-processing).
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)

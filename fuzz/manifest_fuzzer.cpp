@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/models/manifest.h"
 

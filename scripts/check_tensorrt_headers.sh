@@ -32,6 +32,7 @@ GEN="$(mktemp -d)"
 trap 'rm -rf "$GEN"' EXIT
 mkdir -p "$GEN/aegisrt"
 sed -e 's/@PROJECT_VERSION@/0.0.0-check/' -e 's/@AEGISRT_HAVE_[A-Z_]*@/true/' -e 's/@[A-Za-z_]*VERSION@//' \
+  -e 's/@AEGISRT_BACKEND_CONFIG_LINES@/inline constexpr bool kHaveTensorRT = true;/' \
   "$ROOT/src/build_config.h.in" > "$GEN/aegisrt/build_config.h"
 
 WARN=(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual

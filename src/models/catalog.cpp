@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 
 namespace aegisrt::models {
 namespace {

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <set>
 
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "manifest_sections.h"
 
 namespace aegisrt::models::detail {

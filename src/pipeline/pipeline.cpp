@@ -13,7 +13,7 @@
 #include <variant>
 
 #include "aegisrt/backend/registry.h"
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/vision/draw.h"
 #include "pipeline/decoders/decoder.h"
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/models/manifest.h"
 
 namespace aegisrt::cli {

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "aegisrt/backends/tensorrt/engine_builder.h"
+#include "aegisrt/trt_plan/engine_builder.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/tools/progress.h"
@@ -207,7 +207,7 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     // An --input-shape for an input the model does not have would otherwise be
     // ignored and the build reported as done: refuse it, naming the inputs.
     if (!o.input_shapes.empty()) {
-      auto summary = trt::summarize_onnx_file(model);
+      auto summary = onnx::summarize_onnx_file(model);
       if (!summary.ok()) return report_error(summary.error());
       for (const auto& [name, shape] : o.input_shapes) {
         const bool known = std::any_of(summary->inputs.begin(), summary->inputs.end(),

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
 #include "backend_pick.h"
 #include "cli_common.h"

@@ -40,10 +40,14 @@ class BackendRegistry {
   std::map<std::string, Entry, std::less<>> entries_;
 };
 
-/// Registers every backend compiled into this build (each under its own #if).
+/// Registers every backend compiled into this build. Defined in the generated
+/// builtin_backends.cpp (cmake/AegisBackends.cmake), which calls
+/// `void register_<folder>_backend(BackendRegistry&)` (namespace aegisrt) of
+/// each compiled-in src/backends/<folder>; that function lives in the folder.
 void register_builtin_backends(BackendRegistry& registry);
 
-/// Backends AegisRT knows about, compiled in or not, with their CMake option.
+/// Backends AegisRT knows about (AEGISRT_BACKENDS, in that order), compiled in
+/// or not, with their CMake option. Generated with register_builtin_backends().
 struct KnownBackend {
   std::string_view name;
   std::string_view cmake_option;

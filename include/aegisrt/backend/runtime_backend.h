@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "aegisrt/core/result.h"
+#include "aegisrt/core/runtime_types.h"  // Precision, Device, NamedTensorView
 #include "aegisrt/core/tensor.h"
 #include "aegisrt/core/types.h"
 
@@ -44,24 +45,6 @@ namespace aegisrt {
 namespace cuda {
 class CudaStream;
 }
-
-enum class Precision : std::uint8_t { FP32, FP16, INT8 };
-/// "fp32", "fp16", "int8".
-std::string_view to_string(Precision p) noexcept;
-std::optional<Precision> parse_precision(std::string_view s) noexcept;
-
-enum class DeviceKind : std::uint8_t { CPU, CUDA };
-
-struct Device {
-  DeviceKind kind = DeviceKind::CPU;
-  int index = 0;
-  static constexpr Device cpu() noexcept { return {DeviceKind::CPU, 0}; }
-  static constexpr Device cuda(int i = 0) noexcept { return {DeviceKind::CUDA, i}; }
-  friend bool operator==(const Device&, const Device&) = default;
-};
-std::string to_string(const Device& d);
-/// "cpu", "cuda", "cuda:1".
-std::optional<Device> parse_device(std::string_view s) noexcept;
 
 struct LoadOptions {
   /// The model artefact: .onnx for ONNX Runtime; .onnx or a built library for
@@ -77,13 +60,6 @@ struct LoadOptions {
   /// {"provider","cuda"}. Unknown keys are rejected by the backend with
   /// InvalidArgument naming the key.
   std::map<std::string, std::string> backend_options;
-};
-
-/// One input: a view plus the name it binds to (empty = positional, in
-/// input_specs() order).
-struct NamedTensorView {
-  std::string name;
-  TensorView view;
 };
 
 enum class OutputPlacement : std::uint8_t { Host, Device };

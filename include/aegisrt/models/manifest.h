@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aegisrt/backend/runtime_backend.h"  // Precision
+#include "aegisrt/core/runtime_types.h"  // Precision
 #include "aegisrt/core/dtype.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/tensor.h"

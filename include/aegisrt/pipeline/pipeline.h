@@ -31,7 +31,7 @@
 #include "aegisrt/context/execution_context.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/types.h"
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/models/manifest.h"
 #include "aegisrt/vision/depth.h"

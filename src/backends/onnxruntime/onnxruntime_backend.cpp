@@ -9,7 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/backend/memory_estimate.h"
+#include "aegisrt/backend/registry.h"
+#include "aegisrt/onnx/onnx_summary.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/cache/sha256.h"
 #include "aegisrt/core/file_util.h"
@@ -146,7 +148,7 @@ constexpr std::string_view kCacheHashField = "cache_sha256=";
 
 Result<std::string> cache_key(const std::filesystem::path& model, const ort::SessionConfig& c) {
   AEGIS_ASSIGN_OR_RETURN(const std::string model_sha, sha256_file(model));
-  AEGIS_ASSIGN_OR_RETURN(const auto extra, trt::onnx_external_data_files(model));
+  AEGIS_ASSIGN_OR_RETURN(const auto extra, onnx::onnx_external_data_files(model));
   AEGIS_ASSIGN_OR_RETURN(const std::string source_sha, combined_source_hash(model, model_sha, extra));
   std::ostringstream s;
   s << "format=aegisrt-ort-optimized/2\nsource_sha256=" << source_sha
@@ -406,16 +408,9 @@ std::vector<TensorDesc> OnnxRuntimeBackend::do_output_specs() const {
 
 Result<std::size_t> OnnxRuntimeBackend::do_estimate_memory() const {
   if (!model_) return Error(ErrorCode::FailedPrecondition, "no model loaded");
-  // Weights (about the file size) plus one set of inputs and outputs, dynamic
-  // dims counted as 1. A rough admission figure, not an exact ORT arena size.
-  std::size_t bytes = model_->model_bytes;
-  for (const auto* specs : {&model_->inputs, &model_->outputs}) {
-    for (const auto& d : *specs) {
-      std::size_t n = dtype_size(d.dtype);
-      for (auto dim : d.shape) n *= static_cast<std::size_t>(dim > 0 ? dim : 1);
-      bytes += n;
-    }
-  }
+  // Weights (about the file size) plus one set of inputs and outputs: a rough
+  // admission figure, not an exact ORT arena size.
+  const std::size_t bytes = estimate_io_bytes(model_->model_bytes, model_->inputs, model_->outputs);
   return bytes > 0 ? bytes : std::size_t{1};
 }
 
@@ -551,6 +546,13 @@ std::vector<std::string> onnxruntime_available_providers() {
     out.clear();
   }
   return out;
+}
+
+// Called by the generated register_builtin_backends() (cmake/AegisBackends.cmake).
+void register_onnxruntime_backend(BackendRegistry& registry);
+void register_onnxruntime_backend(BackendRegistry& registry) {
+  (void)registry.add({"onnx", "ONNX Runtime (CPU; CUDA/TensorRT/OpenVINO providers when present)", onnxruntime_version()},
+                     [] { return make_onnxruntime_backend(); });
 }
 
 }  // namespace aegisrt

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <memory>
 
+#include "aegisrt/backend/backend_options.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "backends/onnxruntime/ort_common.h"
 
@@ -15,20 +16,18 @@ constexpr std::string_view kKnownKeys =
     "provider, intra_op_threads, inter_op_threads, graph_optimization, optimized_model_path, "
     "calibration_table, openvino_device_type, tf32, trt_<option>, cuda_<option>";
 
-Error bad_value(std::string_view key, std::string_view value, std::string_view expected) {
-  return Error(ErrorCode::InvalidArgument, "backend option '" + std::string(key) + "' has value '" +
-                                               std::string(value) + "'; expected " +
-                                               std::string(expected));
+// The shared reader (aegisrt/backend/backend_options.h): one message shape.
+const BackendOptionReader& reader() {
+  static const BackendOptionReader r("onnx", kKnownKeys);
+  return r;
+}
+
+Error bad_value(std::string_view key, std::string_view value, std::string_view allowed) {
+  return reader().bad_value(key, value, allowed);
 }
 
 Result<int> parse_threads(std::string_view key, std::string_view value) {
-  int n = -1;
-  const auto* end = value.data() + value.size();
-  const auto [ptr, ec] = std::from_chars(value.data(), end, n);
-  if (ec != std::errc() || ptr != end || n < 0 || n > 4096) {
-    return bad_value(key, value, "an integer thread count in [0, 4096] (0 = ORT's default)");
-  }
-  return n;
+  return reader().integer(key, value, 0, 4096, "an integer thread count in [0, 4096] (0 = ORT's default)");
 }
 
 // What to install: for a provider the library lacks, a build that has it; for
@@ -239,9 +238,7 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
     } else if (key.starts_with("cuda_") && key.size() > 5) {
       c.cuda_options.emplace_back(key.substr(5), value);
     } else {
-      return Error(ErrorCode::InvalidArgument, "unknown backend option '" + key +
-                                                   "' for backend 'onnx'; known: " +
-                                                   std::string(kKnownKeys));
+      return reader().unknown(key);
     }
   }
   if (!provider_given && options.device.kind == DeviceKind::CUDA) c.provider = Provider::Cuda;

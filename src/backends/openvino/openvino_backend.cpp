@@ -11,7 +11,9 @@
 #include <mutex>
 #include <utility>
 
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/backend/memory_estimate.h"
+#include "aegisrt/backend/registry.h"
+#include "aegisrt/onnx/onnx_summary.h"
 #include "aegisrt/core/file_util.h"
 #include "backends/openvino/openvino_config.h"
 #include "backends/openvino/ov_common.h"
@@ -303,31 +305,20 @@ std::string OpenVinoBackend::cache_outcome() const { return model_ ? model_->cac
 /// naming the tensor and its type; OpenVINO's own reader would fail on some
 /// (float8 *fnuz) with a message that names neither. Files the summary cannot
 /// read (or compiled blobs) fall through to OpenVINO, which reports.
-static Result<void> check_onnx_value_types(const fs::path& model) {
-  auto summary = trt::summarize_onnx_file(model);
-  if (!summary.ok()) {
-    const auto code = summary.error().code();
-    if (code == ErrorCode::Unsupported || code == ErrorCode::InvalidArgument) {
-      return Error(ErrorCode::Unsupported, "the OpenVINO backend cannot run '" + model.string() +
-                                               "': " + summary.error().message());
-    }
-    return {};
+// The element types this backend binds, for the shared ONNX pre-check.
+static std::vector<DType> bound_dtypes() {
+  std::vector<DType> out;
+  for (DType t : kAllDTypes) {
+    if (ov_detail::binds(t)) out.push_back(t);
   }
-  for (const auto* list : {&summary->inputs, &summary->outputs}) {
-    for (const auto& d : *list) {
-      if (ov_detail::binds(d.dtype)) continue;
-      return Error(ErrorCode::Unsupported,
-                   std::string(list == &summary->inputs ? "input" : "output") + " '" + d.name + "' of '" +
-                       model.string() + "' has element type " + std::string(dtype_name(d.dtype)) + " (ONNX " +
-                       onnx_type_name(dtype_to_onnx(d.dtype)) + "), which the OpenVINO backend does not bind");
-    }
-  }
-  return {};
+  return out;
 }
 
 Result<void> OpenVinoBackend::do_load(const LoadOptions& options) {
   AEGIS_ASSIGN_OR_RETURN(LoadConfig config, ov_detail::parse_load_config(options));
-  if (options.artifact_path.extension() == ".onnx") AEGIS_TRY(check_onnx_value_types(options.artifact_path));
+  if (options.artifact_path.extension() == ".onnx") {
+    AEGIS_TRY(onnx::check_onnx_value_types(options.artifact_path, "OpenVINO", bound_dtypes()));
+  }
   AEGIS_ASSIGN_OR_RETURN(ov::Core * core, ov_detail::core());
   AEGIS_ASSIGN_OR_RETURN(const DeviceFacts facts, query_device(*core, config.device));
   AEGIS_TRY(check_precision(config, facts));
@@ -367,16 +358,9 @@ std::vector<TensorDesc> OpenVinoBackend::do_output_specs() const {
 
 Result<std::size_t> OpenVinoBackend::do_estimate_memory() const {
   if (!model_) return Error(ErrorCode::FailedPrecondition, "no model loaded");
-  // Weights (about the ONNX size) plus one set of inputs and outputs, dynamic
-  // dims counted as 1: a rough admission figure, not OpenVINO's exact use.
-  std::size_t bytes = model_->model_bytes;
-  for (const auto* specs : {&model_->inputs, &model_->outputs}) {
-    for (const auto& d : *specs) {
-      std::size_t n = dtype_size(d.dtype);
-      for (auto dim : d.shape) n *= static_cast<std::size_t>(dim > 0 ? dim : 1);
-      bytes += n;
-    }
-  }
+  // Weights (about the ONNX size) plus one set of inputs and outputs: a rough
+  // admission figure, not OpenVINO's exact use.
+  const std::size_t bytes = estimate_io_bytes(model_->model_bytes, model_->inputs, model_->outputs);
   return bytes > 0 ? bytes : std::size_t{1};
 }
 
@@ -513,6 +497,14 @@ BuildEnvironment openvino_build_environment() {
   env.backend_display_name = "OpenVINO";
   env.backend_version = openvino_version();
   return env;
+}
+
+// Called by the generated register_builtin_backends() (cmake/AegisBackends.cmake).
+void register_openvino_backend(BackendRegistry& registry);
+void register_openvino_backend(BackendRegistry& registry) {
+  (void)registry.add({"openvino", "Intel OpenVINO (CPU; Intel GPU/NPU with backend option device=...)",
+                      openvino_version()},
+                     [] { return make_openvino_backend(); });
 }
 
 }  // namespace aegisrt

@@ -1,6 +1,8 @@
 #include "backends/openvino/openvino_config.h"
 
-#include <charconv>
+#include <limits>
+
+#include "aegisrt/backend/backend_options.h"
 
 namespace aegisrt::ov_detail {
 namespace {
@@ -8,9 +10,14 @@ namespace {
 constexpr const char* kKnownKeys =
     "device, inference_precision, num_threads, intra_op_threads, performance_hint, cache";
 
+// The shared reader (aegisrt/backend/backend_options.h): one message shape.
+const BackendOptionReader& reader() {
+  static const BackendOptionReader r("openvino", kKnownKeys);
+  return r;
+}
+
 Error bad_value(const std::string& key, const std::string& value, const std::string& allowed) {
-  return Error(ErrorCode::InvalidArgument,
-               "backend option '" + key + "' has value '" + value + "'; allowed: " + allowed);
+  return reader().bad_value(key, value, allowed);
 }
 
 }  // namespace
@@ -41,11 +48,8 @@ Result<LoadConfig> parse_load_config(const LoadOptions& options) {
       }
       c.inference_precision = value;
     } else if (key == "num_threads" || key == "intra_op_threads") {
-      int n = -1;
-      const auto* end = value.data() + value.size();
-      const auto [ptr, ec] = std::from_chars(value.data(), end, n);
-      if (ec != std::errc() || ptr != end || n < 0) return bad_value(key, value, "an integer >= 0");
-      c.num_threads = n;
+      AEGIS_ASSIGN_OR_RETURN(c.num_threads,
+                             reader().integer(key, value, 0, std::numeric_limits<int>::max(), "an integer >= 0"));
     } else if (key == "performance_hint") {
       if (value != "latency" && value != "throughput") return bad_value(key, value, "latency, throughput");
       c.performance_hint = value;
@@ -53,8 +57,7 @@ Result<LoadConfig> parse_load_config(const LoadOptions& options) {
       if (value != "on" && value != "off") return bad_value(key, value, "on, off");
       c.cache = value == "on";
     } else {
-      return Error(ErrorCode::InvalidArgument, "unknown backend option '" + key +
-                                                   "' for the openvino backend; known: " + kKnownKeys);
+      return reader().unknown(key);
     }
   }
   return c;

@@ -16,7 +16,7 @@
 #include <span>
 #include <unistd.h>
 
-#include "aegisrt/backends/tensorrt/engine_builder.h"
+#include "aegisrt/trt_plan/engine_builder.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/cuda/device_info.h"
 #include "aegisrt/cuda/tensor_ops.h"
@@ -279,11 +279,11 @@ bool tensorrt_compiled_in() noexcept { return true; }
 
 Result<EngineBuildResult> build_tensorrt_engine(const EngineBuildOptions& options,
                                                 const ProgressFn& progress) {
-  AEGIS_ASSIGN_OR_RETURN(auto model, summarize_onnx_file(options.onnx_model));
+  AEGIS_ASSIGN_OR_RETURN(auto model, onnx::summarize_onnx_file(options.onnx_model));
   AEGIS_ASSIGN_OR_RETURN(auto gpu, gpu_identity(options.device));
   AEGIS_ASSIGN_OR_RETURN(auto spec, plan_engine_build(options, model, library_version(), gpu));
   // Every file the parser reads (ONNX external data) is part of the key.
-  AEGIS_ASSIGN_OR_RETURN(spec.key.extra_sources, onnx_external_data_files(options.onnx_model));
+  AEGIS_ASSIGN_OR_RETURN(spec.key.extra_sources, onnx::onnx_external_data_files(options.onnx_model));
   spdlog::info("TensorRT engine plan for {}: {}", options.onnx_model.string(), spec.plan.summary);
 
   ArtifactCache cache(spec.cache_dir);

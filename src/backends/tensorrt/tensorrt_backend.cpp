@@ -2,6 +2,7 @@
 // artefact cache), binds I/O tensors by name and runs enqueueV3 on a
 // CudaStream. Works with TensorRT 8.6, 10.x and 11.x headers.
 #include "aegisrt/backends/tensorrt/tensorrt_backend.h"
+#include "aegisrt/backend/registry.h"
 #include "aegisrt/core/file_util.h"
 
 #include <cuda_runtime_api.h>
@@ -11,8 +12,8 @@
 #include <optional>
 #include <utility>
 
-#include "aegisrt/backends/tensorrt/engine_builder.h"
-#include "aegisrt/backends/tensorrt/engine_file.h"
+#include "aegisrt/trt_plan/engine_builder.h"
+#include "aegisrt/trt_plan/engine_file.h"
 #include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/cuda/device_info.h"
 #include "aegisrt/cuda/tensor_ops.h"
@@ -122,7 +123,7 @@ class TensorRTBackend final : public RuntimeBackend {
 Result<std::filesystem::path> TensorRTBackend::engine_for(const LoadOptions& options,
                                                           const std::string& bytes) {
   const auto& path = options.artifact_path;
-  if (path.extension() != ".onnx" && !looks_like_onnx(as_bytes_of(bytes))) return path;
+  if (path.extension() != ".onnx" && !onnx::looks_like_onnx(as_bytes_of(bytes))) return path;
   // An ONNX model: find or build its engine in the artefact cache.
   AEGIS_ASSIGN_OR_RETURN(auto build_options, engine_build_options_from(options));
   AEGIS_ASSIGN_OR_RETURN(auto built, build_tensorrt_engine(build_options));
@@ -337,5 +338,12 @@ Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& requ
 std::unique_ptr<RuntimeBackend> make_tensorrt_backend() { return std::make_unique<trt::TensorRTBackend>(); }
 
 std::string tensorrt_version() { return trt::library_version().to_string(); }
+
+// Called by the generated register_builtin_backends() (cmake/AegisBackends.cmake).
+void register_tensorrt_backend(BackendRegistry& registry);
+void register_tensorrt_backend(BackendRegistry& registry) {
+  (void)registry.add({"tensorrt", "NVIDIA TensorRT (native engines)", tensorrt_version()},
+                     [] { return make_tensorrt_backend(); });
+}
 
 }  // namespace aegisrt

@@ -12,9 +12,9 @@
 #include <string>
 #include <type_traits>
 
-#include "aegisrt/backends/tensorrt/build_plan.h"
-#include "aegisrt/backends/tensorrt/error_mapping.h"
-#include "aegisrt/backends/tensorrt/trt_version.h"
+#include "aegisrt/trt_plan/build_plan.h"
+#include "aegisrt/trt_plan/error_mapping.h"
+#include "aegisrt/trt_plan/trt_version.h"
 #include "aegisrt/core/dtype.h"
 #include "aegisrt/core/tensor.h"
 #include "aegisrt/cuda/device_info.h"

@@ -20,9 +20,12 @@
 #include <tvm/ffi/function.h>
 
 #if defined(AEGISRT_HAVE_CUDA)
+#include "aegisrt/backend/backend_options.h"
+#include "aegisrt/backend/memory_estimate.h"
+#include "aegisrt/backend/registry.h"
 #include "aegisrt/cuda/tensor_ops.h"
 #endif
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/onnx/onnx_summary.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/sha256.h"
 #include "aegisrt/core/file_util.h"
@@ -96,32 +99,6 @@ std::vector<DType> tvm_dtypes() {
 /// Refuses, before any build, an ONNX model whose inputs/outputs TVM cannot
 /// bind (element type or non-tensor value), naming the tensor and its type.
 /// Models the summary cannot read fall through to the build, which reports.
-Result<void> check_onnx_value_types(const fs::path& model) {
-  auto summary = trt::summarize_onnx_file(model);
-  if (!summary.ok()) {
-    const auto code = summary.error().code();
-    if (code == ErrorCode::Unsupported || code == ErrorCode::InvalidArgument) {
-      return Error(ErrorCode::Unsupported, "the TVM backend cannot run '" + model.string() +
-                                               "': " + summary.error().message());
-    }
-    return {};
-  }
-  const auto supported = tvm_dtypes();
-  for (const auto* list : {&summary->inputs, &summary->outputs}) {
-    for (const auto& d : *list) {
-      if (std::find(supported.begin(), supported.end(), d.dtype) != supported.end()) continue;
-      std::string names;
-      for (DType t : supported) names += (names.empty() ? "" : ", ") + std::string(dtype_name(t));
-      return Error(ErrorCode::Unsupported,
-                   std::string(list == &summary->inputs ? "input" : "output") + " '" + d.name +
-                       "' of '" + model.string() + "' has element type " + std::string(dtype_name(d.dtype)) +
-                       " (ONNX " + onnx_type_name(dtype_to_onnx(d.dtype)) +
-                       "), which the TVM backend does not support (supported: " + names + ")");
-    }
-  }
-  return {};
-}
-
 std::optional<DType> from_dl(DLDataType t) {
   if (t.lanes != 1) return std::nullopt;
   for (DType d : kAllDTypes) {
@@ -322,15 +299,7 @@ class TVMBackend final : public RuntimeBackend {
   std::vector<TensorDesc> do_output_specs() const override { return model_ ? model_->outputs : std::vector<TensorDesc>{}; }
   Result<std::size_t> do_estimate_memory() const override {
     if (!model_) return Error(ErrorCode::FailedPrecondition, "nothing loaded");
-    std::size_t bytes = model_->library_bytes;
-    for (const auto* list : {&model_->inputs, &model_->outputs}) {
-      for (const auto& d : *list) {
-        std::size_t n = dtype_size(d.dtype);
-        for (auto dim : d.shape) n *= static_cast<std::size_t>(dim > 0 ? dim : 1);
-        bytes += n;
-      }
-    }
-    return bytes;
+    return estimate_io_bytes(model_->library_bytes, model_->inputs, model_->outputs);
   }
 
  private:
@@ -356,21 +325,19 @@ class TVMBackend final : public RuntimeBackend {
 Result<void> TVMBackend::do_load(const LoadOptions& options) {
   int allocator = kPooledAllocator;
   TvmBuildOptions build;
+  const BackendOptionReader reader("tvm", "arch, input_shape, memory, python");
   for (const auto& [k, v] : options.backend_options) {
     if (k == "arch") {
       build.arch = v;
     } else if (k == "input_shape") {
       AEGIS_ASSIGN_OR_RETURN(build.input_shapes, parse_input_shapes(v));
     } else if (k == "memory") {
-      if (v != "pooled" && v != "naive") {
-        return Error(ErrorCode::InvalidArgument, "backend option memory='" + v + "' must be pooled or naive");
-      }
-      allocator = v == "naive" ? kNaiveAllocator : kPooledAllocator;
+      AEGIS_ASSIGN_OR_RETURN(const std::string memory, reader.one_of(k, v, {"pooled", "naive"}));
+      allocator = memory == "naive" ? kNaiveAllocator : kPooledAllocator;
     } else if (k == "python") {
       build.python = v;
     } else {
-      return Error(ErrorCode::InvalidArgument,
-                   "unknown TVM backend option '" + k + "' (known: arch, input_shape, memory, python)");
+      return reader.unknown(k);
     }
   }
   if (options.device.kind == DeviceKind::CUDA) AEGIS_TRY(ensure_cuda_runtime());
@@ -380,7 +347,7 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
   std::string io_where;
   std::optional<ArtifactMetadata> metadata;
   if (options.artifact_path.extension() == ".onnx") {
-    AEGIS_TRY(check_onnx_value_types(options.artifact_path));  // before a build of seconds
+    AEGIS_TRY(onnx::check_onnx_value_types(options.artifact_path, "TVM", tvm_dtypes()));  // before a build of seconds
     build.model = options.artifact_path;
     build.cache_dir = options.cache_dir;
     build.variant = options.variant;
@@ -588,6 +555,13 @@ Result<void> tvm_check_io_description(std::string_view text, std::string_view wh
   AEGIS_ASSIGN_OR_RETURN(auto io, parse_io(std::string(text), std::string(where)));
   (void)io;
   return {};
+}
+
+// Called by the generated register_builtin_backends() (cmake/AegisBackends.cmake).
+void register_tvm_backend(BackendRegistry& registry);
+void register_tvm_backend(BackendRegistry& registry) {
+  (void)registry.add({"tvm", "Apache TVM Relax VM (llvm CPU, cuda)", tvm_version()},
+                     [] { return make_tvm_backend(); });
 }
 
 }  // namespace aegisrt

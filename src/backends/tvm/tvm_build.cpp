@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/onnx/onnx_summary.h"
 #include "aegisrt/backends/tvm/tvm_backend.h"
 #include "aegisrt/cache/sha256.h"
 #include "aegisrt/core/file_util.h"
@@ -154,7 +154,7 @@ Result<ArtifactKey> tvm_artifact_key(const TvmBuildOptions& options, const Build
   key.extension = ".so";
   key.source_model = options.model;
   // Every file the model reads is part of its identity (ONNX external data).
-  AEGIS_ASSIGN_OR_RETURN(key.extra_sources, trt::onnx_external_data_files(options.model));
+  AEGIS_ASSIGN_OR_RETURN(key.extra_sources, onnx::onnx_external_data_files(options.model));
   AEGIS_ASSIGN_OR_RETURN(const std::string model_sha, sha256_file(options.model));
   AEGIS_ASSIGN_OR_RETURN(key.source_sha256, combined_source_hash(options.model, model_sha, key.extra_sources));
   // No variant given: the file stem plus a short content hash, so two

@@ -34,7 +34,7 @@
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/core/file_util.h"
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
 #include "serving/triton/backend_config.h"

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aegisrt/backends/tensorrt/engine_builder.h"
+#include "aegisrt/trt_plan/engine_builder.h"
 #include "aegisrt/backends/tensorrt/tensorrt_backend.h"
 #include "aegisrt/cuda/device_info.h"
 #include "conformance/conformance.h"

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/core/runtime_types.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/tensor.h"
 

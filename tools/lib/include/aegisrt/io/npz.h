@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/core/runtime_types.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/tensor.h"
 #include "aegisrt/io/read_options.h"

@@ -1,5 +1,5 @@
 // TensorRT / CUDA failure -> ErrorCode tables and the TensorRT log collector.
-#include "aegisrt/backends/tensorrt/error_mapping.h"
+#include "aegisrt/trt_plan/error_mapping.h"
 
 #include <spdlog/spdlog.h>
 

@@ -4,7 +4,7 @@
 //
 // Split in two so everything that does not need TensorRT is tested in CI:
 //  * plan_engine_build() and engine_build_options_from() are pure (always
-//    compiled, src/backends/tensorrt_common);
+//    compiled, src/trt_plan);
 //  * build_tensorrt_engine() runs nvonnxparser + IBuilder (src/backends/
 //    tensorrt, only with AEGISRT_HAVE_TENSORRT). Without TensorRT it is still
 //    defined and returns Unsupported, so callers (the CLI's `aegisrt build
@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "aegisrt/backend/runtime_backend.h"
-#include "aegisrt/backends/tensorrt/build_plan.h"
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
-#include "aegisrt/backends/tensorrt/trt_version.h"
+#include "aegisrt/backend/runtime_backend.h"  // LoadOptions
+#include "aegisrt/trt_plan/build_plan.h"
+#include "aegisrt/onnx/onnx_summary.h"
+#include "aegisrt/trt_plan/trt_version.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/core/tensor.h"
 
@@ -84,7 +84,7 @@ struct EngineBuildSpec {
 
 /// Pure planning: precision path, profiles, cache key and environment.
 /// `model` is the ONNX summary of options.onnx_model.
-Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& options, const OnnxSummary& model,
+Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& options, const onnx::OnnxSummary& model,
                                           const TrtVersion& trt, const GpuIdentity& gpu);
 
 /// The timing cache beside the engines: "{dir}/timing_trt{version}_sm{cc}.cache".

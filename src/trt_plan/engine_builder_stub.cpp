@@ -1,6 +1,6 @@
 // build_tensorrt_engine() for builds without TensorRT: callers need no #if and
 // get an Unsupported error that says how to enable the backend.
-#include "aegisrt/backends/tensorrt/engine_builder.h"
+#include "aegisrt/trt_plan/engine_builder.h"
 
 namespace aegisrt::trt {
 

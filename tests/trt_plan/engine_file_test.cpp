@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aegisrt/backends/tensorrt/engine_file.h"
+#include "aegisrt/trt_plan/engine_file.h"
 
 namespace aegisrt::trt {
 namespace {

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/onnx/onnx_summary.h"
 
-namespace aegisrt::trt {
+namespace aegisrt::onnx {
 namespace {
 
 const std::filesystem::path kModels = std::filesystem::path(AEGISRT_TEST_DATA_DIR) / "tensorrt";
@@ -147,4 +147,4 @@ TEST(OnnxExternalData, HandEncodedLocationsAndRefusals) {
 }
 
 }  // namespace
-}  // namespace aegisrt::trt
+}  // namespace aegisrt::onnx

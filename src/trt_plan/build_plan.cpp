@@ -1,5 +1,5 @@
 // Precision path and optimisation profile selection for TensorRT builds.
-#include "aegisrt/backends/tensorrt/build_plan.h"
+#include "aegisrt/trt_plan/build_plan.h"
 
 #include <algorithm>
 
@@ -73,25 +73,25 @@ Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
   const std::string kind_name(to_string(kind));
 
   // A converted model already fixes its types: asking for another precision is a mix-up.
-  const bool kind_matches = (kind == OnnxModelKind::Float32) ||
-                            (kind == OnnxModelKind::Float16 && p == Precision::FP16) ||
-                            (kind == OnnxModelKind::QDQ && p == Precision::INT8);
+  const bool kind_matches = (kind == onnx::OnnxModelKind::Float32) ||
+                            (kind == onnx::OnnxModelKind::Float16 && p == Precision::FP16) ||
+                            (kind == onnx::OnnxModelKind::QDQ && p == Precision::INT8);
   if (!kind_matches) {
     return Error(ErrorCode::InvalidArgument,
                  model + " is a " + kind_name + " model, which builds " +
-                     (kind == OnnxModelKind::Float16 ? "fp16" : "int8") + " engines only; asked for " +
-                     pname + ": ask for " + (kind == OnnxModelKind::Float16 ? "fp16" : "int8") +
+                     (kind == onnx::OnnxModelKind::Float16 ? "fp16" : "int8") + " engines only; asked for " +
+                     pname + ": ask for " + (kind == onnx::OnnxModelKind::Float16 ? "fp16" : "int8") +
                      " or supply the float32 model");
   }
 
   if (features.always_strongly_typed) {
     // TensorRT 11: the network's types are the model's types.
-    if (p == Precision::FP16 && kind == OnnxModelKind::Float32) {
+    if (p == Precision::FP16 && kind == onnx::OnnxModelKind::Float32) {
       return Error(ErrorCode::Unsupported,
                    trt + " builds strongly typed networks only, so an fp16 engine needs an fp16 "
                          "ONNX model; " + model + " is float32: " + fp16_model_hint(model));
     }
-    if (p == Precision::INT8 && kind == OnnxModelKind::Float32) {
+    if (p == Precision::INT8 && kind == onnx::OnnxModelKind::Float32) {
       return Error(ErrorCode::Unsupported,
                    trt + " builds strongly typed networks only, so an int8 engine needs a Q/DQ "
                          "ONNX model; " + model + " is float32: " + qdq_model_hint(model));
@@ -107,7 +107,7 @@ Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
       plan.summary = "fp32 (" + trt + ")";
       break;
     case Precision::FP16:
-      if (kind == OnnxModelKind::Float16 && features.strongly_typed_flag) {
+      if (kind == onnx::OnnxModelKind::Float16 && features.strongly_typed_flag) {
         plan.typing = NetworkTyping::Strong;
         plan.summary = "fp16 from the float16 model (strongly typed, " + trt + ")";
       } else {
@@ -117,7 +117,7 @@ Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
       }
       break;
     case Precision::INT8:
-      if (kind == OnnxModelKind::QDQ) {
+      if (kind == onnx::OnnxModelKind::QDQ) {
         if (features.strongly_typed_flag) {
           plan.typing = NetworkTyping::Strong;
           plan.summary = "int8 from the Q/DQ model (strongly typed, " + trt + ")";

@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "aegisrt/backends/tensorrt/error_mapping.h"
+#include "aegisrt/trt_plan/error_mapping.h"
 
 namespace aegisrt::trt {
 namespace {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "aegisrt/backends/tensorrt/trt_version.h"
+#include "aegisrt/trt_plan/trt_version.h"
 
 namespace aegisrt::trt {
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aegisrt/backend/runtime_backend.h"  // Device
+#include "aegisrt/core/runtime_types.h"  // Device
 #include "aegisrt/core/result.h"
 
 namespace aegisrt::models {

@@ -1,5 +1,5 @@
 // The backend vocabulary table and what this build can serve of it.
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 
 #include <algorithm>
 #include <array>

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "aegisrt/backend/runtime_backend.h"
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
-#include "aegisrt/backends/tensorrt/trt_version.h"
+#include "aegisrt/core/runtime_types.h"
+#include "aegisrt/onnx/onnx_summary.h"
+#include "aegisrt/trt_plan/trt_version.h"
 #include "aegisrt/core/tensor.h"
 
 namespace aegisrt::trt {
@@ -43,8 +43,8 @@ struct PrecisionRequest {
   /// What the model's manifest allows; empty = anything.
   std::vector<Precision> manifest_precisions;
   TrtVersion trt;
-  /// How the supplied ONNX model is typed (OnnxSummary::kind()).
-  OnnxModelKind model_kind = OnnxModelKind::Float32;
+  /// How the supplied ONNX model is typed (onnx::OnnxSummary::kind()).
+  onnx::OnnxModelKind model_kind = onnx::OnnxModelKind::Float32;
   /// The model file, for messages.
   std::string model_path;
   GpuIdentity gpu;

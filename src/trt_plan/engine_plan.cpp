@@ -5,7 +5,8 @@
 #include <charconv>
 #include <system_error>
 
-#include "aegisrt/backends/tensorrt/engine_builder.h"
+#include "aegisrt/backend/backend_options.h"
+#include "aegisrt/trt_plan/engine_builder.h"
 
 namespace aegisrt::trt {
 
@@ -16,16 +17,16 @@ bool plain_component(std::string_view s) {
          s.find('\\') == std::string_view::npos && s.find('\0') == std::string_view::npos;
 }
 
-Result<std::int64_t> parse_int_option(const std::string& key, const std::string& value,
-                                      std::int64_t lo, std::int64_t hi) {
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v < lo || v > hi) {
-    return Error(ErrorCode::InvalidArgument,
-                 "backend option '" + key + "' = '" + value + "' is not an integer in [" +
-                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  }
-  return v;
+// The shared reader (aegisrt/backend/backend_options.h): one message shape.
+const BackendOptionReader& reader() {
+  static const BackendOptionReader r(
+      "tensorrt", "workspace_mb, min_batch, opt_batch, max_batch, input_sizes, layout, calibration_cache");
+  return r;
+}
+
+Result<int> parse_int_option(const std::string& key, const std::string& value, int lo, int hi) {
+  return reader().integer(key, value, lo, hi,
+                          "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
 
 Result<std::vector<ImageSize>> parse_sizes(const std::string& value) {
@@ -36,9 +37,8 @@ Result<std::vector<ImageSize>> parse_sizes(const std::string& value) {
     const auto item = rest.substr(0, comma);
     const auto x = item.find('x');
     auto bad = [&] {
-      return Error(ErrorCode::InvalidArgument,
-                   "backend option 'input_sizes' = '" + value +
-                       "': expected HxW[,HxW...] with positive integers, e.g. 640x640,320x320");
+      return reader().bad_value("input_sizes", value,
+                                "HxW[,HxW...] with positive integers, e.g. 640x640,320x320");
     };
     if (x == std::string_view::npos) return bad();
     ImageSize s;
@@ -67,7 +67,7 @@ std::filesystem::path timing_cache_path(const std::filesystem::path& cache_dir, 
   return cache_dir / ("timing_trt" + trt.to_string() + "_sm" + cc + ".cache");
 }
 
-Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& o, const OnnxSummary& model,
+Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& o, const onnx::OnnxSummary& model,
                                           const TrtVersion& trt, const GpuIdentity& gpu) {
   if (o.onnx_model.empty()) {
     return Error(ErrorCode::InvalidArgument, "no ONNX model given to build a TensorRT engine from");
@@ -167,7 +167,7 @@ Result<EngineBuildOptions> engine_build_options_from(const LoadOptions& options)
   o.device = options.device.index;
   for (const auto& [k, v] : options.backend_options) {
     if (k == "workspace_mb") {
-      AEGIS_ASSIGN_OR_RETURN(auto mb, parse_int_option(k, v, 1, std::int64_t{1} << 20));
+      AEGIS_ASSIGN_OR_RETURN(auto mb, parse_int_option(k, v, 1, 1 << 20));
       o.workspace_bytes = static_cast<std::size_t>(mb) << 20;
     } else if (k == "min_batch") {
       AEGIS_ASSIGN_OR_RETURN(o.profile.min_batch, parse_int_option(k, v, 1, 1 << 16));
@@ -183,16 +183,12 @@ Result<EngineBuildOptions> engine_build_options_from(const LoadOptions& options)
       } else if (v == "nhwc" || v == "NHWC") {
         o.profile.layout = ImageLayout::NHWC;
       } else {
-        return Error(ErrorCode::InvalidArgument,
-                     "backend option 'layout' = '" + v + "': expected nchw or nhwc");
+        return reader().bad_value(k, v, "nchw, nhwc (or NCHW, NHWC)");
       }
     } else if (k == "calibration_cache") {
       o.calibration.cache_file = v;
     } else {
-      return Error(ErrorCode::InvalidArgument,
-                   "unknown TensorRT backend option '" + k +
-                       "' (known: workspace_mb, min_batch, opt_batch, max_batch, input_sizes, "
-                       "layout, calibration_cache)");
+      return reader().unknown(k);
     }
   }
   // Only max_batch given: optimise for it too; only min/opt: keep the range valid.

@@ -4,7 +4,7 @@
 // fp16/Q-DQ models, 11.x strongly typed only.
 #include <gtest/gtest.h>
 
-#include "aegisrt/backends/tensorrt/build_plan.h"
+#include "aegisrt/trt_plan/build_plan.h"
 
 namespace aegisrt::trt {
 namespace {
@@ -13,7 +13,7 @@ constexpr TrtVersion kTrt86{8, 6, 1, 6};
 constexpr TrtVersion kTrt10{10, 16, 0, 72};
 constexpr TrtVersion kTrt11{11, 1, 0, 106};
 
-PrecisionRequest req(TrtVersion v, std::optional<Precision> p, OnnxModelKind kind = OnnxModelKind::Float32) {
+PrecisionRequest req(TrtVersion v, std::optional<Precision> p, onnx::OnnxModelKind kind = onnx::OnnxModelKind::Float32) {
   PrecisionRequest r;
   r.trt = v;
   r.requested = p;
@@ -63,11 +63,11 @@ TEST(SelectPrecision, Int8FromFloatModelNeedsCalibrationOnTrt10) {
 }
 
 TEST(SelectPrecision, ConvertedModelsBuildStronglyTypedOnTrt10) {
-  auto fp16 = select_precision(req(kTrt10, Precision::FP16, OnnxModelKind::Float16));
+  auto fp16 = select_precision(req(kTrt10, Precision::FP16, onnx::OnnxModelKind::Float16));
   ASSERT_TRUE(fp16.ok());
   EXPECT_EQ(fp16->typing, NetworkTyping::Strong);
   EXPECT_FALSE(fp16->fp16_flag);
-  auto qdq = select_precision(req(kTrt10, Precision::INT8, OnnxModelKind::QDQ));
+  auto qdq = select_precision(req(kTrt10, Precision::INT8, onnx::OnnxModelKind::QDQ));
   ASSERT_TRUE(qdq.ok());
   EXPECT_EQ(qdq->typing, NetworkTyping::Strong);
   EXPECT_FALSE(qdq->int8_flag);
@@ -75,12 +75,12 @@ TEST(SelectPrecision, ConvertedModelsBuildStronglyTypedOnTrt10) {
 }
 
 TEST(SelectPrecision, Trt86HasNoStrongTypingSoQdqUsesTheInt8Flag) {
-  auto qdq = select_precision(req(kTrt86, Precision::INT8, OnnxModelKind::QDQ));
+  auto qdq = select_precision(req(kTrt86, Precision::INT8, onnx::OnnxModelKind::QDQ));
   ASSERT_TRUE(qdq.ok());
   EXPECT_EQ(qdq->typing, NetworkTyping::Weak);
   EXPECT_TRUE(qdq->int8_flag);
   EXPECT_FALSE(qdq->needs_calibrator);
-  auto fp16 = select_precision(req(kTrt86, Precision::FP16, OnnxModelKind::Float16));
+  auto fp16 = select_precision(req(kTrt86, Precision::FP16, onnx::OnnxModelKind::Float16));
   ASSERT_TRUE(fp16.ok());
   EXPECT_EQ(fp16->typing, NetworkTyping::Weak);
   EXPECT_TRUE(fp16->fp16_flag);
@@ -106,21 +106,21 @@ TEST(SelectPrecision, Trt11IsStronglyTypedOnly) {
   EXPECT_NE(int8.error().message().find("Q/DQ"), std::string::npos);
   EXPECT_NE(int8.error().message().find("insert_qdq.py models/yolo.onnx"), std::string::npos);
 
-  auto ok16 = select_precision(req(kTrt11, Precision::FP16, OnnxModelKind::Float16));
+  auto ok16 = select_precision(req(kTrt11, Precision::FP16, onnx::OnnxModelKind::Float16));
   ASSERT_TRUE(ok16.ok());
   EXPECT_EQ(ok16->typing, NetworkTyping::Strong);
-  auto ok8 = select_precision(req(kTrt11, Precision::INT8, OnnxModelKind::QDQ));
+  auto ok8 = select_precision(req(kTrt11, Precision::INT8, onnx::OnnxModelKind::QDQ));
   ASSERT_TRUE(ok8.ok());
   EXPECT_EQ(ok8->typing, NetworkTyping::Strong);
 }
 
 TEST(SelectPrecision, ModelKindMustMatchPrecision) {
   for (auto v : {kTrt86, kTrt10, kTrt11}) {
-    auto a = select_precision(req(v, Precision::FP32, OnnxModelKind::Float16));
+    auto a = select_precision(req(v, Precision::FP32, onnx::OnnxModelKind::Float16));
     ASSERT_FALSE(a.ok());
     EXPECT_EQ(a.error().code(), ErrorCode::InvalidArgument);
     EXPECT_NE(a.error().message().find("float16 model"), std::string::npos);
-    auto b = select_precision(req(v, Precision::FP16, OnnxModelKind::QDQ));
+    auto b = select_precision(req(v, Precision::FP16, onnx::OnnxModelKind::QDQ));
     ASSERT_FALSE(b.ok());
     EXPECT_NE(b.error().message().find("int8-qdq model"), std::string::npos);
   }

@@ -1,8 +1,10 @@
 // A small read-only look into an ONNX model file (protobuf wire format, no
 // protobuf library): opsets, I/O tensors with their dims, how many nodes are
 // Q/DQ or casts to float16, initializer element types and metadata_props.
-// Enough to decide which TensorRT build path a model needs before TensorRT
-// parses it, and to tell an ONNX file from an engine. Always compiled.
+// Not tied to one backend: ONNX Runtime, TVM and OpenVINO use it for I/O specs
+// and external-data files, TensorRT build planning (trt_plan/) to decide which
+// build path a model needs and to tell an ONNX file from an engine. Always
+// compiled; needs no ONNX library.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +19,7 @@
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/tensor.h"
 
-namespace aegisrt::trt {
+namespace aegisrt::onnx {
 
 /// How a model is typed, which decides the TensorRT build path.
 enum class OnnxModelKind : std::uint8_t {
@@ -74,4 +76,13 @@ Result<std::vector<std::filesystem::path>> onnx_external_data_files(const std::f
 /// Cheap check used on load(): do these bytes parse as an ONNX ModelProto?
 bool looks_like_onnx(std::span<const std::byte> bytes);
 
-}  // namespace aegisrt::trt
+/// A backend's check, before a slow build or compile, that every input and
+/// output of `model` has an element type it binds (`bound`). Unsupported naming
+/// the tensor, the file, its element type (ours and ONNX's) and `backend`
+/// ("TVM") with the bound types; Unsupported too for a value AegisRT has no
+/// DType for (a non-tensor value or an unknown element type). Other summary
+/// failures (unreadable, not ONNX) pass: the backend's own load reports them.
+Result<void> check_onnx_value_types(const std::filesystem::path& model, std::string_view backend,
+                                    std::span<const DType> bound);
+
+}  // namespace aegisrt::onnx

@@ -1,14 +1,15 @@
 // A minimal protobuf wire-format reader for the parts of onnx.proto we need
 // (field numbers from onnx/onnx.proto, stable since IR version 3). Every read
 // is bounds-checked; malformed input is Corrupt, never a crash.
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/onnx/onnx_summary.h"
 
 #include "aegisrt/core/file_util.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 
-namespace aegisrt::trt {
+namespace aegisrt::onnx {
 
 std::string_view to_string(OnnxModelKind k) noexcept {
   switch (k) {
@@ -484,4 +485,30 @@ Result<std::vector<std::filesystem::path>> onnx_external_data_files(const std::f
   return out;
 }
 
-}  // namespace aegisrt::trt
+Result<void> check_onnx_value_types(const std::filesystem::path& model, std::string_view backend,
+                                    std::span<const DType> bound) {
+  auto summary = summarize_onnx_file(model);
+  if (!summary.ok()) {
+    const auto code = summary.error().code();
+    if (code == ErrorCode::Unsupported || code == ErrorCode::InvalidArgument) {
+      return Error(ErrorCode::Unsupported, "the " + std::string(backend) + " backend cannot run '" +
+                                               model.string() + "': " + summary.error().message());
+    }
+    return {};
+  }
+  for (const auto* list : {&summary->inputs, &summary->outputs}) {
+    for (const auto& d : *list) {
+      if (std::find(bound.begin(), bound.end(), d.dtype) != bound.end()) continue;
+      std::string names;
+      for (DType t : bound) names += (names.empty() ? "" : ", ") + std::string(dtype_name(t));
+      return Error(ErrorCode::Unsupported,
+                   std::string(list == &summary->inputs ? "input" : "output") + " '" + d.name + "' of '" +
+                       model.string() + "' has element type " + std::string(dtype_name(d.dtype)) + " (ONNX " +
+                       onnx_type_name(dtype_to_onnx(d.dtype)) + "), which the " + std::string(backend) +
+                       " backend does not support (supported: " + names + ")");
+    }
+  }
+  return {};
+}
+
+}  // namespace aegisrt::onnx

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aegisrt/backends/tensorrt/engine_builder.h"
-#include "aegisrt/backends/tensorrt/engine_file.h"
+#include "aegisrt/trt_plan/engine_builder.h"
+#include "aegisrt/trt_plan/engine_file.h"
 #include "aegisrt/cache/sha256.h"
 
 namespace aegisrt::trt {
@@ -29,7 +29,7 @@ class EnginePlan : public ::testing::Test {
            ("aegisrt_trt_plan_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    auto s = summarize_onnx_file(kModels / "conv.onnx");
+    auto s = onnx::summarize_onnx_file(kModels / "conv.onnx");
     ASSERT_TRUE(s.ok()) << s.error();
     model_ = s.value();
   }
@@ -47,7 +47,7 @@ class EnginePlan : public ::testing::Test {
   }
 
   fs::path dir_;
-  OnnxSummary model_;
+  onnx::OnnxSummary model_;
 };
 
 TEST_F(EnginePlan, KeyFollowsTheSeedRule) {
@@ -119,7 +119,7 @@ TEST_F(EnginePlan, Trt11RejectsFloatModelForFp16WithTheToolToUse) {
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.error().code(), ErrorCode::Unsupported);
   EXPECT_NE(spec.error().message().find("convert_fp16.py"), std::string::npos);
-  auto fp16 = summarize_onnx_file(kModels / "conv_fp16.onnx");
+  auto fp16 = onnx::summarize_onnx_file(kModels / "conv_fp16.onnx");
   ASSERT_TRUE(fp16.ok());
   auto o = options();
   o.onnx_model = kModels / "conv_fp16.onnx";

@@ -1,9 +1,9 @@
 // Engine file pre-checks (size, foreign formats, sidecar versus runtime).
-#include "aegisrt/backends/tensorrt/engine_file.h"
+#include "aegisrt/trt_plan/engine_file.h"
 
 #include <algorithm>
 
-#include "aegisrt/backends/tensorrt/onnx_summary.h"
+#include "aegisrt/onnx/onnx_summary.h"
 
 namespace aegisrt::trt {
 
@@ -33,7 +33,7 @@ ArtifactFormat sniff_artifact(std::span<const std::byte> bytes) {
     ++i;
   }
   if (i < bytes.size() && bytes[i] == std::byte{'{'}) return ArtifactFormat::Json;
-  if (looks_like_onnx(bytes)) return ArtifactFormat::Onnx;
+  if (onnx::looks_like_onnx(bytes)) return ArtifactFormat::Onnx;
   // Printable ASCII throughout the first KiB: text, not a binary plan.
   const std::size_t n = std::min<std::size_t>(bytes.size(), 1024);
   bool text = n > 0;

@@ -1,5 +1,5 @@
 // TensorRT version parsing and per-version API features.
-#include "aegisrt/backends/tensorrt/trt_version.h"
+#include "aegisrt/trt_plan/trt_version.h"
 
 #include <charconv>
 #include <map>

@@ -8,8 +8,8 @@
 #include <span>
 #include <string_view>
 
-#include "aegisrt/backends/tensorrt/build_plan.h"
-#include "aegisrt/backends/tensorrt/trt_version.h"
+#include "aegisrt/trt_plan/build_plan.h"
+#include "aegisrt/trt_plan/trt_version.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/core/result.h"
 

@@ -7,7 +7,7 @@
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/build_config.h"
-#include "aegisrt/models/backend_vocabulary.h"
+#include "aegisrt/backend/backend_vocabulary.h"
 
 namespace aegisrt::models {
 namespace {
