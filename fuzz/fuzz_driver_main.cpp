@@ -128,8 +128,15 @@ int main(int argc, char** argv) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
       std::vector<fs::path> files;
-      for (const auto& e : fs::recursive_directory_iterator(in, ec)) {
-        if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+      fs::recursive_directory_iterator it(in, ec);
+      for (const fs::recursive_directory_iterator end; !ec && it != end; it.increment(ec)) {
+        std::error_code fec;
+        if (it->is_regular_file(fec) && it->path().extension() == ".yaml") files.push_back(it->path());
+      }
+      if (ec) {
+        std::fprintf(stderr, "manifest_fuzz_driver: cannot list %s: %s
+", in.c_str(), ec.message().c_str());
+        return 2;
       }
       std::sort(files.begin(), files.end());  // deterministic order
       for (const auto& f : files) seeds.push_back(read_file(f));

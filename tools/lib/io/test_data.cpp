@@ -39,9 +39,11 @@ Result<std::vector<std::filesystem::path>> list_tensor_files(const std::filesyst
     return Error(ErrorCode::NotFound, quoted(dir) + " is not a directory");
   }
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  // increment(ec), not a range-for: operator++ throws on a listing error.
+  std::filesystem::directory_iterator it(dir, ec);
+  for (const std::filesystem::directory_iterator end; !ec && it != end; it.increment(ec)) {
     std::error_code fec;
-    if (entry.is_regular_file(fec) && tensor_file_format(entry.path())) files.push_back(entry.path());
+    if (it->is_regular_file(fec) && tensor_file_format(it->path())) files.push_back(it->path());
   }
   if (ec) return Error(ErrorCode::IoError, "cannot list " + quoted(dir) + ": " + ec.message());
   std::sort(files.begin(), files.end());
