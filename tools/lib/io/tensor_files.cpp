@@ -57,12 +57,12 @@ Result<std::vector<Tensor>> read_tensor_dir(const std::filesystem::path& dir, co
   }
   std::vector<std::filesystem::path> files;
   // increment(ec), not a range-for: operator++ throws on a listing error.
-  std::filesystem::directory_iterator it(dir, ec);
-  for (const std::filesystem::directory_iterator end; !ec && it != end; it.increment(ec)) {
+  std::filesystem::directory_iterator entry(dir, ec);
+  for (const std::filesystem::directory_iterator end; !ec && entry != end; entry.increment(ec)) {
     // Anything with a tensor extension is read (a FIFO or socket is then refused
     // by name rather than skipped).
     std::error_code fec;
-    if (!it->is_directory(fec) && tensor_file_format(it->path())) files.push_back(it->path());
+    if (!entry->is_directory(fec) && tensor_file_format(entry->path())) files.push_back(entry->path());
   }
   if (ec) return Error(ErrorCode::IoError, "cannot list " + quote_path(dir) + ": " + ec.message());
   std::sort(files.begin(), files.end());
