@@ -134,8 +134,7 @@ int main(int argc, char** argv) {
         if (it->is_regular_file(fec) && it->path().extension() == ".yaml") files.push_back(it->path());
       }
       if (ec) {
-        std::fprintf(stderr, "manifest_fuzz_driver: cannot list %s: %s
-", in.c_str(), ec.message().c_str());
+        std::fprintf(stderr, "manifest_fuzz_driver: cannot list %s: %s\n", in.c_str(), ec.message().c_str());
         return 2;
       }
       std::sort(files.begin(), files.end());  // deterministic order
