@@ -1,67 +1,36 @@
 // CudaPreprocessor: validation, staging of host images, and the launch of
-// the fused kernel (preprocess_kernel.cu) on a private stream.
-//
-// TODO(cuda layer): switch the private stream and buffers to
-// aegisrt::cuda::CudaStream / DeviceBuffer and allocate outputs with
-// cuda::allocate_device_tensor once those land; plain runtime calls for now.
-#include <cuda_runtime_api.h>
-
+// the fused kernel (preprocess_kernel.cu) on the preprocessor's stream. Every
+// CUDA resource and error goes through the cuda layer (CudaStream,
+// DeviceBuffer, allocate_device_tensor, DeviceGuard, AEGIS_CUDA_TRY); this file
+// calls no CUDA runtime function itself.
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
+#include <utility>
 
+#include "aegisrt/cuda/cuda_stream.h"
+#include "aegisrt/cuda/device_buffer.h"
+#include "aegisrt/cuda/tensor_ops.h"
 #include "aegisrt/vision/preprocess_cuda.h"
+#include "cuda/cuda_check.h"
 #include "vision/preprocess_kernel.h"
 #include "vision/preprocess_plan.h"
 
 namespace aegisrt::vision {
-namespace {
-
-Error cuda_error(cudaError_t e, const char* what) {
-  return Error(ErrorCode::CudaError, std::string(what) + " failed: " + cudaGetErrorName(e) + " (" +
-                                         cudaGetErrorString(e) + ")");
-}
-
-#define AEGIS_CUDA_CHECK(call)                                   \
-  do {                                                           \
-    const cudaError_t aegis_cuda_e_ = (call);                    \
-    if (aegis_cuda_e_ != cudaSuccess) return cuda_error(aegis_cuda_e_, #call); \
-  } while (0)
-
-/// Makes `device` current for a scope and restores the previous device.
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    if (cudaGetDevice(&previous_) != cudaSuccess) previous_ = -1;
-    status_ = cudaSetDevice(device);
-  }
-  ~DeviceScope() {
-    if (previous_ >= 0) (void)cudaSetDevice(previous_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-  [[nodiscard]] cudaError_t status() const { return status_; }
-
- private:
-  int previous_ = -1;
-  cudaError_t status_ = cudaSuccess;
-};
-
-}  // namespace
 
 struct CudaPreprocessor::Impl {
+  Impl(int d, cuda::CudaStream s) : device(d), stream(std::move(s)) {}
+  // Members are destroyed in reverse order: the stream (whose destructor lets
+  // queued work finish) outlives the staging buffer that work may read.
   int device = 0;
-  cudaStream_t stream = nullptr;
-  void* staging = nullptr;  // device copy of host sources
-  std::size_t staging_bytes = 0;
+  cuda::CudaStream stream;
+  cuda::DeviceBuffer staging;  // device copy of host sources, grown on demand
 
-  ~Impl() {
-    DeviceScope scope(device);
-    if (stream != nullptr) {
-      (void)cudaStreamSynchronize(stream);
-      (void)cudaStreamDestroy(stream);
-    }
-    if (staging != nullptr) (void)cudaFree(staging);
-  }
+  ~Impl() { (void)stream.synchronize(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 };
 
 bool cuda_preprocess_compiled() noexcept { return true; }
@@ -74,28 +43,15 @@ CudaPreprocessor::~CudaPreprocessor() = default;
 int CudaPreprocessor::device() const noexcept { return impl_ ? impl_->device : -1; }
 
 Result<CudaPreprocessor> CudaPreprocessor::create(int device) {
-  int count = 0;
-  const cudaError_t e = cudaGetDeviceCount(&count);
-  if (e != cudaSuccess) return cuda_error(e, "cudaGetDeviceCount");
-  if (device < 0 || device >= count) {
-    return Error(ErrorCode::CudaError, "CUDA device " + std::to_string(device) +
-                                           " does not exist (" + std::to_string(count) +
-                                           " device(s) found)");
-  }
-  auto impl = std::make_unique<Impl>();
-  impl->device = device;
-  DeviceScope scope(device);
-  AEGIS_CUDA_CHECK(scope.status());
-  AEGIS_CUDA_CHECK(cudaStreamCreateWithFlags(&impl->stream, cudaStreamNonBlocking));
-  return CudaPreprocessor(std::move(impl));
+  // CudaError when there is no usable device; InvalidArgument for an index
+  // outside [0, device_count()).
+  AEGIS_ASSIGN_OR_RETURN(cuda::CudaStream stream, cuda::CudaStream::create(device));
+  return CudaPreprocessor(std::make_unique<Impl>(device, std::move(stream)));
 }
 
 Result<void> CudaPreprocessor::synchronize() {
   if (!impl_) return Error(ErrorCode::InvalidArgument, "CudaPreprocessor was moved from");
-  DeviceScope scope(impl_->device);
-  AEGIS_CUDA_CHECK(scope.status());
-  AEGIS_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
-  return {};
+  return impl_->stream.synchronize();
 }
 
 Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
@@ -141,24 +97,22 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
   const int c = static_cast<int>(src.shape()[2]);
   AEGIS_ASSIGN_OR_RETURN(const LetterboxTransform t, compute_transform(w, h, config));
 
-  DeviceScope scope(impl_->device);
-  AEGIS_CUDA_CHECK(scope.status());
+  cuda::detail::DeviceGuard guard(impl_->device);
+  AEGIS_TRY(guard.status());
   const std::uint8_t* src_dev = src.data_as<std::uint8_t>();
   if (src.location().is_host()) {
     const std::size_t bytes = src.byte_size();
-    if (bytes > impl_->staging_bytes) {
+    if (bytes > impl_->staging.size()) {
       // Work queued earlier may still read the old buffer.
-      AEGIS_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
-      if (impl_->staging != nullptr) AEGIS_CUDA_CHECK(cudaFree(impl_->staging));
-      impl_->staging = nullptr;
-      impl_->staging_bytes = 0;
-      AEGIS_CUDA_CHECK(cudaMalloc(&impl_->staging, bytes));
-      impl_->staging_bytes = bytes;
+      AEGIS_TRY(impl_->stream.synchronize());
+      impl_->staging = cuda::DeviceBuffer();
+      AEGIS_ASSIGN_OR_RETURN(impl_->staging, cuda::DeviceBuffer::create(bytes, impl_->device));
     }
-    // Pageable source: the call returns once the host bytes have been taken.
-    AEGIS_CUDA_CHECK(cudaMemcpyAsync(impl_->staging, src.data(), bytes, cudaMemcpyHostToDevice,
-                                     impl_->stream));
-    src_dev = static_cast<const std::uint8_t*>(impl_->staging);
+    // Pageable source: the copy is queued on the stream and has taken the
+    // host bytes when the call returns.
+    AEGIS_TRY(impl_->staging.copy_from_host(
+        std::span<const std::byte>(static_cast<const std::byte*>(src.data()), bytes), &impl_->stream));
+    src_dev = static_cast<const std::uint8_t*>(impl_->staging.data());
   }
 
   const detail::NormPlan plan = detail::make_norm_plan(config, c);
@@ -184,8 +138,8 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
     p.ch[k] = plan.src_channel[static_cast<std::size_t>(k)];
   }
   const bool nchw = config.layout == Layout::NCHW;
-  AEGIS_CUDA_CHECK(detail::launch_preprocess_kernel(p, c, nchw, impl_->stream));
-  if (synchronize) AEGIS_CUDA_CHECK(cudaStreamSynchronize(impl_->stream));
+  AEGIS_CUDA_TRY(detail::launch_preprocess_kernel(p, c, nchw, impl_->stream.native()));
+  if (synchronize) AEGIS_TRY(impl_->stream.synchronize());
   return t;
 }
 
@@ -193,19 +147,8 @@ Result<PreprocessResult> CudaPreprocessor::run(const Image& image, const Preproc
   if (!impl_) return Error(ErrorCode::InvalidArgument, "CudaPreprocessor was moved from");
   if (image.empty()) return Error(ErrorCode::InvalidArgument, "cannot pre-process an empty image");
   AEGIS_TRY(config.validate());
-  DeviceScope scope(impl_->device);
-  AEGIS_CUDA_CHECK(scope.status());
-  const std::size_t bytes = config.elements_per_image() * sizeof(float);
-  void* out = nullptr;
-  AEGIS_CUDA_CHECK(cudaMalloc(&out, bytes));
-  const int dev = impl_->device;
-  Tensor tensor = Tensor::adopt(
-      out, config.tensor_shape(1), DType::Float32, Location::device(dev),
-      [dev](void* ptr) {
-        DeviceScope s(dev);
-        (void)cudaFree(ptr);
-      },
-      "input");
+  AEGIS_ASSIGN_OR_RETURN(Tensor tensor,
+                         cuda::allocate_device_tensor(config.tensor_shape(1), DType::Float32, impl_->device, "input"));
   AEGIS_ASSIGN_OR_RETURN(const LetterboxTransform t,
                          run_into(image.view(), config, tensor, 0, /*synchronize=*/true));
   PreprocessResult result;
