@@ -644,7 +644,9 @@ def tensor_config(name, backend, onnx, max_batch=0, batching=False, cache_dir=""
            "instance_group [ { count: 1 kind: KIND_CPU } ]"]
     if batching:
         # A long queue delay: requests that arrive within it are gathered into one execute.
-        cfg.append("dynamic_batching { max_queue_delay_microseconds: 1000000 }")
+        # 5 s so that the "fewer executions than requests" check holds however loaded the
+        # machine is (16 threads would have to start more than 5 s apart each to miss).
+        cfg.append("dynamic_batching { max_queue_delay_microseconds: 5000000 }")
     params = {"mode": "tensor", "backend": backend, "onnx": onnx}
     if backend == "onnx":
         params["threads"] = "1"  # ONNX Runtime's intra-op threads (other backends refuse the option)
