@@ -83,18 +83,40 @@ Result<std::unique_ptr<ExecutionContext>> ExecutionContext::create(
   }
   if (auto v = budget.validate(); !v.ok()) return std::move(v).error().with_context(where);
   return std::unique_ptr<ExecutionContext>(
-      new ExecutionContext(std::move(model), budget, std::move(backend)));
+      new ExecutionContext(std::move(model), budget, std::move(backend), nullptr));
 }
 
-ExecutionContext::ExecutionContext(ModelId model, ContextBudget budget,
-                                   std::unique_ptr<RuntimeBackend> backend)
+Result<std::unique_ptr<ExecutionContext>> ExecutionContext::create_instance(std::shared_ptr<LoadedModel> model,
+                                                                            ContextBudget budget) {
+  if (!model) {
+    return Error(ErrorCode::InvalidArgument, "shared model is null", "creating an execution instance");
+  }
+  const std::string where = "creating an execution instance of shared model '" + model->model().str() + "'";
+  if (auto v = budget.validate(); !v.ok()) return std::move(v).error().with_context(where);
+  if (!model->backend().is_loaded()) {
+    return Error(ErrorCode::FailedPrecondition,
+                 "its backend '" + std::string(model->backend().name()) + "' is no longer loaded (a fault took it "
+                 "down); load a new LoadedModel",
+                 where);
+  }
+  ModelId id = model->model();
+  std::unique_ptr<ExecutionContext> ctx(new ExecutionContext(std::move(id), budget, nullptr, std::move(model)));
+  if (auto r = ctx->reserve_model_estimate(); !r.ok()) return std::move(r).error().with_context(where);
+  ctx->state_word_.store(pack(ContextState::Ready, 0), std::memory_order_release);
+  return ctx;
+}
+
+ExecutionContext::ExecutionContext(ModelId model, ContextBudget budget, std::unique_ptr<RuntimeBackend> owned,
+                                   std::shared_ptr<LoadedModel> shared)
     : model_(std::move(model)),
       budget_(budget),
-      backend_(std::move(backend)),
+      owned_(std::move(owned)),
+      shared_(std::move(shared)),
+      backend_(owned_ ? owned_.get() : &shared_->backend()),
       state_word_(pack(ContextState::Created, 0)) {}
 
 ExecutionContext::~ExecutionContext() {
-  if (backend_) backend_->unload();
+  if (owned_) owned_->unload();
 }
 
 std::string ExecutionContext::who() const { return "context '" + model_.str() + "'"; }
@@ -157,9 +179,25 @@ Result<void> ExecutionContext::release_memory(std::size_t bytes) {
 
 // ---------------------------------------------------------------- lifecycle
 
+Result<void> ExecutionContext::reserve_model_estimate() {
+  AEGIS_ASSIGN_OR_RETURN(const std::size_t estimate, backend_->estimate_memory());
+  if (auto r = allocate_memory(estimate); !r.ok()) {
+    return Error(ErrorCode::BudgetExceeded, "backend '" + std::string(backend_->name()) + "' estimates " +
+                                                bytes_str(estimate) + " for this model; " + r.error().message());
+  }
+  model_reservation_.store(estimate, std::memory_order_relaxed);
+  return {};
+}
+
 Result<void> ExecutionContext::load(const LoadOptions& options) {
   std::lock_guard lock(lifecycle_mutex_);
   const std::string where = "loading model '" + model_.str() + "' into its execution context";
+  if (shared_) {
+    return Error(ErrorCode::FailedPrecondition,
+                 who() + " is an instance of a shared model, which is loaded once by LoadedModel::load(); "
+                         "create a new instance with ExecutionContext::create_instance()",
+                 where);
+  }
   const auto s = state();
   if (s != ContextState::Created) {
     return Error(ErrorCode::FailedPrecondition,
@@ -168,19 +206,10 @@ Result<void> ExecutionContext::load(const LoadOptions& options) {
                  where);
   }
   if (auto r = backend_->load(options); !r.ok()) return std::move(r).error().with_context(where);
-  auto estimate = backend_->estimate_memory();
-  if (!estimate.ok()) {
+  if (auto r = reserve_model_estimate(); !r.ok()) {
     backend_->unload();
-    return std::move(estimate).error().with_context(where);
+    return std::move(r).error().with_context(where);
   }
-  if (auto r = allocate_memory(*estimate); !r.ok()) {
-    backend_->unload();
-    return Error(ErrorCode::BudgetExceeded,
-                 "backend '" + std::string(backend_->name()) + "' estimates " +
-                     bytes_str(*estimate) + " for this model; " + r.error().message(),
-                 where);
-  }
-  model_reservation_.store(*estimate, std::memory_order_relaxed);
   load_options_ = options;
   // Only lifecycle calls (serialised by the mutex) leave Created, and execute()
   // never enters in Created, so nobody else can have changed the word.
@@ -200,7 +229,7 @@ Result<void> ExecutionContext::unload() {
     }
   } while (!state_word_.compare_exchange_weak(w, pack(ContextState::Created, 0),
                                               std::memory_order_acq_rel));
-  backend_->unload();
+  if (owned_) owned_->unload();  // a shared model stays loaded for its other instances
   const auto reserved = model_reservation_.exchange(0, std::memory_order_relaxed);
   (void)release_memory(reserved);  // cannot fail: the reservation is part of memory_in_use_
   return {};
@@ -219,22 +248,22 @@ Result<void> ExecutionContext::reset() {
                                                  " execute() call(s) still in flight");
   }
   if (!backend_->is_loaded()) {
+    if (shared_) {
+      // Reloading here would race the other instances' calls on the same backend.
+      return Error(ErrorCode::FailedPrecondition,
+                   "cannot reset " + who() + ": the fault left its shared model unloaded; load a new "
+                   "LoadedModel and create new instances of it");
+    }
     // The fault took the model down: reload it and re-admit its memory.
     const auto old = model_reservation_.exchange(0, std::memory_order_relaxed);
     (void)release_memory(old);
     if (auto r = backend_->load(load_options_); !r.ok()) {
       return std::move(r).error().with_context("resetting " + who());
     }
-    auto estimate = backend_->estimate_memory();
-    if (!estimate.ok()) {
-      backend_->unload();
-      return std::move(estimate).error().with_context("resetting " + who());
-    }
-    if (auto r = allocate_memory(*estimate); !r.ok()) {
+    if (auto r = reserve_model_estimate(); !r.ok()) {
       backend_->unload();
       return std::move(r).error().with_context("resetting " + who());
     }
-    model_reservation_.store(*estimate, std::memory_order_relaxed);
   }
   auto expected = w;
   if (!state_word_.compare_exchange_strong(expected, pack(ContextState::Ready, 0),

@@ -219,9 +219,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
 
   auto p = std::unique_ptr<Pipeline>(new Pipeline());
   p->apply_exif_ = options.apply_exif_orientation;
+  p->variant_ = rv;
+  p->options_ = options;
   // 2. What the pipeline does with it: the layout's decoder (refuses what it
   //    cannot decode), pre-processing, backend binding.
-  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder({rv, options}));
+  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder({p->variant_, p->options_}));
   AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, p->describe(sel, rv, *manifest));
   // 3. The model file, loaded inside an ExecutionContext.
   AEGIS_ASSIGN_OR_RETURN(p->info_.onnx_path, locate_onnx(*manifest, sel, options));
@@ -269,9 +271,9 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   AEGIS_ASSIGN_OR_RETURN(auto backend, BackendFactory::create(binding.registry_name));
   ContextBudget budget;
   budget.device_memory_bytes = sel.device_memory_bytes;
-  budget.max_streams = 1;
+  budget.max_streams = 1;  // a Pipeline is used by one thread; more streams: create_instance()
   budget.compute_time_per_call = options.call_time_budget;
-  AEGIS_ASSIGN_OR_RETURN(context_, ExecutionContext::create(ModelId(sel.model), budget, std::move(backend)));
+  AEGIS_TRY(budget.validate());
 
   const fs::path& onnx = info_.onnx_path;
   LoadOptions load;
@@ -282,10 +284,36 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   load.variant = sel.variant;
   load.backend_options = binding.backend_options;
   for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
-  return context_->load(load).or_else([&](Error e) -> Result<void> {
+  const auto in_context = [&](Error e) {
     return e.with_context("loading " + sel.model + "/" + sel.variant + " (" + onnx.string() + ") on backend " +
                           sel.backend);
-  });
+  };
+  // Model state (loaded once, shared by create_instance()) and this pipeline's instance of it.
+  auto model = LoadedModel::load(ModelId(sel.model), std::move(backend), load);
+  if (!model.ok()) return in_context(std::move(model).error());
+  auto context = ExecutionContext::create_instance(std::move(model).value(), budget);
+  if (!context.ok()) return in_context(std::move(context).error());
+  context_ = std::move(context).value();
+  return {};
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
+  const TimePoint t0 = Clock::now();
+  auto p = std::unique_ptr<Pipeline>(new Pipeline());
+  p->info_ = info_;
+  p->variant_ = variant_;
+  p->options_ = options_;
+  p->apply_exif_ = apply_exif_;
+  p->input_dtype_ = input_dtype_;
+  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder({p->variant_, p->options_}));
+  auto context = ExecutionContext::create_instance(context_->shared_model(), context_->budget());
+  if (!context.ok()) {
+    return std::move(context).error().with_context("creating another instance of pipeline " + info_.model + "/" +
+                                                   info_.variant);
+  }
+  p->context_ = std::move(context).value();
+  p->info_.load_time = since(t0);
+  return p;
 }
 
 Result<void> Pipeline::bind_input(const models::ResolvedVariant& rv) {

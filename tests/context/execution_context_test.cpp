@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aegisrt/context/execution_context.h"
+#include "aegisrt/context/loaded_model.h"
 #include "mocks/mock_backend.h"
 
 namespace aegisrt {
@@ -728,6 +729,196 @@ TEST(ExecutionContextIsolation, OneContextsFaultNeverAffectsAnother) {
   ASSERT_TRUE(a->last_fault().has_value());
   EXPECT_NE(a->last_fault()->context().find("context 'a'"), std::string::npos)
       << a->last_fault()->to_string();
+}
+
+// ------------------------------------------------------------ shared model (model vs instance state)
+
+/// A LoadedModel over a fresh mock; `mock` is set to it (owned by the model).
+std::shared_ptr<LoadedModel> load_shared(MockBackend** mock, MockConfig config = {}) {
+  auto backend = std::make_unique<MockBackend>(config);
+  if (mock != nullptr) *mock = backend.get();
+  auto m = LoadedModel::load(ModelId("shared"), std::move(backend), mock_options());
+  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
+  return m.ok() ? std::move(m).value() : nullptr;
+}
+
+std::unique_ptr<ExecutionContext> make_instance(const std::shared_ptr<LoadedModel>& model,
+                                                ContextBudget budget = default_budget()) {
+  auto r = ExecutionContext::create_instance(model, budget);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+TEST(SharedModel, InstancesShareOneLoadAndKeepTheirOwnAccounts) {
+  MockBackend* mock = nullptr;
+  auto model = load_shared(&mock);
+  ASSERT_TRUE(model);
+  auto a = make_instance(model);
+  auto b = make_instance(model);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(mock->load_count(), 1u) << "two instances, one load";
+  EXPECT_EQ(&a->backend(), &b->backend());
+  EXPECT_EQ(a->shared_model(), model);
+  EXPECT_EQ(a->state(), ContextState::Ready);
+  EXPECT_EQ(a->metrics().memory_in_use, kMiB) << "each instance reserves the per-context estimate";
+  EXPECT_EQ(b->metrics().memory_in_use, kMiB);
+
+  Input in2(2), in3(3, 1.5f);
+  for (int i = 0; i < 3; ++i) {
+    auto ra = a->execute(in2.request);
+    ASSERT_TRUE(ra.ok()) << ra.error().to_string();
+    EXPECT_EQ(in2.check(*ra), "");
+  }
+  auto rb = b->execute(in3.request);
+  ASSERT_TRUE(rb.ok()) << rb.error().to_string();
+  EXPECT_EQ(in3.check(*rb), "");
+  EXPECT_EQ(mock->execute_count(), 4u);
+  EXPECT_EQ(a->metrics().calls, 3u);
+  EXPECT_EQ(b->metrics().calls, 1u);
+}
+
+TEST(SharedModel, InstancesRunAtTheSameTimeOnAThreadSafeBackend) {
+  HeldCall held;
+  MockConfig cfg;
+  cfg.hold = held.future();
+  MockBackend* mock = nullptr;
+  auto model = load_shared(&mock, cfg);
+  ASSERT_TRUE(model);
+  EXPECT_TRUE(model->shared_execution_is_parallel());
+  auto b1 = default_budget();
+  b1.max_streams = 1;  // each instance is one stream
+  auto a = make_instance(model, b1);
+  auto b = make_instance(model, b1);
+  ASSERT_TRUE(a && b);
+  std::atomic<int> good{0};
+  std::thread ta([&] {
+    Input in;
+    auto r = a->execute(in.request);
+    if (r.ok() && in.check(*r).empty()) ++good;
+  });
+  std::thread tb([&] {
+    Input in(1);
+    auto r = b->execute(in.request);
+    if (r.ok() && in.check(*r).empty()) ++good;
+  });
+  ReleaseOnExit guard{held};
+  // Both calls are inside the one backend at once: neither instance waits for the other.
+  EXPECT_TRUE(wait_until([&] { return mock->execute_count() == 2; }));
+  EXPECT_EQ(a->in_flight(), 1);
+  EXPECT_EQ(b->in_flight(), 1);
+  held.release();
+  ta.join();
+  tb.join();
+  EXPECT_EQ(good.load(), 2);
+}
+
+TEST(SharedModel, OneInstancesFaultLeavesTheOthersRunning) {
+  MockBackend* mock = nullptr;
+  auto model = load_shared(&mock);
+  auto a = make_instance(model);
+  auto b = make_instance(model);
+  ASSERT_TRUE(a && b);
+  mock->fail_on_call(1, ErrorCode::BackendError);
+  Input in;
+  auto ra = a->execute(in.request);
+  ASSERT_FALSE(ra.ok());
+  EXPECT_EQ(a->state(), ContextState::Faulted);
+  EXPECT_EQ(b->state(), ContextState::Ready);
+  auto rb = b->execute(in.request);
+  ASSERT_TRUE(rb.ok()) << rb.error().to_string();
+  EXPECT_EQ(in.check(*rb), "");
+  // The shared model is still loaded: reset() re-admits a without reloading.
+  ASSERT_TRUE(a->reset().ok());
+  EXPECT_EQ(mock->load_count(), 1u);
+  auto ra2 = a->execute(in.request);
+  ASSERT_TRUE(ra2.ok()) << ra2.error().to_string();
+  EXPECT_EQ(in.check(*ra2), "");
+}
+
+TEST(SharedModel, InstancesNeverLoadUnloadOrReloadTheSharedBackend) {
+  MockBackend* mock = nullptr;
+  auto model = load_shared(&mock);
+  auto a = make_instance(model);
+  auto b = make_instance(model);
+  ASSERT_TRUE(a && b);
+  const auto unloads = mock->unload_count();  // RuntimeBackend::load() unloads first
+  // load() on an instance is refused, naming why.
+  auto l = a->load(mock_options());
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.error().code(), ErrorCode::FailedPrecondition);
+  EXPECT_NE(l.error().message().find("shared model"), std::string::npos) << l.error().to_string();
+  // unload() returns a's reservation; b keeps running on the still loaded model.
+  ASSERT_TRUE(a->unload().ok());
+  EXPECT_EQ(a->state(), ContextState::Created);
+  EXPECT_EQ(a->metrics().memory_in_use, 0u);
+  EXPECT_EQ(mock->unload_count(), unloads);
+  Input in;
+  auto rb = b->execute(in.request);
+  ASSERT_TRUE(rb.ok()) << rb.error().to_string();
+  EXPECT_EQ(in.check(*rb), "");
+  // A fault that took the shared backend down: reset() refuses to reload it
+  // under the other instances, and new instances are refused too.
+  mock->fail_on_call(1, ErrorCode::CudaError);
+  ASSERT_FALSE(b->execute(in.request).ok());
+  model->backend().unload();
+  auto rs = b->reset();
+  ASSERT_FALSE(rs.ok());
+  EXPECT_EQ(rs.error().code(), ErrorCode::FailedPrecondition);
+  EXPECT_NE(rs.error().message().find("new LoadedModel"), std::string::npos) << rs.error().to_string();
+  EXPECT_EQ(mock->load_count(), 1u);
+  auto c = ExecutionContext::create_instance(model, default_budget());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), ErrorCode::FailedPrecondition);
+}
+
+TEST(SharedModel, TheLastInstanceToGoUnloadsTheModel) {
+  MockBackend* mock = nullptr;
+  auto model = load_shared(&mock);
+  std::weak_ptr<LoadedModel> watch = model;
+  auto a = make_instance(model);
+  auto b = make_instance(model);
+  const auto unloads = mock->unload_count();  // RuntimeBackend::load() unloads first
+  model.reset();
+  a.reset();
+  ASSERT_FALSE(watch.expired()) << "b still holds the model";
+  EXPECT_EQ(mock->unload_count(), unloads);
+  EXPECT_TRUE(mock->is_loaded());
+  Input in;
+  auto rb = b->execute(in.request);
+  ASSERT_TRUE(rb.ok()) << rb.error().to_string();
+  b.reset();
+  EXPECT_TRUE(watch.expired());
+}
+
+TEST(SharedModel, BadArgumentsAndBudgetsAreRefused) {
+  auto r0 = ExecutionContext::create_instance(nullptr, default_budget());
+  ASSERT_FALSE(r0.ok());
+  EXPECT_EQ(r0.error().code(), ErrorCode::InvalidArgument);
+  auto r1 = LoadedModel::load(ModelId("m"), nullptr, mock_options());
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().code(), ErrorCode::InvalidArgument);
+  auto r2 = LoadedModel::load(ModelId(""), std::make_unique<MockBackend>(), mock_options());
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code(), ErrorCode::InvalidArgument);
+  LoadOptions missing;
+  missing.artifact_path = "/nonexistent/model.mock";
+  auto r3 = LoadedModel::load(ModelId("m"), std::make_unique<MockBackend>(), missing);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.error().code(), ErrorCode::NotFound);
+
+  MockBackend* mock = nullptr;
+  auto model = load_shared(&mock);
+  auto small = default_budget();
+  small.device_memory_bytes = kMiB / 2;  // below the mock's 1 MiB estimate
+  auto r4 = ExecutionContext::create_instance(model, small);
+  ASSERT_FALSE(r4.ok());
+  EXPECT_EQ(r4.error().code(), ErrorCode::BudgetExceeded);
+  EXPECT_NE(r4.error().to_string().find("shared"), std::string::npos) << r4.error().to_string();
+  auto bad = default_budget();
+  bad.max_streams = 0;
+  auto r5 = ExecutionContext::create_instance(model, bad);
+  ASSERT_FALSE(r5.ok());
+  EXPECT_EQ(r5.error().code(), ErrorCode::InvalidArgument);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/tools/bench.h"
@@ -167,6 +169,61 @@ TEST(PipelineDemo, TrackingKeepsIdsAcrossFrames) {
   auto r = p->run_file(frame);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->frame_index, 0);
+}
+
+TEST(PipelineInstances, ShareOneLoadedModelAndKeepTheirOwnState) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  auto o = demo_options();
+  o.track = true;
+  auto p = make_demo(o);
+  ASSERT_NE(p, nullptr);
+  auto q = p->create_instance();
+  ASSERT_TRUE(q.ok()) << q.error();
+  // Model state is shared: one backend object, one LoadedModel.
+  ASSERT_NE(p->context().shared_model(), nullptr);
+  EXPECT_EQ(p->context().shared_model(), (*q)->context().shared_model());
+  EXPECT_EQ(&p->context().backend(), &(*q)->context().backend());
+  EXPECT_NE(&p->context(), &(*q)->context());
+  EXPECT_EQ((*q)->info().model, "yolo");
+  EXPECT_EQ((*q)->info().input_name, p->info().input_name);
+
+  const auto truth = load_ground_truth();
+  ASSERT_EQ(truth.size(), 3u);
+  // Instance state is not: p's frame numbering and tracker run ahead of q's.
+  for (const auto& t : truth) ASSERT_TRUE(p->run_file(demo_dir() / t.file).ok());
+  for (const auto& t : truth) {
+    SCOPED_TRACE(t.file);
+    auto rq = (*q)->run_file(demo_dir() / t.file);
+    ASSERT_TRUE(rq.ok()) << rq.error();
+    for (const auto& problem : match_ground_truth(rq->detections(), t)) ADD_FAILURE() << problem;
+  }
+  EXPECT_EQ(p->context().metrics().calls, 3u);
+  EXPECT_EQ((*q)->context().metrics().calls, 3u);
+  auto r = (*q)->run_file(demo_dir() / truth[0].file);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->frame_index, 3);
+
+  // Both instances, each on its own thread, give the ground truth at once.
+  std::atomic<int> wrong{0};
+  auto worker = [&](Pipeline& pl) {
+    for (int i = 0; i < 6; ++i) {
+      const auto& t = truth[static_cast<std::size_t>(i) % truth.size()];
+      auto rr = pl.run_file(demo_dir() / t.file);
+      if (!rr.ok() || !match_ground_truth(rr->detections(), t).empty()) ++wrong;
+    }
+  };
+  p->reset_tracking();
+  (*q)->reset_tracking();
+  std::thread a(worker, std::ref(*p));
+  std::thread b(worker, std::ref(**q));
+  a.join();
+  b.join();
+  EXPECT_EQ(wrong.load(), 0);
+  // The first pipeline may go first: the instance keeps the model alive.
+  p.reset();
+  auto again = (*q)->run_file(demo_dir() / truth[1].file);
+  ASSERT_TRUE(again.ok()) << again.error();
+  for (const auto& problem : match_ground_truth(again->detections(), truth[1])) ADD_FAILURE() << problem;
 }
 
 TEST(PipelineDemo, BenchReportsConsistentStages) {

@@ -26,6 +26,12 @@
 //    and release_memory() account for anything else the caller allocates on the
 //    model's behalf. The sum never exceeds budget().device_memory_bytes, even
 //    under concurrency (lock-free compare-exchange, no over-commit).
+//  * Model state vs instance state: create() makes a context that owns its
+//    backend and loads it in load(). create_instance() makes a context over a
+//    LoadedModel (context/loaded_model.h) that other contexts share: it is Ready
+//    at once, reserves the model's per-context estimate in its own budget, and
+//    never loads, unloads or reloads the shared backend (its unload() only
+//    returns the reservation; load() is then refused; create another instance).
 #pragma once
 
 #include <atomic>
@@ -37,6 +43,7 @@
 #include <string_view>
 
 #include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/context/loaded_model.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/types.h"
 
@@ -90,15 +97,25 @@ class ExecutionContext {
   static Result<std::unique_ptr<ExecutionContext>> create(ModelId model, ContextBudget budget,
                                                           std::unique_ptr<RuntimeBackend> backend);
 
+  /// An execution instance of an already loaded, shared model: starts Ready
+  /// with the model's memory estimate reserved in `budget`. Errors:
+  /// InvalidArgument (null model, bad budget); FailedPrecondition if the
+  /// shared backend is no longer loaded; BudgetExceeded if the estimate does
+  /// not fit the budget.
+  static Result<std::unique_ptr<ExecutionContext>> create_instance(std::shared_ptr<LoadedModel> model,
+                                                                   ContextBudget budget);
+
   ExecutionContext(const ExecutionContext&) = delete;
   ExecutionContext& operator=(const ExecutionContext&) = delete;
   ExecutionContext(ExecutionContext&&) = delete;
   ExecutionContext& operator=(ExecutionContext&&) = delete;
-  /// Unloads the backend. Callers must not destroy a context with calls in flight.
+  /// Unloads an owned backend (a shared one stays loaded for its other
+  /// instances). Callers must not destroy a context with calls in flight.
   ~ExecutionContext();
 
   /// Created -> Ready. Loads the backend and reserves its memory estimate.
-  /// Errors: FailedPrecondition if not in Created (naming the state); the
+  /// Errors: FailedPrecondition if not in Created (naming the state) or if
+  /// this is an instance of a shared model (it never loads); the
   /// backend's load error (context stays Created); BudgetExceeded when the
   /// estimate does not fit the remaining budget (the backend is unloaded again).
   [[nodiscard]] Result<void> load(const LoadOptions& options);
@@ -110,13 +127,15 @@ class ExecutionContext {
   /// beyond what the budget still allows.
   [[nodiscard]] Result<ExecutionResult> execute(const ExecutionRequest& request);
 
-  /// Faulted -> Ready once no call is in flight. Reloads the backend (same
-  /// options) if the fault left it unloaded. FailedPrecondition if not Faulted or
-  /// calls are still running.
+  /// Faulted -> Ready once no call is in flight. Reloads an owned backend (same
+  /// options) if the fault left it unloaded. FailedPrecondition if not Faulted,
+  /// calls are still running, or a shared model was left unloaded (load a new
+  /// LoadedModel: its other instances use it too).
   [[nodiscard]] Result<void> reset();
 
-  /// Ready/Faulted -> Created: unloads the backend and returns its memory
-  /// reservation. FailedPrecondition while calls are in flight; no-op in Created.
+  /// Ready/Faulted -> Created: unloads an owned backend (a shared one stays
+  /// loaded) and returns the memory reservation. FailedPrecondition while calls
+  /// are in flight; no-op in Created.
   [[nodiscard]] Result<void> unload();
 
   /// Reserves `bytes` of the memory budget. BudgetExceeded (nothing reserved)
@@ -136,9 +155,14 @@ class ExecutionContext {
   [[nodiscard]] const ContextBudget& budget() const noexcept { return budget_; }
   [[nodiscard]] RuntimeBackend& backend() noexcept { return *backend_; }
   [[nodiscard]] const RuntimeBackend& backend() const noexcept { return *backend_; }
+  /// The shared model this context is an instance of; null for a context that
+  /// owns its backend (create()).
+  [[nodiscard]] const std::shared_ptr<LoadedModel>& shared_model() const noexcept { return shared_; }
 
  private:
-  ExecutionContext(ModelId model, ContextBudget budget, std::unique_ptr<RuntimeBackend> backend);
+  ExecutionContext(ModelId model, ContextBudget budget, std::unique_ptr<RuntimeBackend> owned,
+                   std::shared_ptr<LoadedModel> shared);
+  Result<void> reserve_model_estimate();
 
   enum class ExitKind : std::uint8_t { Ok, Fault };
   Result<void> enter_call();
@@ -149,7 +173,9 @@ class ExecutionContext {
 
   const ModelId model_;
   const ContextBudget budget_;
-  std::unique_ptr<RuntimeBackend> backend_;
+  const std::unique_ptr<RuntimeBackend> owned_;  // create(): this context's own backend
+  const std::shared_ptr<LoadedModel> shared_;    // create_instance(): the shared model
+  RuntimeBackend* const backend_;                // whichever of the two
 
   // State word: bits 0-7 ContextState, bits 8-63 calls in flight.
   std::atomic<std::uint64_t> state_word_;

@@ -206,6 +206,14 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
   ~Pipeline();
 
+  /// Another pipeline over the same loaded model (one session / engine /
+  /// library, context/loaded_model.h) with its own ExecutionContext (budget,
+  /// fault boundary, metrics), decoder, tracker and frame numbering. A Pipeline
+  /// is used by one thread at a time; N threads or Triton instances each take
+  /// an instance, and the weights are loaded once. FailedPrecondition if the
+  /// shared model was left unloaded by a fault; BudgetExceeded as create().
+  [[nodiscard]] Result<std::unique_ptr<Pipeline>> create_instance() const;
+
   /// Decodes `path` (PNG/JPEG) and runs it. The decode error names the file.
   Result<FrameResult> run_file(const std::filesystem::path& path);
   /// Runs an already decoded image (1, 3 or 4 channels).
@@ -236,6 +244,8 @@ class Pipeline {
   Result<void> bind_input(const models::ResolvedVariant& rv);
 
   PipelineInfo info_;
+  models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)
+  PipelineOptions options_;
   std::unique_ptr<detail::OutputDecoder> decoder_;  // chosen once, from the output layout
   bool apply_exif_ = true;
   std::unique_ptr<ExecutionContext> context_;

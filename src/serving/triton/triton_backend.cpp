@@ -7,13 +7,15 @@
 // the requests of one execute() concatenated along the batch dimension when
 // max_batch_size > 0 (Triton's dynamic batching).
 //
-// Model state (one per Triton model): the parsed configuration and the
-// Pipeline (or, in tensor mode, the backend) loaded at model load, so that a model AegisRT cannot load is
-// UNAVAILABLE in Triton with AegisRT's message. Instance state (one per
-// instance_group instance): the Pipeline the instance executes on. The first
-// instance adopts the model's loaded Pipeline; further instances load their
-// own, because a Pipeline (and its ExecutionContext, tracker and buffers) is
-// used by one thread at a time and Triton runs instances concurrently.
+// Model state (one per Triton model): the parsed configuration and the model
+// loaded once at model load (a prototype Pipeline, whose LoadedModel holds the
+// session / engine; in tensor mode, the backend), so that a model AegisRT
+// cannot load is UNAVAILABLE in Triton with AegisRT's message. Instance state
+// (one per instance_group instance): a Pipeline made by
+// Pipeline::create_instance(), i.e. its own ExecutionContext, decoder, tracker
+// and buffers over the one loaded model, because a Pipeline is used by one
+// thread at a time and Triton runs instances concurrently. N instances hold one
+// copy of the weights.
 //
 // Every request is answered on its own: a corrupt image, a wrong dtype or
 // shape gives that request a Triton error; the other requests of the same
@@ -163,7 +165,7 @@ Result<std::unique_ptr<TensorModel>> load_tensor_model(const BackendConfig& c) {
 struct ModelState {
   BackendConfig config;
   std::mutex mu;
-  std::unique_ptr<pipeline::Pipeline> spare;  // loaded at model load, adopted by the first instance
+  std::unique_ptr<pipeline::Pipeline> prototype;  // loaded at model load; instances are made from it
   std::unique_ptr<TensorModel> tensor;        // tensor mode
 
   Result<std::unique_ptr<pipeline::Pipeline>> make_pipeline() const {
@@ -708,7 +710,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
     as::log(TRITONSERVER_LOG_INFO, __LINE__,
             "aegisrt model '" + state->config.triton_model_name + "': " + info.model + "/" + info.variant + " on " +
                 info.backend + " (" + info.precision + "), " + info.onnx_path.string());
-    state->spare = std::move(*p);
+    state->prototype = std::move(*p);
     if (TRITONSERVER_Error* err = TRITONBACKEND_ModelSetState(model, state.get())) return err;
     state.release();
     return nullptr;
@@ -736,13 +738,13 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelIns
     const char* name = nullptr;
     if (TRITONSERVER_Error* err = TRITONBACKEND_ModelInstanceName(instance, &name)) return err;
     inst->name = name != nullptr ? name : "";
-    {
-      std::lock_guard lock(ms->mu);
-      inst->pipeline = std::move(ms->spare);
-    }
-    if (!inst->pipeline && !ms->tensor) {
-      auto p = ms->make_pipeline();
-      if (!p.ok()) return as::to_triton(p.error());
+    if (!ms->tensor) {
+      std::lock_guard lock(ms->mu);  // Triton may initialise instances concurrently
+      auto p = ms->prototype->create_instance();
+      if (!p.ok()) {
+        return as::to_triton(p.error().with_context("aegisrt model '" + ms->config.triton_model_name +
+                                                    "', instance '" + inst->name + "'"));
+      }
       inst->pipeline = std::move(*p);
     }
     if (TRITONSERVER_Error* err = TRITONBACKEND_ModelInstanceSetState(instance, inst.get())) return err;
