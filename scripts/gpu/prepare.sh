@@ -47,8 +47,25 @@ if [ "${AEGISRT_GPU_WITH_ORT_GPU:-1}" = "1" ]; then
   fi
   cp "$G/cache/ortgpu.tar.zst" "$G/stage/"
 fi
-# Fixed order: what every run needs comes first, the large optional ORT GPU libraries last.
-(cd "$G/stage" && tar -cf - debs wheels ort-headers $(ls ortgpu.tar.zst 2>/dev/null)) |
+# Triton (issue 17, serving on the GPU): the tritonserver binary + its libraries
+# from the installed nvidia-pytriton wheel (third_party/triton, scripts/deps/50-triton.sh),
+# and tritonclient's gRPC client for the GPU machine's Python 3.12 (its HTTP client
+# needs geventhttpclient<=2.0.2, which has no 3.12 wheel; numpy is the machine's own).
+if [ "${AEGISRT_GPU_WITH_TRITON:-1}" = "1" ] && [ -x third_party/triton/bin/tritonserver ]; then
+  if [ ! -f "$G/cache/triton.tar.zst" ]; then
+    (cd "$(readlink -f third_party/triton/lib)/.." &&
+     tar -chf - pytriton/tritonserver/bin nvidia_pytriton.libs | zstd -q -T0 -19 --long=27 -o "$ROOT/$G/cache/triton.tar.zst")
+  fi
+  cp "$G/cache/triton.tar.zst" "$G/stage/"
+  mkdir -p "$G/stage/triton-wheels"
+  "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \
+    --platform manylinux1_x86_64 -d "$G/stage/triton-wheels" tritonclient==2.51.0 python-rapidjson==1.25 \
+    urllib3==2.8.0 grpcio==1.85.3 protobuf==4.25.9 packaging==26.4
+  sed -n 's/^triton=//p' third_party/triton/VERSION > "$G/stage/triton-wheels/TRITON_VERSION"
+fi
+# Fixed order: what every run needs comes first, the large optional ORT GPU libraries
+# and the Triton server last.
+(cd "$G/stage" && tar -cf - debs wheels ort-headers $(ls -d ortgpu.tar.zst triton.tar.zst triton-wheels 2>/dev/null)) |
   split -b 56M -d -a 2 - "$G/parts/part."
 (cd "$G/parts" && ls part.* > MANIFEST && cat part.* | sha256sum | cut -d' ' -f1 > SHA256)
 ls -la "$G/parts"

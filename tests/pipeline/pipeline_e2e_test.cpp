@@ -251,6 +251,20 @@ TEST(PipelineDemo, BenchReportsConsistentStages) {
   EXPECT_DOUBLE_EQ(j.at("warm_ms").at("total").at("p99").get<double>(), rep->total.p99_ms);
   EXPECT_EQ(j.at("latency_samples_ms").size(), 6u);
 
+  // Three streams over one loaded model: every timed image once, each of the
+  // 3 images 3 times, so (6 + 5 + 4) / 3 = 5 detections each again.
+  auto streams = run_bench(*p, images, {.iterations = 9, .warmup = 1, .streams = 3});
+  ASSERT_TRUE(streams.ok()) << streams.error();
+  EXPECT_EQ(streams->streams, 3);
+  EXPECT_EQ(streams->total.count, 9u);
+  EXPECT_DOUBLE_EQ(streams->detections_per_image, 5.0);
+  EXPECT_GT(streams->wall_images_per_second, 0.0);
+  EXPECT_EQ(nlohmann::json::parse(bench_to_json(*streams, p->info())).at("streams"), 3);
+  auto both = run_bench(*p, images, {.iterations = 2, .warmup = 0, .prefetch = 1, .streams = 2});
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_FALSE(run_bench(*p, images, {.iterations = 2, .streams = 0}).ok());
+
   // Decode-ahead gives the same images in the same order, so the same results.
   auto ahead = run_bench(*p, images, {.iterations = 6, .warmup = 1, .prefetch = 2});
   ASSERT_TRUE(ahead.ok()) << ahead.error();

@@ -262,6 +262,7 @@ struct BenchFlags {
   int iterations = 100;
   int warmup = 10;
   int prefetch = 0;
+  int streams = 1;
   bool json = false;
   std::string histogram;
 };
@@ -318,7 +319,7 @@ int do_bench(const BenchFlags& f, CliContext& ctx) {
   auto created = pipeline::Pipeline::create(*catalog, *opts);
   if (!created.ok()) return report_error(created.error());
   auto& p = **created;
-  auto report = tools::run_bench(p, images, {f.iterations, f.warmup, f.prefetch});
+  auto report = tools::run_bench(p, images, {f.iterations, f.warmup, f.prefetch, f.streams});
   if (!report.ok()) return report_error(report.error());
   if (f.json) {
     std::cout << tools::bench_to_json(*report, p.info()) << "\n";
@@ -383,6 +384,11 @@ void add_pipeline_commands(CLI::App& app, CliContext& ctx) {
                     "Decode up to N images ahead on a helper thread (stream mode; 0 = one image at a time)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--streams", flags->streams,
+                    "Run N pipelines over one loaded model, one thread each (aggregate throughput; "
+                    "not with --prefetch)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
     cmd->add_flag("--json", flags->json, "Print the report as JSON");
     cmd->add_option("--histogram", flags->histogram, "Write a PNG latency histogram to this file");
     cmd->footer(

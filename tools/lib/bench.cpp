@@ -9,6 +9,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -75,8 +76,33 @@ class DecodeAhead {
 
 }  // namespace
 
-Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
-                              const BenchOptions& options) {
+namespace {
+
+/// Per-image stage times and detections of the timed images.
+struct Samples {
+  std::vector<double> decode, pre, exec, post, total;
+  std::size_t detections = 0;
+
+  void add(const FrameResult& r) {
+    decode.push_back(to_ms(r.timings.decode));
+    pre.push_back(to_ms(r.timings.preprocess));
+    exec.push_back(to_ms(r.timings.execute));
+    post.push_back(to_ms(r.timings.postprocess));
+    total.push_back(to_ms(r.timings.total()));
+    detections += r.detections().size();
+  }
+  void append(const Samples& o) {
+    const auto cat = [](std::vector<double>& a, const std::vector<double>& b) { a.insert(a.end(), b.begin(), b.end()); };
+    cat(decode, o.decode);
+    cat(pre, o.pre);
+    cat(exec, o.exec);
+    cat(post, o.post);
+    cat(total, o.total);
+    detections += o.detections;
+  }
+};
+
+Result<void> check_options(const std::vector<std::filesystem::path>& images, const BenchOptions& options) {
   if (images.empty()) return Error(ErrorCode::InvalidArgument, "no images to benchmark");
   if (options.iterations < 1) {
     return Error(ErrorCode::InvalidArgument,
@@ -85,17 +111,22 @@ Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesys
   if (options.warmup < 0) {
     return Error(ErrorCode::InvalidArgument, "--warmup must be >= 0, got " + std::to_string(options.warmup));
   }
-  BenchReport rep;
-  rep.distinct_images = images.size();
-  rep.iterations = options.iterations;
-  rep.warmup = options.warmup;
-  rep.load_ms = to_ms(pipeline.info().load_time);
-
   if (options.prefetch < 0) {
     return Error(ErrorCode::InvalidArgument, "--prefetch must be >= 0, got " + std::to_string(options.prefetch));
   }
-  rep.prefetch = options.prefetch;
-  const int warmup = std::max(1, options.warmup);  // the cold run always happens
+  if (options.streams < 1 || options.streams > 256) {
+    return Error(ErrorCode::InvalidArgument, "--streams must be within [1, 256], got " + std::to_string(options.streams));
+  }
+  if (options.streams > 1 && options.prefetch > 0) {
+    return Error(ErrorCode::InvalidArgument,
+                 "--prefetch and --streams > 1 do not combine: each stream decodes its own images");
+  }
+  return {};
+}
+
+/// One stream, one image at a time (or with decode-ahead): warmup, then the timed loop.
+Result<void> run_single(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
+                        const BenchOptions& options, int warmup, BenchReport& rep, Samples& out) {
   const int total_images = warmup + options.iterations;
   std::optional<DecodeAhead> ahead;
   if (options.prefetch > 0) ahead.emplace(images, total_images, options.prefetch);
@@ -114,30 +145,93 @@ Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesys
     AEGIS_ASSIGN_OR_RETURN(FrameResult r, run_one(k));
     if (k == 0) rep.first_image_ms = to_ms(r.timings.total());
   }
-  std::vector<double> decode, pre, exec, post, total;
-  for (auto* v : {&decode, &pre, &exec, &post, &total}) v->reserve(static_cast<std::size_t>(options.iterations));
-  std::size_t detections = 0;
   const TimePoint t0 = Clock::now();
   for (; k < total_images; ++k) {
     AEGIS_ASSIGN_OR_RETURN(FrameResult r, run_one(k));
-    decode.push_back(to_ms(r.timings.decode));
-    pre.push_back(to_ms(r.timings.preprocess));
-    exec.push_back(to_ms(r.timings.execute));
-    post.push_back(to_ms(r.timings.postprocess));
-    total.push_back(to_ms(r.timings.total()));
-    detections += r.detections().size();
+    out.add(r);
   }
   rep.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return {};
+}
+
+/// N instances over one loaded model, one thread each: every stream warms up
+/// (the first image of stream 0 is the cold run), then stream s runs timed
+/// images s, s + N, s + 2N, ... concurrently with the others.
+Result<void> run_streams(Pipeline& first, const std::vector<std::filesystem::path>& images,
+                         const BenchOptions& options, int warmup, BenchReport& rep, Samples& out) {
+  const auto n = static_cast<std::size_t>(options.streams);
+  std::vector<std::unique_ptr<Pipeline>> extra;
+  std::vector<Pipeline*> pipes{&first};
+  for (std::size_t s = 1; s < n; ++s) {
+    AEGIS_ASSIGN_OR_RETURN(auto p, first.create_instance());
+    pipes.push_back(p.get());
+    extra.push_back(std::move(p));
+  }
+  const auto image_of = [&](int k) -> const std::filesystem::path& {
+    return images[static_cast<std::size_t>(k) % images.size()];
+  };
+  for (std::size_t s = 0; s < n; ++s) {
+    for (int k = 0; k < warmup; ++k) {
+      AEGIS_ASSIGN_OR_RETURN(FrameResult r, pipes[s]->run_file(image_of(k)));
+      if (s == 0 && k == 0) rep.first_image_ms = to_ms(r.timings.total());
+    }
+  }
+  std::vector<Samples> per(n);
+  std::vector<std::optional<Error>> failed(n);
+  const TimePoint t0 = Clock::now();
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t s = 0; s < n; ++s) {
+      threads.emplace_back([&, s] {
+        for (int k = static_cast<int>(s); k < options.iterations; k += options.streams) {
+          auto r = pipes[s]->run_file(image_of(warmup + k));
+          if (!r.ok()) {
+            failed[s] = std::move(r).error().with_context("stream " + std::to_string(s));
+            return;
+          }
+          per[s].add(*r);
+        }
+      });
+    }
+  }  // joined
+  rep.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  for (auto& f : failed) {
+    if (f) return std::move(*f);
+  }
+  for (const auto& p : per) out.append(p);
+  return {};
+}
+
+}  // namespace
+
+Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
+                              const BenchOptions& options) {
+  AEGIS_TRY(check_options(images, options));
+  BenchReport rep;
+  rep.distinct_images = images.size();
+  rep.iterations = options.iterations;
+  rep.warmup = options.warmup;
+  rep.load_ms = to_ms(pipeline.info().load_time);
+  rep.prefetch = options.prefetch;
+  rep.streams = options.streams;
+  const int warmup = std::max(1, options.warmup);  // the cold run always happens
+  Samples s;
+  for (auto* v : {&s.decode, &s.pre, &s.exec, &s.post, &s.total}) v->reserve(static_cast<std::size_t>(options.iterations));
+  if (options.streams > 1) {
+    AEGIS_TRY(run_streams(pipeline, images, options, warmup, rep, s));
+  } else {
+    AEGIS_TRY(run_single(pipeline, images, options, warmup, rep, s));
+  }
   rep.wall_images_per_second = rep.wall_seconds > 0.0 ? options.iterations / rep.wall_seconds : 0.0;
-  const double sum_s = std::accumulate(total.begin(), total.end(), 0.0) / 1000.0;
+  const double sum_s = std::accumulate(s.total.begin(), s.total.end(), 0.0) / 1000.0;
   rep.images_per_second = sum_s > 0.0 ? static_cast<double>(options.iterations) / sum_s : 0.0;
-  rep.detections_per_image = static_cast<double>(detections) / static_cast<double>(options.iterations);
-  rep.total_samples_ms = total;
-  rep.total = summarize_latencies(std::move(total));
-  rep.decode = summarize_latencies(std::move(decode));
-  rep.preprocess = summarize_latencies(std::move(pre));
-  rep.execute = summarize_latencies(std::move(exec));
-  rep.postprocess = summarize_latencies(std::move(post));
+  rep.detections_per_image = static_cast<double>(s.detections) / static_cast<double>(options.iterations);
+  rep.total_samples_ms = s.total;
+  rep.total = summarize_latencies(std::move(s.total));
+  rep.decode = summarize_latencies(std::move(s.decode));
+  rep.preprocess = summarize_latencies(std::move(s.pre));
+  rep.execute = summarize_latencies(std::move(s.exec));
+  rep.postprocess = summarize_latencies(std::move(s.post));
   return rep;
 }
 
@@ -165,6 +259,7 @@ std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int in
                   {"execute", stats_json(r.execute)},
                   {"postprocess", stats_json(r.postprocess)}};
   j["prefetch"] = r.prefetch;
+  j["streams"] = r.streams;
   j["images_per_second"] = r.images_per_second;
   j["wall_images_per_second"] = r.wall_images_per_second;
   j["wall_seconds"] = r.wall_seconds;
@@ -189,11 +284,12 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
   s += line("preprocess", r.preprocess);
   s += line("execute", r.execute);
   s += line("postprocess", r.postprocess);
+  std::string mode;
+  if (r.prefetch > 0) mode = fmt::format(" with decode {} ahead", r.prefetch);
+  if (r.streams > 1) mode = fmt::format(" over {} streams sharing one loaded model", r.streams);
   s += fmt::format("  throughput : {:.1f} images/s one at a time, {:.1f} images/s wall clock{} "
                    "({:.1f} detections/image)\n",
-                   r.images_per_second, r.wall_images_per_second,
-                   r.prefetch > 0 ? fmt::format(" with decode {} ahead", r.prefetch) : std::string(),
-                   r.detections_per_image);
+                   r.images_per_second, r.wall_images_per_second, mode, r.detections_per_image);
   return s;
 }
 

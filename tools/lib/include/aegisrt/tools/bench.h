@@ -26,6 +26,12 @@ struct BenchOptions {
   /// helper thread decodes up to N images ahead while the current one is
   /// pre-processed, executed and post-processed (a stream's steady state).
   int prefetch = 0;
+  /// 1: the given pipeline alone. N > 1: N - 1 more instances of it
+  /// (Pipeline::create_instance(): one loaded model, N execution contexts),
+  /// each on its own thread taking every N-th timed image; the wall-clock
+  /// rate is then the N streams' combined throughput. Not combined with
+  /// prefetch (each stream decodes its own images).
+  int streams = 1;
 };
 
 struct BenchReport {
@@ -43,10 +49,12 @@ struct BenchReport {
   LatencySummary execute;
   LatencySummary postprocess;
   int prefetch = 0;
+  int streams = 1;
   /// iterations / sum of per-image totals (stage times added up; what a
   /// one-image-at-a-time loop achieves).
   double images_per_second = 0.0;
-  /// iterations / wall time of the timed loop (includes overlap when prefetching).
+  /// iterations / wall time of the timed loop (includes overlap when
+  /// prefetching, and all streams together when streams > 1).
   double wall_images_per_second = 0.0;
   double wall_seconds = 0.0;
   double detections_per_image = 0.0;
