@@ -46,7 +46,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift 2 ;;
     --demo-dir) DEMO=$2; shift 2 ;;
     -h|--help) usage 0 ;;
-    *) echo "run_figures.sh: unknown argument '$1'" >&2; usage 2 ;;
+    *) echo "run_figures.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 
@@ -107,8 +107,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "== build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $REQUESTS requests per level"
+ISA=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|avx512f' | sort -u | tr '\n' ' ' || true)
+MACHINE_LINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${ISA:-no AVX2}; load average at start $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
+BUILD_LINE="build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $REQUESTS requests per level"
+echo "== $MACHINE_LINE"
+echo "== $BUILD_LINE"
 
 # Inputs: the three demo images, their frames (decoded by Pillow), the tensor-mode model's shapes.
 cp "${IMAGES[@]}" "$WORK/images/"
@@ -206,6 +209,7 @@ stop_server
 echo "== in-process (after)"
 in_process after
 
+{ echo "$MACHINE_LINE"; echo "$BUILD_LINE"; echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$CLIENT_PY" - "$OUT" <<'PY'
 import json, os, sys
 out = sys.argv[1]
@@ -246,3 +250,4 @@ for when in ("before", "after"):
 print("p50 ratio = served p50 / in-process p50; at concurrency > 1 it includes queueing in Triton.")
 sys.exit(1 if failed else 0)
 PY
+} | tee "$OUT/figures.md"
