@@ -107,7 +107,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ISA=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|avx512f' | sort -u | tr '\n' ' ' || true)
+ISA=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|avx512f' | sort -u | paste -sd, - || true)
 MACHINE_LINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${ISA:-no AVX2}; load average at start $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
 BUILD_LINE="build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $REQUESTS requests per level"
 echo "== $MACHINE_LINE"
