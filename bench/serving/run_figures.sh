@@ -102,7 +102,8 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  rm -rf "$WORK/repo" "$WORK/images" "$WORK/frames" "$WORK/cache"
+  rm -rf "$WORK/repo" "$WORK/images" "$WORK/frames" "$WORK/cache" "$WORK/probe.json"
+  [[ "$OUT" == "$WORK/out" ]] || rmdir "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -209,6 +210,7 @@ stop_server
 echo "== in-process (after)"
 in_process after
 
+echo "== results (JSON of every run, serve.log, figures.md) in $OUT"
 { echo "$MACHINE_LINE"; echo "$BUILD_LINE"; echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$CLIENT_PY" - "$OUT" <<'PY'
 import json, os, sys
