@@ -112,6 +112,39 @@ TEST(ServingBackendConfig, TensorModeRefusals) {
   }
 }
 
+// serving/pipeline_tensors.h: the one table the backend serves by and `aegisrt serve`
+// writes config.pbtxt from, against hand-written names and entries (docs/SERVING.md).
+std::vector<std::string> output_entries(models::OutputLayout layout) {
+  std::vector<std::string> out;
+  for (const auto& t : pipeline_outputs(layout)) out.push_back(to_pbtxt_entry(t));
+  return out;
+}
+
+TEST(ServingPipelineTensors, OutputsPerLayoutAsConfigEntries) {
+  using L = models::OutputLayout;
+  const std::string dets = R"({ name: "DETECTIONS" data_type: TYPE_FP32 dims: [ -1, 6 ] })";
+  EXPECT_EQ(output_entries(L::YoloV8), std::vector<std::string>{dets});
+  EXPECT_EQ(output_entries(L::YoloV8Seg),
+            (std::vector<std::string>{dets, R"({ name: "MASKS" data_type: TYPE_UINT8 dims: [ -1, -1, -1 ] })"}));
+  EXPECT_EQ(output_entries(L::YoloV8Pose),
+            (std::vector<std::string>{dets, R"({ name: "KEYPOINTS" data_type: TYPE_FP32 dims: [ -1, -1, 3 ] })"}));
+  EXPECT_EQ(output_entries(L::SimCC),
+            std::vector<std::string>{R"({ name: "KEYPOINTS" data_type: TYPE_FP32 dims: [ 1, -1, 3 ] })"});
+  const std::vector<std::string> depth = {R"({ name: "DEPTH" data_type: TYPE_FP32 dims: [ -1, -1 ] })",
+                                          R"({ name: "DEPTH_COLOR" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] })"};
+  EXPECT_EQ(output_entries(L::RelativeInverseDepth), depth);
+  EXPECT_EQ(output_entries(L::MetricDepth), depth);
+  for (const L unserved : {L::GroundingDino, L::SamMasks, L::Tracks, L::Seq2SeqTokens}) {
+    EXPECT_TRUE(pipeline_outputs(unserved).empty()) << models::to_string(unserved);
+  }
+  EXPECT_EQ(to_pbtxt_entry(kResultJsonSpec), R"({ name: "RESULT_JSON" data_type: TYPE_STRING dims: [ 1 ] })");
+  ASSERT_EQ(kPipelineInputs.size(), 2U);
+  EXPECT_EQ(to_pbtxt_entry(kPipelineInputs[0]),
+            R"({ name: "IMAGE" data_type: TYPE_STRING dims: [ 1 ] optional: true })");
+  EXPECT_EQ(to_pbtxt_entry(kPipelineInputs[1]),
+            R"({ name: "FRAME" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] optional: true })");
+}
+
 TEST(ServingDataTypes, TritonCodesAreTheDocumentedValues) {
   // TRITONSERVER_DataType, Triton's documented values (tritonserver.h API docs).
   const std::vector<std::pair<int, DType>> documented = {

@@ -630,12 +630,17 @@ class LayoutServingTest(_ServerBase):
 TENSOR_TOL = {"onnx": 1e-5, "openvino": 1e-4, "tvm": 1e-4}  # atol = rtol; float32 sums of 48 products
 
 
-def tensor_config(name, backend, onnx, max_batch=0, batching=False, cache_dir=""):
-    """A tensor-mode config.pbtxt for the test model (reference_tools.py make-model)."""
+def tensor_config(name, backend, onnx, max_batch=0, batching=False, cache_dir="", input_dims=(3, 4, 4),
+                  ragged=False):
+    """A tensor-mode config.pbtxt for the test model (reference_tools.py make-model).
+    `input_dims` looser than the model's [3,4,4] (e.g. [3,-1,-1]) lets a request of another
+    shape past Triton's own check; `ragged` lets the dynamic batcher gather requests of
+    different shapes into one execute (`allow_ragged_batch`)."""
     lead = [] if max_batch > 0 else [-1]
-    dims = lambda d: "[ " + ", ".join(str(x) for x in lead + d) + " ]"  # noqa: E731
+    dims = lambda d: "[ " + ", ".join(str(x) for x in lead + list(d)) + " ]"  # noqa: E731
+    ragged_text = " allow_ragged_batch: true" if ragged else ""
     cfg = [f'name: "{name}"', 'backend: "aegisrt"', f"max_batch_size: {max_batch}",
-           f'input [ {{ name: "x" data_type: TYPE_FP32 dims: {dims([3, 4, 4])} }} ]',
+           f'input [ {{ name: "x" data_type: TYPE_FP32 dims: {dims(input_dims)}{ragged_text} }} ]',
            "output [",
            f'  {{ name: "y" data_type: TYPE_FP32 dims: {dims([2, 4, 4])} }},',
            f'  {{ name: "s" data_type: TYPE_FP32 dims: {dims([1])} }},',
@@ -681,6 +686,10 @@ class TensorServingTest(_ServerBase):
         models = {f"t_{b}": tensor_config(f"t_{b}", b, cls.onnx, cache_dir=os.path.join(cls.workdir, "cache"))
                   for b in cls.backends}
         models["t_batched"] = tensor_config("t_batched", "onnx", cls.onnx, max_batch=8, batching=True)
+        # Looser than the model ([3,-1,-1] vs [3,4,4]) and ragged: Triton lets a request of a shape the
+        # model cannot take through, and its batcher puts it into the same execute as good requests.
+        models["t_ragged"] = tensor_config("t_ragged", "onnx", cls.onnx, max_batch=8, batching=True,
+                                           input_dims=(3, -1, -1), ragged=True)
         for name, cfg in models.items():
             os.makedirs(os.path.join(cls.repo, name, "1"))
             with open(os.path.join(cls.repo, name, "config.pbtxt"), "w") as f:
@@ -747,6 +756,71 @@ class TensorServingTest(_ServerBase):
     def stats(self, model):
         st = self.http().get_inference_statistics(model)["model_stats"][0]
         return int(st["inference_count"]), int(st["execution_count"])
+
+    def fail_count(self, model):
+        st = self.http().get_inference_statistics(model)["model_stats"][0]
+        return int(st["inference_stats"]["fail"]["count"])
+
+    def test_bad_requests_inside_one_batch(self):
+        """Dynamic batching, good and bad requests in one execute(): only the bad ones fail.
+
+        t_ragged declares x as [3,-1,-1] with allow_ragged_batch, so Triton accepts a request
+        the model ([N,3,4,4]) cannot take and its batcher gathers it with the good ones; the
+        backend must refuse exactly that request and still run and slice the others. (A
+        wrong data type cannot get this far: Triton checks it against the configuration.)
+        The 7 requests carry 8 samples = max_batch_size and the queue delay is 5 s, so they
+        meet in one execute however loaded the machine is; no timing is asserted."""
+        rng = np.random.default_rng(23)
+        plan = [("good", (1, 3, 4, 4)), ("bad", (1, 3, 5, 5)), ("good", (2, 3, 4, 4)), ("good", (1, 3, 4, 4)),
+                ("bad", (1, 3, 4, 6)), ("good", (1, 3, 4, 4)), ("bad", (1, 3, 2, 4))]
+        self.assertEqual(sum(shape[0] for _, shape in plan), 8)
+        xs = [rng.standard_normal(shape).astype(np.float32) for _, shape in plan]
+        goods = [i for i, (kind, _) in enumerate(plan) if kind == "good"]
+        # Independent reference: ONNX Runtime on all good samples at once, sliced per request.
+        want_all = self.reference(np.concatenate([xs[i] for i in goods]))
+        want, row = {}, 0
+        for i in goods:
+            n = xs[i].shape[0]
+            want[i] = {k: v[row:row + n] for k, v in want_all.items()}
+            row += n
+        infer0, exec0 = self.stats("t_ragged")
+        fail0 = self.fail_count("t_ragged")
+
+        def send(i):
+            if i % 2 == 0:
+                return self.run_tensor(self.http(), httpclient, "t_ragged", xs[i])
+            return self.run_tensor(self.grpc(), grpcclient, "t_ragged", xs[i])
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(plan)) as pool:
+            futs = [pool.submit(send, i) for i in range(len(plan))]
+            for i, f in enumerate(futs):
+                kind, shape = plan[i]
+                if kind == "good":
+                    self.assert_outputs(f"good request {i} {shape}", f.result(timeout=120), want[i],
+                                        TENSOR_TOL["onnx"])
+                else:
+                    with self.assertRaises(InferenceServerException, msg=f"bad request {i} {shape}") as ctx:
+                        f.result(timeout=120)
+                    msg = str(ctx.exception)
+                    self.assertIn("aegisrt", msg, f"bad request {i}")
+                    self.assertIn("[" + ",".join(str(d) for d in shape) + "]", msg, f"bad request {i}")
+        good_samples = sum(plan[i][1][0] for i in goods)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (self.stats("t_ragged")[0] < infer0 + good_samples or
+                                               self.fail_count("t_ragged") < fail0 + 3):
+            time.sleep(0.2)
+        infer1, exec1 = self.stats("t_ragged")
+        self.assertEqual(infer1 - infer0, good_samples)
+        self.assertEqual(self.fail_count("t_ragged") - fail0, len(plan) - len(goods))
+        self.assertGreaterEqual(exec1 - exec0, 1)
+        self.assertLess(exec1 - exec0, len(goods), "the good requests were not executed together")
+        # The server and the model carry on.
+        c = self.http()
+        self.assertTrue(c.is_server_live())
+        self.assertTrue(c.is_model_ready("t_ragged"))
+        x = rng.standard_normal((1, 3, 4, 4)).astype(np.float32)
+        self.assert_outputs("after the mixed batch", self.run_tensor(self.grpc(), grpcclient, "t_ragged", x),
+                            self.reference(x), TENSOR_TOL["onnx"])
 
     def test_dynamic_batching_same_answers_fewer_executions(self):
         rng = np.random.default_rng(11)

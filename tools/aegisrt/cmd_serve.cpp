@@ -23,11 +23,13 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 #include "cli_common.h"
+#include "serving/pipeline_tensors.h"
 
 extern char** environ;
 
@@ -148,35 +150,30 @@ Result<std::string> pbtxt_string(std::string_view key, const std::string& v) {
   return out + "\"";
 }
 
-/// The output tensors a pipeline-mode model of this layout has besides
-/// RESULT_JSON (the backend's family_outputs, src/serving/triton/triton_backend.cpp).
-Result<std::string> outputs_for_layout(models::OutputLayout layout) {
-  const std::string dets = "  { name: \"DETECTIONS\" data_type: TYPE_FP32 dims: [ -1, 6 ] },\n";
-  switch (layout) {
-    case models::OutputLayout::YoloV8:
-      return dets;
-    case models::OutputLayout::YoloV8Seg:
-      return dets + "  { name: \"MASKS\" data_type: TYPE_UINT8 dims: [ -1, -1, -1 ] },\n";
-    case models::OutputLayout::YoloV8Pose:
-      return dets + "  { name: \"KEYPOINTS\" data_type: TYPE_FP32 dims: [ -1, -1, 3 ] },\n";
-    case models::OutputLayout::SimCC:
-      return std::string("  { name: \"KEYPOINTS\" data_type: TYPE_FP32 dims: [ 1, -1, 3 ] },\n");
-    case models::OutputLayout::RelativeInverseDepth:
-    case models::OutputLayout::MetricDepth:
-      return std::string(
-          "  { name: \"DEPTH\" data_type: TYPE_FP32 dims: [ -1, -1 ] },\n"
-          "  { name: \"DEPTH_COLOR\" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] },\n");
-    default:
-      return Error(ErrorCode::Unsupported, "output layout '" + std::string(models::to_string(layout)) +
-                                               "' is not served by the aegisrt Triton backend (detections, "
-                                               "yolo_v8_seg, yolo_v8_pose, simcc and depth are)");
+/// The input and output entries of a pipeline-mode model's config.pbtxt, from
+/// the table the backend serves by (serving/pipeline_tensors.h).
+Result<std::pair<std::string, std::string>> tensors_for_layout(models::OutputLayout layout) {
+  const auto outs = serving::pipeline_outputs(layout);
+  if (outs.empty()) {
+    return Error(ErrorCode::Unsupported, "output layout '" + std::string(models::to_string(layout)) +
+                                             "' is not served by the aegisrt Triton backend (" +
+                                             std::string(serving::kServedLayouts) + " are)");
   }
+  std::string inputs;
+  for (std::size_t i = 0; i < serving::kPipelineInputs.size(); ++i) {
+    inputs += "  " + serving::to_pbtxt_entry(serving::kPipelineInputs[i]) +
+              (i + 1 < serving::kPipelineInputs.size() ? ",\n" : "\n");
+  }
+  std::string outputs;
+  for (const auto& t : outs) outputs += "  " + serving::to_pbtxt_entry(t) + ",\n";
+  outputs += "  " + serving::to_pbtxt_entry(serving::kResultJsonSpec) + "\n";
+  return std::make_pair(std::move(inputs), std::move(outputs));
 }
 
 /// The config.pbtxt of a pipeline-mode model (docs/SERVING.md, "Model configuration").
 Result<std::string> make_config(const ServeFlags& f, const std::string& name, const fs::path& models_dir,
                                 models::OutputLayout layout) {
-  AEGIS_ASSIGN_OR_RETURN(const std::string outputs, outputs_for_layout(layout));
+  AEGIS_ASSIGN_OR_RETURN(const auto tensors, tensors_for_layout(layout));
   std::vector<std::pair<std::string, std::string>> params = {{"model", f.model}};
   if (!f.variant.empty()) params.emplace_back("variant", f.variant);
   params.emplace_back("backend", f.backend);
@@ -214,15 +211,13 @@ Result<std::string> make_config(const ServeFlags& f, const std::string& name, co
       "backend: \"aegisrt\"\n"
       "max_batch_size: 0\n"
       "input [\n"
-      "  {{ name: \"IMAGE\" data_type: TYPE_STRING dims: [ 1 ] optional: true }},\n"
-      "  {{ name: \"FRAME\" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] optional: true }}\n"
+      "{}"
       "]\n"
       "output [\n"
       "{}"
-      "  {{ name: \"RESULT_JSON\" data_type: TYPE_STRING dims: [ 1 ] }}\n"
       "]\n"
       "instance_group [ {{ count: {} kind: KIND_CPU }} ]\n",
-      qname, outputs, f.instances);
+      qname, tensors.first, tensors.second, f.instances);
   for (const auto& [k, v] : params) {
     AEGIS_ASSIGN_OR_RETURN(std::string qv, pbtxt_string(k, v));
     cfg += fmt::format("parameters {{ key: \"{}\" value: {{ string_value: {} }} }}\n", k, qv);

@@ -15,18 +15,12 @@
 
 #include "aegisrt/core/result.h"
 #include "aegisrt/pipeline/pipeline.h"
+#include "serving/pipeline_tensors.h"
 
 namespace aegisrt::serving {
 
-/// Names of the tensors a pipeline-mode model exposes (config.pbtxt).
-inline constexpr std::string_view kInputImage = "IMAGE";            // TYPE_STRING [1]: encoded PNG/JPEG
-inline constexpr std::string_view kInputFrame = "FRAME";            // TYPE_UINT8 [H,W,3]: raw RGB frame
-inline constexpr std::string_view kOutputDetections = "DETECTIONS";  // TYPE_FP32 [N,6]
-inline constexpr std::string_view kOutputMasks = "MASKS";            // TYPE_UINT8 [N,H,W] (segment)
-inline constexpr std::string_view kOutputKeypoints = "KEYPOINTS";    // TYPE_FP32 [N,K,3] (pose, SimCC: N = 1)
-inline constexpr std::string_view kOutputDepth = "DEPTH";            // TYPE_FP32 [H,W] (depth, raw values)
-inline constexpr std::string_view kOutputDepthColor = "DEPTH_COLOR";  // TYPE_UINT8 [H,W,3] (depth, colourised)
-inline constexpr std::string_view kOutputJson = "RESULT_JSON";       // TYPE_STRING [1]
+// Tensor names (kInputImage, kOutputDetections, ...) and the outputs per layout:
+// serving/pipeline_tensors.h, shared with `aegisrt serve`.
 
 /// Largest FRAME side accepted (pixels); the pixel count is also bounded by
 /// vision::kMaxImagePixels, like a decoded image.

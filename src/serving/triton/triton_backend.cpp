@@ -91,23 +91,12 @@ Error from_triton(TRITONSERVER_Error* err, std::string_view what) {
     if (TRITONSERVER_Error* err_ = (call)) return from_triton(err_, what); \
   } while (0)
 
-/// The outputs a pipeline of this layout family produces (besides RESULT_JSON).
+/// The outputs a pipeline of this layout family produces (besides RESULT_JSON):
+/// the table `aegisrt serve` writes config.pbtxt from (serving/pipeline_tensors.h).
 std::vector<std::string_view> family_outputs(models::OutputLayout layout) {
-  switch (layout) {
-    case models::OutputLayout::YoloV8:
-      return {kOutputDetections};
-    case models::OutputLayout::YoloV8Seg:
-      return {kOutputDetections, kOutputMasks};
-    case models::OutputLayout::YoloV8Pose:
-      return {kOutputDetections, kOutputKeypoints};
-    case models::OutputLayout::SimCC:
-      return {kOutputKeypoints};
-    case models::OutputLayout::RelativeInverseDepth:
-    case models::OutputLayout::MetricDepth:
-      return {kOutputDepth, kOutputDepthColor};
-    default:
-      return {};
-  }
+  std::vector<std::string_view> names;
+  for (const PipelineTensorSpec& t : pipeline_outputs(layout)) names.push_back(t.name);
+  return names;
 }
 
 /// Tensor mode: the model file loaded once on its AegisRT backend, shared by

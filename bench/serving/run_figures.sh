@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Serving figures in one command (docs/SERVING.md, "Load generator and figures"):
+# starts `aegisrt serve` with the demo detector in pipeline mode (model `yolo`)
+# and the same ONNX file in tensor mode (model `yolo_tensor`), runs
+# bench/serving/loadgen.py at each concurrency for image, frame and tensor
+# requests over HTTP and gRPC, runs the in-process references on the same
+# inputs (`aegisrt bench` for images, `aegisrt exec` for the tensors), prints
+# one table with the overhead ratio served p50 / in-process p50 (the in-process
+# runs come before the server starts and after it stops; their mean is used),
+# and stops the server (also on error or Ctrl-C).
+#
+#   bench/serving/run_figures.sh [--backend onnx|openvino|cuda|tensorrt|tvm] [--build DIR]
+#       [--requests N] [--concurrency "1 4 16"] [--threads T] [--max-seconds S] [--out DIR] [--demo-dir DIR]
+#
+# --build: the build tree (default: build/release if it has the CLI and the
+# backend, else build/dev); --demo-dir: the demo data (default <build>/test_data/demo,
+# target aegisrt_demo_data). --threads: ONNX Runtime intra-op threads (onnx only).
+# tritonserver: $AEGISRT_TRITONSERVER, else $AEGISRT_TRITON_DIR/bin/tritonserver
+# (AEGISRT_TRITON_DIR defaults to third_party/triton, where scripts/deps/50-triton.sh
+# installs it and where the serving tests find it). The client Python:
+# $AEGISRT_TRITON_PYTHON, else the one named in $AEGISRT_TRITON_DIR/PYTHON. The
+# frames are decoded by tests/serving/reference_tools.py with $AEGISRT_TEST_PYTHON
+# (default .venv/bin/python, which has Pillow). Loopback only; ports found free.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BACKEND=onnx
+BUILD=""
+REQUESTS=60
+CONCURRENCY="1 4 16"
+THREADS=1
+MAX_SECONDS=120
+OUT=""
+DEMO=""
+START_TIMEOUT=${AEGISRT_SERVE_START_TIMEOUT:-900}  # a TensorRT/TVM build at first load takes a while
+
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --backend) BACKEND=$2; shift 2 ;;
+    --build) BUILD=$2; shift 2 ;;
+    --requests) REQUESTS=$2; shift 2 ;;
+    --concurrency) CONCURRENCY=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --max-seconds) MAX_SECONDS=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --demo-dir) DEMO=$2; shift 2 ;;
+    -h|--help) usage 0 ;;
+    *) echo "run_figures.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "run_figures.sh: $*" >&2; exit 1; }
+if [[ -z "$BUILD" ]]; then
+  BUILD="$ROOT/build/dev"
+  [[ -x "$ROOT/build/release/tools/aegisrt/aegisrt" && -f "$ROOT/build/release/triton_backends/aegisrt/libtriton_aegisrt.so" ]] &&
+    BUILD="$ROOT/build/release"
+fi
+BUILD=$(cd "$BUILD" && pwd) || die "no build folder $BUILD"
+CLI="$BUILD/tools/aegisrt/aegisrt"
+BACKEND_DIR=${AEGISRT_TRITON_BACKEND_DIR:-$BUILD/triton_backends}
+[[ -n "$DEMO" ]] || DEMO="$BUILD/test_data/demo"
+DEMO=$(cd "$DEMO" 2>/dev/null && pwd) || die "no demo data folder $DEMO (build the target aegisrt_demo_data)"
+TRITON_DIR=${AEGISRT_TRITON_DIR:-$ROOT/third_party/triton}
+TRITONSERVER=${AEGISRT_TRITONSERVER:-$TRITON_DIR/bin/tritonserver}
+CLIENT_PY=${AEGISRT_TRITON_PYTHON:-}
+[[ -z "$CLIENT_PY" && -f "$TRITON_DIR/PYTHON" ]] && CLIENT_PY=$(head -n1 "$TRITON_DIR/PYTHON")
+REF_PY=${AEGISRT_TEST_PYTHON:-$ROOT/.venv/bin/python}
+[[ -x "$CLI" ]] || die "no aegisrt CLI at $CLI (build the target aegisrt_cli, or pass --build)"
+[[ -f "$BACKEND_DIR/aegisrt/libtriton_aegisrt.so" ]] || die "no $BACKEND_DIR/aegisrt/libtriton_aegisrt.so (target triton_aegisrt)"
+[[ -x "$TRITONSERVER" ]] || die "no tritonserver at $TRITONSERVER (scripts/deps/50-triton.sh, or set AEGISRT_TRITONSERVER / AEGISRT_TRITON_DIR)"
+[[ -n "$CLIENT_PY" && -x "$CLIENT_PY" ]] || die "no Python with tritonclient (set AEGISRT_TRITON_PYTHON)"
+[[ -x "$REF_PY" ]] || die "no Python with Pillow to decode the frames (set AEGISRT_TEST_PYTHON)"
+[[ -f "$DEMO/demo.onnx" ]] || die "no demo data in $DEMO (build the target aegisrt_demo_data)"
+IMAGES=("$DEMO/demo_shapes.png" "$DEMO/demo_shapes_wide.png" "$DEMO/demo_shapes_square.png")
+# `aegisrt exec` takes registry names: the vocabulary's "cuda" is ONNX Runtime with its CUDA provider
+# (src/backend/backend_vocabulary.cpp), which is what tensor mode loads for backend "cuda".
+DEVICE=cpu
+EXEC_BACKEND=$BACKEND
+THREAD_ARGS=()
+EXEC_OPTS=()
+case "$BACKEND" in
+  onnx) THREAD_ARGS=(--threads "$THREADS"); EXEC_OPTS=(--backend-option "intra_op_threads=$THREADS") ;;
+  cuda) DEVICE=cuda; EXEC_BACKEND=onnx; EXEC_OPTS=(--backend-option provider=cuda) ;;
+  tensorrt) DEVICE=cuda ;;
+esac
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/aegisrt_figures_XXXXXX")
+[[ -n "$OUT" ]] || OUT="$WORK/out"
+mkdir -p "$OUT" "$WORK/images" "$WORK/frames" "$WORK/cache"
+SERVER_PID=""
+stop_server() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "run_figures.sh: aegisrt serve did not stop in 30 s; killing its process group" >&2
+      kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
+    fi
+  fi
+  SERVER_PID=""
+}
+cleanup() {
+  stop_server
+  rm -rf "$WORK/repo" "$WORK/images" "$WORK/frames" "$WORK/cache" "$WORK/probe.json"
+  [[ "$OUT" == "$WORK/out" ]] || rmdir "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ISA=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|avx512f' | sort -u | paste -sd, - || true)
+MACHINE_LINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${ISA:-no AVX2}; load average at start $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
+BUILD_LINE="build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $REQUESTS requests per level"
+echo "== $MACHINE_LINE"
+echo "== $BUILD_LINE"
+
+# Inputs: the three demo images, their frames (decoded by Pillow), the tensor-mode model's shapes.
+cp "${IMAGES[@]}" "$WORK/images/"
+FRAMES=()
+for img in "${IMAGES[@]}"; do
+  f="$WORK/frames/$(basename "$img" .png).npy"
+  "$REF_PY" "$ROOT/tests/serving/reference_tools.py" decode "$img" "$f"
+  FRAMES+=("$f")
+done
+"$CLI" exec -m "$DEMO/demo.onnx" -b "$EXEC_BACKEND" --device "$DEVICE" --cache-dir "$WORK/cache" -n 1 --json \
+  "${EXEC_OPTS[@]}" > "$WORK/probe.json"
+
+# In-process references on the same inputs, same backend and threads: `aegisrt bench`
+# (images, decode included) and `aegisrt exec` (the tensors). Run before the server
+# starts and again after it stopped; the ratio uses the mean of the two p50s (a
+# machine shared with other work drifts; both are printed).
+in_process() {
+  "$CLI" --models-dir "$ROOT/models" bench --model yolo --variant demo --backend "$BACKEND" "${THREAD_ARGS[@]}" \
+    --model-data "$DEMO" --cache-dir "$WORK/cache" --input "$WORK/images" -n "$REQUESTS" --warmup 5 --json \
+    > "$OUT/bench_$1.json" 2> "$OUT/bench_$1.log" || { tail -n 5 "$OUT/bench_$1.log" >&2; die "aegisrt bench failed"; }
+  "$CLI" exec -m "$DEMO/demo.onnx" -b "$EXEC_BACKEND" --device "$DEVICE" --cache-dir "$WORK/cache" -n "$REQUESTS" \
+    --warmup 5 --json "${EXEC_OPTS[@]}" > "$OUT/exec_$1.json"
+}
+echo "== in-process (before): aegisrt bench (images), aegisrt exec (tensors)"
+in_process before
+
+# Repository: `yolo` (pipeline mode, written by aegisrt serve) and `yolo_tensor` (tensor mode, same file).
+"$CLI" --models-dir "$ROOT/models" serve --model yolo --variant demo --backend "$BACKEND" "${THREAD_ARGS[@]}" \
+  --model-data "$DEMO" --cache-dir "$WORK/cache" --repo "$WORK/repo" --write-repo-only > /dev/null
+mkdir -p "$WORK/repo/yolo_tensor/1"
+"$CLIENT_PY" - "$WORK/probe.json" "$DEMO/demo.onnx" "$BACKEND" "$THREADS" "$WORK/cache" \
+  > "$WORK/repo/yolo_tensor/config.pbtxt" <<'PY'
+import json, sys
+probe, onnx, backend, threads, cache = sys.argv[1:]
+doc = json.load(open(probe))
+types = {"float32": "FP32", "float16": "FP16", "float64": "FP64", "int64": "INT64", "int32": "INT32",
+         "int8": "INT8", "uint8": "UINT8", "bool": "BOOL"}
+def entries(ts):
+    return ",\n".join(f'  {{ name: "{t["name"]}" data_type: TYPE_{types[t["dtype"]]} dims: '
+                      f'[ {", ".join(str(d) for d in t["shape"])} ] }}' for t in ts)
+print('name: "yolo_tensor"\nbackend: "aegisrt"\nmax_batch_size: 0')
+print(f"input [\n{entries(doc['inputs'])}\n]\noutput [\n{entries(doc['outputs'])}\n]")
+print("instance_group [ { count: 1 kind: KIND_CPU } ]")
+params = {"mode": "tensor", "backend": backend, "onnx": onnx, "cache_dir": cache}
+if backend == "onnx":
+    params["threads"] = threads
+for k, v in params.items():
+    print(f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}')
+PY
+
+read -r HTTP_PORT GRPC_PORT METRICS_PORT < <("$CLIENT_PY" -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+setsid "$CLI" --models-dir "$ROOT/models" serve --repo "$WORK/repo" --tritonserver "$TRITONSERVER" \
+  --backend-directory "$BACKEND_DIR" --http-port "$HTTP_PORT" --grpc-port "$GRPC_PORT" \
+  --metrics-port "$METRICS_PORT" > "$OUT/serve.log" 2>&1 &
+SERVER_PID=$!
+"$CLIENT_PY" - "$HTTP_PORT" "$START_TIMEOUT" "$SERVER_PID" <<'PY' || { tail -n 40 "$OUT/serve.log" >&2; die "server not ready"; }
+import os, sys, time, urllib.request
+port, timeout, pid = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+deadline = time.monotonic() + timeout
+for model in ("yolo", "yolo_tensor"):
+    while True:
+        if time.monotonic() > deadline or not os.path.exists(f"/proc/{pid}"):
+            sys.exit(1)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/models/{model}/ready", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        time.sleep(0.5)
+PY
+echo "== server ready (HTTP $HTTP_PORT, gRPC $GRPC_PORT); log: $OUT/serve.log"
+
+# Served figures.
+LOADGEN=("$CLIENT_PY" "$ROOT/bench/serving/loadgen.py" --concurrency $CONCURRENCY --requests "$REQUESTS"
+         --max-seconds "$MAX_SECONDS" --json)
+for proto in http grpc; do
+  port=$HTTP_PORT
+  [[ $proto == grpc ]] && port=$GRPC_PORT
+  echo "== loadgen $proto: image, frame, tensor"
+  "${LOADGEN[@]}" --protocol "$proto" --url "127.0.0.1:$port" --model yolo --mode image --images "${IMAGES[@]}" \
+    > "$OUT/image_$proto.json"
+  "${LOADGEN[@]}" --protocol "$proto" --url "127.0.0.1:$port" --model yolo --mode frame --images "${FRAMES[@]}" \
+    > "$OUT/frame_$proto.json"
+  "${LOADGEN[@]}" --protocol "$proto" --url "127.0.0.1:$port" --model yolo_tensor --mode tensor \
+    > "$OUT/tensor_$proto.json"
+done
+
+echo "== stopping the server"
+stop_server
+echo "== in-process (after)"
+in_process after
+
+echo "== results (JSON of every run, serve.log, figures.md) in $OUT"
+{ echo "$MACHINE_LINE"; echo "$BUILD_LINE"; echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$CLIENT_PY" - "$OUT" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+def load(name):
+    with open(os.path.join(out, name)) as f:
+        return json.load(f)
+runs = {}
+for when in ("before", "after"):
+    b = load(f"bench_{when}.json")["warm_ms"]
+    runs[when] = {"image": b["total"]["p50"],
+                  # No in-process run starts from raw pixels: the bench's p50 without its decode stage's p50.
+                  "frame": b["total"]["p50"] - b["decode"]["p50"],
+                  "tensor": load(f"exec_{when}.json")["latency_ms"]["p50"],
+                  "decode": b["decode"]["p50"], "p99": b["total"]["p99"]}
+what = {"image": "aegisrt bench p50 (decode included)",
+        "frame": "aegisrt bench p50 - its decode p50 (approx.)",
+        "tensor": "aegisrt exec p50"}
+ref = {m: (runs["before"][m] + runs["after"][m]) / 2 for m in what}
+print()
+print("| mode | protocol | concurrency | requests | errors | req/s | p50 ms | p90 ms | p99 ms | in-process p50 ms | p50 ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+failed = 0
+for mode in ("image", "frame", "tensor"):
+    for proto in ("http", "grpc"):
+        doc = json.load(open(os.path.join(out, f"{mode}_{proto}.json")))
+        for lv in doc["levels"]:
+            failed += lv["errors"]
+            r = ref[mode]
+            print(f"| {mode} | {'HTTP' if proto == 'http' else 'gRPC'} | {lv['concurrency']} | {lv['requests']} | "
+                  f"{lv['errors']} | {lv['throughput_rps']:.1f} | {lv['p50_ms']:.1f} | {lv['p90_ms']:.1f} | "
+                  f"{lv['p99_ms']:.1f} | {r:.1f} | {lv['p50_ms'] / r:.2f} |")
+print()
+for mode in what:
+    print(f"in-process {mode}: {ref[mode]:.1f} ms = mean of before {runs['before'][mode]:.1f} / after "
+          f"{runs['after'][mode]:.1f}; {what[mode]}")
+for when in ("before", "after"):
+    print(f"in-process bench {when}: p99 {runs[when]['p99']:.1f} ms, decode p50 {runs[when]['decode']:.1f} ms")
+print("p50 ratio = served p50 / in-process p50; at concurrency > 1 it includes queueing in Triton.")
+sys.exit(1 if failed else 0)
+PY
+} | tee "$OUT/figures.md"
