@@ -11,7 +11,11 @@
 #
 #   bench/serving/run_figures.sh [--backend onnx|openvino|cuda|tensorrt|tvm] [--build DIR]
 #       [--requests N] [--concurrency "1 4 16"] [--threads T] [--max-seconds S] [--out DIR] [--demo-dir DIR]
+#       [--protocols "http grpc"] [--instances N]
 #
+# --protocols: which clients to run (the GPU machine's Python 3.12 has only the
+# gRPC one: tritonclient's HTTP client needs geventhttpclient<=2.0.2, no 3.12 wheel).
+# --instances: Triton instances of each model (one loaded model shared by them).
 # --build: the build tree (default: build/release if it has the CLI and the
 # backend, else build/dev); --demo-dir: the demo data (default <build>/test_data/demo,
 # target aegisrt_demo_data). --threads: ONNX Runtime intra-op threads (onnx only).
@@ -32,9 +36,11 @@ THREADS=1
 MAX_SECONDS=120
 OUT=""
 DEMO=""
+PROTOCOLS="http grpc"
+INSTANCES=1
 START_TIMEOUT=${AEGISRT_SERVE_START_TIMEOUT:-900}  # a TensorRT/TVM build at first load takes a while
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --backend) BACKEND=$2; shift 2 ;;
@@ -45,6 +51,8 @@ while [[ $# -gt 0 ]]; do
     --max-seconds) MAX_SECONDS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --demo-dir) DEMO=$2; shift 2 ;;
+    --protocols) PROTOCOLS=$2; shift 2 ;;
+    --instances) INSTANCES=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run_figures.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -110,7 +118,7 @@ trap 'exit 130' INT TERM
 
 ISA=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|avx512f' | sort -u | paste -sd, - || true)
 MACHINE_LINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${ISA:-no AVX2}; load average at start $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
-BUILD_LINE="build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $REQUESTS requests per level"
+BUILD_LINE="build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $INSTANCES instance(s) per model; $REQUESTS requests per level"
 echo "== $MACHINE_LINE"
 echo "== $BUILD_LINE"
 
@@ -141,12 +149,12 @@ in_process before
 
 # Repository: `yolo` (pipeline mode, written by aegisrt serve) and `yolo_tensor` (tensor mode, same file).
 "$CLI" --models-dir "$ROOT/models" serve --model yolo --variant demo --backend "$BACKEND" "${THREAD_ARGS[@]}" \
-  --model-data "$DEMO" --cache-dir "$WORK/cache" --repo "$WORK/repo" --write-repo-only > /dev/null
+  --instances "$INSTANCES" --model-data "$DEMO" --cache-dir "$WORK/cache" --repo "$WORK/repo" --write-repo-only > /dev/null
 mkdir -p "$WORK/repo/yolo_tensor/1"
-"$CLIENT_PY" - "$WORK/probe.json" "$DEMO/demo.onnx" "$BACKEND" "$THREADS" "$WORK/cache" \
+"$CLIENT_PY" - "$WORK/probe.json" "$DEMO/demo.onnx" "$BACKEND" "$THREADS" "$WORK/cache" "$INSTANCES" \
   > "$WORK/repo/yolo_tensor/config.pbtxt" <<'PY'
 import json, sys
-probe, onnx, backend, threads, cache = sys.argv[1:]
+probe, onnx, backend, threads, cache, instances = sys.argv[1:]
 doc = json.load(open(probe))
 types = {"float32": "FP32", "float16": "FP16", "float64": "FP64", "int64": "INT64", "int32": "INT32",
          "int8": "INT8", "uint8": "UINT8", "bool": "BOOL"}
@@ -155,7 +163,7 @@ def entries(ts):
                       f'[ {", ".join(str(d) for d in t["shape"])} ] }}' for t in ts)
 print('name: "yolo_tensor"\nbackend: "aegisrt"\nmax_batch_size: 0')
 print(f"input [\n{entries(doc['inputs'])}\n]\noutput [\n{entries(doc['outputs'])}\n]")
-print("instance_group [ { count: 1 kind: KIND_CPU } ]")
+print(f"instance_group [ {{ count: {int(instances)} kind: KIND_CPU }} ]")
 params = {"mode": "tensor", "backend": backend, "onnx": onnx, "cache_dir": cache}
 if backend == "onnx":
     params["threads"] = threads
@@ -193,7 +201,7 @@ echo "== server ready (HTTP $HTTP_PORT, gRPC $GRPC_PORT); log: $OUT/serve.log"
 # Served figures.
 LOADGEN=("$CLIENT_PY" "$ROOT/bench/serving/loadgen.py" --concurrency $CONCURRENCY --requests "$REQUESTS"
          --max-seconds "$MAX_SECONDS" --json)
-for proto in http grpc; do
+for proto in $PROTOCOLS; do
   port=$HTTP_PORT
   [[ $proto == grpc ]] && port=$GRPC_PORT
   echo "== loadgen $proto: image, frame, tensor"
@@ -236,6 +244,8 @@ print("|---|---|---|---|---|---|---|---|---|---|---|")
 failed = 0
 for mode in ("image", "frame", "tensor"):
     for proto in ("http", "grpc"):
+        if not os.path.exists(os.path.join(out, f"{mode}_{proto}.json")):
+            continue  # --protocols left it out
         doc = json.load(open(os.path.join(out, f"{mode}_{proto}.json")))
         for lv in doc["levels"]:
             failed += lv["errors"]

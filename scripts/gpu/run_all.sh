@@ -27,6 +27,26 @@ JOBS="$(nproc)"
 summary() { echo "$*" | tee -a "$OUT/summary.txt"; }
 
 MODE="${1:-all}"
+if [ "$MODE" = "--serve" ]; then
+  # Serving on the GPU (issue 17): tritonserver (its own CUDA 12.6 runtime) with the
+  # aegisrt backend (built with CUDA 13) in one process, cuda vs onnx (CPU), gRPC only.
+  export CMAKE_PREFIX_PATH="$DEPS/usr" PYTHONPATH="$SITE" AEGISRT_PYTHON=/tmp/aegis-python
+  export LD_LIBRARY_PATH="$(cat /tmp/aegis-ldpath)"
+  [ -x /tmp/aegis-triton/bin/tritonserver ] || { echo "no tritonserver: run the build call with the Triton part first"; exit 2; }
+  export AEGISRT_TRITON_DIR=/tmp/aegis-triton AEGISRT_TEST_PYTHON=/tmp/aegis-python
+  : > "$OUT/summary.txt"
+  for spec in "cuda 1" "cuda 4" "onnx 1"; do
+    set -- $spec
+    timeout 170 bench/serving/run_figures.sh --backend "$1" --instances "$2" --build build/gpu --protocols grpc \
+      --requests 200 --threads 4 --out "$OUT/serve_$1_$2" > "$OUT/serve_$1_$2.log" 2>&1
+    summary "serve $1 x$2: rc=$?"
+    grep -E "^\| (image|frame|tensor)|^in-process (image|frame|tensor)" "$OUT/serve_$1_$2/figures.md" 2>/dev/null | tee -a "$OUT/summary.txt"
+    tail -3 "$OUT/serve_$1_$2.log" >> "$OUT/summary.txt"
+  done
+  grep -m3 -iE "cuda|gpu" "$OUT/serve_cuda_1/serve.log" 2>/dev/null | tee -a "$OUT/summary.txt"
+  tar -czf "$OUT/serve_logs.tgz" -C "$OUT" --exclude serve_logs.tgz . 2>/dev/null
+  exit 0
+fi
 if [ "$MODE" = "--test" ]; then
   # Re-create the environment of the build call (same paths, machine still warm).
   export CMAKE_PREFIX_PATH="$DEPS/usr" PYTHONPATH="$SITE" AEGISRT_PYTHON=/tmp/aegis-python
@@ -170,6 +190,17 @@ if [ -f "$STAGE/ortgpu.tar.zst" ]; then
   timeout 60 "$CLI" run --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --output "$OUT/demo_cuda" > "$OUT/run_cuda.txt" 2>&1
   timeout 60 "$CLI" bench --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" --iterations 300 > "$OUT/bench_cuda.txt" 2>&1
   timeout 60 "$CLI" bench --model yolo --variant demo --backend onnx --model-data "$DEMO" --input "$DEMO" --iterations 100 > "$OUT/bench_cpu.txt" 2>&1
+  # Several streams over one loaded model (issue 16 item 2): aggregate images/s.
+  for n in 1 2 4 8; do
+    timeout 60 "$CLI" bench --model yolo --variant demo --backend cuda --model-data "$DEMO" --input "$DEMO" \
+      --iterations 400 --streams "$n" > "$OUT/bench_cuda_streams$n.txt" 2>&1
+    summary "bench cuda --streams $n: $(grep -o 'throughput.*' "$OUT/bench_cuda_streams$n.txt")"
+  done
+  for n in 1 4; do
+    timeout 60 "$CLI" bench --model yolo --variant demo --backend onnx --model-data "$DEMO" --input "$DEMO" \
+      --iterations 200 --streams "$n" --backend-option intra_op_threads=4 > "$OUT/bench_cpu_streams$n.txt" 2>&1
+    summary "bench onnx(cpu, 4 threads) --streams $n: $(grep -o 'throughput.*' "$OUT/bench_cpu_streams$n.txt")"
+  done
 fi
 # Issue 11 §5: an fp32 selection on ORT-CUDA must be fp32 (TF32 off), within 1e-5 of float64.
 if [ -f "$STAGE/ortgpu.tar.zst" ] || [ "$MODE" = "--test" ]; then

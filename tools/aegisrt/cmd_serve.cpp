@@ -394,7 +394,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--model-data", f->model_data, "Extra folder searched for the variant's ONNX file (repeatable)");
   cmd->add_option("--threads", f->threads, "ONNX Runtime intra-op threads per instance (0 = its default)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--instances", f->instances, "Model instances (each runs requests on its own pipeline)")
+  cmd->add_option("--instances", f->instances, "Model instances (each runs requests on its own pipeline; the model is loaded once and shared)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--repo", f->repo,
