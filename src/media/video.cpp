@@ -322,6 +322,61 @@ VideoWriter::~VideoWriter() = default;
 const std::string& VideoWriter::codec() const noexcept { return impl_->codec; }
 std::int64_t VideoWriter::frames_written() const noexcept { return impl_->written; }
 
+namespace {
+
+/// The encoder for `ofmt` (see the header): the one asked for, else libx264
+/// for mp4/mkv/mov, the container's default, MPEG-4 Part 2; the first the
+/// container accepts.
+Result<const AVCodec*> choose_encoder(const AVOutputFormat* ofmt, const VideoWriterOptions& options,
+                                      const std::filesystem::path& path) {
+  std::vector<const AVCodec*> candidates;
+  if (!options.codec.empty()) {
+    const AVCodec* c = avcodec_find_encoder_by_name(options.codec.c_str());
+    if (c == nullptr) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": encoder '" + options.codec + "' is not in this FFmpeg build");
+    candidates.push_back(c);
+  } else {
+    const std::string name = ofmt->name != nullptr ? ofmt->name : "";
+    if (name.find("mp4") != std::string::npos || name.find("matroska") != std::string::npos ||
+        name.find("mov") != std::string::npos) {
+      if (const AVCodec* c = avcodec_find_encoder_by_name("libx264")) candidates.push_back(c);
+    }
+    if (ofmt->video_codec != AV_CODEC_ID_NONE)
+      if (const AVCodec* c = avcodec_find_encoder(ofmt->video_codec)) candidates.push_back(c);
+    if (const AVCodec* c = avcodec_find_encoder(AV_CODEC_ID_MPEG4)) candidates.push_back(c);
+  }
+  for (const AVCodec* c : candidates)
+    if (avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) == 1) return c;
+  return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": no available encoder fits the " +
+                                           std::string(ofmt->name) + " container");
+}
+
+/// Size (even), rate, pixel format and quality of a fresh encoder context.
+void configure_encoder(AVCodecContext& enc, const AVCodec& codec, int width, int height, AVRational rate,
+                       const AVFormatContext& oc) {
+  enc.width = (width + 1) & ~1;
+  enc.height = (height + 1) & ~1;
+  enc.framerate = rate;
+  enc.time_base = av_inv_q(rate);
+  enc.gop_size = 12;
+  enc.pix_fmt = AV_PIX_FMT_YUV420P;
+  if (codec.pix_fmts != nullptr) {
+    bool has420 = false;
+    for (const AVPixelFormat* p = codec.pix_fmts; *p != AV_PIX_FMT_NONE; ++p) has420 |= (*p == AV_PIX_FMT_YUV420P);
+    if (!has420) enc.pix_fmt = codec.pix_fmts[0];
+  }
+  enc.thread_count = 1;  // deterministic output
+  if (std::strcmp(codec.name, "libx264") == 0) {
+    av_opt_set(enc.priv_data, "preset", "fast", 0);
+    av_opt_set(enc.priv_data, "crf", "18", 0);
+  } else {
+    enc.flags |= AV_CODEC_FLAG_QSCALE;
+    enc.global_quality = FF_QP2LAMBDA * 2;
+  }
+  if ((oc.oformat->flags & AVFMT_GLOBALHEADER) != 0) enc.flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+}
+
+}  // namespace
+
 Result<VideoWriter> VideoWriter::open(const std::filesystem::path& path, int width, int height,
                                       const VideoWriterOptions& options) {
   quiet_ffmpeg_logs();
@@ -347,57 +402,14 @@ Result<VideoWriter> VideoWriter::open(const std::filesystem::path& path, int wid
   if (r < 0 || oc == nullptr) return impl->io_error("cannot create the container (" + av_error_text(r) + ")");
   impl->fmt.reset(oc);
 
-  // Encoder choice (see the header).
-  std::vector<const AVCodec*> candidates;
-  if (!options.codec.empty()) {
-    const AVCodec* c = avcodec_find_encoder_by_name(options.codec.c_str());
-    if (c == nullptr) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": encoder '" + options.codec + "' is not in this FFmpeg build");
-    candidates.push_back(c);
-  } else {
-    const std::string name = ofmt->name != nullptr ? ofmt->name : "";
-    if (name.find("mp4") != std::string::npos || name.find("matroska") != std::string::npos ||
-        name.find("mov") != std::string::npos) {
-      if (const AVCodec* c = avcodec_find_encoder_by_name("libx264")) candidates.push_back(c);
-    }
-    if (ofmt->video_codec != AV_CODEC_ID_NONE)
-      if (const AVCodec* c = avcodec_find_encoder(ofmt->video_codec)) candidates.push_back(c);
-    if (const AVCodec* c = avcodec_find_encoder(AV_CODEC_ID_MPEG4)) candidates.push_back(c);
-  }
-  const AVCodec* codec = nullptr;
-  for (const AVCodec* c : candidates)
-    if (avformat_query_codec(ofmt, c->id, FF_COMPLIANCE_NORMAL) == 1) {
-      codec = c;
-      break;
-    }
-  if (codec == nullptr)
-    return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": no available encoder fits the " +
-                                             std::string(ofmt->name) + " container");
+  AEGIS_ASSIGN_OR_RETURN(const AVCodec* codec, choose_encoder(ofmt, options, path));
   impl->codec = codec->name;
 
   impl->enc.reset(avcodec_alloc_context3(codec));
   if (!impl->enc) return impl->io_error("out of memory");
   AVCodecContext* enc = impl->enc.get();
-  enc->width = (width + 1) & ~1;
-  enc->height = (height + 1) & ~1;
   const AVRational rate = av_d2q(options.fps, 100000);
-  enc->framerate = rate;
-  enc->time_base = av_inv_q(rate);
-  enc->gop_size = 12;
-  enc->pix_fmt = AV_PIX_FMT_YUV420P;
-  if (codec->pix_fmts != nullptr) {
-    bool has420 = false;
-    for (const AVPixelFormat* p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; ++p) has420 |= (*p == AV_PIX_FMT_YUV420P);
-    if (!has420) enc->pix_fmt = codec->pix_fmts[0];
-  }
-  enc->thread_count = 1;  // deterministic output
-  if (std::strcmp(codec->name, "libx264") == 0) {
-    av_opt_set(enc->priv_data, "preset", "fast", 0);
-    av_opt_set(enc->priv_data, "crf", "18", 0);
-  } else {
-    enc->flags |= AV_CODEC_FLAG_QSCALE;
-    enc->global_quality = FF_QP2LAMBDA * 2;
-  }
-  if ((oc->oformat->flags & AVFMT_GLOBALHEADER) != 0) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  configure_encoder(*enc, *codec, width, height, rate, *oc);
   r = avcodec_open2(enc, codec, nullptr);
   if (r < 0) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": cannot open encoder " + impl->codec + " (" + av_error_text(r) + ")");
   impl->stream = avformat_new_stream(oc, nullptr);

@@ -54,15 +54,13 @@ Result<void> CudaPreprocessor::synchronize() {
   return impl_->stream.synchronize();
 }
 
-Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
-                                                      const PreprocessConfig& config, Tensor& dst,
-                                                      std::int64_t batch_index, bool synchronize) {
-  if (!impl_) return Error(ErrorCode::InvalidArgument, "CudaPreprocessor was moved from");
-  if (config.interpolation != Interpolation::Bilinear) {
-    return Error(ErrorCode::Unsupported,
-                 "the CUDA pre-processing kernel resizes bilinearly only; bicubic (Pillow) runs on the CPU "
-                 "(vision::preprocess)");
-  }
+namespace {
+
+/// run_into()'s arguments: a uint8 [H, W, C] contiguous source on the host or
+/// this device, a float32 destination of the config's shape on this device,
+/// a batch index inside it.
+Result<void> check_run_into(const TensorView& src, const PreprocessConfig& config, const Tensor& dst,
+                            std::int64_t batch_index, int device) {
   AEGIS_TRY(src.validate("pre-processing source image"));
   if (src.dtype() != DType::UInt8 || src.rank() != 3 ||
       (src.shape()[2] != 1 && src.shape()[2] != 3 && src.shape()[2] != 4)) {
@@ -73,18 +71,18 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
   if (!src.is_contiguous()) {
     return Error(ErrorCode::InvalidArgument, "pre-processing source image must be contiguous");
   }
-  if (src.location().is_device() && src.location().device_id != impl_->device) {
+  if (src.location().is_device() && src.location().device_id != device) {
     return Error(ErrorCode::InvalidArgument,
                  "pre-processing source is on " + to_string(src.location()) +
-                     " but this preprocessor runs on cuda:" + std::to_string(impl_->device));
+                     " but this preprocessor runs on cuda:" + std::to_string(device));
   }
   const Shape want = config.tensor_shape(dst.shape().empty() ? 1 : dst.shape()[0]);
-  if (dst.empty() || !dst.location().is_device() || dst.location().device_id != impl_->device ||
+  if (dst.empty() || !dst.location().is_device() || dst.location().device_id != device ||
       dst.dtype() != DType::Float32 || dst.shape() != want) {
     return Error(ErrorCode::InvalidArgument,
                  "pre-processing destination must be a float32 tensor of shape [N, " +
                      shape_to_string(std::span<const std::int64_t>(want).subspan(1)) + "] on cuda:" +
-                     std::to_string(impl_->device) + ", got " + std::string(dtype_name(dst.dtype())) +
+                     std::to_string(device) + ", got " + std::string(dtype_name(dst.dtype())) +
                      " " + shape_to_string(dst.shape()) + " on " + to_string(dst.location()));
   }
   if (batch_index < 0 || batch_index >= want[0]) {
@@ -92,6 +90,21 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
                                                  " out of range for destination " +
                                                  shape_to_string(dst.shape()));
   }
+  return {};
+}
+
+}  // namespace
+
+Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
+                                                      const PreprocessConfig& config, Tensor& dst,
+                                                      std::int64_t batch_index, bool synchronize) {
+  if (!impl_) return Error(ErrorCode::InvalidArgument, "CudaPreprocessor was moved from");
+  if (config.interpolation != Interpolation::Bilinear) {
+    return Error(ErrorCode::Unsupported,
+                 "the CUDA pre-processing kernel resizes bilinearly only; bicubic (Pillow) runs on the CPU "
+                 "(vision::preprocess)");
+  }
+  AEGIS_TRY(check_run_into(src, config, dst, batch_index, impl_->device));
   const int h = static_cast<int>(src.shape()[0]);
   const int w = static_cast<int>(src.shape()[1]);
   const int c = static_cast<int>(src.shape()[2]);

@@ -271,6 +271,10 @@ ByteTrackConfig byte_track_reference_config(float track_thresh, float match_thre
   return c;
 }
 
+// Long on purpose: this is the reference ByteTracker.update() (yolox/tracker/
+// byte_tracker.py) step by step, in its order (predict, high match, low match,
+// unconfirmed, births, expiry, list rebuild, duplicate removal), so the two can
+// be read side by side; the golden tracking tests compare ids frame by frame.
 std::vector<Track> ByteTracker::update(std::span<const Detection> detections) {
   ++frame_id_;
   const int frame = frame_id_;

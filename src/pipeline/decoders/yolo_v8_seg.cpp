@@ -42,6 +42,72 @@ Tap tap(int o, int out_size, float start, float len, int size) {
   return t;
 }
 
+/// Image size, prototype map size and where the letterboxed content lies in it.
+struct ProtoGeometry {
+  int W, H;      // original image
+  int mw, mh;    // prototype map
+  float left, top, cw, ch;  // the content inside the prototype map
+};
+
+/// The instance's binary mask inside its (original-image) box: the prototype
+/// logits (coefficients . prototypes) on the cells the box touches, bilinearly
+/// upsampled to the image, > 0. False when the box or the mask is empty.
+bool instance_mask(const TensorView& protos, const std::vector<float>& coeff, const vision::Box& box,
+                   const ProtoGeometry& g, InstanceMask& m) {
+  const int W = g.W;
+  const int H = g.H;
+  const auto nm = static_cast<std::int64_t>(coeff.size());
+  const Shape& pst = protos.strides();
+  // Pixels kept by the crop: x1 <= x < x2, y1 <= y < y2.
+  m.x0 = std::clamp(static_cast<int>(std::ceil(box.x1)), 0, W);
+  m.y0 = std::clamp(static_cast<int>(std::ceil(box.y1)), 0, H);
+  m.width = std::max(0, std::clamp(static_cast<int>(std::ceil(box.x2)), 0, W) - m.x0);
+  m.height = std::max(0, std::clamp(static_cast<int>(std::ceil(box.y2)), 0, H) - m.y0);
+  if (m.width == 0 || m.height == 0) return false;
+  std::vector<Tap> xt(static_cast<std::size_t>(m.width));
+  std::vector<Tap> yt(static_cast<std::size_t>(m.height));
+  for (int x = 0; x < m.width; ++x) xt[static_cast<std::size_t>(x)] = tap(m.x0 + x, W, g.left, g.cw, g.mw);
+  for (int y = 0; y < m.height; ++y) yt[static_cast<std::size_t>(y)] = tap(m.y0 + y, H, g.top, g.ch, g.mh);
+  // Mask logits on the prototype cells the window touches.
+  const int gx0 = xt.front().i0;
+  const int gx1 = xt.back().i1;
+  const int gy0 = yt.front().i0;
+  const int gy1 = yt.back().i1;
+  const int gw = gx1 - gx0 + 1;
+  std::vector<float> logits(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gy1 - gy0 + 1), 0.0f);
+  for (int gy = gy0; gy <= gy1; ++gy) {
+    for (int gx = gx0; gx <= gx1; ++gx) {
+      float v = 0.0f;
+      for (std::int64_t k = 0; k < nm; ++k) {
+        v += coeff[static_cast<std::size_t>(k)] *
+             vision::detail::load(protos, k * pst[1] + gy * pst[2] + gx * pst[3]);
+      }
+      logits[static_cast<std::size_t>(gy - gy0) * static_cast<std::size_t>(gw) +
+             static_cast<std::size_t>(gx - gx0)] = v;
+    }
+  }
+  const auto at = [&](int gy, int gx) {
+    return logits[static_cast<std::size_t>(gy - gy0) * static_cast<std::size_t>(gw) +
+                  static_cast<std::size_t>(gx - gx0)];
+  };
+  m.data.assign(static_cast<std::size_t>(m.width) * static_cast<std::size_t>(m.height), 0);
+  std::size_t area = 0;
+  for (int y = 0; y < m.height; ++y) {
+    const Tap& ty = yt[static_cast<std::size_t>(y)];
+    for (int x = 0; x < m.width; ++x) {
+      const Tap& tx = xt[static_cast<std::size_t>(x)];
+      const float top_v = at(ty.i0, tx.i0) * (1.0f - tx.w1) + at(ty.i0, tx.i1) * tx.w1;
+      const float bot_v = at(ty.i1, tx.i0) * (1.0f - tx.w1) + at(ty.i1, tx.i1) * tx.w1;
+      const float v = top_v * (1.0f - ty.w1) + bot_v * ty.w1;
+      if (v > 0.0f) {
+        m.data[static_cast<std::size_t>(y) * static_cast<std::size_t>(m.width) + static_cast<std::size_t>(x)] = 1;
+        ++area;
+      }
+    }
+  }
+  return area > 0;
+}
+
 class YoloV8SegDecoder final : public OutputDecoder {
  public:
   YoloV8SegDecoder(const DecoderSetup& s, vision::YoloDecodeConfig cfg)
@@ -75,15 +141,17 @@ class YoloV8SegDecoder final : public OutputDecoder {
     // The letterbox content inside the prototype map.
     const float sx = static_cast<float>(mw) / static_cast<float>(tr.dst_width);
     const float sy = static_cast<float>(mh) / static_cast<float>(tr.dst_height);
-    const float left = static_cast<float>(tr.pad_x) * sx;
-    const float top = static_cast<float>(tr.pad_y) * sy;
-    const float cw = static_cast<float>(tr.resized_width) * sx;
-    const float ch = static_cast<float>(tr.resized_height) * sy;
-    const Shape& pst = protos.strides();
+    const ProtoGeometry g{W,
+                          H,
+                          mw,
+                          mh,
+                          static_cast<float>(tr.pad_x) * sx,
+                          static_cast<float>(tr.pad_y) * sy,
+                          static_cast<float>(tr.resized_width) * sx,
+                          static_cast<float>(tr.resized_height) * sy};
 
     InstanceSegmentationResult r;
     std::vector<float> coeff(static_cast<std::size_t>(nm));
-    std::vector<float> logits;
     for (const YoloInstance& in : inst) {
       vision::Detection d = in.det;
       d.box = tr.to_original(d.box).clipped(static_cast<float>(W), static_cast<float>(H));
@@ -92,55 +160,8 @@ class YoloV8SegDecoder final : public OutputDecoder {
         continue;  // a NaN box has no pixels (and NaN must not reach an int cast)
       }
       for (std::int64_t k = 0; k < nm; ++k) coeff[static_cast<std::size_t>(k)] = head_at(det, 4 + nc + k, in.anchor);
-      // Pixels kept by the crop: x1 <= x < x2, y1 <= y < y2.
       InstanceMask m;
-      m.x0 = std::clamp(static_cast<int>(std::ceil(d.box.x1)), 0, W);
-      m.y0 = std::clamp(static_cast<int>(std::ceil(d.box.y1)), 0, H);
-      m.width = std::max(0, std::clamp(static_cast<int>(std::ceil(d.box.x2)), 0, W) - m.x0);
-      m.height = std::max(0, std::clamp(static_cast<int>(std::ceil(d.box.y2)), 0, H) - m.y0);
-      if (m.width == 0 || m.height == 0) continue;
-      std::vector<Tap> xt(static_cast<std::size_t>(m.width));
-      std::vector<Tap> yt(static_cast<std::size_t>(m.height));
-      for (int x = 0; x < m.width; ++x) xt[static_cast<std::size_t>(x)] = tap(m.x0 + x, W, left, cw, mw);
-      for (int y = 0; y < m.height; ++y) yt[static_cast<std::size_t>(y)] = tap(m.y0 + y, H, top, ch, mh);
-      // Mask logits on the prototype cells the window touches.
-      const int gx0 = xt.front().i0;
-      const int gx1 = xt.back().i1;
-      const int gy0 = yt.front().i0;
-      const int gy1 = yt.back().i1;
-      const int gw = gx1 - gx0 + 1;
-      logits.assign(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gy1 - gy0 + 1), 0.0f);
-      for (int gy = gy0; gy <= gy1; ++gy) {
-        for (int gx = gx0; gx <= gx1; ++gx) {
-          float v = 0.0f;
-          for (std::int64_t k = 0; k < nm; ++k) {
-            v += coeff[static_cast<std::size_t>(k)] *
-                 vision::detail::load(protos, k * pst[1] + gy * pst[2] + gx * pst[3]);
-          }
-          logits[static_cast<std::size_t>(gy - gy0) * static_cast<std::size_t>(gw) +
-                 static_cast<std::size_t>(gx - gx0)] = v;
-        }
-      }
-      const auto at = [&](int gy, int gx) {
-        return logits[static_cast<std::size_t>(gy - gy0) * static_cast<std::size_t>(gw) +
-                      static_cast<std::size_t>(gx - gx0)];
-      };
-      m.data.assign(static_cast<std::size_t>(m.width) * static_cast<std::size_t>(m.height), 0);
-      std::size_t area = 0;
-      for (int y = 0; y < m.height; ++y) {
-        const Tap& ty = yt[static_cast<std::size_t>(y)];
-        for (int x = 0; x < m.width; ++x) {
-          const Tap& tx = xt[static_cast<std::size_t>(x)];
-          const float top_v = at(ty.i0, tx.i0) * (1.0f - tx.w1) + at(ty.i0, tx.i1) * tx.w1;
-          const float bot_v = at(ty.i1, tx.i0) * (1.0f - tx.w1) + at(ty.i1, tx.i1) * tx.w1;
-          const float v = top_v * (1.0f - ty.w1) + bot_v * ty.w1;
-          if (v > 0.0f) {
-            m.data[static_cast<std::size_t>(y) * static_cast<std::size_t>(m.width) + static_cast<std::size_t>(x)] = 1;
-            ++area;
-          }
-        }
-      }
-      if (area == 0) continue;  // as Ultralytics: only instances with a mask
+      if (!instance_mask(protos, coeff, d.box, g, m)) continue;  // as Ultralytics: only instances with a mask
       r.detections.push_back(d);
       r.masks.push_back(std::move(m));
     }

@@ -36,6 +36,111 @@ Result<int> parse_int(const std::string& key, const std::string& v, int lo) {
 
 }  // namespace
 
+namespace {
+
+/// The model config's `parameters` as key -> string_value.
+Result<std::map<std::string, std::string>> read_parameters(const json& cfg) {
+  std::map<std::string, std::string> params;
+  if (auto it = cfg.find("parameters"); it != cfg.end()) {
+    if (!it->is_object()) return bad("'parameters' is not an object");
+    for (const auto& [key, val] : it->items()) {
+      if (!val.is_object() || !val.contains("string_value") || !val["string_value"].is_string()) {
+        return bad("parameter '" + key + "' has no string_value");
+      }
+      params[key] = val["string_value"].get<std::string>();
+    }
+  }
+  return params;
+}
+
+/// "a:b::c" -> {a, b, c} (empty parts skipped).
+std::vector<std::filesystem::path> split_path_list(const std::string& v) {
+  std::vector<std::filesystem::path> out;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    const std::size_t colon = v.find(':', start);
+    const std::string part = v.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!part.empty()) out.emplace_back(part);
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return out;
+}
+
+/// One known parameter (not backend_option.*) into `out`.
+Result<void> apply_parameter(const std::string& key, const std::string& v, BackendConfig& out) {
+  auto& o = out.options;
+  if (key == "mode") {
+    if (v == "pipeline") {
+      out.mode = ServingMode::Pipeline;
+    } else if (v == "tensor") {
+      out.mode = ServingMode::Tensor;
+    } else {
+      return bad("parameter 'mode' = '" + v + "' (known: pipeline, tensor)");
+    }
+  } else if (key == "model") {
+    o.model = v;
+  } else if (key == "variant") {
+    o.variant = v;
+  } else if (key == "backend") {
+    if (!v.empty()) o.backend = v;
+  } else if (key == "precision") {
+    o.precision = v;
+  } else if (key == "device") {
+    if (!v.empty() && v != "auto") {
+      return Error(ErrorCode::Unsupported,
+                   "model config: parameter 'device' = '" + v +
+                       "': the device follows the AegisRT backend (onnx/openvino/tvm: cpu; cuda/tensorrt: "
+                       "GPU 0); leave it empty or 'auto'");
+    }
+  } else if (key == "cache_dir") {
+    o.cache_dir = v;
+  } else if (key == "onnx") {
+    o.onnx = v;
+  } else if (key == "models_dir") {
+    out.models_dir = v;
+  } else if (key == "model_data") {
+    for (auto& d : split_path_list(v)) o.model_data_dirs.push_back(std::move(d));
+  } else if (key == "threads") {
+    AEGIS_ASSIGN_OR_RETURN(int t, parse_int(key, v, 0));
+    if (t > 0) o.backend_options["intra_op_threads"] = std::to_string(t);
+  } else if (key == "conf") {
+    AEGIS_ASSIGN_OR_RETURN(o.confidence_threshold, parse_unit_float(key, v));
+  } else if (key == "iou") {
+    AEGIS_ASSIGN_OR_RETURN(o.iou_threshold, parse_unit_float(key, v));
+  } else if (key == "max_det") {
+    AEGIS_ASSIGN_OR_RETURN(o.max_detections, parse_int(key, v, 1));
+  }
+  return {};
+}
+
+/// The mode's own rules, once every parameter is read.
+Result<void> check_mode(const BackendConfig& out, const std::map<std::string, std::string>& params) {
+  if (out.mode == ServingMode::Tensor) {
+    for (const char* k : {"model", "variant", "models_dir", "model_data", "conf", "iou", "max_det"}) {
+      if (params.contains(k)) {
+        return bad(std::string("parameter '") + k +
+                   "' applies to pipeline mode only (tensor mode serves the 'onnx' file's own tensors)");
+      }
+    }
+    if (out.options.onnx.empty()) return bad("parameter 'onnx' (the model file) is required in tensor mode");
+    if (out.max_batch_size < 0) return bad("max_batch_size " + std::to_string(out.max_batch_size) + " < 0");
+    return {};
+  }
+  if (out.max_batch_size > 0) {
+    return Error(ErrorCode::Unsupported,
+                 "model config: max_batch_size " + std::to_string(out.max_batch_size) +
+                     ": pipeline mode serves one image per request (max_batch_size: 0; model instances give "
+                     "concurrency); dynamic batching is for tensor mode (parameter mode: tensor)");
+  }
+  if (out.options.model.empty()) {
+    return bad("parameter 'model' (the AegisRT catalog model, e.g. yolo) is required");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<BackendConfig> parse_backend_config(std::string_view config_json) {
   json cfg;
   try {
@@ -49,19 +154,7 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
   if (auto it = cfg.find("max_batch_size"); it != cfg.end() && it->is_number_integer()) {
     out.max_batch_size = it->get<int>();
   }
-
-  std::map<std::string, std::string> params;
-  if (auto it = cfg.find("parameters"); it != cfg.end()) {
-    if (!it->is_object()) return bad("'parameters' is not an object");
-    for (const auto& [key, val] : it->items()) {
-      if (!val.is_object() || !val.contains("string_value") || !val["string_value"].is_string()) {
-        return bad("parameter '" + key + "' has no string_value");
-      }
-      params[key] = val["string_value"].get<std::string>();
-    }
-  }
-
-  auto& o = out.options;
+  AEGIS_ASSIGN_OR_RETURN(const auto params, read_parameters(cfg));
   static const std::set<std::string> known = {"model",     "variant",    "backend", "precision",
                                               "device",    "cache_dir",  "models_dir", "model_data",
                                               "threads",   "conf",       "iou",     "max_det", "onnx", "mode"};
@@ -69,7 +162,7 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
     if (key.rfind("backend_option.", 0) == 0) {
       const std::string k = key.substr(std::strlen("backend_option."));
       if (k.empty()) return bad("parameter '" + key + "' names no backend option");
-      o.backend_options[k] = v;
+      out.options.backend_options[k] = v;
       continue;
     }
     if (!known.contains(key)) {
@@ -77,75 +170,9 @@ Result<BackendConfig> parse_backend_config(std::string_view config_json) {
                  "' (known: model, variant, backend, precision, device, cache_dir, models_dir, model_data, "
                  "threads, conf, iou, max_det, onnx, mode, backend_option.<KEY>)");
     }
-    if (key == "mode") {
-      if (v == "pipeline") {
-        out.mode = ServingMode::Pipeline;
-      } else if (v == "tensor") {
-        out.mode = ServingMode::Tensor;
-      } else {
-        return bad("parameter 'mode' = '" + v + "' (known: pipeline, tensor)");
-      }
-    } else if (key == "model") {
-      o.model = v;
-    } else if (key == "variant") {
-      o.variant = v;
-    } else if (key == "backend") {
-      if (!v.empty()) o.backend = v;
-    } else if (key == "precision") {
-      o.precision = v;
-    } else if (key == "device") {
-      if (!v.empty() && v != "auto") {
-        return Error(ErrorCode::Unsupported,
-                     "model config: parameter 'device' = '" + v +
-                         "': the device follows the AegisRT backend (onnx/openvino/tvm: cpu; cuda/tensorrt: "
-                         "GPU 0); leave it empty or 'auto'");
-      }
-    } else if (key == "cache_dir") {
-      o.cache_dir = v;
-    } else if (key == "onnx") {
-      o.onnx = v;
-    } else if (key == "models_dir") {
-      out.models_dir = v;
-    } else if (key == "model_data") {
-      std::size_t start = 0;
-      while (start <= v.size()) {
-        const std::size_t colon = v.find(':', start);
-        const std::string part = v.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-        if (!part.empty()) o.model_data_dirs.emplace_back(part);
-        if (colon == std::string::npos) break;
-        start = colon + 1;
-      }
-    } else if (key == "threads") {
-      AEGIS_ASSIGN_OR_RETURN(int t, parse_int(key, v, 0));
-      if (t > 0) o.backend_options["intra_op_threads"] = std::to_string(t);
-    } else if (key == "conf") {
-      AEGIS_ASSIGN_OR_RETURN(o.confidence_threshold, parse_unit_float(key, v));
-    } else if (key == "iou") {
-      AEGIS_ASSIGN_OR_RETURN(o.iou_threshold, parse_unit_float(key, v));
-    } else if (key == "max_det") {
-      AEGIS_ASSIGN_OR_RETURN(o.max_detections, parse_int(key, v, 1));
-    }
+    AEGIS_TRY(apply_parameter(key, v, out));
   }
-  if (out.mode == ServingMode::Tensor) {
-    for (const char* k : {"model", "variant", "models_dir", "model_data", "conf", "iou", "max_det"}) {
-      if (params.contains(k)) {
-        return bad(std::string("parameter '") + k +
-                   "' applies to pipeline mode only (tensor mode serves the 'onnx' file's own tensors)");
-      }
-    }
-    if (o.onnx.empty()) return bad("parameter 'onnx' (the model file) is required in tensor mode");
-    if (out.max_batch_size < 0) return bad("max_batch_size " + std::to_string(out.max_batch_size) + " < 0");
-    return out;
-  }
-  if (out.max_batch_size > 0) {
-    return Error(ErrorCode::Unsupported,
-                 "model config: max_batch_size " + std::to_string(out.max_batch_size) +
-                     ": pipeline mode serves one image per request (max_batch_size: 0; model instances give "
-                     "concurrency); dynamic batching is for tensor mode (parameter mode: tensor)");
-  }
-  if (o.model.empty()) {
-    return bad("parameter 'model' (the AegisRT catalog model, e.g. yolo) is required");
-  }
+  AEGIS_TRY(check_mode(out, params));
   return out;
 }
 
