@@ -139,7 +139,8 @@ PYEOF
   chmod +x /tmp/aegis-tc-python
   echo /tmp/aegis-tc-python > "$TRI/PYTHON"
   printf 'pytriton=0.7.0\ntritonclient=2.51.0\ntriton=%s\n' "$(cat "$STAGE/triton-wheels/TRITON_VERSION")" > "$TRI/VERSION"
-  LD_LIBRARY_PATH="$TRI/lib:$LD_LIBRARY_PATH" "$TRI/bin/tritonserver" --help 2>&1 | grep -q -- --model-repository &&
+  usage="$(LD_LIBRARY_PATH="$TRI/lib:$LD_LIBRARY_PATH" "$TRI/bin/tritonserver" --help 2>&1 || true)"  # --help exits 1
+  case "$usage" in *--model-repository*) true ;; *) false ;; esac &&
     summary "tritonserver starts (its own libcudart $(ls "$TRI/lib" | grep -o 'libcudart[^ ]*' | head -1))" ||
     summary "tritonserver does not start here: $(LD_LIBRARY_PATH="$TRI/lib" ldd "$TRI/bin/tritonserver" | grep 'not found' | head -3 | tr '\n' ' ')"
   /tmp/aegis-tc-python -c "import tritonclient.grpc; print('tritonclient.grpc ok')" 2>&1 | tail -1 | tee -a "$OUT/summary.txt"
