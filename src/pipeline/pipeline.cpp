@@ -221,9 +221,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   p->apply_exif_ = options.apply_exif_orientation;
   p->variant_ = rv;
   p->options_ = options;
+  if (options.track) {
+    // The tracker's settings: the catalog's `bytetrack` entry, when it has one.
+    if (const models::ModelManifest* bt = catalog.find("bytetrack"); bt != nullptr) {
+      AEGIS_ASSIGN_OR_RETURN(const models::ResolvedVariant btv, bt->resolve());
+      p->tracker_settings_ = btv.postprocessing;
+    }
+  }
   // 2. What the pipeline does with it: the layout's decoder (refuses what it
   //    cannot decode), pre-processing, backend binding.
-  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder({p->variant_, p->options_}));
+  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder(p->decoder_setup()));
   AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, p->describe(sel, rv, *manifest));
   // 3. The model file, loaded inside an ExecutionContext.
   AEGIS_ASSIGN_OR_RETURN(p->info_.onnx_path, locate_onnx(*manifest, sel, options));
@@ -297,6 +304,10 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   return {};
 }
 
+detail::DecoderSetup Pipeline::decoder_setup() const {
+  return {variant_, options_, tracker_settings_ ? &*tracker_settings_ : nullptr};
+}
+
 Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
   const TimePoint t0 = Clock::now();
   auto p = std::unique_ptr<Pipeline>(new Pipeline());
@@ -305,7 +316,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
   p->options_ = options_;
   p->apply_exif_ = apply_exif_;
   p->input_dtype_ = input_dtype_;
-  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder({p->variant_, p->options_}));
+  p->tracker_settings_ = tracker_settings_;
+  AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder(p->decoder_setup()));
   auto context = ExecutionContext::create_instance(context_->shared_model(), context_->budget());
   if (!context.ok()) {
     return std::move(context).error().with_context("creating another instance of pipeline " + info_.model + "/" +

@@ -3,10 +3,13 @@
 // by python/gen_demo.py; JSON carries the same numbers; tracking keeps ids;
 // bad inputs and selections give the documented errors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <functional>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -224,6 +227,67 @@ TEST(PipelineInstances, ShareOneLoadedModelAndKeepTheirOwnState) {
   auto again = (*q)->run_file(demo_dir() / truth[1].file);
   ASSERT_TRUE(again.ok()) << again.error();
   for (const auto& problem : match_ground_truth(again->detections(), truth[1])) ADD_FAILURE() << problem;
+}
+
+/// A models folder with copies of the yolo and bytetrack manifests, edited by `edit`.
+fs::path catalog_copy(const std::string& name, const std::function<void(std::string&, std::string&)>& edit) {
+  const fs::path dir = fs::temp_directory_path() / ("aegisrt_track_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(dir);
+  std::string yolo, bt;
+  for (auto [m, text] : {std::pair{"yolo", &yolo}, std::pair{"bytetrack", &bt}}) {
+    std::ifstream in(source_models_dir() / m / "manifest.yaml");
+    *text = std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  edit(yolo, bt);
+  for (auto [m, text] : {std::pair{"yolo", &yolo}, std::pair{"bytetrack", &bt}}) {
+    fs::create_directories(dir / m);
+    std::ofstream(dir / m / "manifest.yaml") << *text;
+  }
+  return dir;
+}
+
+void replace_once(std::string& text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+}
+
+TEST(PipelineDemo, TrackerSettingsComeFromTheCatalogsBytetrackEntry) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const auto truth = load_ground_truth();
+  const fs::path frame = demo_dir() / truth[0].file;
+  auto o = demo_options();
+  o.track = true;
+  const auto tracks_over_3_frames = [&](const fs::path& models) -> std::vector<std::size_t> {
+    auto p = Pipeline::create(o, models);
+    EXPECT_TRUE(p.ok()) << p.error();
+    std::vector<std::size_t> counts;
+    if (!p.ok()) return counts;
+    auto q = (*p)->create_instance();  // the instance tracks with the same settings
+    EXPECT_TRUE(q.ok());
+    for (int f = 0; f < 3; ++f) {
+      auto r = (*q)->run_file(frame);
+      EXPECT_TRUE(r.ok());
+      if (r.ok()) counts.push_back(r->tracks().size());
+    }
+    return counts;
+  };
+  const std::size_t n = truth[0].objects.size();
+  // The catalog's own entry (track_high_threshold 0.5): every object is tracked.
+  EXPECT_EQ(tracks_over_3_frames(source_models_dir()), (std::vector<std::size_t>{n, n, n}));
+  // A bytetrack entry whose first-association threshold no score can pass: no track is born.
+  const fs::path strict = catalog_copy("strict", [](std::string&, std::string& bt) {
+    replace_once(bt, "track_high_threshold: 0.5", "track_high_threshold: 1.0");
+  });
+  EXPECT_EQ(tracks_over_3_frames(strict), (std::vector<std::size_t>{0, 0, 0}));
+  // The detector's own track_* key overrides the bytetrack entry.
+  const fs::path overridden = catalog_copy("override", [](std::string& yolo, std::string& bt) {
+    replace_once(bt, "track_high_threshold: 0.5", "track_high_threshold: 1.0");
+    replace_once(yolo, "  max_detections: 300\n", "  max_detections: 300\n  track_high_threshold: 0.5\n");
+  });
+  EXPECT_EQ(tracks_over_3_frames(overridden), (std::vector<std::size_t>{n, n, n}));
+  fs::remove_all(strict);
+  fs::remove_all(overridden);
 }
 
 TEST(PipelineDemo, BenchReportsConsistentStages) {

@@ -183,6 +183,7 @@ struct FrameResult {
 
 namespace detail {
 class OutputDecoder;
+struct DecoderSetup;
 }
 
 class Pipeline {
@@ -242,10 +243,12 @@ class Pipeline {
   Result<void> load_model(const models::Selection& sel, const models::BackendBinding& binding,
                           const PipelineOptions& options);
   Result<void> bind_input(const models::ResolvedVariant& rv);
+  [[nodiscard]] detail::DecoderSetup decoder_setup() const;
 
   PipelineInfo info_;
   models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)
   PipelineOptions options_;
+  std::optional<models::Postprocessing> tracker_settings_;  // the catalog's bytetrack entry, with --track
   std::unique_ptr<detail::OutputDecoder> decoder_;  // chosen once, from the output layout
   bool apply_exif_ = true;
   std::unique_ptr<ExecutionContext> context_;

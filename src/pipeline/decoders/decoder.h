@@ -27,6 +27,10 @@ using Json = nlohmann::ordered_json;
 struct DecoderSetup {
   const models::ResolvedVariant& variant;
   const PipelineOptions& options;
+  /// With options.track: the catalog's `bytetrack` entry's post-processing
+  /// (the tracker's settings; the detector's own track_* keys override them).
+  /// Null when the catalog has no such entry (ByteTrackConfig's defaults).
+  const models::Postprocessing* tracker = nullptr;
 };
 
 class OutputDecoder {

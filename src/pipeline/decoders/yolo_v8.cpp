@@ -9,18 +9,23 @@
 namespace aegisrt::pipeline::detail {
 namespace {
 
+void apply_track_settings(const models::Postprocessing& pp, vision::ByteTrackConfig& tc) {
+  if (pp.track_high_threshold) tc.track_high_thresh = static_cast<float>(*pp.track_high_threshold);
+  if (pp.track_low_threshold) tc.track_low_thresh = static_cast<float>(*pp.track_low_threshold);
+  if (pp.new_track_threshold) tc.new_track_thresh = static_cast<float>(*pp.new_track_threshold);
+  if (pp.match_threshold) tc.match_thresh = static_cast<float>(*pp.match_threshold);
+  if (pp.track_buffer) tc.max_age = *pp.track_buffer;
+}
+
 class YoloV8Decoder final : public OutputDecoder {
  public:
   YoloV8Decoder(const DecoderSetup& s, vision::YoloDecodeConfig cfg)
       : variant_(s.variant), names_(s.variant.output.class_names), cfg_(cfg), report_conf_(cfg.conf_threshold) {
     if (s.options.track) {
       vision::ByteTrackConfig tc;
-      const auto& pp = s.variant.postprocessing;
-      if (pp.track_high_threshold) tc.track_high_thresh = static_cast<float>(*pp.track_high_threshold);
-      if (pp.track_low_threshold) tc.track_low_thresh = static_cast<float>(*pp.track_low_threshold);
-      if (pp.new_track_threshold) tc.new_track_thresh = static_cast<float>(*pp.new_track_threshold);
-      if (pp.match_threshold) tc.match_thresh = static_cast<float>(*pp.match_threshold);
-      if (pp.track_buffer) tc.max_age = *pp.track_buffer;
+      // The catalog's bytetrack entry first, then the detector's own keys.
+      if (s.tracker != nullptr) apply_track_settings(*s.tracker, tc);
+      apply_track_settings(s.variant.postprocessing, tc);
       // Low-score detections feed ByteTrack's second association.
       cfg_.conf_threshold = std::min(cfg_.conf_threshold, tc.track_low_thresh);
       tracker_ = std::make_unique<vision::ByteTracker>(tc);
