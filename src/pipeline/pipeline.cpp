@@ -16,6 +16,7 @@
 #include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/vision/draw.h"
 #include "pipeline/decoders/decoder.h"
+#include "pipeline/top_down.h"
 
 namespace aegisrt::pipeline {
 namespace {
@@ -232,6 +233,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   AEGIS_TRY(p->load_model(sel, binding, options));
   // 4. The model must take what the manifest's pre-processing makes.
   AEGIS_TRY(p->bind_input(rv));
+  // 5. A pose model with a detector part runs top-down (top_down.cpp).
+  AEGIS_TRY(p->attach_top_down(catalog, sel, rv, options));
   p->info_.load_time = since(t0);
   const PipelineInfo& info = p->info_;
   spdlog::info("pipeline: {}/{} on {} ({}), {} loaded in {:.1f} ms", info.model, info.variant, info.backend,
@@ -279,7 +282,7 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   load.device = binding.device;
   load.precision = sel.precision;
   load.cache_dir = options.cache_dir;
-  load.variant = sel.variant;
+  load.variant = options.cache_variant.empty() ? sel.variant : options.cache_variant;
   load.backend_options = binding.backend_options;
   for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
   return context_->load(load).or_else([&](Error e) -> Result<void> {
@@ -358,6 +361,7 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   frame.height = image->height();
   frame.exif_orientation = input.exif_orientation();
   frame.orientation_applied = input.orientation_applied();
+  if (top_down_) return run_top_down(*image, std::move(frame));
 
   TimePoint t = Clock::now();
   AEGIS_ASSIGN_OR_RETURN(vision::PreprocessResult pre, vision::preprocess(*image, info_.preprocess));
