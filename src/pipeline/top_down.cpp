@@ -190,10 +190,13 @@ Result<FrameResult> Pipeline::run_top_down(const vision::Image& image, FrameResu
     if (!tensor.ok()) return in_context(std::move(tensor).error());
     auto dst = tensor->span<float>();
     const std::uint8_t* px = crop->data();
-    // (pixel * scale - mean[c]) / std[c], NCHW, channels in the image's RGB order.
+    // (pixel * scale - mean[c]) / std[c], NCHW, channel c in the manifest's
+    // colour order (the image is RGB; a bgr model gets B first).
+    const bool bgr = td.pose.input.color_format == models::ColorFormat::BGR;
     for (std::size_t i = 0; i < plane; ++i) {
       for (std::size_t c = 0; c < 3; ++c) {
-        const double v = (static_cast<double>(px[i * 3 + c]) * norm.scale - norm.mean[c]) / norm.stddev[c];
+        const std::size_t from = bgr ? 2 - c : c;
+        const double v = (static_cast<double>(px[i * 3 + from]) * norm.scale - norm.mean[c]) / norm.stddev[c];
         dst[c * plane + i] = static_cast<float>(v);
       }
     }
