@@ -59,7 +59,20 @@ void check_accepted(const aegisrt::models::ModelManifest& m) {
   // lists no fp32): then the refusal is Unsupported, never another code.
   auto sel = catalog.validate_selection(m.name, m.backends.front());
   const bool lists_fp32 = std::find(m.precisions.begin(), m.precisions.end(), Precision::FP32) != m.precisions.end();
-  check(sel.ok() || (!lists_fp32 && sel.error().code() == ErrorCode::Unsupported),
+  // A part that refers to another model cannot resolve in a catalog of this
+  // manifest alone: then the refusal is NotFound (naming the part).
+  bool refers_to_models = false;
+  for (const auto& v : m.variants) {
+    for (const auto& part : m.parts_of(v.name)) {
+      check(!part.name.empty() && part.name != kMainPart, "accepted a part without a name, or named 'main'");
+      check((part.kind == PartKind::File) == !part.onnx.empty(), "a file part without a file, or a model part with one");
+      check((part.kind == PartKind::Model) == !part.model.empty(), "a model part without a model");
+      check(part.model != m.name, "a part refers to its own model");
+      refers_to_models = refers_to_models || part.kind == PartKind::Model;
+    }
+  }
+  check(sel.ok() || (!lists_fp32 && sel.error().code() == ErrorCode::Unsupported) ||
+            (refers_to_models && sel.error().code() == ErrorCode::NotFound),
         "a declared backend does not validate");
   if (sel.ok()) check(sel->variant == m.default_variant, "selection did not default the variant");
   // Rejections must be typed, never crash.

@@ -31,6 +31,164 @@ bool is_dir(const fs::path& p) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- parts
+
+namespace {
+
+/// The parts of every variant of `m`, each once (model-level parts appear in
+/// each variant's list; they are reported once, at their own line).
+std::vector<PartSpec> declared_parts(const ModelManifest& m) {
+  std::vector<PartSpec> out = m.parts;
+  for (const auto& v : m.variants) out.insert(out.end(), v.parts.begin(), v.parts.end());
+  return out;
+}
+
+ManifestIssue part_issue(const PartSpec& part, const std::string& subfield, std::string message) {
+  return {ManifestIssueKind::Inconsistent, part.where, part.field + subfield, std::move(message)};
+}
+
+/// The variant a Model part refers to (its `variant`, or the model's default).
+std::string referenced_variant(const ModelManifest& target, const PartSpec& part) {
+  return part.variant.empty() ? target.default_variant : part.variant;
+}
+
+/// Removes the manifests whose part references are broken, reporting why,
+/// until none is left (a removed manifest may be another's reference).
+void drop_broken_references(CatalogScan& scan) {
+  for (;;) {
+    const auto issues = check_part_references(scan.catalog);
+    if (issues.empty()) return;
+    ModelCatalog kept;
+    for (const auto& m : scan.catalog.models()) {
+      const bool broken = std::any_of(issues.begin(), issues.end(),
+                                      [&](const ManifestIssue& i) { return i.where.file == m.manifest_path; });
+      if (!broken) (void)kept.add(m);
+    }
+    scan.issues.insert(scan.issues.end(), issues.begin(), issues.end());
+    scan.catalog = std::move(kept);
+  }
+}
+
+}  // namespace
+
+std::vector<ManifestIssue> check_part_references(const ModelCatalog& catalog) {
+  std::vector<ManifestIssue> issues;
+  for (const auto& m : catalog.models()) {
+    for (const auto& part : declared_parts(m)) {
+      if (part.kind != PartKind::Model) continue;
+      const ModelManifest* target = catalog.find(part.model);
+      if (target == nullptr) {
+        const auto known = catalog.names();
+        issues.push_back(part_issue(part, ".model",
+                                    "part '" + part.name + "' refers to model '" + part.model +
+                                        "', which is not in the catalog" + did_you_mean(part.model, known) +
+                                        "; models: " + (known.empty() ? std::string("none") : join(known))));
+        continue;
+      }
+      const std::string tv = referenced_variant(*target, part);
+      const VariantSpec* spec = target->find_variant(tv);
+      if (spec == nullptr) {
+        const auto variants = target->variant_names();
+        issues.push_back(part_issue(part, ".variant",
+                                    "part '" + part.name + "' refers to variant '" + tv + "' of " + target->name +
+                                        ", which has no such variant" + did_you_mean(tv, variants) +
+                                        "; variants: " + join(variants)));
+        continue;
+      }
+      for (const auto& nested : target->parts_of(tv)) {
+        if (nested.kind == PartKind::Model) {
+          issues.push_back(part_issue(part, ".model",
+                                      "part '" + part.name + "' refers to " + target->name + " variant '" + tv +
+                                          "', which itself has part '" + nested.name + "' from model '" +
+                                          nested.model + "'; a referenced variant must not refer to other models"));
+          break;
+        }
+      }
+      if (!part.classes.empty()) {
+        auto resolved = target->resolve(tv);
+        if (!resolved.ok()) continue;
+        if (resolved->output.type != OutputType::Detections) {
+          issues.push_back(part_issue(part, ".classes",
+                                      "part '" + part.name + "' keeps classes of " + target->name + " variant '" + tv +
+                                          "', whose output is " + std::string(to_string(resolved->output.type)) +
+                                          ", not detections"));
+          continue;
+        }
+        const auto& names = resolved->output.class_names;
+        for (const auto& c : part.classes) {
+          if (std::find(names.begin(), names.end(), c) == names.end()) {
+            issues.push_back(part_issue(part, ".classes",
+                                        "class '" + c + "' of part '" + part.name + "' is not a class of " +
+                                            target->name + " variant '" + tv + "'" + did_you_mean(c, names)));
+          }
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+Result<std::vector<ResolvedPart>> ModelCatalog::parts(std::string_view model, std::string_view variant) const {
+  AEGIS_ASSIGN_OR_RETURN(const ModelManifest* m, get(model));
+  AEGIS_ASSIGN_OR_RETURN(ResolvedVariant rv, m->resolve(variant));
+  std::vector<ResolvedPart> out;
+  ResolvedPart main;
+  main.name = std::string(kMainPart);
+  main.kind = PartKind::File;
+  main.description = m->find_variant(rv.variant)->description;
+  main.model = m->name;
+  main.variant = rv.variant;
+  main.onnx = rv.onnx;
+  main.cache_name = part_cache_name(rv.variant, kMainPart);
+  out.push_back(std::move(main));
+  for (const auto& p : rv.parts) {
+    ResolvedPart r;
+    r.name = p.name;
+    r.kind = p.kind;
+    r.description = p.description;
+    r.cache_name = part_cache_name(rv.variant, p.name);
+    if (p.kind == PartKind::File) {
+      r.model = m->name;
+      r.variant = rv.variant;
+      r.onnx = p.onnx;
+    } else {
+      const ModelManifest* target = find(p.model);
+      if (target == nullptr) {
+        return Error(ErrorCode::NotFound, m->name + " variant '" + rv.variant + "' part '" + p.name +
+                                              "' refers to model '" + p.model + "', which is not in the catalog");
+      }
+      const std::string tv = referenced_variant(*target, p);
+      auto trv = target->resolve(tv);
+      if (!trv.ok()) {
+        return std::move(trv).error().with_context(m->name + " variant '" + rv.variant + "' part '" + p.name + "'");
+      }
+      r.model = target->name;
+      r.variant = trv->variant;
+      r.onnx = trv->onnx;
+      r.classes = p.classes;
+      r.device_memory_bytes = trv->device_memory_bytes;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::filesystem::path> ModelCatalog::find_part_onnx(std::string_view model, std::string_view variant,
+                                                           const ResolvedPart& part,
+                                                           const std::vector<std::filesystem::path>& search_dirs) const {
+  if (part.kind == PartKind::Model || part.name == kMainPart) {
+    AEGIS_ASSIGN_OR_RETURN(const ModelManifest* owner, get(part.model));
+    auto found = owner->find_onnx(part.variant, search_dirs);
+    if (!found.ok() && part.name != kMainPart) {
+      return std::move(found).error().with_context("part '" + part.name + "' of " + std::string(model) +
+                                                   " variant '" + std::string(variant) + "'");
+    }
+    return found;
+  }
+  AEGIS_ASSIGN_OR_RETURN(const ModelManifest* m, get(model));
+  return m->find_part_onnx(variant, part.name, search_dirs);
+}
+
 CatalogScan ModelCatalog::scan_directory(const fs::path& dir) {
   CatalogScan scan;
   std::error_code ec;
@@ -73,6 +231,7 @@ CatalogScan ModelCatalog::scan_directory(const fs::path& dir) {
       scan.issues.push_back({ManifestIssueKind::Inconsistent, {file, 0, 0}, "model.name", added.error().message()});
     }
   }
+  drop_broken_references(scan);
   return scan;
 }
 
@@ -195,6 +354,27 @@ Result<Selection> ModelCatalog::validate_selection(std::string_view model, std::
     }
   }
   AEGIS_ASSIGN_OR_RETURN(sel.device_memory_bytes, m->device_memory_bytes(sel.variant));
+  AEGIS_ASSIGN_OR_RETURN(sel.parts, parts(sel.model, sel.variant));
+  // A part from another model runs on the same backend at the same precision:
+  // that model's manifest must allow both.
+  for (const auto& part : sel.parts) {
+    if (part.kind != PartKind::Model) continue;
+    const ModelManifest* target = find(part.model);
+    if (target == nullptr) continue;  // parts() refused it already
+    if (!target->supports_backend(backend)) {
+      return Error(ErrorCode::Unsupported, m->name + " part '" + part.name + "' is " + target->name + " variant '" +
+                                               part.variant + "', which does not support backend " +
+                                               std::string(backend) + "; supported: " + join(target->backends));
+    }
+    if (!target->supports_precision(sel.precision)) {
+      std::vector<std::string> target_precisions;
+      for (auto p : target->precisions) target_precisions.emplace_back(to_string(p));
+      return Error(ErrorCode::Unsupported, m->name + " part '" + part.name + "' is " + target->name + " variant '" +
+                                               part.variant + "', which does not support precision " +
+                                               std::string(to_string(sel.precision)) +
+                                               "; supported: " + join(target_precisions));
+    }
+  }
   return sel;
 }
 

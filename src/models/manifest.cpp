@@ -35,6 +35,16 @@ std::string_view to_string(Interpolation v) noexcept { return name_of(v); }
 std::string_view to_string(Layout v) noexcept { return name_of(v); }
 std::string_view to_string(OutputType v) noexcept { return name_of(v); }
 std::string_view to_string(OutputLayout v) noexcept { return name_of(v); }
+std::string_view to_string(PartKind v) noexcept { return name_of(v); }
+
+std::string part_cache_name(std::string_view variant, std::string_view part) {
+  std::string out(variant);
+  if (part != kMainPart) {
+    out += '+';
+    out += part;
+  }
+  return out;
+}
 std::optional<OutputType> parse_output_type(std::string_view s) noexcept { return parse_name<OutputType>(s); }
 std::optional<OutputLayout> parse_output_layout(std::string_view s) noexcept { return parse_name<OutputLayout>(s); }
 
@@ -136,6 +146,7 @@ Result<ResolvedVariant> ModelManifest::resolve(std::string_view variant) const {
     out.device_memory_bytes = static_cast<std::size_t>(it->second) * 1024U * 1024U;
   }
   out.onnx = spec->onnx.empty() ? spec->name + ".onnx" : spec->onnx;
+  out.parts = parts_of(spec->name);
   return out;
 }
 
@@ -166,13 +177,25 @@ std::vector<std::filesystem::path> ModelManifest::onnx_candidates(
   return out;
 }
 
-Result<std::filesystem::path> ModelManifest::find_onnx(
-    std::string_view variant, const std::vector<std::filesystem::path>& search_dirs) const {
-  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
-  if (find_variant(wanted) == nullptr) return unknown_variant(*this, wanted);
-  const auto candidates = onnx_candidates(wanted, search_dirs);
+namespace {
+/// Where a file declared as `file` (a variant's or a part's) may be, in search order.
+std::vector<std::filesystem::path> file_candidates(const ModelManifest& m, const std::filesystem::path& file,
+                                                   const std::vector<std::filesystem::path>& search_dirs) {
+  if (file.is_absolute()) return {file};
+  std::vector<std::filesystem::path> out;
+  if (!m.manifest_path.empty()) out.push_back(m.directory() / file);
+  for (const auto& dir : search_dirs) {
+    out.push_back(dir / file);
+    out.push_back(dir / m.name / file);
+  }
+  return out;
+}
+
+/// The first existing candidate, checked (regular file, sha256 pin).
+/// `owner`: "yolo variant 'v8n'" (or "sam variant 'vit_b' part 'decoder'").
+Result<std::filesystem::path> first_candidate(const ModelManifest& m, const std::vector<std::filesystem::path>& candidates,
+                                              const std::string& sha256, const std::string& owner) {
   std::string tried;
-  const VariantSpec* spec = find_variant(wanted);
   for (const auto& c : candidates) {
     std::error_code ec;
     if (!std::filesystem::exists(std::filesystem::symlink_status(c, ec))) {
@@ -180,23 +203,75 @@ Result<std::filesystem::path> ModelManifest::find_onnx(
       continue;
     }
     // Something is there: it must be a readable regular file, or a typed error.
-    auto checked = check_regular_file(c, "ONNX file of " + name + " variant '" + std::string(wanted) + "'");
+    auto checked = check_regular_file(c, "ONNX file of " + owner);
     if (!checked.ok()) return checked.error();
-    if (!spec->sha256.empty()) {
+    if (!sha256.empty()) {
       auto actual = sha256_file(c);
       if (!actual.ok()) return actual.error();
-      if (*actual != spec->sha256) {
+      if (*actual != sha256) {
         return Error(ErrorCode::Corrupt,
-                     "ONNX file '" + c.string() + "' of " + name + " variant '" + std::string(wanted) +
-                         "' does not match the SHA-256 pinned in its manifest: expected " + spec->sha256 +
-                         ", actual " + *actual + " (a damaged or different download)");
+                     "ONNX file '" + c.string() + "' of " + owner +
+                         " does not match the SHA-256 pinned in its manifest: expected " + sha256 + ", actual " +
+                         *actual + " (a damaged or different download)");
       }
     }
     return c;
   }
-  return Error(ErrorCode::NotFound, "no ONNX file for " + name + " variant '" + std::string(wanted) +
-                                        "'; tried: " + (tried.empty() ? "nothing" : tried),
-               "see models/" + name + "/manifest.yaml source.export for how to produce it");
+  return Error(ErrorCode::NotFound, "no ONNX file for " + owner + "; tried: " + (tried.empty() ? "nothing" : tried),
+               "see models/" + m.name + "/manifest.yaml source.export for how to produce it");
+}
+}  // namespace
+
+Result<std::filesystem::path> ModelManifest::find_onnx(
+    std::string_view variant, const std::vector<std::filesystem::path>& search_dirs) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  const VariantSpec* spec = find_variant(wanted);
+  if (spec == nullptr) return unknown_variant(*this, wanted);
+  return first_candidate(*this, onnx_candidates(wanted, search_dirs), spec->sha256,
+                         name + " variant '" + std::string(wanted) + "'");
+}
+
+std::vector<PartSpec> ModelManifest::parts_of(std::string_view variant) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  const VariantSpec* spec = find_variant(wanted);
+  if (spec == nullptr) return {};
+  std::vector<PartSpec> out;
+  auto own = [&](std::string_view part) -> const PartSpec* {
+    for (const auto& p : spec->parts) {
+      if (p.name == part) return &p;
+    }
+    return nullptr;
+  };
+  for (const auto& p : parts) out.push_back(own(p.name) != nullptr ? *own(p.name) : p);
+  for (const auto& p : spec->parts) {
+    const bool listed = std::any_of(out.begin(), out.end(), [&](const PartSpec& o) { return o.name == p.name; });
+    if (!listed) out.push_back(p);
+  }
+  return out;
+}
+
+Result<std::filesystem::path> ModelManifest::find_part_onnx(
+    std::string_view variant, std::string_view part, const std::vector<std::filesystem::path>& search_dirs) const {
+  const std::string_view wanted = variant.empty() ? std::string_view(default_variant) : variant;
+  if (find_variant(wanted) == nullptr) return unknown_variant(*this, wanted);
+  if (part == kMainPart) return find_onnx(wanted, search_dirs);
+  const auto all = parts_of(wanted);
+  const auto it = std::find_if(all.begin(), all.end(), [&](const PartSpec& p) { return p.name == part; });
+  if (it == all.end()) {
+    std::vector<std::string> names{std::string(kMainPart)};
+    for (const auto& p : all) names.push_back(p.name);
+    std::string msg = name + " variant '" + std::string(wanted) + "' has no part '" + std::string(part) + "'";
+    if (auto near = nearest_name(part, names); !near.empty()) msg += " (did you mean '" + near + "'?)";
+    return Error(ErrorCode::NotFound, msg + "; parts: " + join(names));
+  }
+  if (it->kind == PartKind::Model) {
+    return Error(ErrorCode::InvalidArgument,
+                 "part '" + it->name + "' of " + name + " variant '" + std::string(wanted) + "' is model '" +
+                     it->model + "' of the catalog; its file is found through that model's manifest "
+                     "(ModelCatalog::find_part_onnx)");
+  }
+  return first_candidate(*this, file_candidates(*this, it->onnx, search_dirs), it->sha256,
+                         name + " variant '" + std::string(wanted) + "' part '" + it->name + "'");
 }
 
 // ---------------------------------------------------------------- built-in name lists

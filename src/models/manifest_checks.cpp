@@ -26,6 +26,7 @@ void ManifestParser::cross_check(const MapReader& top, const ModelManifest& m) {
 
   if (variants_ok_ && top.get("resources").IsMap()) check_memory_covers_variants(top, m);
   if (output_ok_) check_output(top.key_mark("output"), m);
+  check_parts(m);
   for (const auto& v : m.variants) {
     if (v.input_size && !m.input.preprocessing && m.input.type == InputType::Detections) {
       report(ManifestIssueKind::Inconsistent, make_mark(v.where),

@@ -46,7 +46,8 @@ void ManifestParser::parse_model(const MapReader& top, ModelManifest& m) {
   const YAML::Node node = top.require("model");
   if (!node.IsDefined()) return;
   MapReader model(*this, node, "model", top.key_mark("model"),
-                  {"name", "family", "description", "variants", "default_variant", "backends", "precisions"});
+                  {"name", "family", "description", "variants", "default_variant", "backends", "precisions",
+                   "parts"});
   if (!model.valid()) return;
 
   if (auto name = text(model, "name", true)) {
@@ -67,6 +68,7 @@ void ManifestParser::parse_model(const MapReader& top, ModelManifest& m) {
 
   parse_backends(model, m);
   parse_precisions(model, m);
+  if (YAML::Node p = model.get("parts"); p.IsDefined()) parse_parts(p, model.key_mark("parts"), "model.parts", m.parts);
 }
 
 // backends: absent -> the default list; present -> a non-empty list from the vocabulary.
@@ -168,7 +170,7 @@ void ManifestParser::parse_variants(const YAML::Node& n, const YAML::Mark& fallb
 bool ManifestParser::parse_variant_map(const YAML::Node& item, const YAML::Mark& item_mark, const std::string& f,
                                        VariantSpec& spec) {
   MapReader v(*this, item, f, item_mark,
-              {"name", "description", "onnx", "sha256", "input_size", "class_names", "output_layout"});
+              {"name", "description", "onnx", "sha256", "input_size", "class_names", "output_layout", "parts"});
   auto name = text(v, "name", true);
   if (!name) return false;
   spec.name = *name;
@@ -199,6 +201,7 @@ bool ManifestParser::parse_variant_map(const YAML::Node& item, const YAML::Mark&
   if (YAML::Node c = v.get("class_names"); c.IsDefined()) {
     spec.class_names = name_list(c, v.key_mark("class_names"), v.field("class_names"), nullptr);
   }
+  if (YAML::Node p = v.get("parts"); p.IsDefined()) parse_parts(p, v.key_mark("parts"), v.field("parts"), spec.parts);
   if (auto l = text(v, "output_layout", false)) {
     // A variant with another head of the same family (yolo -seg, -pose).
     if (auto layout = parse_output_layout(*l)) {

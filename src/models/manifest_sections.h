@@ -37,12 +37,17 @@ class ManifestParser : public YamlReader {
   void parse_field_shape(const YAML::Node& s, const MapReader& fr, OutputField& field);
   void parse_postprocessing(const MapReader& top, ModelManifest& m);
   void parse_resources(const MapReader& top, ModelManifest& m);
+  // ---- `parts:` of the model or of a variant (manifest_parts.cpp)
+  void parse_parts(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field,
+                   std::vector<PartSpec>& out);
+  bool parse_part(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field, PartSpec& part);
 
   // ---- cross-checks (manifest_checks.cpp)
   void cross_check(const MapReader& top, const ModelManifest& m);
   void check_memory_covers_variants(const MapReader& top, const ModelManifest& m);
   void check_output(const YAML::Mark& out_mark, const ModelManifest& m);
   void check_output_shapes(const OutputSpec& out, const YAML::Mark& out_mark);
+  void check_parts(const ModelManifest& m);  // manifest_parts.cpp
 
   // Which sections parsed cleanly enough for cross-checks to be meaningful.
   bool variants_ok_ = false;

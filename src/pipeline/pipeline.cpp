@@ -16,6 +16,7 @@
 #include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/vision/draw.h"
 #include "pipeline/decoders/decoder.h"
+#include "pipeline/top_down.h"
 
 namespace aegisrt::pipeline {
 namespace {
@@ -241,6 +242,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   AEGIS_TRY(p->load_model(sel, binding, options));
   // 4. The model must take what the manifest's pre-processing makes.
   AEGIS_TRY(p->bind_input(rv));
+  // 5. A pose model with a detector part runs top-down (top_down.cpp).
+  AEGIS_TRY(p->attach_top_down(catalog, sel, rv, options));
   p->info_.load_time = since(t0);
   const PipelineInfo& info = p->info_;
   spdlog::info("pipeline: {}/{} on {} ({}), {} loaded in {:.1f} ms", info.model, info.variant, info.backend,
@@ -288,7 +291,7 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   load.device = binding.device;
   load.precision = sel.precision;
   load.cache_dir = options.cache_dir;
-  load.variant = sel.variant;
+  load.variant = options.cache_variant.empty() ? sel.variant : options.cache_variant;
   load.backend_options = binding.backend_options;
   for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
   const auto in_context = [&](Error e) {
@@ -318,6 +321,19 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
   p->input_dtype_ = input_dtype_;
   p->tracker_settings_ = tracker_settings_;
   AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder(p->decoder_setup()));
+  if (top_down_) {
+    // Top-down pose: the detector part gets its own instance over its own shared model.
+    auto td = std::make_unique<detail::TopDown>();
+    AEGIS_ASSIGN_OR_RETURN(td->detector, top_down_->detector->create_instance());
+    td->detector_part = top_down_->detector_part;
+    td->class_ids = top_down_->class_ids;
+    td->class_names = top_down_->class_names;
+    td->pose = top_down_->pose;
+    td->input_width = top_down_->input_width;
+    td->input_height = top_down_->input_height;
+    td->keypoint_threshold = top_down_->keypoint_threshold;
+    p->top_down_ = std::move(td);
+  }
   auto context = ExecutionContext::create_instance(context_->shared_model(), context_->budget());
   if (!context.ok()) {
     return std::move(context).error().with_context("creating another instance of pipeline " + info_.model + "/" +
@@ -398,6 +414,7 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   frame.height = image->height();
   frame.exif_orientation = input.exif_orientation();
   frame.orientation_applied = input.orientation_applied();
+  if (top_down_) return run_top_down(*image, std::move(frame));
 
   TimePoint t = Clock::now();
   AEGIS_ASSIGN_OR_RETURN(vision::PreprocessResult pre, vision::preprocess(*image, info_.preprocess));

@@ -123,6 +123,61 @@ TEST(Cli, EnvironmentVariableSelectsTheFolderAndBrokenManifestsFail) {
   EXPECT_NE(vb.err.find("manifest of 'broken' is broken"), std::string::npos) << vb.err;
 }
 
+// Multi-part models (docs/MANIFEST.md "Multi-part models"): validate and
+// models show every part, and a broken reference fails the model's validate.
+TEST(Cli, ValidateSeesEveryPart) {
+  const CliRun r = run_cli(kModels + "validate --model rtmpose --backend onnx");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("parts (2):\n  main: rtmpose-m_simcc-body7_256x192.onnx, cache key m\n"
+                       "  detector: model yolo variant v8n (yolov8n.onnx), classes person, cache key m+detector\n"),
+            std::string::npos)
+      << r.out;
+  const CliRun j = run_cli(kModels + "validate --model segment_anything --backend cuda --variant vit_l --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto d = nlohmann::json::parse(j.out);
+  ASSERT_EQ(d["parts"].size(), 2U) << j.out;
+  EXPECT_EQ(d["parts"][0]["name"], "main");
+  EXPECT_EQ(d["parts"][0]["onnx"], "sam_vit_l_encoder.onnx");
+  EXPECT_EQ(d["parts"][0]["cache_name"], "vit_l");
+  EXPECT_EQ(d["parts"][1]["name"], "prompt_decoder");
+  EXPECT_EQ(d["parts"][1]["kind"], "file");
+  EXPECT_EQ(d["parts"][1]["onnx"], "sam_vit_l_decoder.onnx");
+  EXPECT_EQ(d["parts"][1]["cache_name"], "vit_l+prompt_decoder");
+  // A single-file model: one part, no parts block in the text.
+  const CliRun y = run_cli(kModels + "validate --model yolo --backend onnx --json");
+  ASSERT_EQ(y.exit_code, 0) << y.err;
+  EXPECT_EQ(nlohmann::json::parse(y.out)["parts"].size(), 1U);
+  const CliRun yt = run_cli(kModels + "validate --model yolo --backend onnx");
+  EXPECT_EQ(yt.out.find("parts ("), std::string::npos) << yt.out;
+
+  const CliRun details = run_cli(kModels + "models rtmpose");
+  ASSERT_EQ(details.exit_code, 0) << details.err;
+  EXPECT_NE(details.out.find("+ part detector: model yolo variant v8n, classes person"), std::string::npos)
+      << details.out;
+  const CliRun details_json = run_cli(kModels + "models segment_anything --json");
+  ASSERT_EQ(details_json.exit_code, 0) << details_json.err;
+  const auto sd = nlohmann::json::parse(details_json.out);
+  EXPECT_EQ(sd["variant_details"][2]["parts"][0]["onnx"], "sam_vit_h_decoder.onnx") << details_json.out;
+}
+
+TEST(Cli, ValidateNamesABrokenPartReference) {
+  testing::ScratchDir dir;
+  dir.write_manifest("det", testing::tiny_named("det"));
+  auto pose = testing::split_lines(testing::tiny_named("pose"));
+  pose[6] += "\n  parts:\n    detector: {model: dett, classes: [cat]}";
+  const auto file = dir.write_manifest("pose", testing::join_lines(pose));
+  const std::string env = "AEGISRT_MODELS_DIR=" + quote(dir.path().string()) + " ";
+  const CliRun r = run_cli("validate -m pose -b onnx", env);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find(file.string() + ":9:5: model.parts.detector.model: part 'detector' refers to model 'dett', "
+                                       "which is not in the catalog (did you mean 'det'?)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("manifest of 'pose' is broken"), std::string::npos) << r.err;
+  // The referenced model itself stays valid.
+  EXPECT_EQ(run_cli("validate -m det -b onnx", env).exit_code, 0);
+}
+
 TEST(Cli, MissingModelsFolderIsNamedByItsSource) {
   const CliRun env = run_cli("models", "AEGISRT_MODELS_DIR=/nonexistent/aegisrt/models ");
   EXPECT_EQ(env.exit_code, 3);

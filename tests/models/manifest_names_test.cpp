@@ -113,6 +113,14 @@ bool is_enumerator(ManifestIssueKind v) {
   return false;
 }
 
+bool is_enumerator(PartKind v) {
+  switch (v) {
+    case PartKind::File:
+    case PartKind::Model: return true;
+  }
+  return false;
+}
+
 /// Every value of E (all are std::uint8_t enums), found by the switch above.
 template <typename E>
 std::vector<E> all_values() {
@@ -153,6 +161,7 @@ TEST(ManifestNames, EveryValueRoundTripsThroughItsTable) {
   expect_table_complete<OutputLayout>(10);
   expect_table_complete<Precision>(3);
   expect_table_complete<ManifestIssueKind>(9);
+  expect_table_complete<PartKind>(2);
 }
 
 TEST(ManifestNames, PublicNamesAreTheTableNames) {
@@ -163,6 +172,7 @@ TEST(ManifestNames, PublicNamesAreTheTableNames) {
   for (auto v : all_values<Interpolation>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<Layout>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<ManifestIssueKind>()) EXPECT_EQ(to_string(v), name_of(v));
+  for (auto v : all_values<PartKind>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<OutputType>()) {
     EXPECT_EQ(to_string(v), name_of(v));
     EXPECT_EQ(parse_output_type(name_of(v)), v);

@@ -130,6 +130,36 @@ TEST_F(CliTest, RunDepthAnythingGivesTheReferenceRangeAndAColourMap) {
   EXPECT_EQ(png->height(), im.at("height").get<int>());
 }
 
+// RTMPose top-down (docs/PIPELINE.md "RTMPose"): the detector part's file
+// through --part-onnx; every person gets 17 keypoints and the picture is written.
+TEST_F(CliTest, RunRtmposeDrawsEveryDetectedPerson) {
+  using aegisrt::testing::golden_dir;
+  const auto ref = aegisrt::testing::load_golden_reference("rtmpose_reference.json");
+  const auto& im = ref.at("images")[0];
+  const fs::path out = work_ / "o";
+  auto r = aegisrt("run --model rtmpose --backend onnx --threads 1 --onnx '" +
+                   (golden_dir() / "rtmpose-golden.onnx").string() + "' --part-onnx 'detector=" +
+                   (golden_dir() / "yolov8-person-golden.onnx").string() + "' --json --input '" +
+                   (golden_dir() / im.at("file").get<std::string>()).string() + "' --output '" + out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("output_layout"), "simcc");
+  ASSERT_EQ(j.at("detections").size(), im.at("persons").size());
+  for (const auto& d : j.at("detections")) {
+    EXPECT_EQ(d.at("class_name"), "person");
+    EXPECT_EQ(d.at("keypoints").size(), 17U);
+  }
+  auto png = vision::load_image(out / (fs::path(im.at("file").get<std::string>()).stem().string() + ".annotated.png"), 3);
+  ASSERT_TRUE(png.ok()) << png.error();
+  EXPECT_EQ(png->width(), im.at("width").get<int>());
+  // A --part-onnx for a part the model does not have is refused (exit 3).
+  auto bad = aegisrt("run --model rtmpose --backend onnx --onnx '" + (golden_dir() / "rtmpose-golden.onnx").string() +
+                     "' --part-onnx 'decoder=x.onnx' --input '" +
+                     (golden_dir() / im.at("file").get<std::string>()).string() + "' --output '" + out.string() + "'");
+  EXPECT_EQ(bad.exit_code, 3) << bad.err;
+  EXPECT_NE(bad.err.find("has no part 'decoder'"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesHistogram) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const fs::path hist = work_ / "plots" / "latency.png";

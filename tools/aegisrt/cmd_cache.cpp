@@ -133,6 +133,7 @@ struct BuildArgs {
   std::string variant;
   std::string precision;
   std::string cache_dir;
+  std::string part;  // --part: only this part of a --model (default: every part)
   std::string device = "cpu";
   std::string arch;
   std::vector<std::string> input_shapes;
@@ -157,9 +158,18 @@ void print_outcome(const CacheResult& r) {
   }
 }
 
+/// One ONNX file to build: a whole --model-file, or one part of a --model selection.
+struct BuildTarget {
+  fs::path model;
+  std::string variant;  // the cache key's variant (a part's cache name)
+  std::string label;    // "detector (yolo variant v8n)"; empty for a single-file model
+};
+
+int build_one(const BuildArgs& a, const fs::path& model, const std::string& variant, std::optional<Precision> prec,
+              const Device& device);
+
 int build(const BuildArgs& a, const CliContext& ctx) {
-  fs::path model = a.model_file;
-  std::string variant = a.variant;
+  std::vector<BuildTarget> targets;
   std::string precision = a.precision;
   if (!a.model.empty()) {
     auto dir = models::resolve_models_directory(ctx.models_dir);
@@ -168,17 +178,48 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     if (!catalog.ok()) return report_error(catalog.error());
     auto sel = catalog->validate_selection(a.model, a.backend, a.variant, a.precision);
     if (!sel.ok()) return report_error(sel.error());
-    auto manifest = catalog->get(a.model);
-    if (!manifest.ok()) return report_error(manifest.error());
-    auto onnx = (*manifest)->find_onnx(sel->variant);
-    if (!onnx.ok()) return report_error(onnx.error());
-    model = *onnx;
-    variant = sel->variant;
+    // Every part of the variant (its own file first), each under its own
+    // cache key; all files are found before anything is built.
+    std::vector<models::ResolvedPart> parts = sel->parts;
+    if (!a.part.empty()) {
+      std::vector<std::string> names;
+      for (const auto& p : parts) names.push_back(p.name);
+      std::erase_if(parts, [&](const models::ResolvedPart& p) { return p.name != a.part; });
+      if (parts.empty()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        return report_error(Error(ErrorCode::NotFound, sel->model + " variant '" + sel->variant + "' has no part '" +
+                                                           a.part + "'; parts: " + list));
+      }
+    }
+    const bool several = sel->parts.size() > 1;
+    if (!a.input_shapes.empty() && parts.size() > 1) {
+      return report_error(Error(ErrorCode::InvalidArgument,
+                                "--input-shape pins an input of one ONNX file; " + sel->model + " variant '" +
+                                    sel->variant + "' has " + std::to_string(parts.size()) +
+                                    " parts: give --part too"));
+    }
+    for (const auto& p : parts) {
+      auto onnx = catalog->find_part_onnx(sel->model, sel->variant, p);
+      if (!onnx.ok()) return report_error(onnx.error());
+      std::string label;
+      if (several) label = p.name + (p.kind == models::PartKind::Model ? " (" + p.model + " variant " + p.variant + ")" : "");
+      targets.push_back({*onnx, p.cache_name, label});
+    }
     if (precision.empty()) precision = std::string(to_string(sel->precision));
+  } else {
+    if (!a.part.empty()) {
+      return report_error(Error(ErrorCode::InvalidArgument, "--part selects a part of a --model; a --model-file has one"));
+    }
+    targets.push_back({a.model_file, a.variant, ""});
   }
-  if (model.empty()) return report_error(Error(ErrorCode::InvalidArgument, "give --model NAME or --model-file FILE"));
+  if (targets.front().model.empty()) {
+    return report_error(Error(ErrorCode::InvalidArgument, "give --model NAME or --model-file FILE"));
+  }
   // A FIFO, socket or device would block the hashing and the build for ever.
-  if (auto checked = check_regular_file(model, "model file"); !checked.ok()) return report_error(checked.error());
+  for (const auto& t : targets) {
+    if (auto checked = check_regular_file(t.model, "model file"); !checked.ok()) return report_error(checked.error());
+  }
   const auto device = parse_device(a.device);
   if (!device) return report_error(Error(ErrorCode::InvalidArgument, "unknown --device '" + a.device + "' (cpu, cuda, cuda:N)"));
   std::optional<Precision> prec;
@@ -186,7 +227,16 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     prec = parse_precision(precision);
     if (!prec) return report_error(Error(ErrorCode::InvalidArgument, "unknown --precision '" + precision + "' (fp32, fp16, int8)"));
   }
+  for (const auto& t : targets) {
+    if (!t.label.empty()) std::cout << "part " << t.label << ":\n";
+    if (const int rc = build_one(a, t.model, t.variant, prec, *device); rc != kExitOk) return rc;
+  }
+  return kExitOk;
+}
 
+/// Builds one ONNX file into the cache under `variant`.
+int build_one(const BuildArgs& a, const fs::path& model, const std::string& variant, std::optional<Precision> prec,
+              const Device& device) {
   tools::BuildProgressIndicator progress(std::cerr, tools::BuildProgressIndicator::stderr_is_terminal());
   if (a.backend == "tvm") {
 #if AEGISRT_CLI_HAVE_TVM
@@ -195,7 +245,7 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     o.cache_dir = a.cache_dir;
     o.variant = variant;
     o.precision = prec.value_or(Precision::FP32);
-    o.device = *device;
+    o.device = device;
     o.arch = a.arch;
     for (const auto& s : a.input_shapes) {
       const auto colon = s.rfind(':');
@@ -237,7 +287,7 @@ int build(const BuildArgs& a, const CliContext& ctx) {
     o.variant = variant;
     o.precision = prec;
     o.cache_dir = a.cache_dir;
-    o.device = device->index;
+    o.device = device.index;
     auto r = trt::build_tensorrt_engine(o, progress.callback());
     progress.finish(r.ok());
     if (!r.ok()) return report_error(r.error());
@@ -283,7 +333,8 @@ void add_cache_commands(CLI::App& app, CliContext& ctx) {
   clean_cmd->callback([args, &ctx] { ctx.exit_code = clean(args->dirs, args->all, args->dry_run); });
 
   auto b = std::make_shared<BuildArgs>();
-  auto* build_cmd = app.add_subcommand("build", "Prebuild a TVM library or TensorRT engine into the artefact cache");
+  auto* build_cmd = app.add_subcommand("build", "Prebuild a TVM library or TensorRT engine into the artefact cache "
+                                                "(every part of a multi-part model)");
   build_cmd->add_option("--backend", b->backend, "tvm or tensorrt")->required();
   auto* m = build_cmd->add_option("--model", b->model, "Model name from the models folder (manifest.yaml)");
   auto* f = build_cmd->add_option("--model-file", b->model_file, "An ONNX file")->check(CLI::ExistingFile);
@@ -291,6 +342,9 @@ void add_cache_commands(CLI::App& app, CliContext& ctx) {
   f->excludes(m);
   build_cmd->add_option("--variant", b->variant, "Variant (default: the manifest's default, or the file's stem)");
   build_cmd->add_option("--precision", b->precision, "fp32, fp16 or int8 (default: tvm fp32, tensorrt fp16)");
+  build_cmd->add_option("--part", b->part,
+                        "Only this part of a multi-part --model ('main' = the variant's own file; default: every "
+                        "part, each under its own cache key)");
   build_cmd->add_option("--cache-dir", b->cache_dir,
                         "Cache folder (default: " + default_cache_dir("tvm").string() + " or " +
                             default_cache_dir("tensorrt").string() + ")");

@@ -56,6 +56,52 @@ nlohmann::json summary_json(const ModelManifest& m) {
   return j;
 }
 
+/// The declared parts of a variant (besides its own file), as JSON.
+nlohmann::json parts_json(const std::vector<models::PartSpec>& parts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : parts) {
+    nlohmann::json j{{"name", p.name}, {"kind", std::string(to_string(p.kind))}, {"description", p.description}};
+    if (p.kind == models::PartKind::File) {
+      j["onnx"] = p.onnx;
+    } else {
+      j["model"] = p.model;
+      j["variant"] = p.variant;  // empty: that model's default variant
+      j["classes"] = p.classes;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+/// The resolved parts of a selection (main first), as JSON.
+nlohmann::json resolved_parts_json(const std::vector<models::ResolvedPart>& parts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : parts) {
+    out.push_back({{"name", p.name},
+                   {"kind", std::string(to_string(p.kind))},
+                   {"model", p.model},
+                   {"variant", p.variant},
+                   {"onnx", p.onnx},
+                   {"cache_name", p.cache_name},
+                   {"classes", p.classes},
+                   {"device_memory_bytes", p.device_memory_bytes}});
+  }
+  return out;
+}
+
+/// "detector: model yolo variant v8n (yolov8n.onnx), classes person, cache key m+detector"
+std::string describe_part(const models::ResolvedPart& p) {
+  std::string out = p.name + ": ";
+  if (p.kind == models::PartKind::Model) {
+    out += "model " + p.model + " variant " + p.variant + " (" + p.onnx + ")";
+  } else {
+    out += p.onnx;
+  }
+  if (!p.classes.empty()) out += ", classes " + join(p.classes);
+  out += ", cache key " + p.cache_name;
+  return out;
+}
+
 nlohmann::json detail_json(const ModelManifest& m) {
   nlohmann::json j = summary_json(m);
   j["description"] = m.description;
@@ -74,6 +120,7 @@ nlohmann::json detail_json(const ModelManifest& m) {
         vj["input_size"] = {r->input.preprocessing->size.height, r->input.preprocessing->size.width};
       }
       vj["num_classes"] = r->output.class_names.size();
+      vj["parts"] = parts_json(r->parts);
     }
     variants.push_back(vj);
   }
@@ -167,6 +214,14 @@ void print_details(const ModelManifest& m) {
     }
     std::cout << fmt::format("    {:<10} {:>6} MB  {:<9} {:<42} {}\n", v.name, r->device_memory_mb, size,
                              v.onnx.empty() && m.output.fields.empty() ? "-" : r->onnx, v.description);
+    for (const auto& p : r->parts) {
+      std::cout << "      + part " << p.name << ": "
+                << (p.kind == models::PartKind::File
+                        ? p.onnx
+                        : "model " + p.model + " variant " + (p.variant.empty() ? std::string("(its default)") : p.variant) +
+                              (p.classes.empty() ? std::string() : ", classes " + join(p.classes)))
+                << "\n";
+    }
   }
   std::cout << "  backends" << (m.backends_defaulted ? " (field absent: default list)" : "") << ":\n";
   for (const auto& b : m.backends) {
@@ -357,7 +412,8 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
                                   {"device_memory_bytes", sel->device_memory_bytes},
                                   {"backend_availability", std::string(to_string(status.availability))},
                                   {"backend_detail", status.detail},
-                                  {"backend_picked", !picked_from.empty()}}
+                                  {"backend_picked", !picked_from.empty()},
+                                  {"parts", resolved_parts_json(sel->parts)}}
                        .dump(2)
                 << "\n";
     } else {
@@ -365,6 +421,10 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
                                sel->variant, to_string(sel->precision), sel->backend,
                                sel->device_memory_bytes / (1024 * 1024));
       if (!picked_from.empty()) std::cout << "backend picked: " << picked_from << "\n";
+      if (sel->parts.size() > 1) {
+        std::cout << "parts (" << sel->parts.size() << "):\n";
+        for (const auto& p : sel->parts) std::cout << "  " << describe_part(p) << "\n";
+      }
       if (status.availability != models::BackendAvailability::Available) {
         std::cout << "note: backend " << sel->backend << " in this build: " << status.detail << "\n";
       }

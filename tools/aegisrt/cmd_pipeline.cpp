@@ -37,6 +37,7 @@ struct SelectionFlags {
   std::string variant;
   std::string precision;
   std::string onnx;
+  std::vector<std::string> part_onnx;  // NAME=FILE
   std::vector<std::string> model_data;
   std::string cache_dir;
   std::vector<std::string> backend_options;
@@ -56,6 +57,9 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
   cmd->add_option("--variant", f.variant, "Model variant (default: the manifest's default_variant)");
   cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
+  cmd->add_option("--part-onnx", f.part_onnx,
+                  "PART=FILE: ONNX file to use instead of a part's own, for multi-part models (repeatable), "
+                  "e.g. detector=people.onnx for rtmpose");
   cmd->add_option("--model-data", f.model_data,
                   "Extra folder searched for the variant's ONNX file (repeatable; "
                   "$AEGISRT_MODEL_DATA and the build's models/ folder are searched too)");
@@ -112,6 +116,13 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
   o.variant = f.variant;
   o.precision = f.precision;
   o.onnx = f.onnx;
+  for (const auto& kv : f.part_onnx) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size()) {
+      return Error(ErrorCode::InvalidArgument, "--part-onnx '" + kv + "' is not PART=FILE (e.g. detector=people.onnx)");
+    }
+    o.part_onnx[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   for (const auto& d : f.model_data) o.model_data_dirs.emplace_back(d);
   for (auto& d : default_model_data_dirs()) o.model_data_dirs.push_back(std::move(d));
   o.cache_dir = f.cache_dir;

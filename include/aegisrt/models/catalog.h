@@ -13,6 +13,23 @@
 
 namespace aegisrt::models {
 
+/// One ONNX file of a selected variant, resolved through the catalog: the
+/// variant's own file (`main`) first, then each declared part.
+struct ResolvedPart {
+  std::string name;         // kMainPart ("main") or the part's name ("detector")
+  PartKind kind = PartKind::File;
+  std::string description;
+  /// The manifest that describes the file: the selected model for `main` and
+  /// File parts, the referenced model for Model parts.
+  std::string model;
+  std::string variant;      // that manifest's variant (the referenced one for Model parts)
+  std::string onnx;         // the file name as declared (before the search)
+  /// ArtifactKey::variant of the part's compiled artefact: part_cache_name(selected variant, name).
+  std::string cache_name;
+  std::vector<std::string> classes;  // Model parts: detector classes to keep (empty = all)
+  std::size_t device_memory_bytes = 0;  // Model parts: the referenced variant's; else 0 (in the variant's own)
+};
+
 /// A validated choice, defaults filled in.
 struct Selection {
   std::string model;
@@ -20,6 +37,8 @@ struct Selection {
   std::string variant;  // default_variant when none was asked
   Precision precision = Precision::FP32;  // fp32 if allowed, else the first listed, when none was asked
   std::size_t device_memory_bytes = 0;    // resources.device_memory_mb of the variant, in bytes
+  /// Every ONNX file of the variant: `main` first, then its parts (ModelCatalog::parts).
+  std::vector<ResolvedPart> parts;
 };
 
 class ModelCatalog;
@@ -36,6 +55,8 @@ class ModelCatalog {
   /// EVERY broken manifest (one "file:line:col: field: message" per line).
   static Result<ModelCatalog> load_directory(const std::filesystem::path& dir);
   /// Same walk, but keeps the good manifests and returns the issues beside them.
+  /// Both then check the parts that refer to other models
+  /// (check_part_references) and drop a manifest with a broken reference.
   static CatalogScan scan_directory(const std::filesystem::path& dir);
 
   /// InvalidArgument if a model of that name is already present.
@@ -54,6 +75,18 @@ class ModelCatalog {
   [[nodiscard]] Result<Selection> validate_selection(std::string_view model, std::string_view backend,
                                                      std::string_view variant = {},
                                                      std::string_view precision = {}) const;
+
+  /// Every ONNX file of a variant (empty = default): `main` (the variant's own
+  /// file), then each part of ModelManifest::parts_of, Model parts resolved to
+  /// the referenced model and variant. NotFound naming the model, variant or
+  /// part for a model, variant or reference that is not in the catalog.
+  [[nodiscard]] Result<std::vector<ResolvedPart>> parts(std::string_view model, std::string_view variant = {}) const;
+  /// Where a resolved part's ONNX file is: the owning manifest's find_onnx
+  /// (Model parts and `main`) or find_part_onnx (File parts of `model`/`variant`,
+  /// the selection the part belongs to). Errors say which part was looked for.
+  [[nodiscard]] Result<std::filesystem::path> find_part_onnx(
+      std::string_view model, std::string_view variant, const ResolvedPart& part,
+      const std::vector<std::filesystem::path>& search_dirs = {}) const;
 
  private:
   std::vector<ModelManifest> models_;
@@ -77,6 +110,14 @@ struct CatalogScan {
 Result<Selection> validate_selection(const ModelCatalog& catalog, std::string_view model,
                                      std::string_view backend, std::string_view variant = {},
                                      std::string_view precision = {});
+
+/// The checks of `parts:` that need the whole catalog, one `inconsistent`
+/// issue each, at the part's line, field "<part field>.model" (".variant",
+/// ".classes"): a Model part must name a model of the catalog and one of its
+/// variants; that variant must have no Model parts of its own (references are
+/// one level deep, so they cannot form cycles); `classes` must be class names
+/// of the referenced variant, whose output must then be detections.
+std::vector<ManifestIssue> check_part_references(const ModelCatalog& catalog);
 
 /// Which models/ folder to use, and why.
 struct ModelsDirectory {

@@ -177,6 +177,41 @@ struct SourceInfo {
   std::string url;
 };
 
+/// Where a part's ONNX file comes from (docs/MANIFEST.md "Multi-part models").
+enum class PartKind : std::uint8_t {
+  File,   // `onnx`: a file of this model, found like a variant's own file
+  Model,  // `model` (+ `variant`): a variant of another catalog model (e.g. yolo as a detector)
+};
+std::string_view to_string(PartKind v) noexcept;
+
+/// The name of a variant's own file (`onnx` of the variant) among its parts;
+/// reserved: no declared part may use it.
+inline constexpr std::string_view kMainPart = "main";
+
+/// One more ONNX file a variant needs besides its own (`parts:` of `model` or
+/// of a variant). Exactly one of `onnx` (File) and `model` (Model) is set.
+struct PartSpec {
+  std::string name;         // [a-z][a-z0-9_]*, at most 64, not "main"
+  std::string description;
+  PartKind kind = PartKind::File;
+  std::string onnx;         // File: as written (looked up like VariantSpec::onnx)
+  std::string sha256;       // File: optional pin of the file's SHA-256 (lower-case hex)
+  std::string model;        // Model: a catalog model's name (checked by the catalog scan)
+  std::string variant;      // Model: its variant; empty = its default_variant
+  /// Model: class names of the referenced detector to keep (e.g. [person]);
+  /// empty = every class. Checked against the referenced variant's class names.
+  std::vector<std::string> classes;
+  SourceLocation where;     // the part's entry in the manifest
+  std::string field;        // dotted path of the part, e.g. "model.parts.detector"
+};
+
+/// The artefact-cache variant (ArtifactKey::variant, the `{variant}` of
+/// `{variant}_{precision}.engine`) of one part of a variant: the variant's own
+/// name for kMainPart, "{variant}+{part}" otherwise. '+' appears in neither
+/// variant nor part names, so no part's key can equal another part's or
+/// another variant's key of the same model.
+std::string part_cache_name(std::string_view variant, std::string_view part);
+
 struct VariantSpec {
   std::string name;
   std::string description;
@@ -191,6 +226,8 @@ struct VariantSpec {
   /// Overrides output.layout (and so output.type): another head of the same
   /// family, e.g. yolo_v8_seg / yolo_v8_pose variants of the yolo manifest.
   std::optional<OutputLayout> output_layout;
+  /// `parts:` of this variant (they replace model-level parts of the same name).
+  std::vector<PartSpec> parts;
   SourceLocation where;
 };
 
@@ -204,6 +241,8 @@ struct ResolvedVariant {
   std::int64_t device_memory_mb = 0;
   std::size_t device_memory_bytes = 0;
   std::string onnx;  // as declared (or "<variant>.onnx")
+  /// Every part besides the variant's own file (ModelManifest::parts_of).
+  std::vector<PartSpec> parts;
 };
 
 struct ModelManifest {
@@ -221,6 +260,9 @@ struct ModelManifest {
   Postprocessing postprocessing;
   std::map<std::string, std::int64_t, std::less<>> device_memory_mb;  // per variant
   std::filesystem::path manifest_path;  // empty when parsed from text without a file
+  /// `model.parts`: parts every variant has (a variant's own `parts` entry of
+  /// the same name replaces one).
+  std::vector<PartSpec> parts;
 
   [[nodiscard]] const VariantSpec* find_variant(std::string_view v) const noexcept;
   [[nodiscard]] std::vector<std::string> variant_names() const;
@@ -246,6 +288,18 @@ struct ModelManifest {
   /// expected and the actual hash (nothing runs a wrong or damaged download).
   [[nodiscard]] Result<std::filesystem::path> find_onnx(
       std::string_view variant, const std::vector<std::filesystem::path>& search_dirs = {}) const;
+
+  /// The parts of a variant besides its own file: the model-level parts (in
+  /// manifest order, a variant's part of the same name in its place), then the
+  /// variant's other parts. Empty for an unknown variant and single-file models.
+  [[nodiscard]] std::vector<PartSpec> parts_of(std::string_view variant = {}) const;
+  /// find_onnx() for a File part of a variant (same search order and sha256
+  /// pin; the part's file is looked up like a variant's). NotFound naming the
+  /// parts for an unknown part; InvalidArgument for a Model part (its file is
+  /// the referenced model's: ModelCatalog::find_part_onnx).
+  [[nodiscard]] Result<std::filesystem::path> find_part_onnx(
+      std::string_view variant, std::string_view part,
+      const std::vector<std::filesystem::path>& search_dirs = {}) const;
 };
 
 /// What a manifest problem is; one per reported issue.

@@ -91,6 +91,15 @@ struct NameTable<OutputLayout> {
       {OutputLayout::YoloV8Pose, "yolo_v8_pose"}};
 };
 
+template <>
+struct NameTable<PartKind> {
+  static constexpr std::string_view what = "part kind";
+  static constexpr NamedValue<PartKind> entries[] = {{PartKind::File, "file"}, {PartKind::Model, "model"}};
+};
+
+/// The keys of one entry of a `parts:` mapping (docs/MANIFEST.md "Multi-part models").
+inline constexpr std::string_view kPartKeys[] = {"onnx", "sha256", "model", "variant", "classes", "description"};
+
 /// The manifest's precision vocabulary: the canonical names only (the CLI's
 /// parse_precision() also takes "float16"; a manifest does not).
 template <>

@@ -51,6 +51,13 @@ struct PipelineOptions {
   std::string precision;         // empty = fp32 if allowed, else the manifest's first
   /// ONNX file to use instead of the variant's `onnx` entry.
   std::filesystem::path onnx;
+  /// ONNX files to use instead of a part's own, by part name (multi-part
+  /// models, docs/MANIFEST.md), e.g. {"detector": "people.onnx"} for rtmpose.
+  std::map<std::string, std::filesystem::path> part_onnx;
+  /// Artefact-cache variant (LoadOptions::variant) for TVM/TensorRT; empty =
+  /// the variant's name. A part's pipeline uses the part's cache name
+  /// ("{variant}+{part}", docs/CACHE.md).
+  std::string cache_variant;
   /// Folders searched for the variant's ONNX after the manifest's own folder
   /// (each as <dir>/<onnx> and <dir>/<model>/<onnx>), e.g. a build's
   /// generated-models folder. $AEGISRT_MODEL_DATA is always searched first.
@@ -184,6 +191,7 @@ struct FrameResult {
 namespace detail {
 class OutputDecoder;
 struct DecoderSetup;
+struct TopDown;
 }
 
 class Pipeline {
@@ -244,6 +252,10 @@ class Pipeline {
                           const PipelineOptions& options);
   Result<void> bind_input(const models::ResolvedVariant& rv);
   [[nodiscard]] detail::DecoderSetup decoder_setup() const;
+  // Top-down pose (a SimCC model with a `detector` part; top_down.cpp).
+  Result<void> attach_top_down(const models::ModelCatalog& catalog, const models::Selection& sel,
+                               const models::ResolvedVariant& rv, const PipelineOptions& options);
+  Result<FrameResult> run_top_down(const vision::Image& image, FrameResult frame);
 
   PipelineInfo info_;
   models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)
@@ -254,6 +266,7 @@ class Pipeline {
   std::unique_ptr<ExecutionContext> context_;
   DType input_dtype_ = DType::Float32;
   std::int64_t next_frame_ = 0;
+  std::unique_ptr<detail::TopDown> top_down_;  // set for top-down pose models
 };
 
 /// The manifest's input section as a vision::PreprocessConfig. Unsupported

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "aegisrt/cache/artifact_cache.h"
+#include "aegisrt/core/file_util.h"
 #include "backends/tvm/tvm_test_util.h"
 #include "cli/cli_test_util.h"
 
@@ -77,6 +79,79 @@ TEST_F(TvmCli, BuildHitThenRebuildOnEditedModel) {
   auto list = run_cli("cache list --json --dir '" + cache.string() + "'");
   EXPECT_EQ(list.exit_code, 0) << list.out;
   EXPECT_NE(list.out.find("[]"), std::string::npos) << list.out;
+}
+
+// A multi-part --model (docs/MANIFEST.md "Multi-part models"): `build` builds
+// and caches every part, each under its own key ({variant}+{part}), from its
+// own file: the variant's own file, a file part and a part that is another
+// catalog model; a second run hits all three; --part builds one.
+TEST_F(TvmCli, BuildCachesEveryPartUnderItsOwnKey) {
+  const fs::path models = tmp_ / "models";
+  const fs::path cache = tmp_ / "libs";
+  fs::create_directories(models / "duo");
+  fs::create_directories(models / "helper");
+  fs::copy_file(test_model("affine"), models / "duo" / "a.onnx");
+  fs::copy_file(test_model("matmul_add"), models / "duo" / "second.onnx");
+  fs::copy_file(test_model("affine"), models / "helper" / "h.onnx");
+  auto manifest = [](const std::string& name, const std::string& variant, const std::string& parts) {
+    return "model:\n  name: " + name + "\n  family: test\n  variants: [" + variant + "]\n  default_variant: " +
+           variant + "\n  backends: [tvm]\n  precisions: [fp32]\n" + parts +
+           "source: {weights: none, export: none}\n"
+           "input:\n  type: image\n  color_format: rgb\n"
+           "  preprocessing: {resize: resize, size: [4, 4], normalize: {mean: [0, 0, 0], std: [1, 1, 1]}, layout: NCHW}\n"
+           "output:\n  type: depth_map\n  layout: metric_depth\n"
+           "  fields: [{name: y, dtype: float32, shape: [1, 4, 4]}]\n"
+           "resources:\n  device_memory_mb: {" + variant + ": 1}\n";
+  };
+  ASSERT_TRUE(write_file_atomic(models / "duo" / "manifest.yaml",
+                                manifest("duo", "a", "  parts:\n    second: {onnx: second.onnx}\n"
+                                                     "    det: {model: helper}\n"))
+                  .ok());
+  ASSERT_TRUE(write_file_atomic(models / "helper" / "manifest.yaml", manifest("helper", "h", "")).ok());
+  const std::string build = "--models-dir '" + models.string() + "' build --backend tvm --model duo --cache-dir '" +
+                            cache.string() + "'";
+
+  auto first = run_cli(build);
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  // Each part under its own key, built from its own file.
+  const std::vector<std::pair<std::string, fs::path>> expected = {
+      {"a_fp32_cpu.so", models / "duo" / "a.onnx"},
+      {"a+second_fp32_cpu.so", models / "duo" / "second.onnx"},
+      {"a+det_fp32_cpu.so", models / "helper" / "h.onnx"}};
+  for (const auto& [lib, source] : expected) {
+    EXPECT_NE(first.out.find("built " + (cache / lib).string()), std::string::npos) << lib << "\n" << first.out;
+    auto md = ArtifactMetadata::read(cache / (lib + ".json"));
+    ASSERT_TRUE(md.ok()) << lib << ": " << md.error().message();
+    EXPECT_EQ(fs::weakly_canonical(md->source_model), fs::weakly_canonical(source)) << lib;
+    EXPECT_EQ(md->variant + "_fp32_cpu.so", lib);
+  }
+  EXPECT_NE(first.out.find("part main:"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("part second:"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("part det (helper variant h):"), std::string::npos) << first.out;
+
+  auto second = run_cli(build);
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  for (const auto& [lib, source] : expected) {
+    EXPECT_NE(second.out.find("cache hit: " + (cache / lib).string()), std::string::npos) << lib << "\n" << second.out;
+  }
+
+  auto one = run_cli(build + " --part second");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  EXPECT_NE(one.out.find("cache hit: " + (cache / "a+second_fp32_cpu.so").string()), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.find("a_fp32_cpu.so"), std::string::npos) << one.out;
+
+  auto unknown = run_cli(build + " --part third");
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.out;
+  EXPECT_NE(unknown.out.find("duo variant 'a' has no part 'third'; parts: main, second, det"), std::string::npos)
+      << unknown.out;
+
+  // A part's file missing: nothing is built, and the error names the part.
+  fs::remove(models / "duo" / "second.onnx");
+  fs::remove_all(cache);
+  auto missing = run_cli(build);
+  EXPECT_EQ(missing.exit_code, 3) << missing.out;
+  EXPECT_NE(missing.out.find("no ONNX file for duo variant 'a' part 'second'"), std::string::npos) << missing.out;
+  EXPECT_FALSE(fs::exists(cache / "a_fp32_cpu.so"));
 }
 
 TEST_F(TvmCli, BadArgumentsAreUsageOrInvalid) {
