@@ -63,6 +63,12 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
                  "the CUDA pre-processing kernel resizes bilinearly only; bicubic (Pillow) runs on the CPU "
                  "(vision::preprocess)");
   }
+  if (config.border != BorderMode::None || config.align_corners) {
+    return Error(ErrorCode::Unsupported,
+                 "the CUDA pre-processing kernel has no source border (ZoeDepth's reflect padding) and no "
+                 "align_corners resize; those run on the CPU (vision::preprocess)",
+                 "preprocess.border/align_corners");
+  }
   AEGIS_TRY(src.validate("pre-processing source image"));
   if (src.dtype() != DType::UInt8 || src.rank() != 3 ||
       (src.shape()[2] != 1 && src.shape()[2] != 3 && src.shape()[2] != 4)) {
