@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OPTIONAL: PyTorch + Ultralytics + transformers (+ rtmlib) for python/gen_golden_models.py,
-# python/gen_golden_depth.py and python/gen_golden_rtmpose.py, which regenerate tests/data/golden (tiny YOLO
+# python/gen_golden_depth.py, python/gen_golden_zoedepth.py and python/gen_golden_rtmpose.py, which regenerate tests/data/golden (tiny YOLO
 # seg/pose and depth exports and the reference outputs). Never needed to build, test or run AegisRT: the golden tests use
 # the committed files. Runs only when AEGISRT_GOLDEN_GENERATOR=1. PyPI only.
 set -euo pipefail

@@ -31,6 +31,7 @@ std::string_view to_string(InputType v) noexcept { return name_of(v); }
 std::string_view to_string(ColorFormat v) noexcept { return name_of(v); }
 std::string_view to_string(ResizeMethod v) noexcept { return name_of(v); }
 std::string_view to_string(PadPosition v) noexcept { return name_of(v); }
+std::string_view to_string(BorderMode v) noexcept { return name_of(v); }
 std::string_view to_string(Interpolation v) noexcept { return name_of(v); }
 std::string_view to_string(Layout v) noexcept { return name_of(v); }
 std::string_view to_string(OutputType v) noexcept { return name_of(v); }

@@ -278,11 +278,55 @@ void ManifestParser::parse_input(const MapReader& top, ModelManifest& m) {
 void ManifestParser::parse_preprocessing(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field,
                                          int channels, InputSpec& in) {
   MapReader p(*this, n, field, anchor,
-              {"resize", "interpolation", "size", "pad_value", "pad_position", "normalize", "layout"});
+              {"resize", "interpolation", "align_corners", "border", "size", "pad_value", "pad_position",
+               "normalize", "layout"});
   if (!p.valid()) return;
   Preprocessing pre;
-  if (auto r = choice<ResizeMethod>(p, "resize", true)) pre.resize = *r;
-  if (auto f = choice<Interpolation>(p, "interpolation", false)) pre.interpolation = *f;
+  auto resize = choice<ResizeMethod>(p, "resize", true);
+  if (resize) pre.resize = *resize;
+  auto interpolation = choice<Interpolation>(p, "interpolation", false);
+  if (interpolation) pre.interpolation = *interpolation;
+  if (auto ac = boolean(p, "align_corners")) {
+    pre.align_corners = *ac;
+    if (*ac && interpolation && *interpolation != Interpolation::Bilinear) {
+      report(ManifestIssueKind::Inconsistent, p.get("align_corners"), p.key_mark("align_corners"),
+             p.field("align_corners"),
+             "applies to bilinear interpolation only; interpolation is " + std::string(to_string(*interpolation)));
+    }
+  }
+  if (YAML::Node b = p.get("border"); b.IsDefined()) {
+    MapReader br(*this, b, p.field("border"), p.key_mark("border"), {"mode", "factor"});
+    if (br.valid()) {
+      BorderPadding border;
+      bool ok = true;
+      if (auto mode = choice<BorderMode>(br, "mode", true)) {
+        border.mode = *mode;
+      } else {
+        ok = false;
+      }
+      if (YAML::Node f = br.require("factor"); f.IsDefined()) {
+        if (auto v = number(f, br.key_mark("factor"), br.field("factor"))) {
+          if (*v <= 0.0 || *v > 64.0) {
+            report(ManifestIssueKind::OutOfRange, f, br.key_mark("factor"), br.field("factor"),
+                   "must be within (0, 64], got " + clip(f.Scalar()));
+            ok = false;
+          } else {
+            border.factor = *v;
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+      if (resize && *resize == ResizeMethod::Letterbox) {
+        report(ManifestIssueKind::Inconsistent, b, p.key_mark("border"), p.field("border"),
+               "a border is added before a plain resize; it cannot be combined with resize: letterbox");
+        ok = false;
+      }
+      if (ok) pre.border = border;
+    }
+  }
   if (YAML::Node s = p.require("size"); s.IsDefined()) {
     if (auto sz = image_size(s, p.key_mark("size"), p.field("size"))) pre.size = *sz;
   }

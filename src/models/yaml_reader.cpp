@@ -240,6 +240,21 @@ std::optional<int> YamlReader::positive_int(const MapReader& m, std::string_view
   return static_cast<int>(*v);
 }
 
+std::optional<bool> YamlReader::boolean(const MapReader& m, std::string_view key) {
+  const YAML::Node n = m.get(key);
+  if (!n.IsDefined()) return std::nullopt;
+  if (n.IsScalar()) {
+    if (n.Scalar() == "true") return true;
+    if (n.Scalar() == "false") return false;
+    report(ManifestIssueKind::WrongType, n, m.key_mark(key), m.field(key),
+           "expected true or false, got '" + clip(n.Scalar()) + "'");
+    return std::nullopt;
+  }
+  report(ManifestIssueKind::WrongType, n, m.key_mark(key), m.field(key),
+         "expected true or false, got " + std::string(node_kind(n)));
+  return std::nullopt;
+}
+
 std::optional<std::string> YamlReader::choice(const MapReader& m, std::string_view key, bool required,
                                   const std::vector<std::string>& allowed, std::string_view what) {
   auto v = text(m, key, required);

@@ -116,6 +116,9 @@ class YamlReader {
 
   std::optional<int> positive_int(const MapReader& m, std::string_view key, std::int64_t max_value);
 
+  /// `true` or `false` (optional key); WrongType otherwise.
+  std::optional<bool> boolean(const MapReader& m, std::string_view key);
+
   /// A scalar from a fixed set; UnknownValue listing the set otherwise.
   std::optional<std::string> choice(const MapReader& m, std::string_view key, bool required,
                                     const std::vector<std::string>& allowed, std::string_view what);

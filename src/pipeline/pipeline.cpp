@@ -116,6 +116,11 @@ Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec&
                                                              : vision::ResizeMode::Stretch;
   cfg.interpolation = pre.interpolation == models::Interpolation::Bicubic ? vision::Interpolation::Bicubic
                                                                         : vision::Interpolation::Bilinear;
+  cfg.align_corners = pre.align_corners;
+  if (pre.border) {
+    cfg.border = vision::BorderMode::Reflect;
+    cfg.border_factor = pre.border->factor;
+  }
   if (pre.pad_value < 0 || pre.pad_value > 255) {
     return Error(ErrorCode::InvalidArgument,
                  who + ": input.preprocessing.pad_value " + std::to_string(pre.pad_value) +

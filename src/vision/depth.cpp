@@ -220,6 +220,42 @@ Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTrans
   return out;
 }
 
+Result<DepthMap> depth_to_original_unpadded(const TensorView& depth, const LetterboxTransform& transform,
+                                            int border_x, int border_y, std::int64_t batch_index,
+                                            Interpolation interpolation) {
+  if (border_x < 0 || border_y < 0) {
+    return Error(ErrorCode::InvalidArgument, "depth border " + std::to_string(border_x) + "x" +
+                                                 std::to_string(border_y) + " is negative");
+  }
+  if (transform.pad_x != 0 || transform.pad_y != 0 || transform.resized_width != transform.dst_width ||
+      transform.resized_height != transform.dst_height) {
+    return Error(ErrorCode::InvalidArgument,
+                 "a depth border can only be removed after a plain resize (the transform is a letterbox)");
+  }
+  if (transform.src_width <= 0 || transform.src_height <= 0) {
+    return Error(ErrorCode::InvalidArgument, "letterbox transform is not initialised");
+  }
+  // The model input is the padded image, stretched: resample the whole map
+  // to the padded size, then keep the image's part.
+  LetterboxTransform padded = transform;
+  padded.src_width = transform.src_width + 2 * border_x;
+  padded.src_height = transform.src_height + 2 * border_y;
+  padded.scale_x = static_cast<float>(static_cast<double>(transform.dst_width) / padded.src_width);
+  padded.scale_y = static_cast<float>(static_cast<double>(transform.dst_height) / padded.src_height);
+  AEGIS_ASSIGN_OR_RETURN(DepthMap full, depth_to_original(depth, padded, batch_index, interpolation));
+  if (border_x == 0 && border_y == 0) return full;
+  DepthMap out;
+  out.width = transform.src_width;
+  out.height = transform.src_height;
+  out.values.resize(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height));
+  for (int y = 0; y < out.height; ++y) {
+    const float* src = full.values.data() + static_cast<std::size_t>(y + border_y) * static_cast<std::size_t>(full.width) +
+                       static_cast<std::size_t>(border_x);
+    std::copy(src, src + out.width, out.values.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(out.width));
+  }
+  return out;
+}
+
 std::pair<float, float> normalize_min_max(std::span<float> values) noexcept {
   float lo = std::numeric_limits<float>::infinity();
   float hi = -std::numeric_limits<float>::infinity();

@@ -50,6 +50,25 @@ Result<void> PreprocessConfig::validate() const {
   if (!std::isfinite(scale)) {
     return Error(ErrorCode::InvalidArgument, "pre-processing scale is not finite", "preprocess.scale");
   }
+  if (border != BorderMode::None) {
+    if (!std::isfinite(border_factor) || border_factor <= 0.0 || border_factor > 64.0) {
+      return Error(ErrorCode::InvalidArgument, "pre-processing border factor must be within (0, 64]",
+                   "preprocess.border");
+    }
+    if (resize != ResizeMode::Stretch) {
+      return Error(ErrorCode::InvalidArgument,
+                   "a pre-processing border is added before a plain resize; it cannot be combined with a letterbox",
+                   "preprocess.border");
+    }
+    if (interpolation != Interpolation::Bilinear) {
+      return Error(ErrorCode::InvalidArgument, "a pre-processing border needs bilinear interpolation",
+                   "preprocess.border");
+    }
+  }
+  if (align_corners && interpolation != Interpolation::Bilinear) {
+    return Error(ErrorCode::InvalidArgument, "align_corners applies to bilinear interpolation only",
+                 "preprocess.align_corners");
+  }
   for (std::size_t k = 0; k < 3; ++k) {
     if (!std::isfinite(std[k]) || std[k] == 0.0f) {
       return Error(ErrorCode::InvalidArgument,
@@ -69,6 +88,11 @@ Shape PreprocessConfig::tensor_shape(std::int64_t batch) const {
   return {batch, height, width, 3};
 }
 
+int border_size(int side, double factor) noexcept {
+  if (side <= 0 || !(factor > 0.0)) return 0;
+  return static_cast<int>(std::sqrt(static_cast<double>(side) / 2.0) * factor);
+}
+
 Result<LetterboxTransform> compute_transform(int src_width, int src_height,
                                              const PreprocessConfig& config) {
   AEGIS_TRY(config.validate());
@@ -76,6 +100,18 @@ Result<LetterboxTransform> compute_transform(int src_width, int src_height,
     return Error(ErrorCode::InvalidArgument, "source image size " + std::to_string(src_width) +
                                                  "x" + std::to_string(src_height) +
                                                  " is not positive");
+  }
+  if (config.border == BorderMode::Reflect) {
+    // A reflection needs more pixels than it mirrors (PyTorch refuses too).
+    const int bx = border_size(src_width, config.border_factor);
+    const int by = border_size(src_height, config.border_factor);
+    if (bx >= src_width || by >= src_height) {
+      return Error(ErrorCode::InvalidArgument,
+                   "source image " + std::to_string(src_width) + "x" + std::to_string(src_height) +
+                       " is too small for a reflect border of " + std::to_string(bx) + "x" + std::to_string(by) +
+                       " pixels (the border must be smaller than the image)",
+                   "preprocess.border");
+    }
   }
   LetterboxTransform t;
   t.src_width = src_width;
@@ -225,14 +261,56 @@ void run_rows(const Image& img, const LetterboxTransform& t, const PreprocessCon
   }
 }
 
+/// Reflection of index q of a border-padded axis into the source [0, n):
+/// ..., 2, 1, [0, 1, ..., n-1], n-2, ... (no edge repeat; border < n).
+int reflect_index(int q, int border, int n) noexcept {
+  int i = q - border;
+  if (i < 0) i = -i;
+  if (i >= n) i = 2 * (n - 1) - i;
+  return i;
+}
+
+/// Tap of output index d on an axis of `n` source pixels plus `border` on
+/// each side, resized to `out`: half-pixel centres, or align_corners as
+/// PyTorch computes it (float: scale = (in - 1) / (out - 1), src = scale * d).
+Tap padded_tap(int d, int n, int border, int out, bool align_corners) {
+  const int in = n + 2 * border;
+  Tap t;
+  if (align_corners) {
+    const float scale = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+    const float s = scale * static_cast<float>(d);
+    const int i0 = std::min(static_cast<int>(s), in - 1);
+    t = {i0, i0 < in - 1 ? i0 + 1 : i0, i0 < in - 1 ? s - static_cast<float>(i0) : 0.0f};
+  } else {
+    t = detail::make_tap(d, static_cast<double>(in) / out, in);
+  }
+  return {reflect_index(t.i0, border, n), reflect_index(t.i1, border, n), t.w};
+}
+
 template <int C>
 void run_image(const Image& img, const LetterboxTransform& t, const PreprocessConfig& cfg,
                const NormPlan& plan, float* out) {
-  const bool identity = t.resized_width == img.width() && t.resized_height == img.height();
+  const bool general = cfg.border != BorderMode::None || cfg.align_corners;
+  const bool identity = !general && t.resized_width == img.width() && t.resized_height == img.height();
   const bool nchw = cfg.layout == Layout::NCHW;
   std::vector<XTap> xt;
   std::vector<Tap> yt;
-  if (!identity) {
+  if (general) {
+    // Border (virtual: taps index the source through the reflection) and/or
+    // align_corners; the same separable bilinear pass as below.
+    const bool reflect = cfg.border == BorderMode::Reflect;
+    const int bx = reflect ? border_size(img.width(), cfg.border_factor) : 0;
+    const int by = reflect ? border_size(img.height(), cfg.border_factor) : 0;
+    xt.resize(static_cast<std::size_t>(t.resized_width));
+    for (int dx = 0; dx < t.resized_width; ++dx) {
+      const Tap tap = padded_tap(dx, img.width(), bx, t.resized_width, cfg.align_corners);
+      xt[static_cast<std::size_t>(dx)] = {tap.i0 * C, tap.i1 * C, tap.w};
+    }
+    yt.resize(static_cast<std::size_t>(t.resized_height));
+    for (int dy = 0; dy < t.resized_height; ++dy) {
+      yt[static_cast<std::size_t>(dy)] = padded_tap(dy, img.height(), by, t.resized_height, cfg.align_corners);
+    }
+  } else if (!identity) {
     const double inv_x = static_cast<double>(img.width()) / t.resized_width;
     const double inv_y = static_cast<double>(img.height()) / t.resized_height;
     xt.resize(static_cast<std::size_t>(t.resized_width));

@@ -104,6 +104,12 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
                  "the CUDA pre-processing kernel resizes bilinearly only; bicubic (Pillow) runs on the CPU "
                  "(vision::preprocess)");
   }
+  if (config.border != BorderMode::None || config.align_corners) {
+    return Error(ErrorCode::Unsupported,
+                 "the CUDA pre-processing kernel has no source border (ZoeDepth's reflect padding) and no "
+                 "align_corners resize; those run on the CPU (vision::preprocess)",
+                 "preprocess.border/align_corners");
+  }
   AEGIS_TRY(check_run_into(src, config, dst, batch_index, impl_->device));
   const int h = static_cast<int>(src.shape()[0]);
   const int w = static_cast<int>(src.shape()[1]);

@@ -50,6 +50,12 @@ bool is_enumerator(Interpolation v) {
   }
   return false;
 }
+bool is_enumerator(BorderMode v) {
+  switch (v) {
+    case BorderMode::Reflect: return true;
+  }
+  return false;
+}
 bool is_enumerator(PadPosition v) {
   switch (v) {
     case PadPosition::Center:
@@ -156,6 +162,7 @@ TEST(ManifestNames, EveryValueRoundTripsThroughItsTable) {
   expect_table_complete<ResizeMethod>(2);
   expect_table_complete<PadPosition>(2);
   expect_table_complete<Interpolation>(2);
+  expect_table_complete<BorderMode>(1);
   expect_table_complete<Layout>(2);
   expect_table_complete<OutputType>(6);
   expect_table_complete<OutputLayout>(10);
@@ -170,6 +177,7 @@ TEST(ManifestNames, PublicNamesAreTheTableNames) {
   for (auto v : all_values<ResizeMethod>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<PadPosition>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<Interpolation>()) EXPECT_EQ(to_string(v), name_of(v));
+  for (auto v : all_values<BorderMode>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<Layout>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<ManifestIssueKind>()) EXPECT_EQ(to_string(v), name_of(v));
   for (auto v : all_values<PartKind>()) EXPECT_EQ(to_string(v), name_of(v));

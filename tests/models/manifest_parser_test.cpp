@@ -329,6 +329,90 @@ TEST(ManifestReject, PadValueOutOfRange) {
                       "input.preprocessing.pad_value", 17, 16);
 }
 
+// ---------------------------------------------------------------- ZoeDepth pre-processing keys
+// kTinyManifest with line 15 (resize: letterbox) replaced by `lines`, which
+// then start on line 15.
+std::string tiny_preprocessing(const std::string& lines) { return tiny_with_line(15, lines); }
+
+constexpr const char* kZoeLines =
+    "    resize: resize\n"                       // 15
+    "    interpolation: bilinear\n"              // 16
+    "    align_corners: true\n"                  // 17
+    "    border: {mode: reflect, factor: 3}";     // 18
+
+TEST(ManifestPreprocessing, AlignCornersAndBorderAreRead) {
+  const auto r = analyze(tiny_preprocessing(kZoeLines));
+  ASSERT_TRUE(r.ok()) << (r.issues.empty() ? std::string() : to_string(r.issues[0]));
+  const auto& pre = *r.manifest->input.preprocessing;
+  EXPECT_TRUE(pre.align_corners);
+  ASSERT_TRUE(pre.border.has_value());
+  EXPECT_EQ(pre.border->mode, BorderMode::Reflect);
+  EXPECT_DOUBLE_EQ(pre.border->factor, 3.0);
+  // Absent keys: half-pixel centres, no border.
+  const auto plain = analyze(kTinyManifest);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain.manifest->input.preprocessing->align_corners);
+  EXPECT_FALSE(plain.manifest->input.preprocessing->border.has_value());
+  const auto off = analyze(tiny_preprocessing("    resize: resize\n    align_corners: false\n"
+                                              "    border: {mode: reflect, factor: 1.5}"));
+  ASSERT_TRUE(off.ok()) << (off.issues.empty() ? std::string() : to_string(off.issues[0]));
+  EXPECT_FALSE(off.manifest->input.preprocessing->align_corners);
+  EXPECT_DOUBLE_EQ(off.manifest->input.preprocessing->border->factor, 1.5);
+}
+
+TEST(ManifestPreprocessing, BadAlignCornersIsReportedByKey) {
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    align_corners: yes"), ManifestIssueKind::WrongType,
+                      "input.preprocessing.align_corners", 16, 20, "expected true or false");
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    align_corners: [true]"),
+                      ManifestIssueKind::WrongType, "input.preprocessing.align_corners", 16, 0,
+                      "expected true or false");
+  // PyTorch's align_corners is a bilinear (linear-family) option; Pillow bicubic has none.
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    interpolation: bicubic\n    align_corners: true"),
+                      ManifestIssueKind::Inconsistent, "input.preprocessing.align_corners", 17, 0,
+                      "bilinear interpolation only");
+}
+
+TEST(ManifestPreprocessing, BadBorderIsReportedByKey) {
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    border: {mode: mirror, factor: 3}"),
+                      ManifestIssueKind::UnknownValue, "input.preprocessing.border.mode", 16, 0, "reflect");
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    border: {mode: reflect, factor: 0}"),
+                      ManifestIssueKind::OutOfRange, "input.preprocessing.border.factor", 16, 0, "(0, 64]");
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    border: {mode: reflect, factor: three}"),
+                      ManifestIssueKind::WrongType, "input.preprocessing.border.factor", 16, 0, "number");
+  // A misspelt key: reported with the suggestion, and the required factor as missing.
+  const auto typo = analyze(tiny_preprocessing("    resize: resize\n    border: {mode: reflect, factr: 3}"));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.issues.size(), 2u);
+  const ManifestIssue* unknown = find_issue(typo, ManifestIssueKind::UnknownField, "input.preprocessing.border.factr");
+  ASSERT_NE(unknown, nullptr);
+  EXPECT_NE(unknown->message.find("did you mean 'factor'?"), std::string::npos) << unknown->message;
+  EXPECT_NE(find_issue(typo, ManifestIssueKind::MissingField, "input.preprocessing.border.factor"), nullptr);
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    border: reflect"), ManifestIssueKind::WrongType,
+                      "input.preprocessing.border", 16, 0);
+  // The border is added before a plain resize; a letterbox cannot carry it.
+  expect_single_issue(tiny_preprocessing("    resize: letterbox\n    border: {mode: reflect, factor: 3}"),
+                      ManifestIssueKind::Inconsistent, "input.preprocessing.border", 16, 0, "letterbox");
+  // A missing factor is reported at the border's own key path.
+  const auto missing = analyze(tiny_preprocessing("    resize: resize\n    border: {mode: reflect}"));
+  ASSERT_FALSE(missing.ok());
+  ASSERT_EQ(missing.issues.size(), 1u);
+  EXPECT_NE(missing.issues[0].field.find("input.preprocessing.border"), std::string::npos) << missing.issues[0].field;
+  EXPECT_NE(missing.issues[0].message.find("factor"), std::string::npos) << missing.issues[0].message;
+}
+
+TEST(ManifestPreprocessing, BadBorderIsAnInvalidArgumentNamingTheKey) {
+  auto bad = parse_manifest(tiny_preprocessing("    resize: resize\n    border: {mode: mirror, factor: 3}"), "x.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(bad.error().message().find("input.preprocessing.border.mode"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("'mirror'"), std::string::npos) << bad.error().message();
+  auto bad_ac = parse_manifest(tiny_preprocessing("    resize: resize\n    align_corners: 1"), "x.yaml");
+  ASSERT_FALSE(bad_ac.ok());
+  EXPECT_EQ(bad_ac.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(bad_ac.error().message().find("input.preprocessing.align_corners"), std::string::npos)
+      << bad_ac.error().message();
+}
+
 TEST(ManifestReject, VariantNameMustBeFileNameSafe) {
   // The name goes into cache file names: no '/' allowed.
   const auto r = analyze(tiny_with_line(4, "  variants: [a, \"b/c\"]"));

@@ -164,6 +164,61 @@ TEST(OutputDecoders, LayoutsWithoutADecoderAreRefusedSayingWhatIsSupported) {
   EXPECT_NE(dec.error().message().find("sam_masks"), std::string::npos) << dec.error();
 }
 
+TEST(OutputDecoders, ABorderIsRefusedOutsideDepthLayouts) {
+  // input.preprocessing.border (ZoeDepth) shifts the image inside the model
+  // input; only the depth decoder takes it back out.
+  PipelineOptions opts;
+  for (auto layout : {models::OutputLayout::YoloV8, models::OutputLayout::YoloV8Pose, models::OutputLayout::SimCC}) {
+    auto rv = variant(layout);
+    rv.input.preprocessing = models::Preprocessing{};
+    rv.input.preprocessing->border = models::BorderPadding{};
+    auto dec = make_decoder({rv, opts});
+    ASSERT_FALSE(dec.ok());
+    EXPECT_EQ(dec.error().code(), ErrorCode::Unsupported);
+    EXPECT_NE(dec.error().message().find("input.preprocessing.border"), std::string::npos) << dec.error();
+  }
+}
+
+TEST(DepthDecoder, MetricDepthWithABorderIsCroppedAndInMetres) {
+  // 12x10 image, factor 1: border int(sqrt(6)) = 2 columns, int(sqrt(5)) = 2
+  // rows; the model input is the padded 16x14 (scale 1) and the map
+  // d(u, v) = 100 v + u, so image pixel (x, y) reads d(x + 2, y + 2).
+  auto rv = variant(models::OutputLayout::MetricDepth);
+  rv.input.preprocessing = models::Preprocessing{};
+  rv.input.preprocessing->border = models::BorderPadding{models::BorderMode::Reflect, 1.0};
+  rv.postprocessing.upsample = models::Interpolation::Bicubic;
+  PipelineOptions opts;
+  auto dec = make_decoder({rv, opts});
+  ASSERT_TRUE(dec.ok()) << dec.error();
+  Tensor map = make({1, 14, 16}, "predicted_depth");
+  auto m = map.span<float>();
+  for (int v = 0; v < 14; ++v)
+    for (int u = 0; u < 16; ++u) m[static_cast<std::size_t>(v * 16 + u)] = static_cast<float>(100 * v + u);
+  ExecutionResult out;
+  out.outputs.push_back(std::move(map));
+  FrameResult frame;
+  frame.transform.src_width = 12;
+  frame.transform.src_height = 10;
+  frame.transform.dst_width = frame.transform.resized_width = 16;
+  frame.transform.dst_height = frame.transform.resized_height = 14;
+  frame.transform.scale_x = 16.0f / 12.0f;
+  frame.transform.scale_y = 14.0f / 10.0f;
+  ASSERT_TRUE((*dec)->decode(out, frame).ok());
+  const DepthResult* d = frame.depth();
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->depth.width, 12);
+  ASSERT_EQ(d->depth.height, 10);
+  EXPECT_FLOAT_EQ(d->depth.values[0], 202.0f);
+  EXPECT_FLOAT_EQ(d->depth.values[11], 213.0f);
+  EXPECT_FLOAT_EQ(d->depth.values[9 * 12], 1102.0f);
+  EXPECT_FLOAT_EQ(d->min_value, 202.0f);
+  EXPECT_FLOAT_EQ(d->max_value, 1113.0f);
+  Json j;
+  (*dec)->to_json(frame, j);
+  EXPECT_EQ(j.at("depth").at("kind"), "metric");
+  EXPECT_EQ(j.at("depth").at("unit"), "m");
+}
+
 }  // namespace
 }  // namespace aegisrt::pipeline::detail
 

@@ -160,6 +160,37 @@ TEST_F(CliTest, RunRtmposeDrawsEveryDetectedPerson) {
   EXPECT_NE(bad.err.find("has no part 'decoder'"), std::string::npos) << bad.err;
 }
 
+// The catalog's zoedepth through `aegisrt run`, fed the golden tiny ZoeDepth
+// (--onnx) on OpenVINO CPU: the JSON's metric depth range (metres) is
+// transformers' own (python/gen_golden_zoedepth.py) within 1e-3, and the
+// annotated picture is the colour-mapped depth at the image size.
+TEST_F(CliTest, RunZoeDepthGivesTheReferenceRangeInMetresAndAColourMap) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  using aegisrt::testing::golden_dir;
+  const auto ref = aegisrt::testing::load_golden_reference("zoedepth_reference.json");
+  for (const auto& im : ref.at("images")) {
+    const fs::path out = work_ / "zoe";
+    auto r = aegisrt("run --model zoedepth --backend openvino --threads 1 --onnx '" +
+                     (golden_dir() / "zoedepth-golden.onnx").string() + "' --json --input '" +
+                     (golden_dir() / im.at("file").get<std::string>()).string() + "' --output '" + out.string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("output_layout"), "metric_depth");
+    EXPECT_EQ(j.at("depth").at("kind"), "metric");
+    EXPECT_EQ(j.at("depth").at("unit"), "m");
+    const double lo = im.at("min").get<double>();
+    const double hi = im.at("max").get<double>();
+    const double scale = std::max(std::abs(lo), std::abs(hi));
+    EXPECT_LE(std::abs(j.at("depth").at("min").get<double>() - lo) / scale, 1e-3);
+    EXPECT_LE(std::abs(j.at("depth").at("max").get<double>() - hi) / scale, 1e-3);
+    auto png =
+        vision::load_image(out / (fs::path(im.at("file").get<std::string>()).stem().string() + ".annotated.png"), 3);
+    ASSERT_TRUE(png.ok()) << png.error();
+    EXPECT_EQ(png->width(), im.at("width").get<int>());
+    EXPECT_EQ(png->height(), im.at("height").get<int>());
+  }
+}
+
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesHistogram) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const fs::path hist = work_ / "plots" / "latency.png";

@@ -28,6 +28,43 @@ TEST(Depth, UndoesLetterboxExactly) {
       EXPECT_FLOAT_EQ(m->values[static_cast<std::size_t>(y * 4 + x)], static_cast<float>(10 * (y + 1) + x));
 }
 
+TEST(Depth, BorderIsCroppedAfterResamplingToThePaddedSize) {
+  // 6x4 image with a border of 2 columns and 1 row was stretched into a
+  // 10x6 input (the padded size: scale 1). Depth d(u, v) = 10 v + u; image
+  // pixel (x, y) is padded pixel (x + 2, y + 1).
+  PreprocessConfig c;
+  c.width = 10;
+  c.height = 6;
+  c.resize = ResizeMode::Stretch;
+  const auto t = compute_transform(6, 4, c).value();
+  std::vector<float> d(60);
+  for (int v = 0; v < 6; ++v)
+    for (int u = 0; u < 10; ++u) d[static_cast<std::size_t>(v * 10 + u)] = static_cast<float>(10 * v + u);
+  for (auto filter : {Interpolation::Bilinear, Interpolation::Bicubic}) {
+    auto m = depth_to_original_unpadded(TensorView(d.data(), {1, 6, 10}, DType::Float32), t, 2, 1, 0, filter);
+    ASSERT_TRUE(m.ok()) << m.error();
+    ASSERT_EQ(m->width, 6);
+    ASSERT_EQ(m->height, 4);
+    for (int y = 0; y < 4; ++y)
+      for (int x = 0; x < 6; ++x)
+        EXPECT_FLOAT_EQ(m->values[static_cast<std::size_t>(y * 6 + x)], static_cast<float>(10 * (y + 1) + x + 2));
+  }
+  // A map at half the padded resolution (5x3): image pixel (0, 0) is padded
+  // (2, 1), whose centre maps to map u = 2.5 / 2 - 0.5 = 0.75, v = 0.25.
+  std::vector<float> half(15);
+  for (int v = 0; v < 3; ++v)
+    for (int u = 0; u < 5; ++u) half[static_cast<std::size_t>(v * 5 + u)] = static_cast<float>(10 * v + u);
+  auto m = depth_to_original_unpadded(TensorView(half.data(), {1, 3, 5}, DType::Float32), t, 2, 1);
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_FLOAT_EQ(m->values[0], 10 * 0.25f + 0.75f);
+  // Only after a plain resize.
+  PreprocessConfig lb;
+  lb.width = lb.height = 8;
+  const auto tl = compute_transform(6, 4, lb).value();
+  EXPECT_EQ(depth_to_original_unpadded(TensorView(d.data(), {1, 6, 10}, DType::Float32), tl, 2, 1).error().code(),
+            ErrorCode::InvalidArgument);
+}
+
 TEST(Depth, LowerResolutionMapIsInterpolated) {
   // 2x2 depth covering a 4x4 input (stretch, identity scale): x samples at
   // u = (x + 0.5) / 2 - 0.5 = -0.25 (clamped), 0.25, 0.75, 1.25 (clamped).

@@ -227,6 +227,98 @@ TEST(Preprocess, RejectsBadConfigNamingTheField) {
   EXPECT_EQ(preprocess_into(img, PreprocessConfig{}, small).error().code(), ErrorCode::InvalidArgument);
 }
 
+// ---- ZoeDepth: reflect border before the resize, align_corners bilinear
+
+TEST(Border, SizeIsTransformersIntSqrtHalfTimesFactor) {
+  // int(np.sqrt(side / 2) * 3), as python/gen_golden_zoedepth.py recorded it
+  // for the golden images (480x640 and 1280x720).
+  EXPECT_EQ(border_size(480, 3.0), 46);
+  EXPECT_EQ(border_size(640, 3.0), 53);
+  EXPECT_EQ(border_size(1280, 3.0), 75);
+  EXPECT_EQ(border_size(720, 3.0), 56);
+  EXPECT_EQ(border_size(8, 1.0), 2);  // sqrt(4) = 2 exactly
+  EXPECT_EQ(border_size(5, 1.0), 1);  // sqrt(2.5) = 1.58
+}
+
+TEST(Border, ReflectPaddingWithoutResizeIsNumpyReflect) {
+  // 8x5 grey image v(x, y) = 10 y + x, factor 1: border 2 columns, 1 row;
+  // the output is the padded size (12x7), so align_corners maps 1:1 and the
+  // output IS the padded image. numpy.pad(mode="reflect") by hand:
+  // columns [2 1 | 0 1 2 3 4 5 6 7 | 6 5], rows [1 | 0 1 2 3 4 | 3].
+  std::vector<int> v;
+  for (int y = 0; y < 5; ++y)
+    for (int x = 0; x < 8; ++x) v.push_back(10 * y + x);
+  const Image img = grey_from(8, 5, v);
+  PreprocessConfig c = raw_config(12, 7);
+  c.border = BorderMode::Reflect;
+  c.border_factor = 1.0;
+  c.align_corners = true;
+  auto r = preprocess(img, c);
+  ASSERT_TRUE(r.ok()) << r.error();
+  const int cols[12] = {2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 6, 5};
+  const int rows[7] = {1, 0, 1, 2, 3, 4, 3};
+  const auto out = r->tensor.span<const float>();
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 12; ++x)
+      EXPECT_FLOAT_EQ(out[static_cast<std::size_t>(y * 12 + x)], static_cast<float>(10 * rows[y] + cols[x]))
+          << x << "," << y;
+  // The transform is the stretch of the image itself (the border is the
+  // depth decoder's business).
+  EXPECT_EQ(r->transforms[0].src_width, 8);
+  EXPECT_EQ(r->transforms[0].resized_width, 12);
+  EXPECT_EQ(r->transforms[0].pad_x, 0);
+}
+
+TEST(Border, AlignCornersSamplesTheCornerPixelCentres) {
+  // Same 8-wide image, columns only (v = x on every row), padded to 12 and
+  // resized to 4 with align_corners: source x = d * 11 / 3 = 0, 3.667,
+  // 7.333, 11 over the padded row [2 1 0 1 2 3 4 5 6 7 6 5]:
+  // 2, 1 + 2/3, 5 + 1/3, 5.
+  std::vector<int> v;
+  for (int y = 0; y < 5; ++y)
+    for (int x = 0; x < 8; ++x) v.push_back(x);
+  PreprocessConfig c = raw_config(4, 7);
+  c.border = BorderMode::Reflect;
+  c.border_factor = 1.0;
+  c.align_corners = true;
+  auto r = preprocess(grey_from(8, 5, v), c);
+  ASSERT_TRUE(r.ok()) << r.error();
+  const float want[4] = {2.0f, 1.0f + 2.0f / 3.0f, 5.0f + 1.0f / 3.0f, 5.0f};
+  const auto out = r->tensor.span<const float>();
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 4; ++x) EXPECT_NEAR(out[static_cast<std::size_t>(y * 4 + x)], want[x], 1e-5f) << x;
+  // align_corners alone (no border), 8 -> 3: x = 0, 3.5, 7.
+  PreprocessConfig a = raw_config(3, 5);
+  a.align_corners = true;
+  auto ra = preprocess(grey_from(8, 5, v), a);
+  ASSERT_TRUE(ra.ok()) << ra.error();
+  EXPECT_NEAR(ra->tensor.span<const float>()[0], 0.0f, 1e-6f);
+  EXPECT_NEAR(ra->tensor.span<const float>()[1], 3.5f, 1e-6f);
+  EXPECT_NEAR(ra->tensor.span<const float>()[2], 7.0f, 1e-6f);
+}
+
+TEST(Border, RejectsWhatItCannotDoNamingTheField) {
+  PreprocessConfig c = raw_config(4, 4);
+  c.border = BorderMode::Reflect;
+  // int(sqrt(4 / 2) * 3) = 4 is not smaller than the 4-pixel side.
+  auto small = preprocess(grey_from(4, 4, std::vector<int>(16, 0)), c);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(small.error().to_string().find("preprocess.border"), std::string::npos) << small.error();
+  PreprocessConfig lb = raw_config(4, 4, ResizeMode::Letterbox);
+  lb.border = BorderMode::Reflect;
+  EXPECT_EQ(lb.validate().error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(lb.validate().error().to_string().find("preprocess.border"), std::string::npos);
+  PreprocessConfig bc = raw_config(4, 4);
+  bc.interpolation = Interpolation::Bicubic;
+  bc.align_corners = true;
+  EXPECT_NE(bc.validate().error().to_string().find("preprocess.align_corners"), std::string::npos);
+  PreprocessConfig f = raw_config(4, 4);
+  f.border = BorderMode::Reflect;
+  f.border_factor = 0.0;
+  EXPECT_EQ(f.validate().error().code(), ErrorCode::InvalidArgument);
+}
+
 TEST(Preprocess, ParsesManifestSpellings) {
   EXPECT_EQ(parse_resize_mode("letterbox").value(), ResizeMode::Letterbox);
   EXPECT_EQ(parse_resize_mode("stretch").value(), ResizeMode::Stretch);

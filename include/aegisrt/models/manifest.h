@@ -47,6 +47,10 @@ enum class ResizeMethod : std::uint8_t {
 /// Image.resize(BICUBIC) (antialiased, a = -0.5, 8-bit fixed point); for
 /// float maps, PyTorch's interpolate(mode="bicubic", align_corners=False).
 enum class Interpolation : std::uint8_t { Bilinear, Bicubic };
+/// How `input.preprocessing.border` fills the border it adds around the
+/// image before the resize. Reflect: mirrored about the edge pixel, which is
+/// not repeated (numpy/PyTorch "reflect": ..., 2, 1, [0, 1, 2, ...]).
+enum class BorderMode : std::uint8_t { Reflect };
 /// Where letterbox puts the image inside the padded canvas.
 enum class PadPosition : std::uint8_t { Center, TopLeft };
 enum class Layout : std::uint8_t { NCHW, NHWC };
@@ -79,6 +83,7 @@ std::string_view to_string(InputType v) noexcept;
 std::string_view to_string(ColorFormat v) noexcept;
 std::string_view to_string(ResizeMethod v) noexcept;
 std::string_view to_string(PadPosition v) noexcept;
+std::string_view to_string(BorderMode v) noexcept;
 std::string_view to_string(Interpolation v) noexcept;
 std::string_view to_string(Layout v) noexcept;
 std::string_view to_string(OutputType v) noexcept;
@@ -102,9 +107,24 @@ struct Normalization {
   std::vector<double> stddev;
 };
 
+/// `input.preprocessing.border`: ZoeDepth's padding of the source image
+/// before the resize, int(sqrt(height / 2) * factor) rows above and below and
+/// int(sqrt(width / 2) * factor) columns left and right; a depth decoder
+/// removes it again from the output (transformers' ZoeDepthImageProcessor
+/// do_pad and post_process_depth_estimation, factor 3).
+struct BorderPadding {
+  BorderMode mode = BorderMode::Reflect;  // key `mode`
+  double factor = 3.0;                    // key `factor`, in (0, 64]
+};
+
 struct Preprocessing {
   ResizeMethod resize = ResizeMethod::Resize;
   Interpolation interpolation = Interpolation::Bilinear;  // key `interpolation`
+  /// key `align_corners` (bilinear only): the corner pixel centres of source
+  /// and target coincide (src = dst * (in - 1) / (out - 1), PyTorch's
+  /// interpolate(align_corners=True)) instead of half-pixel centres.
+  bool align_corners = false;
+  std::optional<BorderPadding> border;  // key `border` (resize only, not letterbox)
   ImageSize size;                      // target (network input) size
   int pad_value = 0;                   // 0..255, letterbox padding before normalisation
   PadPosition pad_position = PadPosition::Center;

@@ -54,6 +54,12 @@ struct NameTable<Interpolation> {
 };
 
 template <>
+struct NameTable<BorderMode> {
+  static constexpr std::string_view what = "border mode";
+  static constexpr NamedValue<BorderMode> entries[] = {{BorderMode::Reflect, "reflect"}};
+};
+
+template <>
 struct NameTable<PadPosition> {
   static constexpr std::string_view what = "pad position";
   static constexpr NamedValue<PadPosition> entries[] = {{PadPosition::Center, "center"},

@@ -46,6 +46,17 @@ Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTrans
                                    std::int64_t batch_index = 0,
                                    Interpolation interpolation = Interpolation::Bilinear);
 
+/// For a model input made by a plain resize of the image with a border of
+/// border_x columns left and right and border_y rows above and below
+/// (PreprocessConfig::border, ZoeDepth): the whole map is resampled to the
+/// padded image size (src + 2 * border) and the border is cropped away, what
+/// transformers' ZoeDepthImageProcessor.post_process_depth_estimation does
+/// (with `interpolation` bicubic). `transform` is the one pre-processing
+/// returned (the stretch of the image without the border).
+Result<DepthMap> depth_to_original_unpadded(const TensorView& depth, const LetterboxTransform& transform,
+                                            int border_x, int border_y, std::int64_t batch_index = 0,
+                                            Interpolation interpolation = Interpolation::Bilinear);
+
 /// Maps values to [0, 1] in place; returns the original (min, max). A
 /// constant map becomes all 0. Non-finite values are treated as the minimum.
 std::pair<float, float> normalize_min_max(std::span<float> values) noexcept;

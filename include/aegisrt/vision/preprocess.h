@@ -26,6 +26,10 @@ enum class ResizeMode : std::uint8_t {
 /// (antialiased when shrinking, a = -0.5, 8-bit fixed point, horizontal
 /// pass first), the resize of transformers' PIL image processors.
 enum class Interpolation : std::uint8_t { Bilinear, Bicubic };
+/// A border added around the source image before a plain resize (ZoeDepth):
+/// None, or Reflect (mirrored about the edge pixel, which is not repeated:
+/// numpy/PyTorch "reflect").
+enum class BorderMode : std::uint8_t { None, Reflect };
 enum class ColorOrder : std::uint8_t { RGB, BGR };
 enum class Layout : std::uint8_t { NCHW, NHWC };
 
@@ -45,6 +49,18 @@ struct PreprocessConfig {
   int height = 640;  // model input height
   ResizeMode resize = ResizeMode::Letterbox;
   Interpolation interpolation = Interpolation::Bilinear;
+  /// Bilinear only: PyTorch interpolate(align_corners=True), source
+  /// coordinate = dst * (in - 1) / (out - 1), instead of half-pixel centres.
+  bool align_corners = false;
+  /// Stretch only: border_size(h, border_factor) rows above and below and
+  /// border_size(w, border_factor) columns left and right are added to the
+  /// source before the resize (transformers' ZoeDepthImageProcessor do_pad).
+  /// The returned LetterboxTransform describes the stretch of the image
+  /// WITHOUT the border; vision::depth_to_original_unpadded removes it from
+  /// a depth output. The CUDA pre-processing refuses a border and
+  /// align_corners (Unsupported).
+  BorderMode border = BorderMode::None;
+  double border_factor = 3.0;
   std::uint8_t pad_value = 114;  // raw 0..255 value; normalised like pixels
   ColorOrder color_order = ColorOrder::RGB;
   float scale = 1.0f / 255.0f;
@@ -62,6 +78,10 @@ struct PreprocessConfig {
     return static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3u;
   }
 };
+
+/// ZoeDepth's border for one side of `side` pixels: int(sqrt(side / 2) *
+/// factor) (transformers' ZoeDepthImageProcessor, factor 3).
+int border_size(int side, double factor) noexcept;
 
 /// Geometry of placing a src_width x src_height image per `config` (no pixels
 /// touched). Letterbox: scale = min(W/w, H/h), resized = round(w*scale),

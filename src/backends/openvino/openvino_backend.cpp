@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "aegisrt/backend/memory_estimate.h"
@@ -133,6 +135,25 @@ Result<ov::CompiledModel> compile_onnx(ov::Core& core, const fs::path& onnx, con
   try {
     return core.compile_model(model, c.device, compile_properties(c));
   } catch (const std::exception& e) {
+    // OpenVINO 2026.4's CPU plugin fails to fuse some elementwise chains on
+    // AVX2 (16 vector registers): "Can't allocate registers for a snippet"
+    // (ZoeDepth's attractor layers hit it; AVX-512 machines do not). The same
+    // graph compiles, with the same arithmetic, without snippets fusion.
+    if (c.device == "CPU" && std::string_view(e.what()).find("Can't allocate registers for a snippet") !=
+                                 std::string_view::npos) {
+      spdlog::warn("openvino: the CPU plugin cannot fuse part of '{}' on this machine (snippets: not enough "
+                   "registers); compiling it with SNIPPETS_MODE=DISABLE",
+                   onnx.string());
+      try {
+        ov::AnyMap props = compile_properties(c);
+        props.emplace("SNIPPETS_MODE", std::string("DISABLE"));
+        return core.compile_model(model, c.device, props);
+      } catch (const std::exception& e2) {
+        return ov_detail::to_error(ErrorCode::BackendError, e2,
+                                   "OpenVINO cannot compile '" + onnx.string() + "' for device " + c.device +
+                                       " (also tried without snippets fusion)");
+      }
+    }
     return ov_detail::to_error(ErrorCode::BackendError, e,
                                "OpenVINO cannot compile '" + onnx.string() + "' for device " + c.device);
   }

@@ -20,6 +20,14 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
                        "detector with tracking instead, e.g. `aegisrt run --model yolo --track "
                        "--input FRAMES_DIR`");
   }
+  const bool depth = rv.output.layout == OutputLayout::RelativeInverseDepth ||
+                     rv.output.layout == OutputLayout::MetricDepth;
+  if (rv.input.preprocessing && rv.input.preprocessing->border && !depth) {
+    return Error(ErrorCode::Unsupported,
+                 who + ": input.preprocessing.border is removed from depth maps only (layouts "
+                       "relative_inverse_depth, metric_depth); the " +
+                       std::string(models::to_string(rv.output.layout)) + " decoder would misplace its output");
+  }
   switch (rv.output.layout) {
     case OutputLayout::YoloV8: return make_yolo_v8_decoder(setup);
     case OutputLayout::YoloV8Seg: return make_yolo_v8_seg_decoder(setup);

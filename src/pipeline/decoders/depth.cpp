@@ -2,6 +2,8 @@
 // to the original image, colour-mapped, with the raw range in the JSON.
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "aegisrt/vision/depth.h"
 #include "pipeline/decoders/decoder.h"
 
@@ -11,7 +13,11 @@ namespace {
 class DepthDecoder final : public OutputDecoder {
  public:
   explicit DepthDecoder(const DecoderSetup& s)
-      : variant_(s.variant), metric_(s.variant.output.layout == models::OutputLayout::MetricDepth) {}
+      : variant_(s.variant), metric_(s.variant.output.layout == models::OutputLayout::MetricDepth) {
+    if (s.variant.input.preprocessing && s.variant.input.preprocessing->border) {
+      border_factor_ = s.variant.input.preprocessing->border->factor;
+    }
+  }
 
   Result<void> decode(const ExecutionResult& out, FrameResult& frame) override {
     AEGIS_ASSIGN_OR_RETURN(const Tensor* t, output_at(out, variant_, 0));
@@ -28,8 +34,16 @@ class DepthDecoder final : public OutputDecoder {
                                 models::Interpolation::Bicubic
                             ? vision::Interpolation::Bicubic
                             : vision::Interpolation::Bilinear;
-    AEGIS_ASSIGN_OR_RETURN(vision::DepthMap depth,
-                           vision::depth_to_original(t->view(), frame.transform, 0, filter));
+    // input.preprocessing.border (ZoeDepth): the input was the image plus a
+    // border; the map is brought to the padded size and the border cropped.
+    vision::DepthMap depth;
+    if (border_factor_) {
+      const int bx = vision::border_size(frame.transform.src_width, *border_factor_);
+      const int by = vision::border_size(frame.transform.src_height, *border_factor_);
+      AEGIS_ASSIGN_OR_RETURN(depth, vision::depth_to_original_unpadded(t->view(), frame.transform, bx, by, 0, filter));
+    } else {
+      AEGIS_ASSIGN_OR_RETURN(depth, vision::depth_to_original(t->view(), frame.transform, 0, filter));
+    }
     DepthResult d;
     d.depth = depth;  // raw values, copied before normalising in place (served as DEPTH by Triton)
     const auto [lo, hi] = vision::normalize_min_max(depth.values);
@@ -51,12 +65,14 @@ class DepthDecoder final : public OutputDecoder {
     if (const DepthResult* d = r.depth()) {
       j["depth"] = {{"min", d->min_value}, {"max", d->max_value}, {"color_map", d->color_map},
                     {"kind", metric_ ? "metric" : "relative_inverse"}};
+      if (metric_) j["depth"]["unit"] = "m";
     }
   }
 
  private:
   models::ResolvedVariant variant_;
   bool metric_;
+  std::optional<double> border_factor_;  // input.preprocessing.border, removed from the map
 };
 
 }  // namespace

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Golden ZoeDepth model and reference metric depth for the pipeline's depth decoder.
+
+Builds an architecture-faithful tiny ZoeDepth WITH THE REFERENCE CODE (PyPI
+`transformers`: ZoeDepthForDepthEstimation with a small BEiT backbone with
+relative position bias, the DPT reassemble/fusion neck, the relative depth
+head and ONE metric bins head (seed bin regressor, attractor layers,
+conditional log-binomial; softplus bin centres, 0.001..10 m: the NYU head),
+with seeded non-trivial weights, see build_model), exports it to ONNX (opset 17, fixed
+384x512 input named `pixel_values`, output `predicted_depth` [1, 384, 512]:
+the I/O contract of the catalog's zoedepth manifest), and records
+transformers' own end-to-end result on the committed golden test images
+(tests/data/golden/golden_*.png, made by python/gen_golden_models.py):
+
+  pre-processing  transformers' ZoeDepthImageProcessor (the torchvision
+                  backend, what AutoImageProcessor gives): x/255, reflect
+                  padding of int(sqrt(h/2)*3) rows top and bottom and
+                  int(sqrt(w/2)*3) columns left and right, torch bilinear
+                  interpolate with align_corners=True to 384x512, mean/std 0.5;
+  model           the PyTorch model (not the ONNX file);
+  post-processing post_process_depth_estimation(source_sizes=[(h, w)]), as
+                  transformers' depth-estimation pipeline calls it: torch
+                  bicubic (align_corners=False, no antialias) to the padded
+                  size (h + 2*pad_h, w + 2*pad_w), then the padding cropped.
+                  No flipped-input pass: `outputs_flipped` defaults to None
+                  and the transformers pipeline does not pass it.
+
+Fixed size, not the reference's aspect-keeping policy: the catalog's export
+(models/zoedepth/manifest.yaml, `source.export`) has a fixed 384x512 input
+(the BEiT backbone's position bias is built for one patch grid), so the
+reference is run at that size (keep_aspect_ratio=False); the processor's own
+default (keep aspect, multiple of 32) needs an export with dynamic
+height/width, which the pipeline does not feed (docs/PIPELINE.md).
+
+Outputs (tests/data/golden):
+  zoedepth-golden.onnx            the tiny model
+  zoedepth_reference.json         per image: size, padding, full-map min/max,
+                                  and the sampling grid of the .npy
+  zoedepth_<image>.npy            float32 reference depth (metres) at every
+                                  4th pixel (rows 1,5,9,..., columns 1,5,9,...)
+
+Run (PyTorch + torchvision + transformers, generator only; see
+scripts/deps/50-golden-generator.sh):
+    .venv/bin/python python/gen_golden_zoedepth.py tests/data/golden
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20261127
+HEIGHT, WIDTH = 384, 512
+STRIDE = 4
+OFFSET = 1
+IMAGES = ["golden_street.png", "golden_portrait.png"]
+GAIN = 1.3  # weight scale: default initialisation gives a constant map (softplus(0)); larger gains make the
+#              map chaotic (a 1e-5 input change then moves it by >1e-3)
+
+
+def build_model():
+    import torch
+    from transformers import BeitConfig, ZoeDepthConfig, ZoeDepthForDepthEstimation
+
+    torch.manual_seed(SEED)
+    backbone = BeitConfig(image_size=HEIGHT, patch_size=16, num_hidden_layers=4, hidden_size=32,
+                          intermediate_size=64, num_attention_heads=2, use_relative_position_bias=True,
+                          reshape_hidden_states=False, out_features=["stage1", "stage2", "stage3", "stage4"])
+    cfg = ZoeDepthConfig(backbone_config=backbone, neck_hidden_sizes=[8, 16, 32, 32], fusion_hidden_size=8,
+                         num_relative_features=8, bottleneck_features=8, bin_embedding_dim=16,
+                         bin_centers_type="softplus",
+                         bin_configurations=[{"n_bins": 16, "min_depth": 0.001, "max_depth": 10.0}])
+    model = ZoeDepthForDepthEstimation(cfg).eval()
+    # Seeded non-trivial weights: matrices ~ N(0, GAIN^2 / fan_in), norm
+    # scales ~ 1 + N(0, 0.01), biases ~ N(0, 0.01). This gives metric depth
+    # spread over ~0.6..1 m on the golden images.
+    g = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() >= 2:
+                p.copy_(GAIN * torch.randn(p.shape, generator=g) / p[0].numel() ** 0.5)
+            elif name.endswith("weight"):
+                p.copy_(1 + 0.1 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+        # The conditional log-binomial head computes p = p0 / (p0 + p1) and
+        # t = t0 / (t0 + t1) from softplus outputs (+1e-4). With random
+        # weights the pre-activations are often very negative, softplus is
+        # ~1e-6 there, and the ratio of two such values is ill-conditioned:
+        # OpenVINO CPU and PyTorch then differ by >1e-3 in the depth (their
+        # softplus differs far out in the tail). Pre-activations are kept
+        # in about -2..+2 (softplus >= 0.1), still varying over the image; t0/t1
+        # close (temperature ~20..30, not down to min_temp 0.0212).
+        last = model.metric_head.conditional_log_binomial.mlp[2]
+        last.weight[:2] *= 0.05
+        last.bias[:2] = torch.tensor([1.0, 1.2])
+        last.weight[2:] *= 0.1
+        last.bias[2:] = 1.0
+    return model
+
+
+def processor():
+    from transformers import ZoeDepthImageProcessor
+
+    return ZoeDepthImageProcessor(do_pad=True, do_resize=True, size={"height": HEIGHT, "width": WIDTH},
+                                  keep_aspect_ratio=False, ensure_multiple_of=32, resample=2,
+                                  do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
+                                  image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+
+
+def export(model, path: Path) -> None:
+    """ONNX with the I/O contract of the catalog's export: pixel_values
+    [1, 3, 384, 512] -> predicted_depth [1, 384, 512], opset 17.
+
+    Traced with dynamic height/width and then pinned to 384x512: a trace at a
+    fixed size stores BEiT's relative position index (an int64
+    (patches+1)^2 table per layer, cached by transformers) as constants, 20 MB
+    for this tiny model; traced with symbolic sizes it stays a small subgraph
+    that computes the same table (OpenVINO folds it when compiling). The
+    computation is the same either way; the file is ~0.7 MB instead of 20.
+    Source locations (doc strings) are dropped for the same reason.
+    """
+    import onnx
+    import torch
+    from onnx.tools import update_model_dims
+
+    torch.onnx.export(model, (torch.zeros(1, 3, HEIGHT, WIDTH),), str(path), opset_version=17,
+                      input_names=["pixel_values"], output_names=["predicted_depth"], dynamo=False,
+                      dynamic_axes={"pixel_values": {2: "height", 3: "width"},
+                                    "predicted_depth": {1: "height", 2: "width"}})
+    m = onnx.load(str(path))
+    # Short names: the traced graph has ~4000 nodes whose generated names
+    # (module paths) would take as much space as the weights.
+    keep = {t.name for t in m.graph.initializer} | {"pixel_values", "predicted_depth"}
+    rename = {}
+    for i, n in enumerate(m.graph.node):
+        n.doc_string = ""
+        n.name = f"n{i}"
+        for j, o in enumerate(n.output):
+            if o and o not in keep:
+                rename[o] = f"t{i}_{j}"
+                n.output[j] = rename[o]
+        for j, x in enumerate(n.input):
+            n.input[j] = rename.get(x, x)
+    m = update_model_dims.update_inputs_outputs_dims(m, {"pixel_values": [1, 3, HEIGHT, WIDTH]},
+                                                     {"predicted_depth": [1, HEIGHT, WIDTH]})
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+
+
+def main() -> int:
+    import torch
+    import transformers
+    from PIL import Image
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("out", type=Path, help="output folder, e.g. tests/data/golden")
+    out = ap.parse_args().out.resolve()
+    proc = processor()
+    model = build_model()
+    images = [Image.open(out / f).convert("RGB") for f in IMAGES]
+
+    onnx_path = out / "zoedepth-golden.onnx"
+    export(model, onnx_path)
+    print(f"{onnx_path.name}: {onnx_path.stat().st_size} bytes, "
+          f"{sum(p.numel() for p in model.parameters())} parameters", file=sys.stderr)
+
+    import onnxruntime as ort
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    doc = {"generator": "python/gen_golden_zoedepth.py",
+           "reference": f"transformers {transformers.__version__} ZoeDepthImageProcessor (x/255, reflect pad "
+                        f"int(sqrt(side/2)*3), torch bilinear align_corners=True to {HEIGHT}x{WIDTH}, mean/std 0.5) "
+                        f"+ ZoeDepthForDepthEstimation (PyTorch {torch.__version__}) + "
+                        "post_process_depth_estimation(source_sizes) (bicubic to the padded size, padding removed)",
+           "model": onnx_path.name, "grid": {"offset": OFFSET, "stride": STRIDE}, "images": []}
+    for name, im in zip(IMAGES, images):
+        pv = proc(images=im, return_tensors="pt")["pixel_values"]
+        assert tuple(pv.shape) == (1, 3, HEIGHT, WIDTH), pv.shape
+        with torch.no_grad():
+            outputs = model(pixel_values=pv)
+            # Sensitivity: a 1e-5 input change must not move the depth by
+            # anything near the test's 1e-3 tolerance.
+            nudged = model(pixel_values=pv + 1e-5 * torch.randn(pv.shape, generator=torch.Generator().manual_seed(1)))
+        depth = proc.post_process_depth_estimation(outputs, source_sizes=[(im.height, im.width)])[0]
+        depth = depth["predicted_depth"].numpy().astype(np.float32)
+        assert depth.shape == (im.height, im.width), depth.shape
+        ref = outputs.predicted_depth.numpy()
+        sens = np.abs(nudged.predicted_depth.numpy() - ref).max() / np.abs(ref).max()
+        onnx_depth = sess.run(None, {"pixel_values": pv.numpy()})[0]
+        err = np.abs(onnx_depth - ref).max() / np.abs(ref).max()
+        sample = np.ascontiguousarray(depth[OFFSET::STRIDE, OFFSET::STRIDE])
+        npy = f"zoedepth_{Path(name).stem}.npy"
+        np.save(out / npy, sample)
+        pad_h, pad_w = int(np.sqrt(im.height / 2) * 3), int(np.sqrt(im.width / 2) * 3)
+        doc["images"].append({"file": name, "width": im.width, "height": im.height, "pad_h": pad_h,
+                              "pad_w": pad_w, "min": float(depth.min()), "max": float(depth.max()),
+                              "samples": npy, "sample_shape": list(sample.shape)})
+        print(f"  {name}: pad {pad_h}x{pad_w}, depth {depth.min():.4f}..{depth.max():.4f} m "
+              f"(median {np.median(depth):.4f}, std {depth.std():.4f}); ONNX vs PyTorch max rel {err:.2e}; "
+              f"1e-5 input nudge moves it by {sens:.2e}", file=sys.stderr)
+    (out / "zoedepth_reference.json").write_text(json.dumps(doc, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
