@@ -6,7 +6,6 @@
 // What path a request takes is decided by plan_engine_build() (tested in CI).
 #include <NvOnnxParser.h>
 #include "aegisrt/core/file_util.h"
-#include <cuda_runtime_api.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/cuda/device_info.h"
 #include "aegisrt/cuda/tensor_ops.h"
+#include "cuda/cuda_check.h"
 #include "trt_compat.h"
 
 namespace aegisrt::trt {
@@ -141,12 +141,10 @@ Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineB
     const auto logged = logger.sink().take_errors();
     return make_trt_error(stage, what, logged, "model " + model);
   };
-  AEGIS_TRY([&]() -> Result<void> {
-    const auto rc = cudaSetDevice(options.device);
-    if (rc == cudaSuccess) return {};
-    return Error(map_cuda_error(static_cast<int>(rc)),
-                 "cudaSetDevice(" + std::to_string(options.device) + ") failed: " + cudaGetErrorString(rc));
-  }());
+  // The cuda layer checks the device and makes it current for the whole build.
+  AEGIS_TRY(cuda::detail::check_device(options.device, "TensorRT engine build"));
+  const cuda::detail::DeviceGuard guard(options.device);
+  AEGIS_TRY(guard.status());
 
   request.progress("parse", 0.0);
   TrtPtr<nvinfer1::IBuilder> builder(nvinfer1::createInferBuilder(logger));
