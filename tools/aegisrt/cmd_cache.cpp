@@ -157,24 +157,66 @@ void print_outcome(const CacheResult& r) {
   }
 }
 
+/// The ONNX file of a catalog model's (validated) selection; `variant` and,
+/// unless given, `precision` as the selection resolved them.
+Result<fs::path> catalog_model_file(const BuildArgs& a, const CliContext& ctx, std::string& variant,
+                                    std::string& precision) {
+  AEGIS_ASSIGN_OR_RETURN(auto dir, models::resolve_models_directory(ctx.models_dir));
+  AEGIS_ASSIGN_OR_RETURN(auto catalog, models::ModelCatalog::load_directory(dir.path));
+  AEGIS_ASSIGN_OR_RETURN(auto sel, catalog.validate_selection(a.model, a.backend, a.variant, a.precision));
+  AEGIS_ASSIGN_OR_RETURN(auto manifest, catalog.get(a.model));
+  AEGIS_ASSIGN_OR_RETURN(auto onnx, manifest->find_onnx(sel.variant));
+  variant = sel.variant;
+  if (precision.empty()) precision = std::string(to_string(sel.precision));
+  return fs::path(onnx);
+}
+
+#if AEGISRT_CLI_HAVE_TVM
+/// `aegisrt build --backend tvm`'s options; every --input-shape must name an input of the model.
+Result<TvmBuildOptions> tvm_build_options(const BuildArgs& a, const fs::path& model, const std::string& variant,
+                                          std::optional<Precision> prec, const Device& device) {
+  TvmBuildOptions o;
+  o.model = model;
+  o.cache_dir = a.cache_dir;
+  o.variant = variant;
+  o.precision = prec.value_or(Precision::FP32);
+  o.device = device;
+  o.arch = a.arch;
+  for (const auto& s : a.input_shapes) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Error(ErrorCode::InvalidArgument, "--input-shape '" + s + "' must look like name:1x3x224x224");
+    }
+    o.input_shapes[s.substr(0, colon)] = s.substr(colon + 1);
+  }
+  // An --input-shape for an input the model does not have would otherwise be
+  // ignored and the build reported as done: refuse it, naming the inputs.
+  if (!o.input_shapes.empty()) {
+    AEGIS_ASSIGN_OR_RETURN(auto summary, onnx::summarize_onnx_file(model));
+    for (const auto& [name, shape] : o.input_shapes) {
+      const bool known = std::any_of(summary.inputs.begin(), summary.inputs.end(),
+                                     [&](const TensorDesc& d) { return d.name == name; });
+      if (!known) {
+        std::string inputs;
+        for (const auto& d : summary.inputs) inputs += (inputs.empty() ? "" : ", ") + d.to_string();
+        return Error(ErrorCode::InvalidArgument,
+                     "--input-shape '" + name + ":" + shape + "': '" + model.string() + "' has no input '" + name +
+                         "'; its inputs: " + (inputs.empty() ? std::string("none") : inputs));
+      }
+    }
+  }
+  return o;
+}
+#endif
+
 int build(const BuildArgs& a, const CliContext& ctx) {
   fs::path model = a.model_file;
   std::string variant = a.variant;
   std::string precision = a.precision;
   if (!a.model.empty()) {
-    auto dir = models::resolve_models_directory(ctx.models_dir);
-    if (!dir.ok()) return report_error(dir.error());
-    auto catalog = models::ModelCatalog::load_directory(dir->path);
-    if (!catalog.ok()) return report_error(catalog.error());
-    auto sel = catalog->validate_selection(a.model, a.backend, a.variant, a.precision);
-    if (!sel.ok()) return report_error(sel.error());
-    auto manifest = catalog->get(a.model);
-    if (!manifest.ok()) return report_error(manifest.error());
-    auto onnx = (*manifest)->find_onnx(sel->variant);
-    if (!onnx.ok()) return report_error(onnx.error());
-    model = *onnx;
-    variant = sel->variant;
-    if (precision.empty()) precision = std::string(to_string(sel->precision));
+    auto file = catalog_model_file(a, ctx, variant, precision);
+    if (!file.ok()) return report_error(file.error());
+    model = std::move(file).value();
   }
   if (model.empty()) return report_error(Error(ErrorCode::InvalidArgument, "give --model NAME or --model-file FILE"));
   // A FIFO, socket or device would block the hashing and the build for ever.
@@ -190,38 +232,9 @@ int build(const BuildArgs& a, const CliContext& ctx) {
   tools::BuildProgressIndicator progress(std::cerr, tools::BuildProgressIndicator::stderr_is_terminal());
   if (a.backend == "tvm") {
 #if AEGISRT_CLI_HAVE_TVM
-    TvmBuildOptions o;
-    o.model = model;
-    o.cache_dir = a.cache_dir;
-    o.variant = variant;
-    o.precision = prec.value_or(Precision::FP32);
-    o.device = *device;
-    o.arch = a.arch;
-    for (const auto& s : a.input_shapes) {
-      const auto colon = s.rfind(':');
-      if (colon == std::string::npos || colon == 0) {
-        return report_error(Error(ErrorCode::InvalidArgument, "--input-shape '" + s + "' must look like name:1x3x224x224"));
-      }
-      o.input_shapes[s.substr(0, colon)] = s.substr(colon + 1);
-    }
-    // An --input-shape for an input the model does not have would otherwise be
-    // ignored and the build reported as done: refuse it, naming the inputs.
-    if (!o.input_shapes.empty()) {
-      auto summary = onnx::summarize_onnx_file(model);
-      if (!summary.ok()) return report_error(summary.error());
-      for (const auto& [name, shape] : o.input_shapes) {
-        const bool known = std::any_of(summary->inputs.begin(), summary->inputs.end(),
-                                       [&](const TensorDesc& d) { return d.name == name; });
-        if (!known) {
-          std::string inputs;
-          for (const auto& d : summary->inputs) inputs += (inputs.empty() ? "" : ", ") + d.to_string();
-          return report_error(Error(ErrorCode::InvalidArgument,
-                                    "--input-shape '" + name + ":" + shape + "': '" + model.string() +
-                                        "' has no input '" + name + "'; its inputs: " +
-                                        (inputs.empty() ? std::string("none") : inputs)));
-        }
-      }
-    }
+    auto options = tvm_build_options(a, model, variant, prec, *device);
+    if (!options.ok()) return report_error(options.error());
+    const TvmBuildOptions& o = *options;
     auto r = build_tvm_library(o, progress.callback());
     progress.finish(r.ok());
     if (!r.ok()) return report_error(r.error());

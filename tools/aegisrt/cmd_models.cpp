@@ -56,6 +56,67 @@ nlohmann::json summary_json(const ModelManifest& m) {
   return j;
 }
 
+/// The manifest's input section: type, colour format, pre-processing, prompt.
+nlohmann::json input_json(const ModelManifest& m) {
+  nlohmann::json in{{"type", std::string(to_string(m.input.type))},
+                    {"color_format", std::string(to_string(m.input.color_format))},
+                    {"dtype", std::string(dtype_name(m.input.dtype))},
+                    {"tensor_name", m.input.tensor_name}};
+  if (const auto& p = m.input.preprocessing) {
+    in["preprocessing"] = {{"resize", std::string(to_string(p->resize))},
+                           {"size", {p->size.height, p->size.width}},
+                           {"pad_value", p->pad_value},
+                           {"pad_position", std::string(to_string(p->pad_position))},
+                           {"normalize", {{"scale", p->normalize.scale}, {"mean", p->normalize.mean}, {"std", p->normalize.stddev}}},
+                           {"layout", std::string(to_string(p->layout))}};
+  }
+  if (const auto& pr = m.input.prompt) in["prompt"] = {{"tokenizer", pr->tokenizer}, {"max_tokens", pr->max_tokens}};
+  return in;
+}
+
+/// The manifest's output section, fields with their named dims.
+nlohmann::json output_json(const ModelManifest& m) {
+  nlohmann::json out{{"type", std::string(to_string(m.output.type))},
+                     {"layout", std::string(to_string(m.output.layout))},
+                     {"class_names", m.output.class_names},
+                     {"keypoint_names", m.output.keypoint_names}};
+  for (const auto& f : m.output.fields) {
+    nlohmann::json dims = nlohmann::json::array();
+    for (std::size_t i = 0; i < f.shape.size(); ++i) {
+      if (i < f.dim_names.size() && !f.dim_names[i].empty()) {
+        dims.push_back(f.dim_names[i]);
+      } else {
+        dims.push_back(f.shape[i]);
+      }
+    }
+    out["fields"].push_back({{"name", f.name}, {"dtype", std::string(dtype_name(f.dtype))}, {"shape", dims},
+                             {"description", f.description}});
+  }
+  return out;
+}
+
+/// The post-processing values the manifest sets.
+nlohmann::json postprocessing_json(const ModelManifest& m) {
+  nlohmann::json pp = nlohmann::json::object();
+  const auto& p = m.postprocessing;
+  auto put = [&pp](const char* key, const auto& opt) {
+    if (opt) pp[key] = *opt;
+  };
+  put("confidence_threshold", p.confidence_threshold);
+  put("nms_iou_threshold", p.nms_iou_threshold);
+  put("max_detections", p.max_detections);
+  put("text_threshold", p.text_threshold);
+  put("keypoint_threshold", p.keypoint_threshold);
+  put("mask_threshold", p.mask_threshold);
+  put("color_map", p.color_map);
+  put("track_high_threshold", p.track_high_threshold);
+  put("track_low_threshold", p.track_low_threshold);
+  put("new_track_threshold", p.new_track_threshold);
+  put("match_threshold", p.match_threshold);
+  put("track_buffer", p.track_buffer);
+  return pp;
+}
+
 nlohmann::json detail_json(const ModelManifest& m) {
   nlohmann::json j = summary_json(m);
   j["description"] = m.description;
@@ -90,55 +151,9 @@ nlohmann::json detail_json(const ModelManifest& m) {
   } else {
     j["auto_backend"] = {{"backend", nullptr}, {"error", pick.error().message()}};
   }
-  nlohmann::json in{{"type", std::string(to_string(m.input.type))},
-                    {"color_format", std::string(to_string(m.input.color_format))},
-                    {"dtype", std::string(dtype_name(m.input.dtype))},
-                    {"tensor_name", m.input.tensor_name}};
-  if (const auto& p = m.input.preprocessing) {
-    in["preprocessing"] = {{"resize", std::string(to_string(p->resize))},
-                           {"size", {p->size.height, p->size.width}},
-                           {"pad_value", p->pad_value},
-                           {"pad_position", std::string(to_string(p->pad_position))},
-                           {"normalize", {{"scale", p->normalize.scale}, {"mean", p->normalize.mean}, {"std", p->normalize.stddev}}},
-                           {"layout", std::string(to_string(p->layout))}};
-  }
-  if (const auto& pr = m.input.prompt) in["prompt"] = {{"tokenizer", pr->tokenizer}, {"max_tokens", pr->max_tokens}};
-  j["input"] = in;
-  nlohmann::json out{{"type", std::string(to_string(m.output.type))},
-                     {"layout", std::string(to_string(m.output.layout))},
-                     {"class_names", m.output.class_names},
-                     {"keypoint_names", m.output.keypoint_names}};
-  for (const auto& f : m.output.fields) {
-    nlohmann::json dims = nlohmann::json::array();
-    for (std::size_t i = 0; i < f.shape.size(); ++i) {
-      if (i < f.dim_names.size() && !f.dim_names[i].empty()) {
-        dims.push_back(f.dim_names[i]);
-      } else {
-        dims.push_back(f.shape[i]);
-      }
-    }
-    out["fields"].push_back({{"name", f.name}, {"dtype", std::string(dtype_name(f.dtype))}, {"shape", dims},
-                             {"description", f.description}});
-  }
-  j["output"] = out;
-  nlohmann::json pp = nlohmann::json::object();
-  const auto& p = m.postprocessing;
-  auto put = [&pp](const char* key, const auto& opt) {
-    if (opt) pp[key] = *opt;
-  };
-  put("confidence_threshold", p.confidence_threshold);
-  put("nms_iou_threshold", p.nms_iou_threshold);
-  put("max_detections", p.max_detections);
-  put("text_threshold", p.text_threshold);
-  put("keypoint_threshold", p.keypoint_threshold);
-  put("mask_threshold", p.mask_threshold);
-  put("color_map", p.color_map);
-  put("track_high_threshold", p.track_high_threshold);
-  put("track_low_threshold", p.track_low_threshold);
-  put("new_track_threshold", p.new_track_threshold);
-  put("match_threshold", p.match_threshold);
-  put("track_buffer", p.track_buffer);
-  j["postprocessing"] = pp;
+  j["input"] = input_json(m);
+  j["output"] = output_json(m);
+  j["postprocessing"] = postprocessing_json(m);
   return j;
 }
 
@@ -245,9 +260,8 @@ void print_issues(const std::vector<models::ManifestIssue>& issues) {
   for (const auto& i : issues) std::cerr << "manifest error: " << to_string(i) << "\n";
 }
 
-}  // namespace
-
-void add_models_commands(CLI::App& app, CliContext& ctx) {
+/// aegisrt models [NAME] [--json]
+void add_list_command(CLI::App& app, CliContext& ctx) {
   // ---- aegisrt models [NAME] [--json]
   auto* list = app.add_subcommand("models", "List the models of the catalog, or show one model in detail");
   auto name = std::make_shared<std::string>();
@@ -283,14 +297,94 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
     // A broken manifest anywhere makes `aegisrt models` fail, so it doubles as a lint.
     if (!loaded->scan.issues.empty()) ctx.exit_code = kExitInvalid;
   });
+}
 
+struct ValidateArgs {
+  std::string model, backend, variant, precision;
+  bool json = false;
+};
+
+/// What `aegisrt validate` does: the selection checked against the catalog
+/// (the backend picked when none was given), reported as text or JSON.
+void run_validate(CliContext& ctx, const ValidateArgs& args) {
+  auto loaded = load_catalog(ctx);
+  if (!loaded.ok()) {
+    ctx.exit_code = report_error(loaded.error());
+    return;
+  }
+  // Only the asked model's own manifest problems decide the outcome.
+  const auto own = loaded->dir / args.model / "manifest.yaml";
+  std::vector<models::ManifestIssue> own_issues;
+  for (const auto& i : loaded->scan.issues) {
+    if (i.where.file == own) own_issues.push_back(i);
+  }
+  if (!own_issues.empty()) {
+    print_issues(own_issues);
+    ctx.exit_code = report_error(Error(ErrorCode::InvalidArgument, "the manifest of '" + args.model +
+                                                                       "' is broken (" + own.string() + ")"));
+    return;
+  }
+  std::string backend = args.backend;
+  std::string picked_from;  // set when no --backend was given
+  if (backend.empty()) {
+    auto m = loaded->scan.catalog.get(args.model);
+    auto pick = m.ok() ? pick_backend_for(**m) : Result<models::BackendPick>(m.error());
+    if (!pick.ok()) {
+      if (args.json) {
+        std::cout << nlohmann::json{{"valid", false},
+                                    {"code", std::string(to_string(pick.error().code()))},
+                                    {"message", pick.error().message()}}
+                         .dump(2)
+                  << "\n";
+      }
+      ctx.exit_code = report_error(pick.error());
+      return;
+    }
+    backend = pick->backend;
+    picked_from = describe_pick(**m, *pick);
+  }
+  auto sel = loaded->scan.catalog.validate_selection(args.model, backend, args.variant, args.precision);
+  if (!sel.ok()) {
+    if (args.json) {
+      std::cout << nlohmann::json{{"valid", false},
+                                  {"code", std::string(to_string(sel.error().code()))},
+                                  {"message", sel.error().message()}}
+                       .dump(2)
+                << "\n";
+    }
+    ctx.exit_code = report_error(sel.error());
+    return;
+  }
+  const auto status = models::backend_status(sel->backend);
+  if (args.json) {
+    std::cout << nlohmann::json{{"valid", true},
+                                {"model", sel->model},
+                                {"backend", sel->backend},
+                                {"variant", sel->variant},
+                                {"precision", std::string(to_string(sel->precision))},
+                                {"device_memory_bytes", sel->device_memory_bytes},
+                                {"backend_availability", std::string(to_string(status.availability))},
+                                {"backend_detail", status.detail},
+                                {"backend_picked", !picked_from.empty()}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format("valid: {} variant {} at {} on backend {} (device memory {} MB)\n", sel->model,
+                             sel->variant, to_string(sel->precision), sel->backend,
+                             sel->device_memory_bytes / (1024 * 1024));
+    if (!picked_from.empty()) std::cout << "backend picked: " << picked_from << "\n";
+    if (status.availability != models::BackendAvailability::Available) {
+      std::cout << "note: backend " << sel->backend << " in this build: " << status.detail << "\n";
+    }
+  }
+  ctx.exit_code = kExitOk;
+}
+
+/// aegisrt validate --model M --backend B [--variant V] [--precision P]
+void add_validate_command(CLI::App& app, CliContext& ctx) {
   // ---- aegisrt validate --model M --backend B [--variant V] [--precision P]
   auto* validate = app.add_subcommand("validate", "Check that a model/backend/variant/precision selection is supported");
-  struct Args {
-    std::string model, backend, variant, precision;
-    bool json = false;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<ValidateArgs>();
   validate->add_option("-m,--model", args->model, "Model name (see `aegisrt models`)")->required();
   validate->add_option("-b,--backend", args->backend,
                        "Backend: tensorrt, onnx, cuda, rocm, openvino, tvm or cpu (default: the first of the "
@@ -298,79 +392,14 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
   validate->add_option("--variant", args->variant, "Variant (default: the manifest's default_variant)");
   validate->add_option("-p,--precision", args->precision, "fp32, fp16 or int8 (default: fp32 when supported)");
   validate->add_flag("--json", args->json, "Machine-readable output");
-  validate->callback([&ctx, args] {
-    auto loaded = load_catalog(ctx);
-    if (!loaded.ok()) {
-      ctx.exit_code = report_error(loaded.error());
-      return;
-    }
-    // Only the asked model's own manifest problems decide the outcome.
-    const auto own = loaded->dir / args->model / "manifest.yaml";
-    std::vector<models::ManifestIssue> own_issues;
-    for (const auto& i : loaded->scan.issues) {
-      if (i.where.file == own) own_issues.push_back(i);
-    }
-    if (!own_issues.empty()) {
-      print_issues(own_issues);
-      ctx.exit_code = report_error(Error(ErrorCode::InvalidArgument, "the manifest of '" + args->model +
-                                                                         "' is broken (" + own.string() + ")"));
-      return;
-    }
-    std::string backend = args->backend;
-    std::string picked_from;  // set when no --backend was given
-    if (backend.empty()) {
-      auto m = loaded->scan.catalog.get(args->model);
-      auto pick = m.ok() ? pick_backend_for(**m) : Result<models::BackendPick>(m.error());
-      if (!pick.ok()) {
-        if (args->json) {
-          std::cout << nlohmann::json{{"valid", false},
-                                      {"code", std::string(to_string(pick.error().code()))},
-                                      {"message", pick.error().message()}}
-                           .dump(2)
-                    << "\n";
-        }
-        ctx.exit_code = report_error(pick.error());
-        return;
-      }
-      backend = pick->backend;
-      picked_from = describe_pick(**m, *pick);
-    }
-    auto sel = loaded->scan.catalog.validate_selection(args->model, backend, args->variant, args->precision);
-    if (!sel.ok()) {
-      if (args->json) {
-        std::cout << nlohmann::json{{"valid", false},
-                                    {"code", std::string(to_string(sel.error().code()))},
-                                    {"message", sel.error().message()}}
-                         .dump(2)
-                  << "\n";
-      }
-      ctx.exit_code = report_error(sel.error());
-      return;
-    }
-    const auto status = models::backend_status(sel->backend);
-    if (args->json) {
-      std::cout << nlohmann::json{{"valid", true},
-                                  {"model", sel->model},
-                                  {"backend", sel->backend},
-                                  {"variant", sel->variant},
-                                  {"precision", std::string(to_string(sel->precision))},
-                                  {"device_memory_bytes", sel->device_memory_bytes},
-                                  {"backend_availability", std::string(to_string(status.availability))},
-                                  {"backend_detail", status.detail},
-                                  {"backend_picked", !picked_from.empty()}}
-                       .dump(2)
-                << "\n";
-    } else {
-      std::cout << fmt::format("valid: {} variant {} at {} on backend {} (device memory {} MB)\n", sel->model,
-                               sel->variant, to_string(sel->precision), sel->backend,
-                               sel->device_memory_bytes / (1024 * 1024));
-      if (!picked_from.empty()) std::cout << "backend picked: " << picked_from << "\n";
-      if (status.availability != models::BackendAvailability::Available) {
-        std::cout << "note: backend " << sel->backend << " in this build: " << status.detail << "\n";
-      }
-    }
-    ctx.exit_code = kExitOk;
-  });
+  validate->callback([&ctx, args] { run_validate(ctx, *args); });
+}
+
+}  // namespace
+
+void add_models_commands(CLI::App& app, CliContext& ctx) {
+  add_list_command(app, ctx);
+  add_validate_command(app, ctx);
 }
 
 }  // namespace aegisrt::cli
