@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "aegisrt/cache/sha256.h"
+#include "aegisrt/core/file_util.h"
 #include "cache_internal.h"
 
 namespace aegisrt {
@@ -161,7 +162,7 @@ Result<void> build_to(const BuilderFn& builder, const ArtifactKey& key, const st
                  "builder for '" + key.file_name() + "' reported success but produced " +
                      (ec ? "no file" : "an empty file") + " at '" + out.string() + "'");
   }
-  AEGIS_TRY(fsync_path(out, false));
+  AEGIS_TRY(sync_path(out, false));
   AEGIS_ASSIGN_OR_RETURN(md.artifact_sha256, sha256_file(out));
   md.artifact_size = size;
   md.extra = std::move(built->extra);
@@ -210,9 +211,9 @@ Result<void> build_and_publish(const ArtifactCache& cache, const ArtifactKey& ke
                                const BuilderFn& builder, const ProgressFn& progress, CacheResult& res) {
   const fs::path& dir = cache.dir();
   const std::string name = key.file_name();
-  const std::string suffix = unique_suffix();
-  const fs::path tmp_artifact = dir / ("." + name + ".tmp-" + suffix);
-  const fs::path tmp_sidecar = dir / ("." + name + ".json.tmp-" + suffix);
+  // ".<name>.tmp-<pid>-<tid>-<n>": what clean() knows as a crashed build's.
+  const fs::path tmp_artifact = unique_temp_path(dir / name);
+  const fs::path tmp_sidecar = unique_temp_path(dir / (name + ".json"));
   auto cleanup = [&] {
     std::error_code ignore;
     fs::remove(tmp_artifact, ignore);
@@ -243,7 +244,7 @@ Result<void> build_and_publish(const ArtifactCache& cache, const ArtifactKey& ke
     cleanup();
     return Error(ErrorCode::IoError, "cannot publish '" + name + "' in '" + dir.string() + "': " + ec.message());
   }
-  (void)fsync_path(dir, true);
+  (void)sync_path(dir, true);
   return {};
 }
 

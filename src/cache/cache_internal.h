@@ -73,11 +73,8 @@ class FileLock {
 };
 
 
-Result<void> fsync_path(const std::filesystem::path& p, bool directory);
-/// Writes `content` to `p` (created 0644, never through a symlink) and fsyncs it.
-Result<void> write_file_synced(const std::filesystem::path& p, const std::string& content);
-/// "<pid>-<tid>-<n>": unique per process, thread and call.
-std::string unique_suffix();
+// Synced writes, fsync and temporary names: core/file_util.h
+// (write_file_synced, sync_path, unique_temp_path).
 std::string utc_now();
 
 // ---- cache_sidecar.cpp

@@ -132,44 +132,6 @@ void FileLock::record_holder() noexcept {
   if (::ftruncate(fd_, 0) == 0) (void)!::pwrite(fd_, text.data(), text.size(), 0);
 }
 
-Result<void> fsync_path(const fs::path& p, bool directory) {
-  const int fd = ::open(p.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return Error(ErrorCode::IoError, "cannot open '" + p.string() + "' to sync: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Error(ErrorCode::IoError, "fsync('" + p.string() + "') failed: " + std::strerror(err));
-  return {};
-}
-
-Result<void> write_file_synced(const fs::path& p, const std::string& content) {
-  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return Error(ErrorCode::IoError, "cannot create '" + p.string() + "': " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return Error(ErrorCode::IoError, "cannot write '" + p.string() + "': " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Error(ErrorCode::IoError, "fsync('" + p.string() + "') failed: " + std::strerror(err));
-  return {};
-}
-
-std::string unique_suffix() {
-  static std::atomic<unsigned> counter{0};
-  const auto tid = std::hash<std::thread::id>{}(std::this_thread::get_id());
-  return std::to_string(::getpid()) + "-" + std::to_string(tid % 100000) + "-" +
-         std::to_string(counter.fetch_add(1));
-}
-
 }  // namespace cache_detail
 
 Duration default_lock_timeout() {

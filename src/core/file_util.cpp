@@ -152,15 +152,12 @@ std::filesystem::path unique_temp_path(const std::filesystem::path& target) {
   return target.parent_path() / name;
 }
 
-Result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes,
+Result<void> write_file_synced(const std::filesystem::path& path, std::span<const std::byte> bytes,
                                unsigned mode) {
-  const auto tmp = unique_temp_path(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        static_cast<mode_t>(mode));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) {
     const int err = errno;
-    return Error(ErrorCode::IoError, "cannot create a temporary file next to " + quote_path(path) +
-                                         ": " + std::strerror(err));
+    return Error(ErrorCode::IoError, "cannot create " + quote_path(path) + ": " + std::strerror(err));
   }
   int err = 0;
   std::size_t done = 0;
@@ -176,18 +173,45 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::span<cons
   if (err == 0 && ::fchmod(fd, static_cast<mode_t>(mode)) != 0) err = errno;  // umask-proof
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {
+    ::unlink(path.c_str());
+    return Error(ErrorCode::IoError, "cannot write " + quote_path(path) + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+Result<void> write_file_synced(const std::filesystem::path& path, std::string_view text,
+                               unsigned mode) {
+  return write_file_synced(path, std::as_bytes(std::span(text.data(), text.size())), mode);
+}
+
+Result<void> sync_path(const std::filesystem::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return Error(ErrorCode::IoError, "cannot open " + quote_path(path) + " to sync: " + std::strerror(err));
+  }
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Error(ErrorCode::IoError, "fsync(" + quote_path(path) + ") failed: " + std::strerror(err));
+  return {};
+}
+
+Result<void> write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes,
+                               unsigned mode) {
+  const auto tmp = unique_temp_path(path);
+  if (auto r = write_file_synced(tmp, bytes, mode); !r.ok()) {
+    return Error(ErrorCode::IoError, "cannot write " + quote_path(path) + " (through a temporary file): " +
+                                         r.error().message());
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     ::unlink(tmp.c_str());
     return Error(ErrorCode::IoError, "cannot write " + quote_path(path) + ": " + std::strerror(err));
   }
   // Make the rename itself durable; a failure here loses nothing already visible.
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
+  (void)sync_path(path.has_parent_path() ? path.parent_path() : std::filesystem::path("."), true);
   return {};
 }
 

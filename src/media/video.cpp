@@ -313,26 +313,24 @@ struct VideoWriter::Impl {
       if (r < 0) return io_error("cannot write a packet (" + av_error_text(r) + ")");
     }
   }
-};
 
-VideoWriter::VideoWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-VideoWriter::VideoWriter(VideoWriter&&) noexcept = default;
-VideoWriter& VideoWriter::operator=(VideoWriter&&) noexcept = default;
-VideoWriter::~VideoWriter() = default;
-const std::string& VideoWriter::codec() const noexcept { return impl_->codec; }
-std::int64_t VideoWriter::frames_written() const noexcept { return impl_->written; }
+  // The steps of VideoWriter::open() after the container exists.
+  /// Encoder context, stream, frame, packet and RGB converter for `codec`.
+  Result<void> open_encoder(const AVCodec* encoder, double fps);
+  /// The temporary file and the container header.
+  Result<void> start_file();
+};
 
 namespace {
 
-/// The encoder for `ofmt` (see the header): the one asked for, else libx264
-/// for mp4/mkv/mov, the container's default, MPEG-4 Part 2; the first the
-/// container accepts.
-Result<const AVCodec*> choose_encoder(const AVOutputFormat* ofmt, const VideoWriterOptions& options,
-                                      const std::filesystem::path& path) {
+/// The first encoder the container accepts: the one asked for, else libx264
+/// (mp4/mkv/mov), the container's default, MPEG-4 Part 2.
+Result<const AVCodec*> choose_encoder(const std::filesystem::path& path, const AVOutputFormat* ofmt,
+                                      const std::string& asked) {
   std::vector<const AVCodec*> candidates;
-  if (!options.codec.empty()) {
-    const AVCodec* c = avcodec_find_encoder_by_name(options.codec.c_str());
-    if (c == nullptr) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": encoder '" + options.codec + "' is not in this FFmpeg build");
+  if (!asked.empty()) {
+    const AVCodec* c = avcodec_find_encoder_by_name(asked.c_str());
+    if (c == nullptr) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": encoder '" + asked + "' is not in this FFmpeg build");
     candidates.push_back(c);
   } else {
     const std::string name = ofmt->name != nullptr ? ofmt->name : "";
@@ -350,32 +348,75 @@ Result<const AVCodec*> choose_encoder(const AVOutputFormat* ofmt, const VideoWri
                                            std::string(ofmt->name) + " container");
 }
 
-/// Size (even), rate, pixel format and quality of a fresh encoder context.
-void configure_encoder(AVCodecContext& enc, const AVCodec& codec, int width, int height, AVRational rate,
-                       const AVFormatContext& oc) {
-  enc.width = (width + 1) & ~1;
-  enc.height = (height + 1) & ~1;
-  enc.framerate = rate;
-  enc.time_base = av_inv_q(rate);
-  enc.gop_size = 12;
-  enc.pix_fmt = AV_PIX_FMT_YUV420P;
-  if (codec.pix_fmts != nullptr) {
+}  // namespace
+
+Result<void> VideoWriter::Impl::open_encoder(const AVCodec* encoder, double fps) {
+  enc.reset(avcodec_alloc_context3(encoder));
+  if (!enc) return io_error("out of memory");
+  AVCodecContext* e = enc.get();
+  e->width = (width + 1) & ~1;
+  e->height = (height + 1) & ~1;
+  const AVRational rate = av_d2q(fps, 100000);
+  e->framerate = rate;
+  e->time_base = av_inv_q(rate);
+  e->gop_size = 12;
+  e->pix_fmt = AV_PIX_FMT_YUV420P;
+  if (encoder->pix_fmts != nullptr) {
     bool has420 = false;
-    for (const AVPixelFormat* p = codec.pix_fmts; *p != AV_PIX_FMT_NONE; ++p) has420 |= (*p == AV_PIX_FMT_YUV420P);
-    if (!has420) enc.pix_fmt = codec.pix_fmts[0];
+    for (const AVPixelFormat* p = encoder->pix_fmts; *p != AV_PIX_FMT_NONE; ++p) has420 |= (*p == AV_PIX_FMT_YUV420P);
+    if (!has420) e->pix_fmt = encoder->pix_fmts[0];
   }
-  enc.thread_count = 1;  // deterministic output
-  if (std::strcmp(codec.name, "libx264") == 0) {
-    av_opt_set(enc.priv_data, "preset", "fast", 0);
-    av_opt_set(enc.priv_data, "crf", "18", 0);
+  e->thread_count = 1;  // deterministic output
+  if (std::strcmp(encoder->name, "libx264") == 0) {
+    av_opt_set(e->priv_data, "preset", "fast", 0);
+    av_opt_set(e->priv_data, "crf", "18", 0);
   } else {
-    enc.flags |= AV_CODEC_FLAG_QSCALE;
-    enc.global_quality = FF_QP2LAMBDA * 2;
+    e->flags |= AV_CODEC_FLAG_QSCALE;
+    e->global_quality = FF_QP2LAMBDA * 2;
   }
-  if ((oc.oformat->flags & AVFMT_GLOBALHEADER) != 0) enc.flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  if ((fmt->oformat->flags & AVFMT_GLOBALHEADER) != 0) e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  int r = avcodec_open2(e, encoder, nullptr);
+  if (r < 0) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": cannot open encoder " + codec + " (" + av_error_text(r) + ")");
+  stream = avformat_new_stream(fmt.get(), nullptr);
+  if (stream == nullptr) return io_error("out of memory");
+  r = avcodec_parameters_from_context(stream->codecpar, e);
+  if (r < 0) return io_error("codec parameters (" + av_error_text(r) + ")");
+  stream->time_base = e->time_base;
+  stream->avg_frame_rate = rate;
+  frame.reset(av_frame_alloc());
+  packet.reset(av_packet_alloc());
+  if (!frame || !packet) return io_error("out of memory");
+  frame->format = e->pix_fmt;
+  frame->width = e->width;
+  frame->height = e->height;
+  r = av_frame_get_buffer(frame.get(), 0);
+  if (r < 0) return io_error("out of memory");
+  sws.reset(sws_getContext(e->width, e->height, AV_PIX_FMT_RGB24, e->width, e->height,
+                           e->pix_fmt, kSwsFlags, nullptr, nullptr, nullptr));
+  if (!sws) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": no RGB conversion to the encoder's pixel format");
+  return {};
 }
 
-}  // namespace
+Result<void> VideoWriter::Impl::start_file() {
+  int r = avio_open(&fmt->pb, temp.string().c_str(), AVIO_FLAG_WRITE);
+  if (r < 0) return io_error("cannot create " + quote_path(temp) + " (" + av_error_text(r) + ")");
+  AVDictionary* mux_opts = nullptr;
+  const std::string name(fmt->oformat->name);
+  if (name.find("mp4") != std::string::npos || name == "mov")
+    av_dict_set(&mux_opts, "movflags", "+faststart", 0);  // index first: a cut file keeps its frames
+  r = avformat_write_header(fmt.get(), &mux_opts);
+  av_dict_free(&mux_opts);
+  if (r < 0) return io_error("cannot write the header (" + av_error_text(r) + ")");
+  header = true;
+  return {};
+}
+
+VideoWriter::VideoWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VideoWriter::VideoWriter(VideoWriter&&) noexcept = default;
+VideoWriter& VideoWriter::operator=(VideoWriter&&) noexcept = default;
+VideoWriter::~VideoWriter() = default;
+const std::string& VideoWriter::codec() const noexcept { return impl_->codec; }
+std::int64_t VideoWriter::frames_written() const noexcept { return impl_->written; }
 
 Result<VideoWriter> VideoWriter::open(const std::filesystem::path& path, int width, int height,
                                       const VideoWriterOptions& options) {
@@ -402,42 +443,11 @@ Result<VideoWriter> VideoWriter::open(const std::filesystem::path& path, int wid
   if (r < 0 || oc == nullptr) return impl->io_error("cannot create the container (" + av_error_text(r) + ")");
   impl->fmt.reset(oc);
 
-  AEGIS_ASSIGN_OR_RETURN(const AVCodec* codec, choose_encoder(ofmt, options, path));
+  // Encoder choice (see the header).
+  AEGIS_ASSIGN_OR_RETURN(const AVCodec* codec, choose_encoder(path, ofmt, options.codec));
   impl->codec = codec->name;
-
-  impl->enc.reset(avcodec_alloc_context3(codec));
-  if (!impl->enc) return impl->io_error("out of memory");
-  AVCodecContext* enc = impl->enc.get();
-  const AVRational rate = av_d2q(options.fps, 100000);
-  configure_encoder(*enc, *codec, width, height, rate, *oc);
-  r = avcodec_open2(enc, codec, nullptr);
-  if (r < 0) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": cannot open encoder " + impl->codec + " (" + av_error_text(r) + ")");
-  impl->stream = avformat_new_stream(oc, nullptr);
-  if (impl->stream == nullptr) return impl->io_error("out of memory");
-  r = avcodec_parameters_from_context(impl->stream->codecpar, enc);
-  if (r < 0) return impl->io_error("codec parameters (" + av_error_text(r) + ")");
-  impl->stream->time_base = enc->time_base;
-  impl->stream->avg_frame_rate = rate;
-  impl->frame.reset(av_frame_alloc());
-  impl->packet.reset(av_packet_alloc());
-  if (!impl->frame || !impl->packet) return impl->io_error("out of memory");
-  impl->frame->format = enc->pix_fmt;
-  impl->frame->width = enc->width;
-  impl->frame->height = enc->height;
-  r = av_frame_get_buffer(impl->frame.get(), 0);
-  if (r < 0) return impl->io_error("out of memory");
-  impl->sws.reset(sws_getContext(enc->width, enc->height, AV_PIX_FMT_RGB24, enc->width, enc->height,
-                                 enc->pix_fmt, kSwsFlags, nullptr, nullptr, nullptr));
-  if (!impl->sws) return Error(ErrorCode::Unsupported, "video " + quote_path(path) + ": no RGB conversion to the encoder's pixel format");
-  r = avio_open(&oc->pb, temp.c_str(), AVIO_FLAG_WRITE);
-  if (r < 0) return impl->io_error("cannot create " + quote_path(impl->temp) + " (" + av_error_text(r) + ")");
-  AVDictionary* mux_opts = nullptr;
-  if (std::string(ofmt->name).find("mp4") != std::string::npos || std::string(ofmt->name) == "mov")
-    av_dict_set(&mux_opts, "movflags", "+faststart", 0);  // index first: a cut file keeps its frames
-  r = avformat_write_header(oc, &mux_opts);
-  av_dict_free(&mux_opts);
-  if (r < 0) return impl->io_error("cannot write the header (" + av_error_text(r) + ")");
-  impl->header = true;
+  AEGIS_TRY(impl->open_encoder(codec, options.fps));
+  AEGIS_TRY(impl->start_file());
   return VideoWriter(std::move(impl));
 }
 

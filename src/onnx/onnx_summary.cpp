@@ -242,25 +242,21 @@ Result<TensorDesc> to_desc(const ValueInfo& vi, std::string_view role, std::stri
   return TensorDesc{vi.name, vi.shape, *dt};
 }
 
-}  // namespace
-
-Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string_view what) {
-  auto corrupt = [&](std::string_view detail) {
-    return Error(ErrorCode::Corrupt, std::string(what) + " is not a valid ONNX model (" +
-                                         std::string(detail) + ")");
-  };
-  OnnxSummary s;
+/// The fields of a ModelProto that the summary needs: ir_version = 1,
+/// producer_name = 2, graph = 7 (kept as bytes), opset_import = 8,
+/// metadata_props = 14. false when the protobuf is malformed.
+struct ModelFields {
   std::span<const std::byte> graph;
   bool have_graph = false;
   bool have_ir = false;
-  // ModelProto: ir_version = 1, producer_name = 2, graph = 7, opset_import = 8,
-  // metadata_props = 14.
-  const bool ok = for_each_field(bytes, [&](const Field& f) {
+};
+bool read_model_fields(std::span<const std::byte> bytes, OnnxSummary& s, ModelFields& m) {
+  return for_each_field(bytes, [&](const Field& f) {
     switch (f.number) {
       case 1:
         if (f.type != kVarint) return false;
         s.ir_version = static_cast<std::int64_t>(f.varint);
-        have_ir = true;
+        m.have_ir = true;
         return true;
       case 2:
         if (f.type != kLen) return false;
@@ -268,8 +264,8 @@ Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string
         return true;
       case 7:
         if (f.type != kLen) return false;
-        graph = f.bytes;
-        have_graph = true;
+        m.graph = f.bytes;
+        m.have_graph = true;
         return true;
       case 8: {
         if (f.type != kLen) return false;
@@ -303,15 +299,13 @@ Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string
         return true;
     }
   });
-  if (!ok) return corrupt("malformed protobuf");
-  if (!have_ir || s.ir_version <= 0 || s.ir_version > 100) return corrupt("no ir_version");
-  if (!have_graph) return corrupt("no graph");
+}
 
-  // GraphProto: node = 1, initializer = 5, input = 11, output = 12.
-  std::set<std::string> initializer_names;
-  std::vector<ValueInfo> inputs;
-  std::vector<ValueInfo> outputs;
-  const bool graph_ok = for_each_field(graph, [&](const Field& f) {
+/// GraphProto: node = 1, initializer = 5, input = 11, output = 12. false when
+/// the graph is malformed.
+bool read_graph_fields(std::span<const std::byte> graph, OnnxSummary& s, std::vector<ValueInfo>& inputs,
+                       std::vector<ValueInfo>& outputs, std::set<std::string>& initializer_names) {
+  return for_each_field(graph, [&](const Field& f) {
     if (f.type != kLen) return true;
     switch (f.number) {
       case 1: return parse_node(f.bytes, s);
@@ -331,7 +325,25 @@ Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string
       default: return true;
     }
   });
-  if (!graph_ok) return corrupt("malformed graph");
+}
+
+}  // namespace
+
+Result<OnnxSummary> summarize_onnx(std::span<const std::byte> bytes, std::string_view what) {
+  auto corrupt = [&](std::string_view detail) {
+    return Error(ErrorCode::Corrupt, std::string(what) + " is not a valid ONNX model (" +
+                                         std::string(detail) + ")");
+  };
+  OnnxSummary s;
+  ModelFields m;
+  if (!read_model_fields(bytes, s, m)) return corrupt("malformed protobuf");
+  if (!m.have_ir || s.ir_version <= 0 || s.ir_version > 100) return corrupt("no ir_version");
+  if (!m.have_graph) return corrupt("no graph");
+
+  std::set<std::string> initializer_names;
+  std::vector<ValueInfo> inputs;
+  std::vector<ValueInfo> outputs;
+  if (!read_graph_fields(m.graph, s, inputs, outputs, initializer_names)) return corrupt("malformed graph");
   for (const auto& vi : inputs) {
     if (initializer_names.contains(vi.name)) continue;  // IR < 4 lists weights as inputs
     AEGIS_ASSIGN_OR_RETURN(auto d, to_desc(vi, "input", what));

@@ -36,18 +36,9 @@ std::string qdq_model_hint(const std::string& model) {
          "inserted from a calibration run) and build from that file";
 }
 
-}  // namespace
-
-Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
-  const auto features = features_of(r.trt);
-  const std::string trt = "TensorRT " + r.trt.to_string();
-  const std::string model = r.model_path.empty() ? std::string("the model") : r.model_path;
-  if (!features.supported) {
-    return Error(ErrorCode::Unsupported, trt + " is older than the minimum AegisRT supports (" +
-                                             kMinimumTrtVersion.to_string() + ")");
-  }
-  const Precision p = r.requested.value_or(kDefaultEnginePrecision);
-  const std::string pname(to_string(p));
+/// Unsupported when `p` is not in the manifest's list or the GPU (when known)
+/// is too old for it.
+Result<void> check_precision_allowed(const PrecisionRequest& r, Precision p, const std::string& pname) {
   if (!r.manifest_precisions.empty() &&
       std::find(r.manifest_precisions.begin(), r.manifest_precisions.end(), p) ==
           r.manifest_precisions.end()) {
@@ -66,13 +57,13 @@ Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
                                                r.gpu.name + "' is " + r.gpu.compute_capability());
     }
   }
+  return {};
+}
 
-  PrecisionPlan plan;
-  plan.precision = p;
-  const auto kind = r.model_kind;
+/// A converted model already fixes its types: asking for another precision is a mix-up.
+Result<void> check_model_kind(onnx::OnnxModelKind kind, Precision p, const std::string& pname,
+                              const std::string& model) {
   const std::string kind_name(to_string(kind));
-
-  // A converted model already fixes its types: asking for another precision is a mix-up.
   const bool kind_matches = (kind == onnx::OnnxModelKind::Float32) ||
                             (kind == onnx::OnnxModelKind::Float16 && p == Precision::FP16) ||
                             (kind == onnx::OnnxModelKind::QDQ && p == Precision::INT8);
@@ -83,25 +74,36 @@ Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
                      pname + ": ask for " + (kind == onnx::OnnxModelKind::Float16 ? "fp16" : "int8") +
                      " or supply the float32 model");
   }
+  return {};
+}
 
-  if (features.always_strongly_typed) {
-    // TensorRT 11: the network's types are the model's types.
-    if (p == Precision::FP16 && kind == onnx::OnnxModelKind::Float32) {
-      return Error(ErrorCode::Unsupported,
-                   trt + " builds strongly typed networks only, so an fp16 engine needs an fp16 "
-                         "ONNX model; " + model + " is float32: " + fp16_model_hint(model));
-    }
-    if (p == Precision::INT8 && kind == onnx::OnnxModelKind::Float32) {
-      return Error(ErrorCode::Unsupported,
-                   trt + " builds strongly typed networks only, so an int8 engine needs a Q/DQ "
-                         "ONNX model; " + model + " is float32: " + qdq_model_hint(model));
-    }
-    plan.typing = NetworkTyping::Strong;
-    plan.summary = pname + " from the " + kind_name + " model (strongly typed, " + trt + ")";
-    return plan;
+/// TensorRT 11: the network's types are the model's types.
+Result<PrecisionPlan> strongly_typed_plan(PrecisionPlan plan, onnx::OnnxModelKind kind, const std::string& trt,
+                                          const std::string& model) {
+  const Precision p = plan.precision;
+  const std::string pname(to_string(p));
+  const std::string kind_name(to_string(kind));
+  if (p == Precision::FP16 && kind == onnx::OnnxModelKind::Float32) {
+    return Error(ErrorCode::Unsupported,
+                 trt + " builds strongly typed networks only, so an fp16 engine needs an fp16 "
+                       "ONNX model; " + model + " is float32: " + fp16_model_hint(model));
   }
+  if (p == Precision::INT8 && kind == onnx::OnnxModelKind::Float32) {
+    return Error(ErrorCode::Unsupported,
+                 trt + " builds strongly typed networks only, so an int8 engine needs a Q/DQ "
+                       "ONNX model; " + model + " is float32: " + qdq_model_hint(model));
+  }
+  plan.typing = NetworkTyping::Strong;
+  plan.summary = pname + " from the " + kind_name + " model (strongly typed, " + trt + ")";
+  return plan;
+}
 
-  switch (p) {
+/// TensorRT 8.6 / 10.x: builder flags, or strong typing where the model's
+/// types carry the precision and the version has the flag.
+Result<PrecisionPlan> flagged_plan(PrecisionPlan plan, const TrtFeatures& features, const PrecisionRequest& r,
+                                   const std::string& trt, const std::string& model) {
+  const auto kind = r.model_kind;
+  switch (plan.precision) {
     case Precision::FP32:
       plan.typing = NetworkTyping::Weak;
       plan.summary = "fp32 (" + trt + ")";
@@ -144,6 +146,26 @@ Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
       break;
   }
   return plan;
+}
+
+}  // namespace
+
+Result<PrecisionPlan> select_precision(const PrecisionRequest& r) {
+  const auto features = features_of(r.trt);
+  const std::string trt = "TensorRT " + r.trt.to_string();
+  const std::string model = r.model_path.empty() ? std::string("the model") : r.model_path;
+  if (!features.supported) {
+    return Error(ErrorCode::Unsupported, trt + " is older than the minimum AegisRT supports (" +
+                                             kMinimumTrtVersion.to_string() + ")");
+  }
+  const Precision p = r.requested.value_or(kDefaultEnginePrecision);
+  const std::string pname(to_string(p));
+  AEGIS_TRY(check_precision_allowed(r, p, pname));
+  AEGIS_TRY(check_model_kind(r.model_kind, p, pname, model));
+  PrecisionPlan plan;
+  plan.precision = p;
+  if (features.always_strongly_typed) return strongly_typed_plan(std::move(plan), r.model_kind, trt, model);
+  return flagged_plan(std::move(plan), features, r, trt, model);
 }
 
 namespace {

@@ -67,6 +67,35 @@ std::filesystem::path timing_cache_path(const std::filesystem::path& cache_dir, 
   return cache_dir / ("timing_trt" + trt.to_string() + "_sm" + cc + ".cache");
 }
 
+namespace {
+
+/// The cache key of an engine: everything that changes what the builder makes.
+ArtifactKey engine_key(const EngineBuildOptions& o, const onnx::OnnxSummary& model, const PrecisionPlan& plan,
+                       const std::vector<TensorProfile>& profiles, const std::string& variant, Precision precision,
+                       const std::filesystem::path& calib_cache) {
+  ArtifactKey key;
+  key.backend = "tensorrt";
+  key.variant = variant;
+  key.precision = std::string(to_string(precision));
+  key.extension = ".engine";
+  key.source_model = o.onnx_model;
+  std::string flags;
+  if (plan.fp16_flag) flags += "fp16";
+  if (plan.int8_flag) flags += flags.empty() ? "int8" : ",int8";
+  key.build_options["typing"] = std::string(to_string(plan.typing));
+  key.build_options["builder_flags"] = flags.empty() ? "none" : flags;
+  key.build_options["model_kind"] = std::string(to_string(model.kind()));
+  key.build_options["profiles"] = profiles_to_string(profiles);
+  key.build_options["workspace_bytes"] = std::to_string(o.workspace_bytes);
+  if (plan.needs_calibrator) {
+    key.build_options["calibration"] =
+        o.calibration.dataset_id.empty() ? calib_cache.filename().string() : o.calibration.dataset_id;
+  }
+  return key;
+}
+
+}  // namespace
+
 Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& o, const onnx::OnnxSummary& model,
                                           const TrtVersion& trt, const GpuIdentity& gpu) {
   if (o.onnx_model.empty()) {
@@ -122,24 +151,8 @@ Result<EngineBuildSpec> plan_engine_build(const EngineBuildOptions& o, const onn
     }
   }
 
-  ArtifactKey& key = spec.key;
-  key.backend = "tensorrt";
-  key.variant = variant;
-  key.precision = std::string(to_string(precision));
-  key.extension = ".engine";
-  key.source_model = o.onnx_model;
-  std::string flags;
-  if (spec.plan.fp16_flag) flags += "fp16";
-  if (spec.plan.int8_flag) flags += flags.empty() ? "int8" : ",int8";
-  key.build_options["typing"] = std::string(to_string(spec.plan.typing));
-  key.build_options["builder_flags"] = flags.empty() ? "none" : flags;
-  key.build_options["model_kind"] = std::string(to_string(model.kind()));
-  key.build_options["profiles"] = profiles_to_string(spec.profiles);
-  key.build_options["workspace_bytes"] = std::to_string(o.workspace_bytes);
-  if (spec.plan.needs_calibrator) {
-    key.build_options["calibration"] =
-        o.calibration.dataset_id.empty() ? calib_cache.filename().string() : o.calibration.dataset_id;
-  }
+  spec.key = engine_key(o, model, spec.plan, spec.profiles, variant, precision, calib_cache);
+  const ArtifactKey& key = spec.key;
 
   BuildEnvironment& env = spec.env;
   env.backend_display_name = "TensorRT";

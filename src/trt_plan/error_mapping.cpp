@@ -87,33 +87,6 @@ bool contains_icase(std::string_view hay, std::string_view needle) {
   return it != hay.end();
 }
 
-struct CudaCode {
-  int value;
-  std::string_view name;
-  ErrorCode code;
-};
-
-// cudaError_t values from CUDA's driver_types.h (stable across CUDA 11-13).
-constexpr std::array kCudaCodes{
-    CudaCode{1, "cudaErrorInvalidValue", ErrorCode::InvalidArgument},
-    CudaCode{2, "cudaErrorMemoryAllocation", ErrorCode::CudaError},
-    CudaCode{3, "cudaErrorInitializationError", ErrorCode::Unsupported},
-    CudaCode{35, "cudaErrorInsufficientDriver", ErrorCode::Unsupported},
-    CudaCode{46, "cudaErrorDevicesUnavailable", ErrorCode::Unsupported},
-    CudaCode{100, "cudaErrorNoDevice", ErrorCode::Unsupported},
-    CudaCode{101, "cudaErrorInvalidDevice", ErrorCode::InvalidArgument},
-    CudaCode{209, "cudaErrorNoKernelImageForDevice", ErrorCode::Unsupported},
-    CudaCode{222, "cudaErrorUnsupportedPtxVersion", ErrorCode::Unsupported},
-    CudaCode{700, "cudaErrorIllegalAddress", ErrorCode::CudaError},
-    CudaCode{701, "cudaErrorLaunchOutOfResources", ErrorCode::CudaError},
-    CudaCode{702, "cudaErrorLaunchTimeout", ErrorCode::Timeout},
-    CudaCode{719, "cudaErrorLaunchFailure", ErrorCode::CudaError},
-    CudaCode{801, "cudaErrorNotSupported", ErrorCode::Unsupported},
-    CudaCode{803, "cudaErrorSystemDriverMismatch", ErrorCode::Unsupported},
-    CudaCode{909, "cudaErrorTimeout", ErrorCode::Timeout},
-    CudaCode{999, "cudaErrorUnknown", ErrorCode::CudaError},
-};
-
 }  // namespace
 
 std::span<const TrtMessageRule> trt_message_rules() noexcept { return kRules; }
@@ -160,18 +133,6 @@ Error make_trt_error(TrtStage stage, std::string_view what, std::span<const std:
   std::string ctx(to_string(stage));
   if (!context.empty()) ctx += " " + std::string(context);
   return Error(c.code, std::move(msg), std::move(ctx));
-}
-
-ErrorCode map_cuda_error(int cuda_error) noexcept {
-  for (const auto& c : kCudaCodes)
-    if (c.value == cuda_error) return c.code;
-  return ErrorCode::CudaError;
-}
-
-std::string cuda_error_label(int cuda_error) {
-  for (const auto& c : kCudaCodes)
-    if (c.value == cuda_error) return std::string(c.name);
-  return "cudaError(" + std::to_string(cuda_error) + ")";
 }
 
 void TrtLogSink::record(TrtSeverity severity, std::string_view message) {

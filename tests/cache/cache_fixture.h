@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include "cache/cache_test_util.h"
+#include "common/temp_dir.h"
 
 namespace aegisrt::testing {
 
@@ -23,19 +25,14 @@ class CacheFixture : public ::testing::Test {
       : prefix_(std::move(prefix)), cache_name_(std::move(cache_name)) {}
 
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = std::filesystem::temp_directory_path() / (prefix_ + std::to_string(::getpid()) + "_" + info->name());
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
+    temp_.emplace(prefix_);
+    root_ = temp_->path();
     dir_ = root_ / cache_name_;
     source_ = root_ / "model.onnx";
     spit(source_, "onnx-model-v1");
     count_ = root_ / "builds.txt";
   }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
-  }
+  void TearDown() override { temp_.reset(); }
   /// How many times counting_builder(count_) ran.
   int builds() const { return count_lines(count_); }
 
@@ -43,6 +40,7 @@ class CacheFixture : public ::testing::Test {
 
  private:
   std::string prefix_, cache_name_;
+  std::optional<TempDir> temp_;
 };
 
 }  // namespace aegisrt::testing

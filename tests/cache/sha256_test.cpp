@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "aegisrt/cache/sha256.h"
+#include "common/temp_dir.h"
 
 namespace aegisrt {
 namespace {
@@ -47,8 +48,8 @@ TEST(Sha256, StreamingEqualsOneShotAtEverySplit) {
 }
 
 TEST(Sha256, FileMatchesStringAndMissingFileIsNotFound) {
-  const auto p = std::filesystem::temp_directory_path() /
-                 ("aegisrt_sha_" + std::to_string(::getpid()));
+  const testing::TempDir temp("aegisrt_sha_");
+  const auto p = temp / "content";
   const std::string content(3 * 1024 * 1024 + 17, 'q');  // spans several read chunks
   std::ofstream(p, std::ios::binary) << content;
   auto h = sha256_file(p);

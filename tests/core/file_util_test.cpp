@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "common/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace aegisrt;
@@ -21,23 +22,13 @@ namespace {
 
 class FileUtil : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aegisrt_file_util_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   fs::path write(const std::string& name, const std::string& text) {
     const auto p = dir_ / name;
     std::ofstream(p, std::ios::binary) << text;
     return p;
   }
-  fs::path dir_;
+  aegisrt::testing::TempDir temp_{"aegisrt_file_util_"};
+  fs::path dir_ = temp_.path();
 };
 
 TEST_F(FileUtil, ReadsARegularFileWhole) {
@@ -156,6 +147,46 @@ TEST_F(FileUtil, AtomicWriteAppliesModeAndNamesUnwritableFolder) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::IoError);
   EXPECT_NE(bad.error().message().find("no_such_dir"), std::string::npos) << bad.error();
+}
+
+TEST_F(FileUtil, SyncedWriteCreatesOnlyNewFilesWithTheMode) {
+  // The artefact cache writes its sidecar temporaries this way, then renames
+  // them itself: content and mode as asked, never over an existing file.
+  const auto p = dir_ / "sidecar.json";
+  const mode_t old_mask = ::umask(077);  // the mode must not depend on the umask
+  const auto written = write_file_synced(p, std::string_view("{\"a\": 1}"), 0644);
+  ::umask(old_mask);
+  ASSERT_TRUE(written) << written.error();
+  EXPECT_EQ(read_file(p, "sidecar").value(), "{\"a\": 1}");
+  struct stat st {};
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+
+  auto again = write_file_synced(p, std::string_view("other"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::IoError);
+  EXPECT_NE(again.error().message().find("sidecar.json"), std::string::npos) << again.error();
+  EXPECT_EQ(read_file(p, "sidecar").value(), "{\"a\": 1}") << "an existing file is left alone";
+
+  // Nor through a symbolic link (O_EXCL): the link's target stays untouched.
+  const auto target = write("target.txt", "keep");
+  const auto link = dir_ / "link.json";
+  fs::create_symlink(target, link);
+  EXPECT_FALSE(write_file_synced(link, std::string_view("x")));
+  EXPECT_EQ(read_file(target, "target").value(), "keep");
+}
+
+TEST_F(FileUtil, SyncPathNamesWhatItCannotOpen) {
+  EXPECT_TRUE(sync_path(dir_, true));
+  const auto f = write("f.txt", "x");
+  EXPECT_TRUE(sync_path(f, false));
+  auto missing = sync_path(dir_ / "missing", false);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::IoError);
+  EXPECT_NE(missing.error().message().find("missing"), std::string::npos) << missing.error();
+  auto not_dir = sync_path(f, true);  // O_DIRECTORY on a file
+  ASSERT_FALSE(not_dir);
+  EXPECT_NE(not_dir.error().message().find("f.txt"), std::string::npos) << not_dir.error();
 }
 
 }  // namespace

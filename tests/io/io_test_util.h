@@ -11,32 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir.h"
+
 namespace aegisrt::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info ? std::string(info->test_suite_name()) + "_" + info->name() : "io";
-    for (auto& c : name)
-      if (c == '/') c = '_';
-    path_ = std::filesystem::temp_directory_path() /
-            ("aegisrt_io_" + std::to_string(::getpid()) + "_" + name);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& f) const { return path_ / f; }
-
- private:
-  std::filesystem::path path_;
-};
+// The per-test temporary folder: TempDir (common/temp_dir.h).
 
 inline void write_bytes(const std::filesystem::path& p, const std::vector<std::byte>& bytes) {
   std::ofstream out(p, std::ios::binary);

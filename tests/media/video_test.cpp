@@ -16,11 +16,13 @@
 
 #include "aegisrt/media/frame_source.h"
 #include "aegisrt/media/video.h"
+#include "common/temp_dir.h"
 
 namespace aegisrt::media {
 namespace {
 namespace fs = std::filesystem;
 using vision::Image;
+using aegisrt::testing::TempDir;
 
 constexpr int kW = 64, kH = 48;
 
@@ -62,15 +64,8 @@ void expect_matches_synth(const Image& got, int k) {
 
 class VideoTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aegisrt_video_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  TempDir temp_{"aegisrt_video_"};
+  fs::path dir_ = temp_.path();
 };
 
 #if AEGISRT_TEST_HAVE_FFMPEG

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "aegisrt/onnx/onnx_summary.h"
+#include "common/temp_dir.h"
 
 namespace aegisrt::onnx {
 namespace {
@@ -130,8 +131,8 @@ TEST(OnnxExternalData, HandEncodedLocationsAndRefusals) {
   ASSERT_TRUE(locs.ok()) << locs.error();
   EXPECT_EQ(*locs, std::vector<std::string>{"w.bin"});
 
-  const auto dir = std::filesystem::temp_directory_path() / ("aegisrt_extdata_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const testing::TempDir temp("aegisrt_extdata_");
+  const auto& dir = temp.path();
   for (const std::string bad : {"../outside.bin", "/etc/passwd"}) {
     std::ofstream(dir / "m.onnx", std::ios::binary | std::ios::trunc) << model_with_location(bad);
     auto r = onnx_external_data_files(dir / "m.onnx");
@@ -143,7 +144,6 @@ TEST(OnnxExternalData, HandEncodedLocationsAndRefusals) {
   auto r = onnx_external_data_files(dir / "m.onnx");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::Corrupt);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

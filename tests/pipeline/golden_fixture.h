@@ -2,7 +2,7 @@
 // pipeline_golden_depth_test.cpp: depth): where the committed golden models,
 // images and reference outputs live (tests/data/golden, made by
 // python/gen_golden_models.py and python/gen_golden_depth.py), how to read
-// the reference JSON, and a pipeline on ONNX Runtime CPU that runs a golden
+// the reference JSON and run a pipeline over its images, and a pipeline on ONNX Runtime CPU that runs a golden
 // ONNX file in place of the variant's own.
 #pragma once
 
@@ -27,6 +27,23 @@ inline nlohmann::json load_golden_reference(const std::string& name) {
   std::ifstream in(golden_dir() / name);
   EXPECT_TRUE(in.good()) << "missing " << (golden_dir() / name);
   return nlohmann::json::parse(in);
+}
+
+/// Runs `p` on every image the reference document `doc` lists ("images",
+/// which must not be empty), each under a SCOPED_TRACE of its file, and hands
+/// check(image entry, result) what the pipeline returned. A fatal failure
+/// (the pipeline failing on an image, or one in `check`) ends the loop.
+template <typename Check>
+void for_each_golden_image(pipeline::Pipeline& p, const nlohmann::json& doc, Check&& check) {
+  ASSERT_FALSE(doc.at("images").empty());
+  for (const auto& im : doc.at("images")) {
+    const std::string file = im.at("file").get<std::string>();
+    SCOPED_TRACE(file);
+    auto r = p.run_file(golden_dir() / file);
+    ASSERT_TRUE(r.ok()) << r.error();
+    check(im, *r);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
 }
 
 #define AEGISRT_SKIP_WITHOUT_OPENVINO()                                                   \

@@ -78,15 +78,11 @@ TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
   EXPECT_EQ(p->info().output_layout, models::OutputLayout::RelativeInverseDepth);
   EXPECT_EQ(p->info().preprocess.interpolation, vision::Interpolation::Bicubic);
   const json doc = aegisrt::testing::load_golden_reference("depth_anything_reference.json");
-  ASSERT_FALSE(doc.at("images").empty());
-  for (const auto& im : doc.at("images")) {
+  aegisrt::testing::for_each_golden_image(*p, doc, [&](const json& im, const FrameResult& r) {
     const std::string file = im.at("file").get<std::string>();
-    SCOPED_TRACE(file);
-    auto r = p->run_file(golden_dir() / file);
-    ASSERT_TRUE(r.ok()) << r.error();
     const int w = im.at("width").get<int>();
     const int h = im.at("height").get<int>();
-    const auto* d = std::get_if<DepthResult>(&r->output);
+    const auto* d = std::get_if<DepthResult>(&r.output);
     ASSERT_NE(d, nullptr);
     ASSERT_EQ(d->depth.width, w);
     ASSERT_EQ(d->depth.height, h);
@@ -107,7 +103,7 @@ TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
     const double range_scale = std::max(std::abs(lo), std::abs(hi));
     EXPECT_LE(std::abs(d->min_value - lo) / range_scale, kMaxRelError);
     EXPECT_LE(std::abs(d->max_value - hi) / range_scale, kMaxRelError);
-  }
+  });
 }
 
 TEST(PipelineGoldenDepth, DepthJsonCarriesTheRangeAndThePictureIsColourMapped) {

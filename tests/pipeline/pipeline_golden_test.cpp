@@ -148,6 +148,16 @@ double mask_iou(const std::vector<std::uint8_t>& ref, const InstanceMask& ours, 
   return uni == 0 ? 1.0 : static_cast<double>(inter) / static_cast<double>(uni);
 }
 
+/// match() of a non-trivial reference (at least kMinDetections each side);
+/// only candidates right at the threshold may go unmatched.
+void match_most(const json& ref, const std::vector<vision::Detection>& ours,
+                std::vector<std::pair<std::size_t, std::size_t>>& pairs) {
+  ASSERT_GE(ref.size(), kMinDetections);
+  pairs = match(ref, ours);
+  ASSERT_GE(pairs.size(), kMinDetections);
+  EXPECT_GE(pairs.size() * 10, ref.size() * 9) << pairs.size() << " of " << ref.size() << " matched";
+}
+
 TEST(PipelineGolden, YoloSegmentMatchesUltralytics) {
   AEGISRT_SKIP_WITHOUT_ORT();
   auto p = make_pipeline("v8n-seg", "yolov8-seg-golden.onnx");
@@ -155,32 +165,24 @@ TEST(PipelineGolden, YoloSegmentMatchesUltralytics) {
   EXPECT_EQ(p->info().output_layout, models::OutputLayout::YoloV8Seg);
   EXPECT_EQ(p->info().output_type, models::OutputType::Segmentation);
   const json doc = load_reference("yolov8_seg_reference.json");
-  ASSERT_FALSE(doc.at("images").empty());
-  for (const auto& im : doc.at("images")) {
-    const std::string file = im.at("file").get<std::string>();
-    SCOPED_TRACE(file);
-    auto r = p->run_file(golden_dir() / file);
-    ASSERT_TRUE(r.ok()) << r.error();
+  aegisrt::testing::for_each_golden_image(*p, doc, [&](const json& im, const FrameResult& r) {
     const int w = im.at("width").get<int>();
     const int h = im.at("height").get<int>();
-    ASSERT_EQ(r->width, w);
-    ASSERT_EQ(r->height, h);
-    const auto* seg = std::get_if<InstanceSegmentationResult>(&r->output);
+    ASSERT_EQ(r.width, w);
+    ASSERT_EQ(r.height, h);
+    const auto* seg = std::get_if<InstanceSegmentationResult>(&r.output);
     ASSERT_NE(seg, nullptr);
     ASSERT_EQ(seg->masks.size(), seg->detections.size());
     const auto& ref = im.at("detections");
-    ASSERT_GE(ref.size(), kMinDetections);
-    const auto pairs = match(ref, seg->detections);
-    ASSERT_GE(pairs.size(), kMinDetections);
-    // Only candidates right at the threshold may go unmatched.
-    EXPECT_GE(pairs.size() * 10, ref.size() * 9) << pairs.size() << " of " << ref.size() << " matched";
+    std::vector<std::pair<std::size_t, std::size_t>> pairs;
+    ASSERT_NO_FATAL_FAILURE(match_most(ref, seg->detections, pairs));
     for (const auto& [i, j] : pairs) {
       const auto ref_mask = decode_mask(ref[i], w, h);
       const double v = mask_iou(ref_mask, seg->masks[j], w, h);
       EXPECT_GE(v, kMaskIou) << "mask of reference detection " << i << " (area " << ref[i].at("mask_area")
                              << ", ours " << seg->masks[j].area() << ")";
     }
-  }
+  });
 }
 
 TEST(PipelineGolden, YoloPoseMatchesUltralytics) {
@@ -191,21 +193,13 @@ TEST(PipelineGolden, YoloPoseMatchesUltralytics) {
   EXPECT_EQ(p->info().output_type, models::OutputType::Keypoints);
   ASSERT_EQ(p->info().class_names, std::vector<std::string>{"person"});
   const json doc = load_reference("yolov8_pose_reference.json");
-  ASSERT_FALSE(doc.at("images").empty());
-  for (const auto& im : doc.at("images")) {
-    const std::string file = im.at("file").get<std::string>();
-    SCOPED_TRACE(file);
-    auto r = p->run_file(golden_dir() / file);
-    ASSERT_TRUE(r.ok()) << r.error();
-    const auto* pose = std::get_if<PoseResult>(&r->output);
+  aegisrt::testing::for_each_golden_image(*p, doc, [&](const json& im, const FrameResult& r) {
+    const auto* pose = std::get_if<PoseResult>(&r.output);
     ASSERT_NE(pose, nullptr);
     ASSERT_EQ(pose->keypoints.size(), pose->detections.size());
     const auto& ref = im.at("detections");
-    ASSERT_GE(ref.size(), kMinDetections);
-    const auto pairs = match(ref, pose->detections);
-    ASSERT_GE(pairs.size(), kMinDetections);
-    // Only candidates right at the threshold may go unmatched.
-    EXPECT_GE(pairs.size() * 10, ref.size() * 9) << pairs.size() << " of " << ref.size() << " matched";
+    std::vector<std::pair<std::size_t, std::size_t>> pairs;
+    ASSERT_NO_FATAL_FAILURE(match_most(ref, pose->detections, pairs));
     for (const auto& [i, j] : pairs) {
       const auto& rk = ref[i].at("keypoints");
       const auto& ok = pose->keypoints[j];
@@ -217,7 +211,7 @@ TEST(PipelineGolden, YoloPoseMatchesUltralytics) {
         EXPECT_NEAR(ok[k].score, rk[k][2].get<float>(), 2e-3) << "detection " << i << " keypoint " << k;
       }
     }
-  }
+  });
 }
 
 TEST(PipelineGolden, SegmentAndPoseJsonAndPictures) {

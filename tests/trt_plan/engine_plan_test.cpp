@@ -11,6 +11,7 @@
 #include "aegisrt/trt_plan/engine_builder.h"
 #include "aegisrt/trt_plan/engine_file.h"
 #include "aegisrt/cache/sha256.h"
+#include "common/temp_dir.h"
 
 namespace aegisrt::trt {
 namespace {
@@ -25,15 +26,10 @@ const GpuIdentity kH100{"GPU-bbbbbbbb-0000-0000-0000-000000000002", "H100", 9, 0
 class EnginePlan : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aegisrt_trt_plan_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     auto s = onnx::summarize_onnx_file(kModels / "conv.onnx");
     ASSERT_TRUE(s.ok()) << s.error();
     model_ = s.value();
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   EngineBuildOptions options() const {
     EngineBuildOptions o;
@@ -46,7 +42,8 @@ class EnginePlan : public ::testing::Test {
     return o;
   }
 
-  fs::path dir_;
+  aegisrt::testing::TempDir temp_{"aegisrt_trt_plan_"};
+  fs::path dir_ = temp_ / "engines";  // not created: the cache creates it
   onnx::OnnxSummary model_;
 };
 

@@ -85,18 +85,6 @@ TEST(TrtErrorMapping, MakeErrorCarriesMessagesHintAndStage) {
   EXPECT_NE(none.message().find("logged no error"), std::string::npos);
 }
 
-TEST(CudaErrorMapping, TableValuesMatchTheRuntimeHeader) {
-  EXPECT_EQ(map_cuda_error(2), ErrorCode::CudaError);        // cudaErrorMemoryAllocation
-  EXPECT_EQ(map_cuda_error(100), ErrorCode::Unsupported);    // cudaErrorNoDevice
-  EXPECT_EQ(map_cuda_error(35), ErrorCode::Unsupported);     // cudaErrorInsufficientDriver
-  EXPECT_EQ(map_cuda_error(101), ErrorCode::InvalidArgument);  // cudaErrorInvalidDevice
-  EXPECT_EQ(map_cuda_error(702), ErrorCode::Timeout);        // cudaErrorLaunchTimeout
-  EXPECT_EQ(map_cuda_error(12345), ErrorCode::CudaError);
-  EXPECT_EQ(cuda_error_label(2), "cudaErrorMemoryAllocation");
-  EXPECT_EQ(cuda_error_label(700), "cudaErrorIllegalAddress");
-  EXPECT_EQ(cuda_error_label(12345), "cudaError(12345)");
-}
-
 TEST(TrtLogSink, KeepsOnlyErrorsAndTakesThem) {
   TrtLogSink sink(TrtSeverity::InternalError);  // forward nothing below internal errors to spdlog
   sink.record(TrtSeverity::Info, "info");

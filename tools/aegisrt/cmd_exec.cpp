@@ -290,6 +290,93 @@ Result<ExpectedOutputs> exec_expected(const ExecArgs& a, std::vector<io::Expecte
   return e;
 }
 
+/// The "inputs" and "outputs" arrays of exec's JSON: name, dtype, shape, and
+/// where each input came from / each output's value range and saved file.
+void add_tensors_json(nlohmann::json& out, const io::PreparedInputs& inputs, const std::vector<Tensor>& outputs,
+                      const std::vector<std::filesystem::path>& saved) {
+  out["inputs"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < inputs.tensors.size(); ++i) {
+    const auto& t = inputs.tensors[i];
+    out["inputs"].push_back({{"name", t.name()},
+                             {"dtype", std::string(dtype_name(t.dtype()))},
+                             {"shape", shape_json(t.shape())},
+                             {"source", inputs.origins[i]}});
+  }
+  out["outputs"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& t = outputs[i];
+    const auto st = value_stats(t);
+    nlohmann::json o = {{"name", t.name()},
+                        {"dtype", std::string(dtype_name(t.dtype()))},
+                        {"shape", shape_json(t.shape())}};
+    if (!dtype_is_string(t.dtype())) {  // strings have no min/max/mean
+      o["min"] = number_json(st.min);
+      o["max"] = number_json(st.max);
+      o["mean"] = number_json(st.mean);
+    }
+    if (i < saved.size()) o["file"] = saved[i].string();
+    out["outputs"].push_back(o);
+  }
+}
+
+/// Compares the outputs with the expected ones (when given): the "expected"
+/// and "passed" entries of `out`, the text report in `check_text`; whether
+/// they passed.
+Result<bool> check_expected(const ExecArgs& a, const ExpectedOutputs& expected,
+                            const std::vector<Tensor>& expected_outputs, const std::vector<Tensor>& outputs,
+                            nlohmann::json& out, std::string& check_text) {
+  if (expected.source.empty()) return true;
+  io::Tolerance tol;
+  tol.atol = a.atol;
+  tol.rtol = a.rtol;
+  AEGIS_ASSIGN_OR_RETURN(const auto cmps, io::compare_outputs(expected_outputs, outputs, tol));
+  const bool passed = io::all_passed(cmps);
+  nlohmann::json ej = {{"source", expected.source}, {"atol", tol.atol}, {"rtol", tol.rtol}, {"passed", passed}};
+  ej["outputs"] = nlohmann::json::array();
+  check_text = fmt::format("expected {} (|got - expected| <= {:g} + {:g} * |expected|): {}\n", expected.source,
+                           tol.atol, tol.rtol, passed ? "PASS" : "FAIL");
+  for (const auto& c : cmps) {
+    ej["outputs"].push_back(comparison_json(c));
+    check_text += comparison_line(c);
+  }
+  out["expected"] = ej;
+  out["passed"] = passed;
+  return passed;
+}
+
+/// exec's text report: the model, its inputs (from `out`), outputs, latency.
+void print_exec_text(const ExecArgs& a, std::string_view backend, const LoadOptions& options,
+                     const nlohmann::json& out, const io::RunReport& report,
+                     const std::vector<std::filesystem::path>& saved) {
+  std::cout << fmt::format("model    {}\nbackend  {} (device {}, precision {})\ninputs\n", a.common.model_file,
+                           backend, to_string(options.device), to_string(options.precision));
+  for (const auto& i : out["inputs"]) {
+    std::cout << fmt::format("  {:<16} {:<8} {:<16} {}\n", i["name"].get<std::string>(),
+                             i["dtype"].get<std::string>(), shape_to_string(i["shape"].get<Shape>()),
+                             i["source"].get<std::string>());
+  }
+  std::cout << "outputs\n";
+  for (std::size_t k = 0; k < report.outputs.size(); ++k) {
+    const auto& t = report.outputs[k];
+    const auto st = value_stats(t);
+    const std::string stats = dtype_is_string(t.dtype())
+                                  ? std::string()
+                                  : fmt::format("min {:.6g} max {:.6g} mean {:.6g}", st.min, st.max, st.mean);
+    std::cout << fmt::format("  {:<16} {:<8} {:<16} {}{}\n", t.name(), dtype_name(t.dtype()),
+                             shape_to_string(t.shape()), stats,
+                             k < saved.size() ? "  -> " + saved[k].string() : std::string());
+  }
+  const auto& s = report.stats;
+  if (s.count == 1) {
+    std::cout << fmt::format("latency  {:.3f} ms (1 run{})\n", s.mean_ms,
+                             a.warmup ? fmt::format(", {} warm-up", a.warmup) : "");
+  } else {
+    std::cout << fmt::format("latency  p50 {:.3f} ms, mean {:.3f} ms, min {:.3f} ms, max {:.3f} ms over {} runs{}\n",
+                             s.p50_ms, s.mean_ms, s.min_ms, s.max_ms, s.count,
+                             a.warmup ? fmt::format(" ({} warm-up)", a.warmup) : "");
+  }
+}
+
 /// Exit status of exec: true unless expected outputs were given and differ.
 Result<bool> run_exec(const ExecArgs& a) {
   AEGIS_ASSIGN_OR_RETURN(const LoadOptions options, make_load_options(a.common, a.common.model_file, std::nullopt));
@@ -317,81 +404,18 @@ Result<bool> run_exec(const ExecArgs& a) {
   out["backend"] = std::string(backend->name());
   out["device"] = to_string(options.device);
   out["precision"] = std::string(to_string(options.precision));
-  out["inputs"] = nlohmann::json::array();
-  for (std::size_t i = 0; i < inputs.tensors.size(); ++i) {
-    const auto& t = inputs.tensors[i];
-    out["inputs"].push_back({{"name", t.name()},
-                             {"dtype", std::string(dtype_name(t.dtype()))},
-                             {"shape", shape_json(t.shape())},
-                             {"source", inputs.origins[i]}});
-  }
-  out["outputs"] = nlohmann::json::array();
-  for (std::size_t i = 0; i < report.outputs.size(); ++i) {
-    const auto& t = report.outputs[i];
-    const auto st = value_stats(t);
-    nlohmann::json o = {{"name", t.name()},
-                        {"dtype", std::string(dtype_name(t.dtype()))},
-                        {"shape", shape_json(t.shape())}};
-    if (!dtype_is_string(t.dtype())) {  // strings have no min/max/mean
-      o["min"] = number_json(st.min);
-      o["max"] = number_json(st.max);
-      o["mean"] = number_json(st.mean);
-    }
-    if (i < saved.size()) o["file"] = saved[i].string();
-    out["outputs"].push_back(o);
-  }
+  add_tensors_json(out, inputs, report.outputs, saved);
   const auto& s = report.stats;
   out["latency_ms"] = {{"iterations", s.count}, {"warmup", a.warmup}, {"min", s.min_ms}, {"p50", s.p50_ms},
                        {"p90", s.p90_ms},       {"p99", s.p99_ms},      {"mean", s.mean_ms}, {"max", s.max_ms}};
-  bool passed = true;
   std::string check_text;
-  if (!expected.source.empty()) {
-    io::Tolerance tol;
-    tol.atol = a.atol;
-    tol.rtol = a.rtol;
-    AEGIS_ASSIGN_OR_RETURN(const auto cmps, io::compare_outputs(expected_outputs, report.outputs, tol));
-    passed = io::all_passed(cmps);
-    nlohmann::json ej = {{"source", expected.source}, {"atol", tol.atol}, {"rtol", tol.rtol}, {"passed", passed}};
-    ej["outputs"] = nlohmann::json::array();
-    check_text = fmt::format("expected {} (|got - expected| <= {:g} + {:g} * |expected|): {}\n", expected.source,
-                             tol.atol, tol.rtol, passed ? "PASS" : "FAIL");
-    for (const auto& c : cmps) {
-      ej["outputs"].push_back(comparison_json(c));
-      check_text += comparison_line(c);
-    }
-    out["expected"] = ej;
-    out["passed"] = passed;
-  }
+  AEGIS_ASSIGN_OR_RETURN(const bool passed,
+                         check_expected(a, expected, expected_outputs, report.outputs, out, check_text));
   if (a.common.json) {
     std::cout << out.dump(2) << "\n";
     return passed;
   }
-  std::cout << fmt::format("model    {}\nbackend  {} (device {}, precision {})\ninputs\n", a.common.model_file,
-                           backend->name(), to_string(options.device), to_string(options.precision));
-  for (const auto& i : out["inputs"]) {
-    std::cout << fmt::format("  {:<16} {:<8} {:<16} {}\n", i["name"].get<std::string>(),
-                             i["dtype"].get<std::string>(), shape_to_string(i["shape"].get<Shape>()),
-                             i["source"].get<std::string>());
-  }
-  std::cout << "outputs\n";
-  for (std::size_t k = 0; k < report.outputs.size(); ++k) {
-    const auto& t = report.outputs[k];
-    const auto st = value_stats(t);
-    const std::string stats = dtype_is_string(t.dtype())
-                                  ? std::string()
-                                  : fmt::format("min {:.6g} max {:.6g} mean {:.6g}", st.min, st.max, st.mean);
-    std::cout << fmt::format("  {:<16} {:<8} {:<16} {}{}\n", t.name(), dtype_name(t.dtype()),
-                             shape_to_string(t.shape()), stats,
-                             k < saved.size() ? "  -> " + saved[k].string() : std::string());
-  }
-  if (s.count == 1) {
-    std::cout << fmt::format("latency  {:.3f} ms (1 run{})\n", s.mean_ms,
-                             a.warmup ? fmt::format(", {} warm-up", a.warmup) : "");
-  } else {
-    std::cout << fmt::format("latency  p50 {:.3f} ms, mean {:.3f} ms, min {:.3f} ms, max {:.3f} ms over {} runs{}\n",
-                             s.p50_ms, s.mean_ms, s.min_ms, s.max_ms, s.count,
-                             a.warmup ? fmt::format(" ({} warm-up)", a.warmup) : "");
-  }
+  print_exec_text(a, backend->name(), options, out, report, saved);
   std::cout << check_text;
   return passed;
 }

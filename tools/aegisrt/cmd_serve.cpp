@@ -236,45 +236,112 @@ Result<void> write_repository(const ServeFlags& f, const fs::path& repo, const s
   return write_file_atomic(repo / name / "config.pbtxt", cfg);
 }
 
+/// The model repository to serve: written from the catalog for --model (into
+/// a temporary folder unless --repo names one; `temp` says so), or --repo as is.
+Result<fs::path> prepare_repository(const ServeFlags& f, CliContext& ctx, bool& temp) {
+  fs::path repo = f.repo;
+  temp = false;
+  if (f.model.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(repo, ec)) {
+      return Error(ErrorCode::NotFound, "--repo '" + repo.string() + "' is not a folder");
+    }
+    return repo;
+  }
+  // Validate the selection now so mistakes show here, not in the server log.
+  AEGIS_ASSIGN_OR_RETURN(auto dir, models::resolve_models_directory(ctx.models_dir));
+  AEGIS_ASSIGN_OR_RETURN(auto catalog, models::ModelCatalog::load_directory(dir.path));
+  AEGIS_ASSIGN_OR_RETURN(auto sel, models::validate_selection(catalog, f.model, f.backend, f.variant, f.precision));
+  const models::ModelManifest* manifest = catalog.find(sel.model);
+  if (manifest == nullptr) return Error(ErrorCode::NotFound, "model '" + sel.model + "' not found");
+  AEGIS_ASSIGN_OR_RETURN(auto rv, manifest->resolve(sel.variant));
+  if (repo.empty()) {
+    std::error_code ec;
+    const fs::path tmp = fs::temp_directory_path(ec);
+    if (ec) {
+      return Error(ErrorCode::IoError, "no temporary folder for the model repository (give --repo): " + ec.message());
+    }
+    repo = tmp / fmt::format("aegisrt_serve_{}", ::getpid());
+    temp = true;
+  }
+  std::error_code ec;
+  const fs::path models_abs = fs::absolute(dir.path, ec);
+  AEGIS_TRY(write_repository(f, repo, f.name.empty() ? f.model : f.name, models_abs, rv.output.layout));
+  return repo;
+}
+
+/// tritonserver's command line: explicit model control, every model loaded,
+/// the addresses and ports of the flags.
+std::vector<std::string> server_arguments(const ServeFlags& f, const fs::path& server, const fs::path& backends,
+                                          const fs::path& repo) {
+  return {
+      server.string(),
+      "--model-repository=" + repo.string(),
+      "--backend-directory=" + backends.string(),
+      "--model-control-mode=explicit",
+      "--load-model=*",
+      "--http-address=" + f.address,
+      "--http-port=" + std::to_string(f.http_port),
+      "--grpc-address=" + f.address,
+      "--grpc-port=" + std::to_string(f.grpc_port),
+      "--allow-metrics=true",
+      "--allow-gpu-metrics=false",
+      "--metrics-address=" + f.address,
+      "--metrics-port=" + std::to_string(f.metrics_port),
+      "--strict-readiness=true",
+      "--exit-on-error=false",
+      "--log-verbose=" + std::to_string(f.log_verbose),
+  };
+}
+
+/// Our environment with the wheel's libraries first on LD_LIBRARY_PATH:
+/// <triton>/lib next to <triton>/bin (50-triton.sh layout), or --triton-lib-dir.
+std::vector<std::string> server_environment(const ServeFlags& f, const fs::path& server) {
+  fs::path libdir = f.triton_lib_dir.empty() ? server.parent_path().parent_path() / "lib" : fs::path(f.triton_lib_dir);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "LD_LIBRARY_PATH=", 16) != 0) env.emplace_back(*e);
+  }
+  std::string ld = libdir.string();
+  if (const char* old = std::getenv("LD_LIBRARY_PATH"); old != nullptr && *old != '\0') ld += std::string(":") + old;
+  env.push_back("LD_LIBRARY_PATH=" + ld);
+  return env;
+}
+
+/// Waits for tritonserver; our exit code: ok when it stopped on the signal we
+/// forwarded, its own status otherwise.
+int wait_for_server(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return report_error(Error(ErrorCode::IoError, std::string("waiting for tritonserver: ") + std::strerror(errno)));
+    }
+  }
+  g_child.store(0);
+  if (WIFEXITED(status)) {
+    const int code = WEXITSTATUS(status);
+    if (code != 0 && g_signal == 0) {
+      std::cerr << "error: tritonserver exited with status " << code << "\n";
+      return kExitRuntime;
+    }
+    return g_signal != 0 ? kExitOk : code;
+  }
+  if (WIFSIGNALED(status)) {
+    if (g_signal != 0 && WTERMSIG(status) == g_signal) return kExitOk;
+    std::cerr << "error: tritonserver killed by signal " << WTERMSIG(status) << "\n";
+    return kExitRuntime;
+  }
+  return kExitRuntime;
+}
+
 int do_serve(const ServeFlags& f, CliContext& ctx) {
   if (f.model.empty() && f.repo.empty()) {
     return report_error(Error(ErrorCode::InvalidArgument, "give --model (a catalog model) or --repo (a repository)"));
   }
-  fs::path repo = f.repo;
   bool temp_repo = false;
-  if (!f.model.empty()) {
-    // Validate the selection now so mistakes show here, not in the server log.
-    auto dir = models::resolve_models_directory(ctx.models_dir);
-    if (!dir.ok()) return report_error(dir.error());
-    auto catalog = models::ModelCatalog::load_directory(dir->path);
-    if (!catalog.ok()) return report_error(catalog.error());
-    auto sel = models::validate_selection(*catalog, f.model, f.backend, f.variant, f.precision);
-    if (!sel.ok()) return report_error(sel.error());
-    const models::ModelManifest* manifest = catalog->find(sel->model);
-    if (manifest == nullptr) return report_error(Error(ErrorCode::NotFound, "model '" + sel->model + "' not found"));
-    auto rv = manifest->resolve(sel->variant);
-    if (!rv.ok()) return report_error(rv.error());
-    if (repo.empty()) {
-      std::error_code ec;
-      const fs::path tmp = fs::temp_directory_path(ec);
-      if (ec) {
-        return report_error(Error(ErrorCode::IoError, "no temporary folder for the model repository (give --repo): " +
-                                                          ec.message()));
-      }
-      repo = tmp / fmt::format("aegisrt_serve_{}", ::getpid());
-      temp_repo = true;
-    }
-    std::error_code ec;
-    const fs::path models_abs = fs::absolute(dir->path, ec);
-    if (auto w = write_repository(f, repo, f.name.empty() ? f.model : f.name, models_abs, rv->output.layout); !w.ok()) {
-      return report_error(w.error());
-    }
-  } else {
-    std::error_code ec;
-    if (!fs::is_directory(repo, ec)) {
-      return report_error(Error(ErrorCode::NotFound, "--repo '" + repo.string() + "' is not a folder"));
-    }
-  }
+  auto prepared = prepare_repository(f, ctx, temp_repo);
+  if (!prepared.ok()) return report_error(prepared.error());
+  fs::path repo = std::move(prepared).value();
   struct Cleanup {
     fs::path dir;
     ~Cleanup() {
@@ -294,35 +361,8 @@ int do_serve(const ServeFlags& f, CliContext& ctx) {
   if (!server.ok()) return report_error(server.error());
   auto backends = find_backend_dir(f);
   if (!backends.ok()) return report_error(backends.error());
-
-  std::vector<std::string> args = {
-      server->string(),
-      "--model-repository=" + repo.string(),
-      "--backend-directory=" + backends->string(),
-      "--model-control-mode=explicit",
-      "--load-model=*",
-      "--http-address=" + f.address,
-      "--http-port=" + std::to_string(f.http_port),
-      "--grpc-address=" + f.address,
-      "--grpc-port=" + std::to_string(f.grpc_port),
-      "--allow-metrics=true",
-      "--allow-gpu-metrics=false",
-      "--metrics-address=" + f.address,
-      "--metrics-port=" + std::to_string(f.metrics_port),
-      "--strict-readiness=true",
-      "--exit-on-error=false",
-      "--log-verbose=" + std::to_string(f.log_verbose),
-  };
-  // The wheel's libraries: <triton>/lib next to <triton>/bin (50-triton.sh layout).
-  fs::path libdir = f.triton_lib_dir.empty() ? server->parent_path().parent_path() / "lib" : fs::path(f.triton_lib_dir);
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "LD_LIBRARY_PATH=", 16) != 0) env.emplace_back(*e);
-  }
-  std::string ld = libdir.string();
-  if (const char* old = std::getenv("LD_LIBRARY_PATH"); old != nullptr && *old != '\0') ld += std::string(":") + old;
-  env.push_back("LD_LIBRARY_PATH=" + ld);
-
+  std::vector<std::string> args = server_arguments(f, *server, *backends, repo);
+  std::vector<std::string> env = server_environment(f, *server);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -353,27 +393,7 @@ int do_serve(const ServeFlags& f, CliContext& ctx) {
                    pid, repo.string(), f.address, f.http_port, f.address, f.grpc_port, f.address,
                    f.metrics_port)
             << std::flush;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return report_error(Error(ErrorCode::IoError, std::string("waiting for tritonserver: ") + std::strerror(errno)));
-    }
-  }
-  g_child.store(0);
-  if (WIFEXITED(status)) {
-    const int code = WEXITSTATUS(status);
-    if (code != 0 && g_signal == 0) {
-      std::cerr << "error: tritonserver exited with status " << code << "\n";
-      return kExitRuntime;
-    }
-    return g_signal != 0 ? kExitOk : code;
-  }
-  if (WIFSIGNALED(status)) {
-    if (g_signal != 0 && WTERMSIG(status) == g_signal) return kExitOk;
-    std::cerr << "error: tritonserver killed by signal " << WTERMSIG(status) << "\n";
-    return kExitRuntime;
-  }
-  return kExitRuntime;
+  return wait_for_server(pid);
 }
 
 }  // namespace

@@ -67,6 +67,22 @@ Result<std::string> read_file(const std::filesystem::path& path, std::string_vie
 /// unique across processes and threads: ".<name>.tmp-<pid>-<thread>-<counter>".
 std::filesystem::path unique_temp_path(const std::filesystem::path& target);
 
+/// Writes `bytes` to `path`, which must not exist yet (O_EXCL: never over
+/// another file nor through a symbolic link), applies `mode` (umask-proof)
+/// and fsyncs the file; it is not renamed. For a caller that publishes
+/// several files in an order of its own (the artefact cache renames its
+/// artefact, then the sidecar written here); everyone else wants
+/// write_file_atomic(). IoError naming the path; a partly written file is
+/// removed.
+Result<void> write_file_synced(const std::filesystem::path& path, std::span<const std::byte> bytes,
+                               unsigned mode = 0644);
+Result<void> write_file_synced(const std::filesystem::path& path, std::string_view text,
+                               unsigned mode = 0644);
+
+/// fsync of a file or, with `directory`, of a folder (which makes the renames
+/// done in it durable). IoError naming the path.
+Result<void> sync_path(const std::filesystem::path& path, bool directory);
+
 /// Writes `bytes` to unique_temp_path(path), fsyncs it, renames it over
 /// `path` and fsyncs the folder, so readers never see a half-written file.
 /// `mode` is applied to the new file (default 0644; pass 0600 for private

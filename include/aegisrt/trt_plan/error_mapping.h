@@ -60,13 +60,6 @@ TrtClassification classify_trt_messages(TrtStage stage, std::span<const std::str
 Error make_trt_error(TrtStage stage, std::string_view what, std::span<const std::string> logged,
                      std::string_view context);
 
-/// cudaError_t value -> ErrorCode (e.g. cudaErrorNoDevice -> Unsupported,
-/// cudaErrorLaunchTimeout -> Timeout, the rest CudaError).
-ErrorCode map_cuda_error(int cuda_error) noexcept;
-/// Symbolic name for the codes in the table ("cudaErrorMemoryAllocation"),
-/// "cudaError(<n>)" otherwise.
-std::string cuda_error_label(int cuda_error);
-
 /// Thread-safe collector of TensorRT log messages. Errors (Error and
 /// InternalError) are kept until taken; everything at or above the forward
 /// level is also sent to spdlog.

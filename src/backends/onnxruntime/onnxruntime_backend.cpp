@@ -35,6 +35,19 @@ struct OnnxRuntimeBackend::Model {
   Ort::MemoryInfo host_memory{nullptr};
   Ort::MemoryInfo device_memory{nullptr};  // only with the CUDA/TensorRT providers
   std::size_t model_bytes = 0;
+
+  // The steps of do_execute(), in order.
+  /// Wraps the request's inputs as OrtValues in `in` (the caller's memory, no
+  /// copy; string and int4 inputs converted into `packed`, which must outlive
+  /// Run). true when any input is in device memory.
+  Result<bool> wrap_inputs(const ExecutionRequest& request, OrtValue** in,
+                           std::vector<std::vector<std::uint8_t>>& packed);
+  /// Session Run into `out`; through IoBinding (which takes the inputs) when
+  /// device memory is read or written.
+  Result<void> run(OrtValue** in, OrtValue** out, bool bind, bool device_out);
+  /// Output `i` as a Tensor: ORT's buffer adopted (taking `value`), or
+  /// converted at the edge (string, int4; `value` stays with the caller).
+  Result<Tensor> take_output(OrtValue*& value, std::size_t i, bool device_out);
 };
 
 namespace {
@@ -414,116 +427,122 @@ Result<std::size_t> OnnxRuntimeBackend::do_estimate_memory() const {
   return bytes > 0 ? bytes : std::size_t{1};
 }
 
+Result<bool> OnnxRuntimeBackend::Model::wrap_inputs(const ExecutionRequest& request, OrtValue** in,
+                                                    std::vector<std::vector<std::uint8_t>>& packed) {
+  const OrtApi& api = Ort::GetApi();
+  bool any_device_input = false;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const TensorView& v = request.inputs[i].view;
+    const bool on_device = v.location().is_device();
+    any_device_input |= on_device;
+    if (input_converted[i]) {
+      AEGIS_TRY(make_converted_input(inputs[i].name, input_types[i], host_memory, v, packed, in[i]));
+      continue;
+    }
+    const OrtMemoryInfo* mem = on_device ? static_cast<const OrtMemoryInfo*>(device_memory)
+                                         : static_cast<const OrtMemoryInfo*>(host_memory);
+    if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(
+            mem, const_cast<void*>(v.data()), v.byte_size(), v.shape().data(), v.shape().size(),
+            input_types[i], &in[i])) {
+      return ort::status_to_error(s, "wrapping input '" + inputs[i].name + "'");
+    }
+  }
+  return any_device_input;
+}
+
+Result<void> OnnxRuntimeBackend::Model::run(OrtValue** in, OrtValue** out, bool bind, bool device_out) {
+  const std::size_t n_in = inputs.size();
+  const std::size_t n_out = outputs.size();
+  if (!bind) {
+    // ORT allocates the outputs (from its arena) and we adopt them below.
+    // Handing Run() pre-allocated output buffers was measured slower with ORT
+    // 1.31 (its pre-allocated-fetch path costs more than the shape query).
+    if (OrtStatus* s = Ort::GetApi().Run(session, nullptr, input_names.data(), in, n_in, output_names.data(),
+                                         n_out, out)) {
+      return ort::status_to_error(s, "ONNX Runtime Run failed");
+    }
+    return {};
+  }
+  // Device memory in or out: bind through IoBinding so ORT reads/writes it in place.
+  try {
+    Ort::IoBinding binding(session);
+    for (std::size_t i = 0; i < n_in; ++i) {
+      binding.BindInput(input_names[i], Ort::Value(std::exchange(in[i], nullptr)));
+    }
+    const Ort::MemoryInfo& out_mem = device_out ? device_memory : host_memory;
+    for (std::size_t i = 0; i < n_out; ++i) binding.BindOutput(output_names[i], out_mem);
+    session.Run(Ort::RunOptions{nullptr}, binding);
+    auto values = binding.GetOutputValues();
+    if (values.size() != n_out) {
+      return Error(ErrorCode::BackendError, "ONNX Runtime returned " + std::to_string(values.size()) +
+                                                " bound outputs, expected " + std::to_string(n_out));
+    }
+    for (std::size_t i = 0; i < n_out; ++i) out[i] = values[i].release();
+  } catch (const Ort::Exception& e) {
+    return ort::to_error(e, "ONNX Runtime Run (IoBinding) failed");
+  }
+  return {};
+}
+
+Result<Tensor> OnnxRuntimeBackend::Model::take_output(OrtValue*& value, std::size_t i, bool device_out) {
+  const OrtApi& api = Ort::GetApi();
+  const std::string& name = outputs[i].name;
+  OrtTensorTypeAndShapeInfo* info = nullptr;
+  if (OrtStatus* s = api.GetTensorTypeAndShape(value, &info)) {
+    return ort::status_to_error(s, "reading output '" + name + "'");
+  }
+  std::size_t rank = 0;
+  ONNXTensorElementDataType et = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  OrtStatus* s = api.GetDimensionsCount(info, &rank);
+  Shape shape(rank);
+  if (s == nullptr) s = api.GetDimensions(info, shape.data(), rank);
+  if (s == nullptr) s = api.GetTensorElementType(info, &et);
+  api.ReleaseTensorTypeAndShapeInfo(info);
+  if (s != nullptr) return ort::status_to_error(s, "reading output '" + name + "'");
+  const auto dtype = ort::from_onnx(et);
+  if (!dtype) {
+    return Error(ErrorCode::BackendError, "output '" + name + "' came back as " + ort::onnx_type_name(et));
+  }
+  if (converted_at_edge(*dtype)) {
+    if (device_out) {
+      return Error(ErrorCode::Unsupported, "output '" + name + "' is " + std::string(dtype_name(*dtype)) +
+                                               ", which AegisRT returns in host memory only");
+    }
+    return read_converted_output(value, std::move(shape), *dtype, name);  // the caller still owns `value`
+  }
+  void* data = nullptr;
+  if (OrtStatus* st = api.GetTensorMutableData(value, &data)) {
+    return ort::status_to_error(st, "reading output '" + name + "'");
+  }
+  if (data == nullptr) {
+    // Zero elements: nothing to adopt.
+    return Tensor::allocate_host(std::move(shape), *dtype, name);
+  }
+  // The output tensor owns ORT's buffer: no copy; releasing the Tensor
+  // releases the OrtValue.
+  const Location loc = device_out ? Location::device(config.device_id) : Location::host();
+  return Tensor::adopt(
+      data, std::move(shape), *dtype, loc,
+      [v = std::exchange(value, nullptr)](void*) { Ort::GetApi().ReleaseValue(v); }, name);
+}
+
 Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& request) {
   Model& m = *model_;  // not const: Session::Run is a non-const (but thread-safe) call
-  const OrtApi& api = Ort::GetApi();
-  const std::size_t n_in = m.inputs.size();
-  const std::size_t n_out = m.outputs.size();
   const bool device_out = request.output_placement == OutputPlacement::Device;
   if (device_out && !m.config.uses_cuda()) {
     return Error(ErrorCode::Unsupported, "device outputs need provider cuda or tensorrt (provider is '" +
                                              std::string(ort::to_string(m.config.provider)) + "')");
   }
-
-  // Inputs wrap the caller's memory: no copy (string and int4 inputs are
-  // converted into ORT's layout first).
-  ValueArray in(n_in);
+  ValueArray in(m.inputs.size());                  // released on every path out
   std::vector<std::vector<std::uint8_t>> packed;  // int4 inputs, alive until Run returns
-  bool any_device_input = false;
-  for (std::size_t i = 0; i < n_in; ++i) {
-    const TensorView& v = request.inputs[i].view;
-    const bool on_device = v.location().is_device();
-    any_device_input |= on_device;
-    if (m.input_converted[i]) {
-      AEGIS_TRY(make_converted_input(m.inputs[i].name, m.input_types[i], m.host_memory, v, packed, in[i]));
-      continue;
-    }
-    const OrtMemoryInfo* mem = on_device ? static_cast<const OrtMemoryInfo*>(m.device_memory)
-                                         : static_cast<const OrtMemoryInfo*>(m.host_memory);
-    if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(
-            mem, const_cast<void*>(v.data()), v.byte_size(), v.shape().data(), v.shape().size(),
-            m.input_types[i], &in[i])) {
-      return ort::status_to_error(s, "wrapping input '" + m.inputs[i].name + "'");
-    }
-  }
-
-  ValueArray out(n_out);
-  if (!any_device_input && !device_out) {
-    // ORT allocates the outputs (from its arena) and we adopt them below.
-    // Handing Run() pre-allocated output buffers was measured slower with ORT
-    // 1.31 (its pre-allocated-fetch path costs more than the shape query).
-    if (OrtStatus* s = api.Run(m.session, nullptr, m.input_names.data(), in.data(), n_in,
-                               m.output_names.data(), n_out, out.data())) {
-      return ort::status_to_error(s, "ONNX Runtime Run failed");
-    }
-  } else {
-    // Device memory in or out: bind through IoBinding so ORT reads/writes it in place.
-    try {
-      Ort::IoBinding binding(m.session);
-      for (std::size_t i = 0; i < n_in; ++i) {
-        binding.BindInput(m.input_names[i], Ort::Value(in.release(i)));
-      }
-      const Ort::MemoryInfo& out_mem = device_out ? m.device_memory : m.host_memory;
-      for (std::size_t i = 0; i < n_out; ++i) binding.BindOutput(m.output_names[i], out_mem);
-      m.session.Run(Ort::RunOptions{nullptr}, binding);
-      auto values = binding.GetOutputValues();
-      if (values.size() != n_out) {
-        return Error(ErrorCode::BackendError, "ONNX Runtime returned " + std::to_string(values.size()) +
-                                                  " bound outputs, expected " + std::to_string(n_out));
-      }
-      for (std::size_t i = 0; i < n_out; ++i) out[i] = values[i].release();
-    } catch (const Ort::Exception& e) {
-      return ort::to_error(e, "ONNX Runtime Run (IoBinding) failed");
-    }
-  }
+  AEGIS_ASSIGN_OR_RETURN(const bool any_device_input, m.wrap_inputs(request, in.data(), packed));
+  ValueArray out(m.outputs.size());
+  AEGIS_TRY(m.run(in.data(), out.data(), any_device_input || device_out, device_out));
 
   ExecutionResult result;
-  result.outputs.resize(n_out);
-  const Location out_loc = device_out ? Location::device(m.config.device_id) : Location::host();
-  for (std::size_t i = 0; i < n_out; ++i) {
-    OrtValue* value = out[i];
-    OrtTensorTypeAndShapeInfo* info = nullptr;
-    if (OrtStatus* s = api.GetTensorTypeAndShape(value, &info)) {
-      return ort::status_to_error(s, "reading output '" + m.outputs[i].name + "'");
-    }
-    std::size_t rank = 0;
-    ONNXTensorElementDataType et = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-    OrtStatus* s = api.GetDimensionsCount(info, &rank);
-    Shape shape(rank);
-    if (s == nullptr) s = api.GetDimensions(info, shape.data(), rank);
-    if (s == nullptr) s = api.GetTensorElementType(info, &et);
-    api.ReleaseTensorTypeAndShapeInfo(info);
-    if (s != nullptr) return ort::status_to_error(s, "reading output '" + m.outputs[i].name + "'");
-    const auto dtype = ort::from_onnx(et);
-    if (!dtype) {
-      return Error(ErrorCode::BackendError, "output '" + m.outputs[i].name + "' came back as " +
-                                                ort::onnx_type_name(et));
-    }
-    if (converted_at_edge(*dtype)) {
-      if (device_out) {
-        return Error(ErrorCode::Unsupported, "output '" + m.outputs[i].name + "' is " +
-                                                 std::string(dtype_name(*dtype)) +
-                                                 ", which AegisRT returns in host memory only");
-      }
-      AEGIS_ASSIGN_OR_RETURN(result.outputs[i],
-                             read_converted_output(value, std::move(shape), *dtype, m.outputs[i].name));
-      continue;  // `out` still owns the OrtValue and releases it
-    }
-    void* data = nullptr;
-    if (OrtStatus* st = api.GetTensorMutableData(value, &data)) {
-      return ort::status_to_error(st, "reading output '" + m.outputs[i].name + "'");
-    }
-    if (data == nullptr) {
-      // Zero elements: nothing to adopt.
-      AEGIS_ASSIGN_OR_RETURN(result.outputs[i],
-                             Tensor::allocate_host(std::move(shape), *dtype, m.outputs[i].name));
-      continue;
-    }
-    // The output tensor owns ORT's buffer: no copy; releasing the Tensor
-    // releases the OrtValue.
-    result.outputs[i] = Tensor::adopt(
-        data, std::move(shape), *dtype, out_loc,
-        [v = out.release(i)](void*) { Ort::GetApi().ReleaseValue(v); }, m.outputs[i].name);
+  result.outputs.resize(m.outputs.size());
+  for (std::size_t i = 0; i < m.outputs.size(); ++i) {
+    AEGIS_ASSIGN_OR_RETURN(result.outputs[i], m.take_output(out[i], i, device_out));
   }
   return result;
 }

@@ -196,13 +196,21 @@ std::vector<std::pair<std::string, std::string>> cuda_provider_options(const Ses
   return kv;
 }
 
-Result<SessionConfig> parse_session_config(const LoadOptions& options) {
-  SessionConfig c;
+namespace {
+
+/// What the backend options say, each option checked on its own.
+struct ReadOptions {
+  SessionConfig config;
   bool provider_given = false;
   bool tf32_given = false;
+};
+
+Result<ReadOptions> read_options(const LoadOptions& options) {
+  ReadOptions r;
+  SessionConfig& c = r.config;
   for (const auto& [key, value] : options.backend_options) {
     if (key == "provider") {
-      provider_given = true;
+      r.provider_given = true;
       if (value == "cpu") c.provider = Provider::Cpu;
       else if (value == "cuda") c.provider = Provider::Cuda;
       else if (value == "tensorrt") c.provider = Provider::TensorRT;
@@ -232,7 +240,7 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
       if (value == "1") c.tf32 = true;
       else if (value == "0") c.tf32 = false;
       else return bad_value(key, value, "0 (float32 computes in float32, the default) or 1 (TF32 tensor cores)");
-      tf32_given = true;
+      r.tf32_given = true;
     } else if (key.starts_with("trt_") && key.size() > 4) {
       c.trt_options.emplace_back(key, value);
     } else if (key.starts_with("cuda_") && key.size() > 5) {
@@ -241,15 +249,11 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
       return reader().unknown(key);
     }
   }
-  if (!provider_given && options.device.kind == DeviceKind::CUDA) c.provider = Provider::Cuda;
-  if (options.device.kind == DeviceKind::CUDA) {
-    if (!c.uses_cuda()) {
-      return Error(ErrorCode::InvalidArgument,
-                   "device " + aegisrt::to_string(options.device) + " needs provider cuda or "
-                   "tensorrt, but backend option 'provider' is '" + std::string(to_string(c.provider)) + "'");
-    }
-    c.device_id = options.device.index;
-  }
+  return r;
+}
+
+/// The options against each other and the requested precision.
+Result<void> check_combination(const SessionConfig& c, const LoadOptions& options, bool tf32_given) {
   if (!c.trt_options.empty() && c.provider != Provider::TensorRT) {
     return Error(ErrorCode::InvalidArgument, "backend option '" + c.trt_options.front().first +
                                                  "' applies to provider tensorrt only (provider is '" +
@@ -297,6 +301,25 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
                      std::string(to_string(c.provider)) +
                      "' (its compiled nodes cannot be saved; TensorRT caches engines in cache_dir)");
   }
+  return {};
+}
+
+}  // namespace
+
+Result<SessionConfig> parse_session_config(const LoadOptions& options) {
+  AEGIS_ASSIGN_OR_RETURN(ReadOptions r, read_options(options));
+  SessionConfig& c = r.config;
+  const bool provider_given = r.provider_given;
+  if (!provider_given && options.device.kind == DeviceKind::CUDA) c.provider = Provider::Cuda;
+  if (options.device.kind == DeviceKind::CUDA) {
+    if (!c.uses_cuda()) {
+      return Error(ErrorCode::InvalidArgument,
+                   "device " + aegisrt::to_string(options.device) + " needs provider cuda or "
+                   "tensorrt, but backend option 'provider' is '" + std::string(to_string(c.provider)) + "'");
+    }
+    c.device_id = options.device.index;
+  }
+  AEGIS_TRY(check_combination(c, options, r.tf32_given));
   return c;
 }
 

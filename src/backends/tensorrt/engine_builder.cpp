@@ -6,7 +6,6 @@
 // What path a request takes is decided by plan_engine_build() (tested in CI).
 #include <NvOnnxParser.h>
 #include "aegisrt/core/file_util.h"
-#include <cuda_runtime_api.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "aegisrt/cache/artifact_cache.h"
 #include "aegisrt/cuda/device_info.h"
 #include "aegisrt/cuda/tensor_ops.h"
+#include "cuda/cuda_check.h"
 #include "trt_compat.h"
 
 namespace aegisrt::trt {
@@ -132,25 +132,30 @@ class EntropyCalibrator final : public nvinfer1::IInt8EntropyCalibrator2 {
 AEGIS_TRT_ALLOW_DEPRECATED_END
 #endif
 
-/// The nvinfer1 part of a build: writes the plan to request.output_path.
-Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineBuildSpec& spec,
-                                const BuildRequest& request) {
+/// The TensorRT objects of one build. Members are destroyed in reverse order:
+/// the timing cache and config before the parser, network and builder, the
+/// logger they all report to last.
+struct BuildSession {
+  explicit BuildSession(std::string m) : model(std::move(m)) {}
+  std::string model;  // the ONNX file, for messages
   TrtLogger logger;
-  const std::string model = options.onnx_model.string();
-  auto fail = [&](TrtStage stage, std::string_view what) {
+  TrtPtr<nvinfer1::IBuilder> builder;
+  TrtPtr<nvinfer1::INetworkDefinition> network;
+  TrtPtr<nvonnxparser::IParser> parser;
+  TrtPtr<nvinfer1::IBuilderConfig> config;
+  TrtPtr<nvinfer1::ITimingCache> timing;
+
+  /// `what`, with what TensorRT logged since the last call, classified by `stage`.
+  Error fail(TrtStage stage, std::string_view what) {
     const auto logged = logger.sink().take_errors();
     return make_trt_error(stage, what, logged, "model " + model);
-  };
-  AEGIS_TRY([&]() -> Result<void> {
-    const auto rc = cudaSetDevice(options.device);
-    if (rc == cudaSuccess) return {};
-    return Error(map_cuda_error(static_cast<int>(rc)),
-                 "cudaSetDevice(" + std::to_string(options.device) + ") failed: " + cudaGetErrorString(rc));
-  }());
+  }
+};
 
-  request.progress("parse", 0.0);
-  TrtPtr<nvinfer1::IBuilder> builder(nvinfer1::createInferBuilder(logger));
-  if (!builder) return fail(TrtStage::CreateRuntime, "createInferBuilder failed");
+/// Builder, network (typed as the plan says) and the ONNX model parsed into it.
+Result<void> parse_network(BuildSession& b, [[maybe_unused]] const EngineBuildSpec& spec) {
+  b.builder.reset(nvinfer1::createInferBuilder(b.logger));
+  if (!b.builder) return b.fail(TrtStage::CreateRuntime, "createInferBuilder failed");
 
   std::uint32_t network_flags = 0;
 #if NV_TENSORRT_MAJOR < 10
@@ -160,29 +165,33 @@ Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineB
     network_flags |= 1U << static_cast<std::uint32_t>(nvinfer1::NetworkDefinitionCreationFlag::kSTRONGLY_TYPED);
   }
 #endif  // 11.x: strongly typed is the only mode; no flag needed
-  TrtPtr<nvinfer1::INetworkDefinition> network(builder->createNetworkV2(network_flags));
-  if (!network) return fail(TrtStage::Build, "createNetworkV2 failed");
+  b.network.reset(b.builder->createNetworkV2(network_flags));
+  if (!b.network) return b.fail(TrtStage::Build, "createNetworkV2 failed");
 
-  TrtPtr<nvonnxparser::IParser> parser(nvonnxparser::createParser(*network, logger));
-  if (!parser) return fail(TrtStage::Parse, "createParser failed");
-  if (!parser->parseFromFile(model.c_str(),
-                             static_cast<int>(nvinfer1::ILogger::Severity::kWARNING))) {
-    for (int i = 0; i < parser->getNbErrors(); ++i) {
-      const auto* e = parser->getError(i);
-      if (e != nullptr) logger.sink().record(TrtSeverity::Error, e->desc());
+  b.parser.reset(nvonnxparser::createParser(*b.network, b.logger));
+  if (!b.parser) return b.fail(TrtStage::Parse, "createParser failed");
+  if (!b.parser->parseFromFile(b.model.c_str(), static_cast<int>(nvinfer1::ILogger::Severity::kWARNING))) {
+    for (int i = 0; i < b.parser->getNbErrors(); ++i) {
+      const auto* e = b.parser->getError(i);
+      if (e != nullptr) b.logger.sink().record(TrtSeverity::Error, e->desc());
     }
-    return fail(TrtStage::Parse, "nvonnxparser could not parse " + model);
+    return b.fail(TrtStage::Parse, "nvonnxparser could not parse " + b.model);
   }
-  request.progress("parse", 1.0);
+  return {};
+}
 
-  TrtPtr<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
-  if (!config) return fail(TrtStage::Build, "createBuilderConfig failed");
-  config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, options.workspace_bytes);
+/// The builder config: workspace, precision flags (before 11.x) and the one
+/// optimisation profile, returned (owned by the builder) for calibration.
+Result<nvinfer1::IOptimizationProfile*> configure_build(BuildSession& b, const EngineBuildOptions& options,
+                                                        const EngineBuildSpec& spec) {
+  b.config.reset(b.builder->createBuilderConfig());
+  if (!b.config) return b.fail(TrtStage::Build, "createBuilderConfig failed");
+  b.config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, options.workspace_bytes);
 
 #if NV_TENSORRT_MAJOR < 11
   AEGIS_TRT_ALLOW_DEPRECATED_BEGIN
-  if (spec.plan.fp16_flag) config->setFlag(nvinfer1::BuilderFlag::kFP16);
-  if (spec.plan.int8_flag) config->setFlag(nvinfer1::BuilderFlag::kINT8);
+  if (spec.plan.fp16_flag) b.config->setFlag(nvinfer1::BuilderFlag::kFP16);
+  if (spec.plan.int8_flag) b.config->setFlag(nvinfer1::BuilderFlag::kINT8);
   AEGIS_TRT_ALLOW_DEPRECATED_END
 #else
   if (spec.plan.fp16_flag || spec.plan.int8_flag || spec.plan.needs_calibrator) {
@@ -190,9 +199,8 @@ Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineB
   }
 #endif
 
-  nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();  // owned by the builder
-  if (profile == nullptr) return fail(TrtStage::Build, "createOptimizationProfile failed");
-  Shape calibration_shape;
+  nvinfer1::IOptimizationProfile* profile = b.builder->createOptimizationProfile();  // owned by the builder
+  if (profile == nullptr) return b.fail(TrtStage::Build, "createOptimizationProfile failed");
   for (const auto& p : spec.profiles) {
     AEGIS_ASSIGN_OR_RETURN(auto mn, to_dims(p.min, "input '" + p.name + "'"));
     AEGIS_ASSIGN_OR_RETURN(auto op, to_dims(p.opt, "input '" + p.name + "'"));
@@ -200,70 +208,110 @@ Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineB
     if (!profile->setDimensions(p.name.c_str(), nvinfer1::OptProfileSelector::kMIN, mn) ||
         !profile->setDimensions(p.name.c_str(), nvinfer1::OptProfileSelector::kOPT, op) ||
         !profile->setDimensions(p.name.c_str(), nvinfer1::OptProfileSelector::kMAX, mx)) {
-      return fail(TrtStage::Build, "optimisation profile for input '" + p.name + "' rejected");
+      return b.fail(TrtStage::Build, "optimisation profile for input '" + p.name + "' rejected");
     }
-    if (p.name == spec.calibration_input) calibration_shape = p.opt;
   }
-  if (config->addOptimizationProfile(profile) < 0) {
-    return fail(TrtStage::Build, "addOptimizationProfile failed");
+  if (b.config->addOptimizationProfile(profile) < 0) {
+    return b.fail(TrtStage::Build, "addOptimizationProfile failed");
   }
+  return profile;
+}
 
-#if NV_TENSORRT_MAJOR < 11
-  AEGIS_TRT_ALLOW_DEPRECATED_BEGIN
-  std::optional<EntropyCalibrator> calibrator;
-  if (spec.plan.needs_calibrator) {
-    calibrator.emplace(options.calibration, spec.calibration_input, calibration_shape, options.device,
-                       spec.calibration_cache_path);
-    config->setInt8Calibrator(&*calibrator);
-    if (!config->setCalibrationProfile(profile)) {
-      return fail(TrtStage::Calibrate, "setCalibrationProfile failed");
-    }
+#if NV_TENSORRT_MAJOR < 11  // 11.x builds have no calibrator
+/// The calibration input's opt shape (empty when no profile names it).
+Shape calibration_shape_of(const EngineBuildSpec& spec) {
+  Shape shape;
+  for (const auto& p : spec.profiles) {
+    if (p.name == spec.calibration_input) shape = p.opt;
   }
-  AEGIS_TRT_ALLOW_DEPRECATED_END
+  return shape;
+}
 #endif
 
-  // Timing cache beside the engines: later builds on this GPU/version reuse tactics.
+/// Timing cache beside the engines: later builds on this GPU/version reuse
+/// tactics. An unusable or refused one is dropped with a warning.
+Result<void> attach_timing_cache(BuildSession& b, const EngineBuildSpec& spec) {
   AEGIS_ASSIGN_OR_RETURN(std::string timing_blob, read_optional_file(spec.timing_cache_path));
-  TrtPtr<nvinfer1::ITimingCache> timing(config->createTimingCache(timing_blob.data(), timing_blob.size()));
-  if (!timing && !timing_blob.empty()) {
+  b.timing.reset(b.config->createTimingCache(timing_blob.data(), timing_blob.size()));
+  if (!b.timing && !timing_blob.empty()) {
     spdlog::warn("ignoring unusable TensorRT timing cache {}", spec.timing_cache_path.string());
-    logger.sink().clear();
-    timing.reset(config->createTimingCache(nullptr, 0));
+    b.logger.sink().clear();
+    b.timing.reset(b.config->createTimingCache(nullptr, 0));
   }
-  if (timing && !config->setTimingCache(*timing, /*ignoreMismatch=*/false)) {
+  if (b.timing && !b.config->setTimingCache(*b.timing, /*ignoreMismatch=*/false)) {
     spdlog::warn("TensorRT refused timing cache {}; building without it", spec.timing_cache_path.string());
-    logger.sink().clear();
+    b.logger.sink().clear();
   }
+  return {};
+}
 
-  request.progress("build", -1.0);
-  const auto t0 = std::chrono::steady_clock::now();
-  TrtPtr<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
-#if NV_TENSORRT_MAJOR < 11
-  if (calibrator && !calibrator->error().empty()) {
-    return Error(ErrorCode::InvalidArgument, "int8 calibration failed: " + calibrator->error(),
-                 "model " + model);
-  }
-#endif
-  if (!plan || plan->size() == 0) return fail(TrtStage::Build, "buildSerializedNetwork failed for " + model);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  request.progress("build", 1.0);
-
-  request.progress("serialize", 0.0);
+/// The serialised plan to request.output_path (the cache publishes it), then
+/// the timing cache (best effort).
+Result<void> save_build(BuildSession& b, const nvinfer1::IHostMemory& plan, const EngineBuildSpec& spec,
+                        const BuildRequest& request) {
   {
     std::ofstream out(request.output_path, std::ios::binary | std::ios::trunc);
     if (!out) return Error(ErrorCode::IoError, "cannot write engine to " + request.output_path.string());
-    out.write(static_cast<const char*>(plan->data()), static_cast<std::streamsize>(plan->size()));
+    out.write(static_cast<const char*>(plan.data()), static_cast<std::streamsize>(plan.size()));
     out.flush();
     if (!out) return Error(ErrorCode::IoError, "cannot write engine to " + request.output_path.string());
   }
-  if (timing) {
-    TrtPtr<nvinfer1::IHostMemory> blob(timing->serialize());
+  if (b.timing) {
+    TrtPtr<nvinfer1::IHostMemory> blob(b.timing->serialize());
     if (blob && blob->size() > 0) {
       if (auto r = write_cache_file(spec.timing_cache_path, blob->data(), blob->size()); !r.ok()) {
         spdlog::warn("could not save the TensorRT timing cache: {}", r.error().to_string());
       }
     }
   }
+  return {};
+}
+
+/// The nvinfer1 part of a build: writes the plan to request.output_path.
+Result<BuildOutput> run_builder(const EngineBuildOptions& options, const EngineBuildSpec& spec,
+                                const BuildRequest& request) {
+  // The cuda layer checks the device and makes it current for the whole build.
+  AEGIS_TRY(cuda::detail::check_device(options.device, "TensorRT engine build"));
+  const cuda::detail::DeviceGuard guard(options.device);
+  AEGIS_TRY(guard.status());
+  BuildSession b(options.onnx_model.string());
+
+  request.progress("parse", 0.0);
+  AEGIS_TRY(parse_network(b, spec));
+  request.progress("parse", 1.0);
+  AEGIS_ASSIGN_OR_RETURN(nvinfer1::IOptimizationProfile* profile, configure_build(b, options, spec));
+
+#if NV_TENSORRT_MAJOR < 11
+  AEGIS_TRT_ALLOW_DEPRECATED_BEGIN
+  std::optional<EntropyCalibrator> calibrator;  // alive until the build is done
+  if (spec.plan.needs_calibrator) {
+    calibrator.emplace(options.calibration, spec.calibration_input, calibration_shape_of(spec), options.device,
+                       spec.calibration_cache_path);
+    b.config->setInt8Calibrator(&*calibrator);
+    if (!b.config->setCalibrationProfile(profile)) {
+      return b.fail(TrtStage::Calibrate, "setCalibrationProfile failed");
+    }
+  }
+  AEGIS_TRT_ALLOW_DEPRECATED_END
+#else
+  (void)profile;
+#endif
+  AEGIS_TRY(attach_timing_cache(b, spec));
+
+  request.progress("build", -1.0);
+  const auto t0 = std::chrono::steady_clock::now();
+  TrtPtr<nvinfer1::IHostMemory> plan(b.builder->buildSerializedNetwork(*b.network, *b.config));
+#if NV_TENSORRT_MAJOR < 11
+  if (calibrator && !calibrator->error().empty()) {
+    return Error(ErrorCode::InvalidArgument, "int8 calibration failed: " + calibrator->error(), "model " + b.model);
+  }
+#endif
+  if (!plan || plan->size() == 0) return b.fail(TrtStage::Build, "buildSerializedNetwork failed for " + b.model);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  request.progress("build", 1.0);
+
+  request.progress("serialize", 0.0);
+  AEGIS_TRY(save_build(b, *plan, spec, request));
   request.progress("serialize", 1.0);
 
   BuildOutput out;

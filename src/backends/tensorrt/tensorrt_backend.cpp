@@ -1,11 +1,12 @@
 // TensorRTBackend: deserialises an engine (or builds one from ONNX through the
 // artefact cache), binds I/O tensors by name and runs enqueueV3 on a
-// CudaStream. Works with TensorRT 8.6, 10.x and 11.x headers.
+// CudaStream. Works with TensorRT 8.6, 10.x and 11.x headers. Every CUDA
+// resource and error goes through the cuda layer (CudaStream, tensor_ops,
+// DeviceGuard, check_device); this file calls no CUDA runtime function itself.
 #include "aegisrt/backends/tensorrt/tensorrt_backend.h"
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/core/file_util.h"
 
-#include <cuda_runtime_api.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/cuda/device_info.h"
 #include "aegisrt/cuda/tensor_ops.h"
+#include "cuda/cuda_check.h"
 #include "trt_compat.h"
 
 namespace aegisrt {
@@ -35,13 +37,6 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 
 std::span<const std::byte> as_bytes_of(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
-}
-
-Result<void> check_cuda(cudaError_t rc, std::string_view what) {
-  if (rc == cudaSuccess) return {};
-  const int code = static_cast<int>(rc);
-  return Error(map_cuda_error(code), std::string(what) + " failed: " + cuda_error_label(code) + " (" +
-                                         cudaGetErrorString(rc) + ")");
 }
 
 class TensorRTBackend final : public RuntimeBackend {
@@ -88,10 +83,14 @@ class TensorRTBackend final : public RuntimeBackend {
   }
 
   /// Context before engine before runtime; then the stream. Idempotent.
+  /// The engine's device is current while its objects are destroyed.
   void release() noexcept {
-    context_.reset();
-    engine_.reset();
-    runtime_.reset();
+    if (context_ || engine_ || runtime_) {
+      const cuda::detail::DeviceGuard guard(device_);  // best effort: on failure the current device stays
+      context_.reset();
+      engine_.reset();
+      runtime_.reset();
+    }
     stream_.reset();
     inputs_.clear();
     outputs_.clear();
@@ -140,7 +139,10 @@ Result<void> TensorRTBackend::do_load(const LoadOptions& options) {
                  "TensorRT runs on CUDA devices only; got device '" + to_string(options.device) + "'");
   }
   device_ = options.device.index;
-  AEGIS_TRY(check_cuda(cudaSetDevice(device_), "cudaSetDevice(" + std::to_string(device_) + ")"));
+  // InvalidArgument for a device that does not exist, CudaError when there is none at all.
+  AEGIS_TRY(cuda::detail::check_device(device_, "TensorRT"));
+  const cuda::detail::DeviceGuard guard(device_);  // the engine and context live on device_
+  AEGIS_TRY(guard.status());
 
   AEGIS_ASSIGN_OR_RETURN(std::string first_bytes, read_file(options.artifact_path));
   AEGIS_ASSIGN_OR_RETURN(auto engine_path, engine_for(options, first_bytes));
@@ -261,7 +263,8 @@ Result<ExecutionResult> TensorRTBackend::do_execute(const ExecutionRequest& requ
   // The caller's stream when given (ExecutionContext passes its own), else ours.
   cuda::CudaStream* stream = request.stream != nullptr ? request.stream : &*stream_;
   logger_.sink().clear();
-  AEGIS_TRY(check_cuda(cudaSetDevice(device_), "cudaSetDevice"));
+  const cuda::detail::DeviceGuard guard(device_);
+  AEGIS_TRY(guard.status());
 
   std::vector<Tensor> device_inputs;  // keeps copies alive until the stream is done
   device_inputs.reserve(request.inputs.size());

@@ -322,6 +322,50 @@ class TVMBackend final : public RuntimeBackend {
   std::unique_ptr<Model> model_;
 };
 
+namespace {
+
+/// A built library's I/O description (JSON) and where it was read from.
+struct LibraryIo {
+  std::string text;
+  std::string where;
+};
+
+/// The I/O description of a library given as such, from the sidecar beside
+/// it: a cache sidecar (whose checksum the library must match) or the raw
+/// --io-json format. NotFound without a sidecar.
+Result<LibraryIo> read_library_io(const fs::path& library) {
+  LibraryIo io;
+  const fs::path sidecar = library.string() + ".json";
+  std::error_code ec;
+  if (!fs::is_regular_file(sidecar, ec)) {
+    AEGIS_TRY(precheck_elf(library));  // truncated or foreign files: Corrupt, without opening them
+    return Error(ErrorCode::NotFound, "no I/O description for TVM library '" + library.string() + "': '" +
+                                          sidecar.string() +
+                                          "' is missing (build with `aegisrt build --backend tvm` or "
+                                          "aegisrt_tvm_build.py --io-json " + sidecar.string() +
+                                          "); the library is not opened without it");
+  }
+  AEGIS_TRY(check_trusted_file(sidecar, "TVM library sidecar"));
+  AEGIS_ASSIGN_OR_RETURN(const std::string text, read_file(sidecar, "TVM library sidecar", kMaxSidecarBytes));
+  io.where = sidecar.string();
+  auto md = ArtifactMetadata::from_json(text, sidecar.string());
+  if (md.ok()) {
+    // A cache sidecar: the library must be the one it describes.
+    AEGIS_TRY(check_trusted_file(library, "TVM library"));
+    AEGIS_ASSIGN_OR_RETURN(const std::string sha, sha256_file(library));
+    if (sha != md->artifact_sha256) {
+      return Error(ErrorCode::Corrupt, "TVM library '" + library.string() +
+                                           "' does not match its sidecar's checksum (corrupt or replaced)");
+    }
+    io.text = md->extra.count("io") ? md->extra.at("io") : std::string();
+  } else {
+    io.text = text;  // the raw --io-json format
+  }
+  return io;
+}
+
+}  // namespace
+
 Result<void> TVMBackend::do_load(const LoadOptions& options) {
   int allocator = kPooledAllocator;
   TvmBuildOptions build;
@@ -364,7 +408,6 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
     }
   }
 
-
   // Specs: from the build just done, else from the sidecar beside the library.
   // Nothing is dlopen()ed before its sidecar, owner and mode are checked: a
   // library's constructors run on dlopen, as the caller.
@@ -372,32 +415,9 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
     io_text = metadata->extra.count("io") ? metadata->extra.at("io") : std::string();
     io_where = library.string() + ".json";
   } else {
-    const fs::path sidecar = library.string() + ".json";
-    std::error_code ec;
-    if (!fs::is_regular_file(sidecar, ec)) {
-      AEGIS_TRY(precheck_elf(library));  // truncated or foreign files: Corrupt, without opening them
-      return Error(ErrorCode::NotFound, "no I/O description for TVM library '" + library.string() + "': '" +
-                                            sidecar.string() +
-                                            "' is missing (build with `aegisrt build --backend tvm` or "
-                                            "aegisrt_tvm_build.py --io-json " + sidecar.string() +
-                                            "); the library is not opened without it");
-    }
-    AEGIS_TRY(check_trusted_file(sidecar, "TVM library sidecar"));
-    AEGIS_ASSIGN_OR_RETURN(const std::string text, read_file(sidecar, "TVM library sidecar", kMaxSidecarBytes));
-    io_where = sidecar.string();
-    auto md = ArtifactMetadata::from_json(text, sidecar.string());
-    if (md.ok()) {
-      // A cache sidecar: the library must be the one it describes.
-      AEGIS_TRY(check_trusted_file(library, "TVM library"));
-      AEGIS_ASSIGN_OR_RETURN(const std::string sha, sha256_file(library));
-      if (sha != md->artifact_sha256) {
-        return Error(ErrorCode::Corrupt, "TVM library '" + library.string() +
-                                             "' does not match its sidecar's checksum (corrupt or replaced)");
-      }
-      io_text = md->extra.count("io") ? md->extra.at("io") : std::string();
-    } else {
-      io_text = text;  // the raw --io-json format
-    }
+    AEGIS_ASSIGN_OR_RETURN(LibraryIo io, read_library_io(library));
+    io_text = std::move(io.text);
+    io_where = std::move(io.where);
   }
   // Owner/mode of the library and its folder (sticky shared folders such as
   // /tmp are fine: others cannot replace our files there).

@@ -191,6 +191,81 @@ std::optional<std::string> tvm_validate_entry(const ArtifactMetadata& md, const 
   return std::nullopt;
 }
 
+namespace {
+
+/// One build: runs aegisrt_tvm_build.py (`python` `script`) to req.output_path
+/// and returns the I/O description it wrote; its progress lines go to
+/// req.progress. The script's temporaries are removed on every path.
+Result<BuildOutput> run_tvm_build_script(const BuildRequest& req, const fs::path& python, const fs::path& script,
+                                         const std::string& arch, bool cuda, const TvmBuildOptions& options) {
+  // export_library picks the format from the extension: build to *.so, then rename.
+  const fs::path out_so = req.output_path.string() + ".build.so";
+  const fs::path io_json = req.output_path.string() + ".io.json";
+  std::vector<std::string> argv = {python.string(), script.string(), "--model", req.key.source_model.string(),
+                                   "--output", out_so.string(), "--target", cuda ? "cuda" : "llvm",
+                                   "--precision", req.key.precision, "--io-json", io_json.string()};
+  if (cuda) {
+    argv.push_back("--arch");
+    argv.push_back(arch);
+  }
+  for (const auto& [name, dims] : options.input_shapes) {
+    argv.push_back("--input-shape");
+    argv.push_back(name + ":" + dims);
+  }
+  spdlog::info("tvm: building '{}' with {} {}", req.key.source_model.string(), python.string(), script.string());
+  auto cleanup = [&] {
+    std::error_code ignore;
+    fs::remove(out_so, ignore);
+    fs::remove(io_json, ignore);
+  };
+  auto run = tvm_detail::run_process(argv, [&req](std::string_view line) {
+    constexpr std::string_view kTag = "AEGISRT_PROGRESS ";
+    if (!line.starts_with(kTag)) return;
+    line.remove_prefix(kTag.size());
+    const auto space = line.find(' ');
+    double fraction = -1.0;
+    try {
+      fraction = std::stod(std::string(line.substr(0, space)));
+    } catch (...) {  // NOLINT(bugprone-empty-catch): malformed progress is ignored
+    }
+    req.progress(space == std::string_view::npos ? std::string_view("building") : line.substr(space + 1), fraction);
+  });
+  if (!run.ok()) {
+    cleanup();
+    return std::move(run).error().with_context("running the TVM build script (python: '" + python.string() +
+                                               "'; set AEGISRT_PYTHON)");
+  }
+  if (run->signalled || run->exit_code != 0) {
+    cleanup();
+    const std::string why = build_failure_reason(run->stderr_tail);
+    const std::string status = run->signalled ? "killed by signal " + std::to_string(run->signal)
+                                              : "exit code " + std::to_string(run->exit_code);
+    ErrorCode code = ErrorCode::BackendError;
+    if (!run->signalled && run->exit_code == 2) code = ErrorCode::Corrupt;      // not a usable model
+    if (!run->signalled && run->exit_code == 3) code = ErrorCode::Unsupported;  // missing TVM / precision
+    return Error(code, "TVM build of '" + req.key.source_model.string() + "' failed (" + status + "): " + why);
+  }
+  std::error_code rename_ec;
+  fs::rename(out_so, req.output_path, rename_ec);
+  if (rename_ec) {
+    cleanup();
+    return Error(ErrorCode::IoError, "cannot move built library '" + out_so.string() + "' to '" +
+                                         req.output_path.string() + "': " + rename_ec.message());
+  }
+  BuildOutput out;
+  // A missing or unreadable description reads as empty: refused just below.
+  auto io_text = read_file(io_json, "TVM build I/O description");
+  out.extra["io"] = io_text.ok() ? std::move(*io_text) : std::string();
+  cleanup();
+  if (out.extra["io"].empty()) {
+    return Error(ErrorCode::BackendError, "TVM build script wrote no I/O description for '" +
+                                              req.key.source_model.string() + "'");
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const ProgressFn& progress) {
   std::error_code ec;
   if (options.model.empty()) return Error(ErrorCode::InvalidArgument, "no ONNX model given to build");
@@ -212,70 +287,7 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   const std::string arch = cuda ? key.build_options.at("arch") : std::string();
 
   BuilderFn builder = [python, script, arch, cuda, &options](const BuildRequest& req) -> Result<BuildOutput> {
-    // export_library picks the format from the extension: build to *.so, then rename.
-    const fs::path out_so = req.output_path.string() + ".build.so";
-    const fs::path io_json = req.output_path.string() + ".io.json";
-    std::vector<std::string> argv = {python.string(), script.string(), "--model", req.key.source_model.string(),
-                                     "--output", out_so.string(), "--target", cuda ? "cuda" : "llvm",
-                                     "--precision", req.key.precision, "--io-json", io_json.string()};
-    if (cuda) {
-      argv.push_back("--arch");
-      argv.push_back(arch);
-    }
-    for (const auto& [name, dims] : options.input_shapes) {
-      argv.push_back("--input-shape");
-      argv.push_back(name + ":" + dims);
-    }
-    spdlog::info("tvm: building '{}' with {} {}", req.key.source_model.string(), python.string(), script.string());
-    auto cleanup = [&] {
-      std::error_code ignore;
-      fs::remove(out_so, ignore);
-      fs::remove(io_json, ignore);
-    };
-    auto run = tvm_detail::run_process(argv, [&req](std::string_view line) {
-      constexpr std::string_view kTag = "AEGISRT_PROGRESS ";
-      if (!line.starts_with(kTag)) return;
-      line.remove_prefix(kTag.size());
-      const auto space = line.find(' ');
-      double fraction = -1.0;
-      try {
-        fraction = std::stod(std::string(line.substr(0, space)));
-      } catch (...) {  // NOLINT(bugprone-empty-catch): malformed progress is ignored
-      }
-      req.progress(space == std::string_view::npos ? std::string_view("building") : line.substr(space + 1), fraction);
-    });
-    if (!run.ok()) {
-      cleanup();
-      return std::move(run).error().with_context("running the TVM build script (python: '" + python.string() +
-                                                 "'; set AEGISRT_PYTHON)");
-    }
-    if (run->signalled || run->exit_code != 0) {
-      cleanup();
-      const std::string why = build_failure_reason(run->stderr_tail);
-      const std::string status = run->signalled ? "killed by signal " + std::to_string(run->signal)
-                                                : "exit code " + std::to_string(run->exit_code);
-      ErrorCode code = ErrorCode::BackendError;
-      if (!run->signalled && run->exit_code == 2) code = ErrorCode::Corrupt;      // not a usable model
-      if (!run->signalled && run->exit_code == 3) code = ErrorCode::Unsupported;  // missing TVM / precision
-      return Error(code, "TVM build of '" + req.key.source_model.string() + "' failed (" + status + "): " + why);
-    }
-    std::error_code rename_ec;
-    fs::rename(out_so, req.output_path, rename_ec);
-    if (rename_ec) {
-      cleanup();
-      return Error(ErrorCode::IoError, "cannot move built library '" + out_so.string() + "' to '" +
-                                           req.output_path.string() + "': " + rename_ec.message());
-    }
-    BuildOutput out;
-    // A missing or unreadable description reads as empty: refused just below.
-    auto io_text = read_file(io_json, "TVM build I/O description");
-    out.extra["io"] = io_text.ok() ? std::move(*io_text) : std::string();
-    cleanup();
-    if (out.extra["io"].empty()) {
-      return Error(ErrorCode::BackendError, "TVM build script wrote no I/O description for '" +
-                                                req.key.source_model.string() + "'");
-    }
-    return out;
+    return run_tvm_build_script(req, python, script, arch, cuda, options);
   };
 
   const fs::path dir = options.cache_dir.empty() ? default_cache_dir("tvm") : options.cache_dir;

@@ -13,6 +13,7 @@
 
 #include "aegisrt/backend/registry.h"
 #include "backends/onnxruntime/ort_test_util.h"
+#include "common/temp_dir.h"
 #include "conformance/conformance.h"  // compare_tensors()
 
 namespace aegisrt::testing {
@@ -28,17 +29,6 @@ using ::testing::HasSubstr;
 
 class OnnxBackend : public ::testing::Test {
  protected:
-  void SetUp() override {
-    temp_dir_ = std::filesystem::temp_directory_path() /
-                ("aegisrt_ort_" + std::to_string(::getpid()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(temp_dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(temp_dir_, ec);
-  }
-
   std::filesystem::path write_file(const std::string& name, const std::string& bytes) {
     const auto p = temp_dir_ / name;
     std::ofstream(p, std::ios::binary) << bytes;
@@ -68,7 +58,8 @@ class OnnxBackend : public ::testing::Test {
     }
   }
 
-  std::filesystem::path temp_dir_;
+  aegisrt::testing::TempDir temp_{"aegisrt_ort_"};
+  std::filesystem::path temp_dir_ = temp_.path();
 };
 
 // --- models against numpy references -----------------------------------------------

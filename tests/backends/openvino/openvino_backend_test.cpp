@@ -11,6 +11,7 @@
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/cache/artifact_cache.h"
 #include "backends/openvino/ov_test_util.h"
+#include "common/temp_dir.h"
 #include "conformance/conformance.h"  // compare_tensors()
 
 namespace aegisrt::testing {
@@ -23,17 +24,6 @@ using openvino::shared_model;
 
 class OpenVinoTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aegisrt_ov_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   fs::path write(const std::string& name, const std::string& bytes) const {
     const auto p = dir_ / name;
     std::ofstream(p, std::ios::binary) << bytes;
@@ -45,7 +35,8 @@ class OpenVinoTest : public ::testing::Test {
     ss << in.rdbuf();
     return ss.str();
   }
-  fs::path dir_;
+  TempDir temp_{"aegisrt_ov_"};
+  fs::path dir_ = temp_.path();
 };
 
 Result<ExecutionResult> run(RuntimeBackend& b, const std::vector<Tensor>& inputs) {

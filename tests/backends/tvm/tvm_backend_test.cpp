@@ -14,6 +14,7 @@
 #include "aegisrt/cache/sha256.h"
 #include "aegisrt/io/npy.h"
 #include "backends/tvm/tvm_test_util.h"
+#include "common/temp_dir.h"
 #include "conformance/conformance.h"
 #include "conformance/mock_case.h"
 
@@ -41,23 +42,14 @@ Result<ExecutionResult> run(RuntimeBackend& b, const std::vector<Tensor>& inputs
 
 class TvmTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    tmp_ = fs::temp_directory_path() / ("aegisrt_tvmt_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(tmp_);
-    fs::create_directories(tmp_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(tmp_, ec);
-  }
   LoadOptions cpu_options(const std::string& model) const {
     LoadOptions o;
     o.artifact_path = test_model(model);
     o.cache_dir = tvm_test_cache();
     return o;
   }
-  fs::path tmp_;
+  aegisrt::testing::TempDir temp_{"aegisrt_tvmt_"};
+  fs::path tmp_ = temp_.path();
 };
 
 struct RefCase {

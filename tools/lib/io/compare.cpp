@@ -106,6 +106,77 @@ double element_as_double(const TensorView& view, std::int64_t i) noexcept {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace {
+
+/// One element against the tolerance: its absolute difference, whether it
+/// passes, and by how much it exceeds what is allowed (negative: within).
+struct ElementCheck {
+  double reference = 0;
+  double diff = 0;
+  bool ok = false;
+  double excess = 0;
+};
+
+ElementCheck check_element(const TensorView& rv, const TensorView& av, std::int64_t i, bool wide,
+                           const Tolerance& tol) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const double r = element_as_double(rv, i);
+  const double a = element_as_double(av, i);
+  double diff = 0;
+  bool ok = false;
+  double excess = 0;
+  bool exact_equal = false;
+  if (wide) {
+    diff = wide_integer_diff(rv, av, i, exact_equal);
+    const double allowed = tol.atol + tol.rtol * std::fabs(r);
+    ok = exact_equal || diff <= allowed;
+    excess = exact_equal ? -allowed : diff - allowed;
+  } else if (r == a) {
+    ok = true;
+    excess = -(tol.atol + tol.rtol * (std::isfinite(r) ? std::fabs(r) : 0.0));
+  } else if (std::isnan(r) || std::isnan(a)) {
+    ok = tol.nan_equal && std::isnan(r) && std::isnan(a);
+    diff = ok ? 0 : kInf;
+    excess = ok ? -tol.atol : kInf;
+  } else if (!std::isfinite(r) || !std::isfinite(a)) {
+    diff = kInf;  // an infinity matches only the same infinity
+    excess = kInf;
+  } else {
+    diff = std::fabs(a - r);
+    const double allowed = tol.atol + tol.rtol * std::fabs(r);
+    ok = diff <= allowed;
+    excess = diff - allowed;
+  }
+  return {r, diff, ok, excess};
+}
+
+/// The worst element (the one furthest past its tolerance), for the report.
+ElementDiff worst_element(const TensorView& rv, const TensorView& av, std::int64_t worst_index, const Shape& shape,
+                          bool wide, const Tolerance& tol) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  ElementDiff w;
+  w.index = unravel(worst_index, shape);
+  w.reference = element_as_double(rv, worst_index);
+  w.actual = element_as_double(av, worst_index);
+  const bool both_nan = std::isnan(w.reference) && std::isnan(w.actual);
+  bool exact_equal = false;
+  if (wide) {
+    w.abs_error = wide_integer_diff(rv, av, worst_index, exact_equal);
+  } else if (w.reference == w.actual || (both_nan && tol.nan_equal)) {
+    w.abs_error = 0;
+  } else if (!std::isfinite(w.reference) || !std::isfinite(w.actual)) {
+    w.abs_error = kInf;
+  } else {
+    w.abs_error = std::fabs(w.actual - w.reference);
+  }
+  w.rel_error = w.abs_error == 0 ? 0
+                : (w.reference == 0 || !std::isfinite(w.reference)) ? kInf
+                                                                    : w.abs_error / std::fabs(w.reference);
+  return w;
+}
+
+}  // namespace
+
 Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& reference,
                                          const Tensor& actual, const Tolerance& tol) {
   if (!reference.location().is_host() || !actual.location().is_host()) {
@@ -138,33 +209,11 @@ Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& 
   double worst_excess = -kInf;
   std::int64_t worst_index = -1;
   for (std::int64_t i = 0; i < c.elements; ++i) {
-    const double r = element_as_double(rv, i);
-    const double a = element_as_double(av, i);
-    double diff = 0;
-    bool ok = false;
-    double excess = 0;
-    bool exact_equal = false;
-    if (wide) {
-      diff = wide_integer_diff(rv, av, i, exact_equal);
-      const double allowed = tol.atol + tol.rtol * std::fabs(r);
-      ok = exact_equal || diff <= allowed;
-      excess = exact_equal ? -allowed : diff - allowed;
-    } else if (r == a) {
-      ok = true;
-      excess = -(tol.atol + tol.rtol * (std::isfinite(r) ? std::fabs(r) : 0.0));
-    } else if (std::isnan(r) || std::isnan(a)) {
-      ok = tol.nan_equal && std::isnan(r) && std::isnan(a);
-      diff = ok ? 0 : kInf;
-      excess = ok ? -tol.atol : kInf;
-    } else if (!std::isfinite(r) || !std::isfinite(a)) {
-      diff = kInf;  // an infinity matches only the same infinity
-      excess = kInf;
-    } else {
-      diff = std::fabs(a - r);
-      const double allowed = tol.atol + tol.rtol * std::fabs(r);
-      ok = diff <= allowed;
-      excess = diff - allowed;
-    }
+    const ElementCheck e = check_element(rv, av, i, wide, tol);
+    const double r = e.reference;
+    const double diff = e.diff;
+    const bool ok = e.ok;
+    const double excess = e.excess;
     const double rel = diff == 0 ? 0 : (r == 0 || !std::isfinite(r) ? kInf : diff / std::fabs(r));
     if (!ok) ++c.mismatches;
     if (diff > c.max_abs_error) c.max_abs_error = diff;
@@ -174,27 +223,7 @@ Result<TensorComparison> compare_tensors(const std::string& name, const Tensor& 
       worst_index = i;
     }
   }
-  if (worst_index >= 0) {
-    ElementDiff w;
-    w.index = unravel(worst_index, reference.shape());
-    w.reference = element_as_double(rv, worst_index);
-    w.actual = element_as_double(av, worst_index);
-    const bool both_nan = std::isnan(w.reference) && std::isnan(w.actual);
-    bool exact_equal = false;
-    if (wide) {
-      w.abs_error = wide_integer_diff(rv, av, worst_index, exact_equal);
-    } else if (w.reference == w.actual || (both_nan && tol.nan_equal)) {
-      w.abs_error = 0;
-    } else if (!std::isfinite(w.reference) || !std::isfinite(w.actual)) {
-      w.abs_error = kInf;
-    } else {
-      w.abs_error = std::fabs(w.actual - w.reference);
-    }
-    w.rel_error = w.abs_error == 0 ? 0
-                  : (w.reference == 0 || !std::isfinite(w.reference)) ? kInf
-                                                                      : w.abs_error / std::fabs(w.reference);
-    c.worst = std::move(w);
-  }
+  if (worst_index >= 0) c.worst = worst_element(rv, av, worst_index, reference.shape(), wide, tol);
   c.passed = c.mismatches == 0;
   return c;
 }

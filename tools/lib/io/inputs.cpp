@@ -146,6 +146,88 @@ Result<std::pair<std::string, Shape>> parse_named_shape(std::string_view text) {
   return std::make_pair(std::string(text.substr(0, eq)), std::move(shape));
 }
 
+namespace {
+
+/// The model input a provided tensor is for: by name, else by its position
+/// (given, or "input_<k>"-style); InvalidArgument when none fits.
+Result<std::size_t> input_index(const std::vector<TensorDesc>& specs, const ProvidedTensor& p) {
+  const std::string& name = p.tensor.name();
+  std::size_t idx = specs.size();
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    if (specs[i].name == name) idx = i;
+  if (idx == specs.size()) {
+    auto k = p.position ? p.position : positional_index(name);
+    if (k && *k < specs.size()) idx = *k;
+  }
+  if (idx == specs.size()) {
+    return Error(ErrorCode::InvalidArgument, "tensor '" + name + "' from " + p.origin +
+                                                 " matches no model input; the model's inputs: " +
+                                                 spec_list(specs));
+  }
+  return idx;
+}
+
+/// A provided tensor made to fit `spec` (float64 narrowed for a float32
+/// input), or why it cannot: dtype, shape, or a --shape it disagrees with.
+Result<void> fit_provided(const TensorDesc& spec, ProvidedTensor& p,
+                          const std::map<std::string, Shape, std::less<>>& shapes) {
+  const std::string& name = p.tensor.name();
+  if (p.tensor.dtype() == DType::Float64 && spec.dtype == DType::Float32) {
+    // np.save of a default float array gives float64: narrowed (round to
+    // nearest) for a float32 input. A float64 input takes it as it is.
+    AEGIS_ASSIGN_OR_RETURN(Tensor narrowed, Tensor::allocate_host(p.tensor.shape(), DType::Float32, name));
+    const auto src = p.tensor.span<double>();
+    auto dst = narrowed.span<float>();
+    for (std::size_t k = 0; k < src.size(); ++k) dst[k] = static_cast<float>(src[k]);
+    p.tensor = std::move(narrowed);
+    p.origin += " (float64 narrowed to float32)";
+  }
+  if (p.tensor.dtype() != spec.dtype) {
+    return Error(ErrorCode::InvalidArgument,
+                 "input '" + spec.name + "' from " + p.origin + " has dtype " +
+                     std::string(dtype_name(p.tensor.dtype())) + ", the model expects " +
+                     std::string(dtype_name(spec.dtype)));
+  }
+  if (!spec.accepts_shape(p.tensor.shape())) {
+    return Error(ErrorCode::InvalidArgument,
+                 "input '" + spec.name + "' from " + p.origin + " has shape " +
+                     shape_to_string(p.tensor.shape()) + ", the model expects " +
+                     shape_to_string(spec.shape));
+  }
+  if (auto it = shapes.find(spec.name); it != shapes.end() && it->second != p.tensor.shape()) {
+    return Error(ErrorCode::InvalidArgument,
+                 "input '" + spec.name + "': the given shape " + shape_to_string(it->second) +
+                     " disagrees with " + p.origin + " (" + shape_to_string(p.tensor.shape()) + ")");
+  }
+  return {};
+}
+
+/// The shape of a random input: the declared one, or the --shape given for
+/// it; every dimension must be fixed by then.
+Result<Shape> random_input_shape(const TensorDesc& spec, const std::map<std::string, Shape, std::less<>>& shapes) {
+  Shape shape = spec.shape;
+  if (auto it = shapes.find(spec.name); it != shapes.end()) {
+    if (!spec.accepts_shape(it->second)) {
+      return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "': shape " +
+                                                   shape_to_string(it->second) +
+                                                   " does not fit the declared shape " +
+                                                   shape_to_string(spec.shape));
+    }
+    shape = it->second;
+  }
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) {
+      return Error(ErrorCode::InvalidArgument,
+                   "input '" + spec.name + "' has dynamic dimension " + std::to_string(d) +
+                       " (declared shape " + shape_to_string(spec.shape) +
+                       ") and no file or shape was given to fix it");
+    }
+  }
+  return shape;
+}
+
+}  // namespace
+
 Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
                                           std::vector<ProvidedTensor> provided,
                                           const std::map<std::string, Shape, std::less<>>& shapes,
@@ -164,51 +246,13 @@ Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
   std::vector<bool> have(specs.size(), false);
 
   for (auto& p : provided) {
-    const std::string& name = p.tensor.name();
-    std::size_t idx = specs.size();
-    for (std::size_t i = 0; i < specs.size(); ++i)
-      if (specs[i].name == name) idx = i;
-    if (idx == specs.size()) {
-      auto k = p.position ? p.position : positional_index(name);
-      if (k && *k < specs.size()) idx = *k;
-    }
-    if (idx == specs.size()) {
-      return Error(ErrorCode::InvalidArgument, "tensor '" + name + "' from " + p.origin +
-                                                   " matches no model input; the model's inputs: " +
-                                                   spec_list(specs));
-    }
+    AEGIS_ASSIGN_OR_RETURN(const std::size_t idx, input_index(specs, p));
     const auto& spec = specs[idx];
     if (have[idx]) {
       return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "' is given twice (" +
                                                    out.origins[idx] + " and " + p.origin + ")");
     }
-    if (p.tensor.dtype() == DType::Float64 && spec.dtype == DType::Float32) {
-      // np.save of a default float array gives float64: narrowed (round to
-      // nearest) for a float32 input. A float64 input takes it as it is.
-      AEGIS_ASSIGN_OR_RETURN(Tensor narrowed, Tensor::allocate_host(p.tensor.shape(), DType::Float32, name));
-      const auto src = p.tensor.span<double>();
-      auto dst = narrowed.span<float>();
-      for (std::size_t k = 0; k < src.size(); ++k) dst[k] = static_cast<float>(src[k]);
-      p.tensor = std::move(narrowed);
-      p.origin += " (float64 narrowed to float32)";
-    }
-    if (p.tensor.dtype() != spec.dtype) {
-      return Error(ErrorCode::InvalidArgument,
-                   "input '" + spec.name + "' from " + p.origin + " has dtype " +
-                       std::string(dtype_name(p.tensor.dtype())) + ", the model expects " +
-                       std::string(dtype_name(spec.dtype)));
-    }
-    if (!spec.accepts_shape(p.tensor.shape())) {
-      return Error(ErrorCode::InvalidArgument,
-                   "input '" + spec.name + "' from " + p.origin + " has shape " +
-                       shape_to_string(p.tensor.shape()) + ", the model expects " +
-                       shape_to_string(spec.shape));
-    }
-    if (auto it = shapes.find(spec.name); it != shapes.end() && it->second != p.tensor.shape()) {
-      return Error(ErrorCode::InvalidArgument,
-                   "input '" + spec.name + "': the given shape " + shape_to_string(it->second) +
-                       " disagrees with " + p.origin + " (" + shape_to_string(p.tensor.shape()) + ")");
-    }
+    AEGIS_TRY(fit_provided(spec, p, shapes));
     p.tensor.set_name(spec.name);
     out.tensors[idx] = std::move(p.tensor);
     out.origins[idx] = p.origin;
@@ -218,24 +262,7 @@ Result<PreparedInputs> prepare_inputs_for(const std::vector<TensorDesc>& specs,
   for (std::size_t i = 0; i < specs.size(); ++i) {
     if (have[i]) continue;
     const auto& spec = specs[i];
-    Shape shape = spec.shape;
-    if (auto it = shapes.find(spec.name); it != shapes.end()) {
-      if (!spec.accepts_shape(it->second)) {
-        return Error(ErrorCode::InvalidArgument, "input '" + spec.name + "': shape " +
-                                                     shape_to_string(it->second) +
-                                                     " does not fit the declared shape " +
-                                                     shape_to_string(spec.shape));
-      }
-      shape = it->second;
-    }
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-      if (shape[d] < 0) {
-        return Error(ErrorCode::InvalidArgument,
-                     "input '" + spec.name + "' has dynamic dimension " + std::to_string(d) +
-                         " (declared shape " + shape_to_string(spec.shape) +
-                         ") and no file or shape was given to fix it");
-      }
-    }
+    AEGIS_ASSIGN_OR_RETURN(const Shape shape, random_input_shape(spec, shapes));
     AEGIS_ASSIGN_OR_RETURN(out.tensors[i], random_tensor(spec.name, shape, spec.dtype, seed, i));
     out.origins[i] = "random(seed=" + std::to_string(seed) + ")";
   }

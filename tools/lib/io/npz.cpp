@@ -57,15 +57,13 @@ bool ends_with_npy(const std::string& name) {
 
 namespace {
 
-/// Everything read_npz does, with `entry_what` tracking the entry being read
-/// so an out-of-memory caught at the edge can name it.
-Result<std::vector<Tensor>> read_npz_impl(const std::filesystem::path& path, const ReadOptions& options,
-                                          std::string& entry_what) {
-  const std::string what = quote_path(path);
+/// The archive, read through `file`'s own descriptor (no second open by
+/// name); `file_size` is the file's real size.
+Result<ZipPtr> open_archive(const std::filesystem::path& path, const std::string& what, std::uint64_t& file_size) {
   // Refuses FIFOs, sockets, devices and dangling links without blocking; the
   // archive is then read through this very descriptor (no second open by name).
   AEGIS_ASSIGN_OR_RETURN(ReadableFile file, ReadableFile::open(path, "tensor file"));
-  const std::uint64_t file_size = file.size();
+  file_size = file.size();
   const int fd = ::dup(::fileno(file.stream()));
   std::FILE* stream = fd < 0 ? nullptr : ::fdopen(fd, "rb");
   if (stream == nullptr) {
@@ -92,6 +90,93 @@ Result<std::vector<Tensor>> read_npz_impl(const std::filesystem::path& path, con
     return Error(code, what + " is not a readable .npz (zip) archive: " + zip_error_text(err));
   }
   zip_error_fini(&zerr);
+  return archive;
+}
+
+/// Size claims of the zip directory for one entry, checked against the
+/// file's real size and the read limit before anything is allocated.
+Result<void> check_entry_sizes(const zip_stat_t& st, const std::string& ewhat, std::uint64_t file_size,
+                               const ReadOptions& options) {
+  // Size claims of the zip directory, checked against the file's real size
+  // before anything is allocated: the compressed bytes must fit in the file,
+  // a stored entry is as large as its compressed bytes, and deflate cannot
+  // expand more than kMaxDeflateRatio to 1.
+  if (st.comp_size > file_size) {
+    return Error(ErrorCode::Corrupt, ewhat + ": the zip directory claims " + std::to_string(st.comp_size) +
+                                         " compressed bytes, the whole file is " +
+                                         std::to_string(file_size) + " bytes");
+  }
+  if (st.comp_method == ZIP_CM_STORE) {
+    if (st.size != st.comp_size) {
+      return Error(ErrorCode::Corrupt, ewhat + ": the zip directory claims " + std::to_string(st.size) +
+                                           " bytes for a stored (uncompressed) entry of " +
+                                           std::to_string(st.comp_size) + " bytes");
+    }
+  } else if (st.comp_method == ZIP_CM_DEFLATE) {
+    if (st.size > st.comp_size * kMaxDeflateRatio + kDeflateSlack) {
+      return Error(ErrorCode::Corrupt,
+                   ewhat + ": the zip directory claims " + std::to_string(st.size) + " bytes from " +
+                       std::to_string(st.comp_size) + " compressed bytes, more than deflate can produce");
+    }
+  } else {
+    return Error(ErrorCode::Unsupported, ewhat + " uses compression method " +
+                                             std::to_string(st.comp_method) +
+                                             "; .npz entries must be stored or deflated (as numpy writes them)");
+  }
+  if (st.size > options.max_tensor_bytes + kHeaderAllowance) {
+    return Error(ErrorCode::Unsupported, ewhat + " is " + std::to_string(st.size) +
+                                             " bytes uncompressed, over the read limit of " +
+                                             std::to_string(options.max_tensor_bytes) + " bytes");
+  }
+  return {};
+}
+
+/// One .npy entry decoded as it is inflated, its CRC checked.
+Result<Tensor> read_entry(zip_t* archive, zip_uint64_t idx, const zip_stat_t& st, const std::string& ewhat,
+                          const std::string& name, const ReadOptions& options) {
+  std::unique_ptr<zip_file_t, ZipFileCloser> zf(zip_fopen_index(archive, idx, 0));
+  if (!zf) {
+    return Error(ErrorCode::Corrupt, ewhat + ": cannot open: " + archive_error(archive));
+  }
+  // The entry is decoded as it is inflated, straight into the tensor: the
+  // .npy header's shape must account for exactly the entry's declared size
+  // (checked before the data is allocated), and never more than that size
+  // is inflated.
+  const detail::NpyReadFn read = [&zf, &ewhat](std::span<std::byte> dst, const std::string& part) -> Result<void> {
+    std::size_t got = 0;
+    while (got < dst.size()) {
+      const zip_int64_t n = zip_fread(zf.get(), dst.data() + got, dst.size() - got);
+      if (n < 0) {
+        return Error(ErrorCode::Corrupt,
+                     ewhat + ": " + std::string(zip_error_strerror(zip_file_get_error(zf.get()))));
+      }
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got != dst.size()) {
+      return Error(ErrorCode::Corrupt, ewhat + " is truncated: " + part + " needs " +
+                                           std::to_string(dst.size()) + " bytes, only " +
+                                           std::to_string(got) + " left");
+    }
+    return {};
+  };
+  AEGIS_ASSIGN_OR_RETURN(Tensor t, detail::read_npy_stream(st.size, read, ewhat, name, options));
+  // Reading to the end makes libzip verify the CRC.
+  std::byte extra{};
+  if (zip_fread(zf.get(), &extra, 1) != 0) {
+    return Error(ErrorCode::Corrupt, ewhat + ": data does not end where the directory says, or "
+                                             "fails its CRC check");
+  }
+  return t;
+}
+
+/// Everything read_npz does, with `entry_what` tracking the entry being read
+/// so an out-of-memory caught at the edge can name it.
+Result<std::vector<Tensor>> read_npz_impl(const std::filesystem::path& path, const ReadOptions& options,
+                                          std::string& entry_what) {
+  const std::string what = quote_path(path);
+  std::uint64_t file_size = 0;
+  AEGIS_ASSIGN_OR_RETURN(ZipPtr archive, open_archive(path, what, file_size));
   const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
   if (count < 0) return Error(ErrorCode::Corrupt, what + ": cannot list entries: " + archive_error(archive.get()));
 
@@ -115,71 +200,9 @@ Result<std::vector<Tensor>> read_npz_impl(const std::filesystem::path& path, con
     if (!ends_with_npy(entry)) {
       return Error(ErrorCode::Unsupported, ewhat + " is not a .npy file");
     }
-    // Size claims of the zip directory, checked against the file's real size
-    // before anything is allocated: the compressed bytes must fit in the file,
-    // a stored entry is as large as its compressed bytes, and deflate cannot
-    // expand more than kMaxDeflateRatio to 1.
-    if (st.comp_size > file_size) {
-      return Error(ErrorCode::Corrupt, ewhat + ": the zip directory claims " + std::to_string(st.comp_size) +
-                                           " compressed bytes, the whole file is " +
-                                           std::to_string(file_size) + " bytes");
-    }
-    if (st.comp_method == ZIP_CM_STORE) {
-      if (st.size != st.comp_size) {
-        return Error(ErrorCode::Corrupt, ewhat + ": the zip directory claims " + std::to_string(st.size) +
-                                             " bytes for a stored (uncompressed) entry of " +
-                                             std::to_string(st.comp_size) + " bytes");
-      }
-    } else if (st.comp_method == ZIP_CM_DEFLATE) {
-      if (st.size > st.comp_size * kMaxDeflateRatio + kDeflateSlack) {
-        return Error(ErrorCode::Corrupt,
-                     ewhat + ": the zip directory claims " + std::to_string(st.size) + " bytes from " +
-                         std::to_string(st.comp_size) + " compressed bytes, more than deflate can produce");
-      }
-    } else {
-      return Error(ErrorCode::Unsupported, ewhat + " uses compression method " +
-                                               std::to_string(st.comp_method) +
-                                               "; .npz entries must be stored or deflated (as numpy writes them)");
-    }
-    if (st.size > options.max_tensor_bytes + kHeaderAllowance) {
-      return Error(ErrorCode::Unsupported, ewhat + " is " + std::to_string(st.size) +
-                                               " bytes uncompressed, over the read limit of " +
-                                               std::to_string(options.max_tensor_bytes) + " bytes");
-    }
-    std::unique_ptr<zip_file_t, ZipFileCloser> zf(zip_fopen_index(archive.get(), idx, 0));
-    if (!zf) {
-      return Error(ErrorCode::Corrupt, ewhat + ": cannot open: " + archive_error(archive.get()));
-    }
-    // The entry is decoded as it is inflated, straight into the tensor: the
-    // .npy header's shape must account for exactly the entry's declared size
-    // (checked before the data is allocated), and never more than that size
-    // is inflated.
-    const detail::NpyReadFn read = [&zf, &ewhat](std::span<std::byte> dst, const std::string& part) -> Result<void> {
-      std::size_t got = 0;
-      while (got < dst.size()) {
-        const zip_int64_t n = zip_fread(zf.get(), dst.data() + got, dst.size() - got);
-        if (n < 0) {
-          return Error(ErrorCode::Corrupt,
-                       ewhat + ": " + std::string(zip_error_strerror(zip_file_get_error(zf.get()))));
-        }
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-      }
-      if (got != dst.size()) {
-        return Error(ErrorCode::Corrupt, ewhat + " is truncated: " + part + " needs " +
-                                             std::to_string(dst.size()) + " bytes, only " +
-                                             std::to_string(got) + " left");
-      }
-      return {};
-    };
+    AEGIS_TRY(check_entry_sizes(st, ewhat, file_size, options));
     std::string name = entry.substr(0, entry.size() - 4);
-    AEGIS_ASSIGN_OR_RETURN(Tensor t, detail::read_npy_stream(st.size, read, ewhat, name, options));
-    // Reading to the end makes libzip verify the CRC.
-    std::byte extra{};
-    if (zip_fread(zf.get(), &extra, 1) != 0) {
-      return Error(ErrorCode::Corrupt, ewhat + ": data does not end where the directory says, or "
-                                               "fails its CRC check");
-    }
+    AEGIS_ASSIGN_OR_RETURN(Tensor t, read_entry(archive.get(), idx, st, ewhat, name, options));
     if (!seen.insert(name).second) {
       return Error(ErrorCode::Corrupt, what + " holds tensor '" + name + "' twice");
     }

@@ -91,8 +91,26 @@ void narrow_copy(const Src& src, void* dst, std::size_t n) {
 
 namespace {
 
-Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const ReadOptions& options,
-                                      std::string& twhat_out) {
+/// What the checks established about one TensorProto, for the copy steps.
+struct ProtoTensor {
+  const TensorProto& proto;
+  TypeInfo type;
+  Shape shape;
+  std::size_t n = 0;  // elements
+  std::string twhat;  // "'file' (tensor 'name')", for messages
+
+  /// Corrupt: `field` holds `have` bytes (unit 1), packed int4 values (unit
+  /// 2) or values (otherwise), not what the dims need.
+  [[nodiscard]] Error mismatch(const std::string& field, std::size_t have, std::size_t unit) const {
+    return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) + " " +
+                                         (unit == 1 ? "bytes" : "values") + ", dims " +
+                                         shape_to_string(shape) + " need " +
+                                         std::to_string(unit == 1 ? raw_bytes(type, n) : unit == 2 ? (n + 1) / 2 : n));
+  }
+};
+
+/// The file parsed as a TensorProto, its size bounded first.
+Result<void> parse_proto_file(const std::filesystem::path& path, const ReadOptions& options, TensorProto& proto) {
   const std::string what = quote_path(path);
   AEGIS_ASSIGN_OR_RETURN(auto file, ReadableFile::open(path, "tensor file"));
   // raw_data plus a little framing; protobuf itself cannot parse > 2 GiB.
@@ -106,7 +124,6 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
   std::vector<std::byte> bytes(static_cast<std::size_t>(file.size()));
   AEGIS_TRY(file.read_exact(bytes, "the TensorProto"));
 
-  TensorProto proto;
   bool parsed = false;
   try {
     parsed = proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
@@ -114,12 +131,11 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
     return Error(ErrorCode::Corrupt, what + ": protobuf parse failed: " + e.what());
   }
   if (!parsed) return Error(ErrorCode::Corrupt, what + " is not a valid onnx.TensorProto");
-  bytes.clear();
-  bytes.shrink_to_fit();
+  return {};
+}
 
-  const std::string name = proto.name().empty() ? path.stem().string() : proto.name();
-  const std::string twhat = what + " (tensor '" + name + "')";
-  twhat_out = twhat;
+/// Refuses what this reader does not handle: no data_type, external data, segments.
+Result<void> check_proto_kind(const TensorProto& proto, const std::string& twhat) {
   if (!proto.has_data_type()) {
     return Error(ErrorCode::Corrupt, twhat + " has no data_type (not a TensorProto?)");
   }
@@ -130,13 +146,16 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
   if (proto.has_segment()) {
     return Error(ErrorCode::Unsupported, twhat + " is a segment of a larger tensor; not supported");
   }
-  AEGIS_ASSIGN_OR_RETURN(const TypeInfo type, map_type(proto.data_type(), twhat, options));
+  return {};
+}
 
+/// The dims, bounded in rank and (as elements of `type`) in bytes; the element count.
+Result<std::size_t> checked_shape(const TensorProto& proto, const TypeInfo& type, const std::string& twhat,
+                                  const ReadOptions& options, Shape& shape) {
   if (static_cast<std::uint32_t>(proto.dims_size()) > options.max_rank) {
     return Error(ErrorCode::Unsupported, twhat + ": rank " + std::to_string(proto.dims_size()) +
                                              " exceeds the limit of " + std::to_string(options.max_rank));
   }
-  Shape shape;
   std::uint64_t count = 1;
   bool overflow = false;
   for (const auto d : proto.dims()) {
@@ -158,54 +177,145 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
                                              " exceed the read limit of " +
                                              std::to_string(options.max_tensor_bytes) + " bytes");
   }
-  const auto n = static_cast<std::size_t>(count);
+  return static_cast<std::size_t>(count);
+}
 
-  auto mismatch = [&](const std::string& field, std::size_t have, std::size_t unit) {
-    return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) + " " +
-                                         (unit == 1 ? "bytes" : "values") + ", dims " +
-                                         shape_to_string(shape) + " need " +
-                                         std::to_string(unit == 1 ? raw_bytes(type, n) : unit == 2 ? (n + 1) / 2 : n));
-  };
-  auto mismatch_values = [&](const std::string& field, int have, std::size_t need) {
-    return Error(ErrorCode::Corrupt, twhat + ": " + field + " holds " + std::to_string(have) +
-                                         " values, dims " + shape_to_string(shape) + " need " +
-                                         std::to_string(need));
-  };
+/// The dims are a claim: check that the file really holds that much data
+/// before allocating the tensor (a 20-byte file may claim 4 GiB).
+Result<void> check_data_present(const ProtoTensor& pt) {
+  std::size_t have = 0;
+  std::size_t need = pt.n;
+  std::size_t unit = 0;  // mismatch(): 1 = bytes, 2 = packed int4 values, else values
+  std::string field;
+  if (pt.proto.has_raw_data()) {
+    have = pt.proto.raw_data().size();
+    need = raw_bytes(pt.type, pt.n);
+    field = "raw_data";
+    unit = 1;
+  } else {
+    switch (pt.proto.data_type()) {
+      case TensorProto::FLOAT: have = static_cast<std::size_t>(pt.proto.float_data_size()); field = "float_data"; break;
+      case TensorProto::DOUBLE: have = static_cast<std::size_t>(pt.proto.double_data_size()); field = "double_data"; break;
+      case TensorProto::INT64: have = static_cast<std::size_t>(pt.proto.int64_data_size()); field = "int64_data"; break;
+      case TensorProto::UINT64:
+      case TensorProto::UINT32: have = static_cast<std::size_t>(pt.proto.uint64_data_size()); field = "uint64_data"; break;
+      case TensorProto::STRING: have = static_cast<std::size_t>(pt.proto.string_data_size()); field = "string_data"; break;
+      case kOnnxUint4:
+      case kOnnxInt4:
+        have = static_cast<std::size_t>(pt.proto.int32_data_size());
+        need = (pt.n + 1) / 2;
+        field = "int32_data";
+        unit = 2;
+        break;
+      default: have = static_cast<std::size_t>(pt.proto.int32_data_size()); field = "int32_data"; break;
+    }
+  }
+  if (have != need) return pt.mismatch(field, have, unit);
+  return {};
+}
+
+/// raw_data into `t` (int4 unpacked, float64 narrowed when asked).
+Result<void> copy_raw_data(const ProtoTensor& pt, Tensor& t) {
+  const std::string& raw = pt.proto.raw_data();
+  if (raw.size() != raw_bytes(pt.type, pt.n)) return pt.mismatch("raw_data", raw.size(), 1);
+  if (dtype_is_int4(pt.type.dtype)) {
+    unpack_int4(pt.type.dtype, reinterpret_cast<const std::uint8_t*>(raw.data()), t.data_as<std::uint8_t>(), pt.n);
+  } else if (pt.type.float64) {
+    auto* dst = t.data_as<float>();
+    for (std::size_t i = 0; i < pt.n; ++i) {
+      double v = 0;
+      std::memcpy(&v, raw.data() + i * 8, 8);
+      dst[i] = static_cast<float>(v);
+    }
+  } else if (pt.n > 0) {
+    std::memcpy(t.data(), raw.data(), raw.size());
+  }
+  return {};
+}
+
+/// The typed repeated fields (float_data, int32_data, ...) into `t`.
+Result<void> copy_typed_fields(const ProtoTensor& pt, Tensor& t) {
+  switch (pt.proto.data_type()) {
+    case TensorProto::FLOAT:
+      if (static_cast<std::size_t>(pt.proto.float_data_size()) != pt.n) return pt.mismatch("float_data", pt.proto.float_data_size(), 0);
+      if (pt.n > 0) std::memcpy(t.data(), pt.proto.float_data().data(), pt.n * 4);
+      break;
+    case TensorProto::DOUBLE:
+      if (static_cast<std::size_t>(pt.proto.double_data_size()) != pt.n) return pt.mismatch("double_data", pt.proto.double_data_size(), 0);
+      if (pt.type.float64) {
+        narrow_copy<float>(pt.proto.double_data(), t.data(), pt.n);
+      } else if (pt.n > 0) {
+        std::memcpy(t.data(), pt.proto.double_data().data(), pt.n * 8);
+      }
+      break;
+    case TensorProto::INT64:
+      if (static_cast<std::size_t>(pt.proto.int64_data_size()) != pt.n) return pt.mismatch("int64_data", pt.proto.int64_data_size(), 0);
+      if (pt.n > 0) std::memcpy(t.data(), pt.proto.int64_data().data(), pt.n * 8);
+      break;
+    case TensorProto::INT32:
+      if (static_cast<std::size_t>(pt.proto.int32_data_size()) != pt.n) return pt.mismatch("int32_data", pt.proto.int32_data_size(), 0);
+      if (pt.n > 0) std::memcpy(t.data(), pt.proto.int32_data().data(), pt.n * 4);
+      break;
+    case TensorProto::UINT64:
+      if (static_cast<std::size_t>(pt.proto.uint64_data_size()) != pt.n) return pt.mismatch("uint64_data", pt.proto.uint64_data_size(), 0);
+      if (pt.n > 0) std::memcpy(t.data(), pt.proto.uint64_data().data(), pt.n * 8);
+      break;
+    case TensorProto::UINT32:
+      if (static_cast<std::size_t>(pt.proto.uint64_data_size()) != pt.n) return pt.mismatch("uint64_data", pt.proto.uint64_data_size(), 0);
+      narrow_copy<std::uint32_t>(pt.proto.uint64_data(), t.data(), pt.n);
+      break;
+    case kOnnxUint4:  // codes 21/22: not named in older libonnx headers (Debian 12's)
+    case kOnnxInt4: {
+      // Packed two per int32_data value, first element in the low nibble.
+      if (static_cast<std::size_t>(pt.proto.int32_data_size()) != (pt.n + 1) / 2) {
+        return pt.mismatch("int32_data", pt.proto.int32_data_size(), 2);
+      }
+      std::vector<std::uint8_t> packed((pt.n + 1) / 2);
+      for (std::size_t i = 0; i < packed.size(); ++i) {
+        packed[i] = static_cast<std::uint8_t>(pt.proto.int32_data(static_cast<int>(i)));
+      }
+      unpack_int4(pt.type.dtype, packed.data(), t.data_as<std::uint8_t>(), pt.n);
+      break;
+    }
+    default: {
+      // INT8, UINT8, INT16, UINT16, BOOL, FLOAT16, BFLOAT16 and the float8
+      // types live in int32_data (the floats as their bit patterns).
+      if (static_cast<std::size_t>(pt.proto.int32_data_size()) != pt.n) return pt.mismatch("int32_data", pt.proto.int32_data_size(), 0);
+      switch (dtype_size(pt.type.dtype)) {
+        case 1:
+          if (pt.type.dtype == DType::Bool) {
+            auto* d = t.data_as<std::uint8_t>();
+            for (std::size_t i = 0; i < pt.n; ++i) d[i] = pt.proto.int32_data(static_cast<int>(i)) != 0 ? 1 : 0;
+          } else {
+            narrow_copy<std::uint8_t>(pt.proto.int32_data(), t.data(), pt.n);
+          }
+          break;
+        case 2: narrow_copy<std::uint16_t>(pt.proto.int32_data(), t.data(), pt.n); break;
+        default:
+          return Error(ErrorCode::Unsupported, pt.twhat + ": " + proto_type_name(pt.proto.data_type()) +
+                                                   " data outside raw_data is not supported");
+      }
+    }
+  }
+  return {};
+}
+
+Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const ReadOptions& options,
+                                      std::string& twhat_out) {
+  TensorProto proto;
+  AEGIS_TRY(parse_proto_file(path, options, proto));
+  const std::string name = proto.name().empty() ? path.stem().string() : proto.name();
+  const std::string twhat = quote_path(path) + " (tensor '" + name + "')";
+  twhat_out = twhat;
+  AEGIS_TRY(check_proto_kind(proto, twhat));
+  AEGIS_ASSIGN_OR_RETURN(const TypeInfo type, map_type(proto.data_type(), twhat, options));
+  Shape shape;
+  AEGIS_ASSIGN_OR_RETURN(const std::size_t n, checked_shape(proto, type, twhat, options, shape));
+  const ProtoTensor pt{proto, type, shape, n, twhat};
   if (type.dtype == DType::String && proto.has_raw_data()) {
     return Error(ErrorCode::Corrupt, twhat + ": a STRING tensor cannot keep its data in raw_data");
   }
-  // The dims are a claim: check that the file really holds that much data
-  // before allocating the tensor (a 20-byte file may claim 4 GiB).
-  {
-    std::size_t have = 0;
-    std::size_t need = n;
-    std::size_t unit = 0;  // mismatch(): 1 = bytes, 2 = packed int4 values, else values
-    std::string field;
-    if (proto.has_raw_data()) {
-      have = proto.raw_data().size();
-      need = raw_bytes(type, n);
-      field = "raw_data";
-      unit = 1;
-    } else {
-      switch (proto.data_type()) {
-        case TensorProto::FLOAT: have = static_cast<std::size_t>(proto.float_data_size()); field = "float_data"; break;
-        case TensorProto::DOUBLE: have = static_cast<std::size_t>(proto.double_data_size()); field = "double_data"; break;
-        case TensorProto::INT64: have = static_cast<std::size_t>(proto.int64_data_size()); field = "int64_data"; break;
-        case TensorProto::UINT64:
-        case TensorProto::UINT32: have = static_cast<std::size_t>(proto.uint64_data_size()); field = "uint64_data"; break;
-        case TensorProto::STRING: have = static_cast<std::size_t>(proto.string_data_size()); field = "string_data"; break;
-        case kOnnxUint4:
-        case kOnnxInt4:
-          have = static_cast<std::size_t>(proto.int32_data_size());
-          need = (n + 1) / 2;
-          field = "int32_data";
-          unit = 2;
-          break;
-        default: have = static_cast<std::size_t>(proto.int32_data_size()); field = "int32_data"; break;
-      }
-    }
-    if (have != need) return mismatch(field, have, unit);
-  }
+  AEGIS_TRY(check_data_present(pt));
   auto allocated = Tensor::allocate_host(shape, type.dtype, name);
   // The size was bounded above, so this is the host running out of memory.
   if (!allocated.ok()) return Error(ErrorCode::IoError, twhat + ": " + allocated.error().message());
@@ -213,91 +323,17 @@ Result<Tensor> read_tensor_proto_impl(const std::filesystem::path& path, const R
 
   if (t.dtype() == DType::String) {
     if (static_cast<std::size_t>(proto.string_data_size()) != n) {
-      return mismatch_values("string_data", proto.string_data_size(), n);
+      return Error(ErrorCode::Corrupt, twhat + ": string_data holds " + std::to_string(proto.string_data_size()) +
+                                           " values, dims " + shape_to_string(shape) + " need " + std::to_string(n));
     }
     auto out = t.span<std::string>();
     for (std::size_t i = 0; i < n; ++i) out[i] = proto.string_data(static_cast<int>(i));
     return t;
   }
-
   if (proto.has_raw_data()) {
-    const std::string& raw = proto.raw_data();
-    if (raw.size() != raw_bytes(type, n)) return mismatch("raw_data", raw.size(), 1);
-    if (dtype_is_int4(type.dtype)) {
-      unpack_int4(type.dtype, reinterpret_cast<const std::uint8_t*>(raw.data()), t.data_as<std::uint8_t>(), n);
-    } else if (type.float64) {
-      auto* dst = t.data_as<float>();
-      for (std::size_t i = 0; i < n; ++i) {
-        double v = 0;
-        std::memcpy(&v, raw.data() + i * 8, 8);
-        dst[i] = static_cast<float>(v);
-      }
-    } else if (n > 0) {
-      std::memcpy(t.data(), raw.data(), raw.size());
-    }
+    AEGIS_TRY(copy_raw_data(pt, t));
   } else {
-    switch (proto.data_type()) {
-      case TensorProto::FLOAT:
-        if (static_cast<std::size_t>(proto.float_data_size()) != n) return mismatch("float_data", proto.float_data_size(), 0);
-        if (n > 0) std::memcpy(t.data(), proto.float_data().data(), n * 4);
-        break;
-      case TensorProto::DOUBLE:
-        if (static_cast<std::size_t>(proto.double_data_size()) != n) return mismatch("double_data", proto.double_data_size(), 0);
-        if (type.float64) {
-          narrow_copy<float>(proto.double_data(), t.data(), n);
-        } else if (n > 0) {
-          std::memcpy(t.data(), proto.double_data().data(), n * 8);
-        }
-        break;
-      case TensorProto::INT64:
-        if (static_cast<std::size_t>(proto.int64_data_size()) != n) return mismatch("int64_data", proto.int64_data_size(), 0);
-        if (n > 0) std::memcpy(t.data(), proto.int64_data().data(), n * 8);
-        break;
-      case TensorProto::INT32:
-        if (static_cast<std::size_t>(proto.int32_data_size()) != n) return mismatch("int32_data", proto.int32_data_size(), 0);
-        if (n > 0) std::memcpy(t.data(), proto.int32_data().data(), n * 4);
-        break;
-      case TensorProto::UINT64:
-        if (static_cast<std::size_t>(proto.uint64_data_size()) != n) return mismatch("uint64_data", proto.uint64_data_size(), 0);
-        if (n > 0) std::memcpy(t.data(), proto.uint64_data().data(), n * 8);
-        break;
-      case TensorProto::UINT32:
-        if (static_cast<std::size_t>(proto.uint64_data_size()) != n) return mismatch("uint64_data", proto.uint64_data_size(), 0);
-        narrow_copy<std::uint32_t>(proto.uint64_data(), t.data(), n);
-        break;
-      case kOnnxUint4:  // codes 21/22: not named in older libonnx headers (Debian 12's)
-      case kOnnxInt4: {
-        // Packed two per int32_data value, first element in the low nibble.
-        if (static_cast<std::size_t>(proto.int32_data_size()) != (n + 1) / 2) {
-          return mismatch("int32_data", proto.int32_data_size(), 2);
-        }
-        std::vector<std::uint8_t> packed((n + 1) / 2);
-        for (std::size_t i = 0; i < packed.size(); ++i) {
-          packed[i] = static_cast<std::uint8_t>(proto.int32_data(static_cast<int>(i)));
-        }
-        unpack_int4(type.dtype, packed.data(), t.data_as<std::uint8_t>(), n);
-        break;
-      }
-      default: {
-        // INT8, UINT8, INT16, UINT16, BOOL, FLOAT16, BFLOAT16 and the float8
-        // types live in int32_data (the floats as their bit patterns).
-        if (static_cast<std::size_t>(proto.int32_data_size()) != n) return mismatch("int32_data", proto.int32_data_size(), 0);
-        switch (dtype_size(type.dtype)) {
-          case 1:
-            if (type.dtype == DType::Bool) {
-              auto* d = t.data_as<std::uint8_t>();
-              for (std::size_t i = 0; i < n; ++i) d[i] = proto.int32_data(static_cast<int>(i)) != 0 ? 1 : 0;
-            } else {
-              narrow_copy<std::uint8_t>(proto.int32_data(), t.data(), n);
-            }
-            break;
-          case 2: narrow_copy<std::uint16_t>(proto.int32_data(), t.data(), n); break;
-          default:
-            return Error(ErrorCode::Unsupported, twhat + ": " + proto_type_name(proto.data_type()) +
-                                                     " data outside raw_data is not supported");
-        }
-      }
-    }
+    AEGIS_TRY(copy_typed_fields(pt, t));
   }
   if (t.dtype() == DType::Bool) {
     auto* d = t.data_as<std::uint8_t>();
