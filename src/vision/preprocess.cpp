@@ -168,6 +168,7 @@ void fill_pad(float* out, const PreprocessConfig& cfg, const NormPlan& plan, int
 
 // C: source channels; kIdentity: no resampling (1:1 copy with normalisation);
 // kNchw: output layout.
+// Long on purpose: the hot per-row resize loop; split, its row cache and hoisted constants would cross calls.
 template <int C, bool kIdentity, bool kNchw>
 void run_rows(const Image& img, const LetterboxTransform& t, const PreprocessConfig& cfg,
               const NormPlan& plan, const std::vector<XTap>& xt, const std::vector<Tap>& yt,
