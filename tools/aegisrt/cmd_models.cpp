@@ -102,13 +102,7 @@ std::string describe_part(const models::ResolvedPart& p) {
   return out;
 }
 
-nlohmann::json detail_json(const ModelManifest& m) {
-  nlohmann::json j = summary_json(m);
-  j["description"] = m.description;
-  j["source"] = {{"weights", m.source.weights},
-                 {"export", m.source.export_command},
-                 {"license", m.source.license},
-                 {"url", m.source.url}};
+nlohmann::json variant_details_json(const ModelManifest& m) {
   nlohmann::json variants = nlohmann::json::array();
   for (const auto& v : m.variants) {
     auto r = m.resolve(v.name);
@@ -124,19 +118,28 @@ nlohmann::json detail_json(const ModelManifest& m) {
     }
     variants.push_back(vj);
   }
-  j["variant_details"] = variants;
+  return variants;
+}
+
+nlohmann::json backend_status_json(const ModelManifest& m) {
   nlohmann::json backends = nlohmann::json::array();
   for (const auto& b : m.backends) {
     const auto st = models::backend_status(b);
     backends.push_back({{"name", b}, {"availability", std::string(to_string(st.availability))}, {"detail", st.detail}});
   }
-  j["backend_status"] = backends;
-  // What `aegisrt run` without --backend would use here.
+  return backends;
+}
+
+// What `aegisrt run` without --backend would use here.
+nlohmann::json auto_backend_json(const ModelManifest& m) {
   if (auto pick = pick_backend_for(m); pick.ok()) {
-    j["auto_backend"] = {{"backend", pick->backend}, {"passed_over", pick->skipped}};
+    return {{"backend", pick->backend}, {"passed_over", pick->skipped}};
   } else {
-    j["auto_backend"] = {{"backend", nullptr}, {"error", pick.error().message()}};
+    return {{"backend", nullptr}, {"error", pick.error().message()}};
   }
+}
+
+nlohmann::json input_json(const ModelManifest& m) {
   nlohmann::json in{{"type", std::string(to_string(m.input.type))},
                     {"color_format", std::string(to_string(m.input.color_format))},
                     {"dtype", std::string(dtype_name(m.input.dtype))},
@@ -150,7 +153,10 @@ nlohmann::json detail_json(const ModelManifest& m) {
                            {"layout", std::string(to_string(p->layout))}};
   }
   if (const auto& pr = m.input.prompt) in["prompt"] = {{"tokenizer", pr->tokenizer}, {"max_tokens", pr->max_tokens}};
-  j["input"] = in;
+  return in;
+}
+
+nlohmann::json output_json(const ModelManifest& m) {
   nlohmann::json out{{"type", std::string(to_string(m.output.type))},
                      {"layout", std::string(to_string(m.output.layout))},
                      {"class_names", m.output.class_names},
@@ -167,7 +173,10 @@ nlohmann::json detail_json(const ModelManifest& m) {
     out["fields"].push_back({{"name", f.name}, {"dtype", std::string(dtype_name(f.dtype))}, {"shape", dims},
                              {"description", f.description}});
   }
-  j["output"] = out;
+  return out;
+}
+
+nlohmann::json postprocessing_json(const ModelManifest& m) {
   nlohmann::json pp = nlohmann::json::object();
   const auto& p = m.postprocessing;
   auto put = [&pp](const char* key, const auto& opt) {
@@ -185,7 +194,22 @@ nlohmann::json detail_json(const ModelManifest& m) {
   put("new_track_threshold", p.new_track_threshold);
   put("match_threshold", p.match_threshold);
   put("track_buffer", p.track_buffer);
-  j["postprocessing"] = pp;
+  return pp;
+}
+
+nlohmann::json detail_json(const ModelManifest& m) {
+  nlohmann::json j = summary_json(m);
+  j["description"] = m.description;
+  j["source"] = {{"weights", m.source.weights},
+                 {"export", m.source.export_command},
+                 {"license", m.source.license},
+                 {"url", m.source.url}};
+  j["variant_details"] = variant_details_json(m);
+  j["backend_status"] = backend_status_json(m);
+  j["auto_backend"] = auto_backend_json(m);
+  j["input"] = input_json(m);
+  j["output"] = output_json(m);
+  j["postprocessing"] = postprocessing_json(m);
   return j;
 }
 
@@ -300,6 +324,128 @@ void print_issues(const std::vector<models::ManifestIssue>& issues) {
   for (const auto& i : issues) std::cerr << "manifest error: " << to_string(i) << "\n";
 }
 
+// ---- aegisrt models [NAME] [--json]
+void run_models_list(CliContext& ctx, const std::string& name, bool json) {
+  auto loaded = load_catalog(ctx);
+  if (!loaded.ok()) {
+    ctx.exit_code = report_error(loaded.error());
+    return;
+  }
+  const auto& catalog = loaded->scan.catalog;
+  print_issues(loaded->scan.issues);
+  if (!name.empty()) {
+    auto m = catalog.get(name);
+    if (!m.ok()) {
+      ctx.exit_code = report_error(m.error());
+      return;
+    }
+    if (json) {
+      std::cout << detail_json(**m).dump(2) << "\n";
+    } else {
+      print_details(**m);
+    }
+  } else if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : catalog.models()) out.push_back(summary_json(m));
+    std::cout << out.dump(2) << "\n";
+  } else {
+    print_table(catalog);
+  }
+  // A broken manifest anywhere makes `aegisrt models` fail, so it doubles as a lint.
+  if (!loaded->scan.issues.empty()) ctx.exit_code = kExitInvalid;
+}
+
+struct ValidateArgs {
+  std::string model, backend, variant, precision;
+  bool json = false;
+};
+
+/// Prints the --json form of a failed validation (when asked) and reports it.
+void fail_validation(CliContext& ctx, const ValidateArgs& args, const Error& err) {
+  if (args.json) {
+    std::cout << nlohmann::json{{"valid", false},
+                                {"code", std::string(to_string(err.code()))},
+                                {"message", err.message()}}
+                     .dump(2)
+              << "\n";
+  }
+  ctx.exit_code = report_error(err);
+}
+
+/// Only the asked model's own manifest problems decide the outcome: true (and
+/// reported) when its manifest is broken.
+bool own_manifest_broken(CliContext& ctx, const LoadedCatalog& loaded, const std::string& model) {
+  const auto own = loaded.dir / model / "manifest.yaml";
+  std::vector<models::ManifestIssue> own_issues;
+  for (const auto& i : loaded.scan.issues) {
+    if (i.where.file == own) own_issues.push_back(i);
+  }
+  if (own_issues.empty()) return false;
+  print_issues(own_issues);
+  ctx.exit_code = report_error(
+      Error(ErrorCode::InvalidArgument, "the manifest of '" + model + "' is broken (" + own.string() + ")"));
+  return true;
+}
+
+void print_selection(const ValidateArgs& args, const models::Selection& sel, const std::string& picked_from) {
+  const auto status = models::backend_status(sel.backend);
+  if (args.json) {
+    std::cout << nlohmann::json{{"valid", true},
+                                {"model", sel.model},
+                                {"backend", sel.backend},
+                                {"variant", sel.variant},
+                                {"precision", std::string(to_string(sel.precision))},
+                                {"device_memory_bytes", sel.device_memory_bytes},
+                                {"backend_availability", std::string(to_string(status.availability))},
+                                {"backend_detail", status.detail},
+                                {"backend_picked", !picked_from.empty()},
+                                {"parts", resolved_parts_json(sel.parts)}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << fmt::format("valid: {} variant {} at {} on backend {} (device memory {} MB)\n", sel.model,
+                           sel.variant, to_string(sel.precision), sel.backend,
+                           sel.device_memory_bytes / (1024 * 1024));
+  if (!picked_from.empty()) std::cout << "backend picked: " << picked_from << "\n";
+  if (sel.parts.size() > 1) {
+    std::cout << "parts (" << sel.parts.size() << "):\n";
+    for (const auto& p : sel.parts) std::cout << "  " << describe_part(p) << "\n";
+  }
+  if (status.availability != models::BackendAvailability::Available) {
+    std::cout << "note: backend " << sel.backend << " in this build: " << status.detail << "\n";
+  }
+}
+
+// ---- aegisrt validate --model M --backend B [--variant V] [--precision P]
+void run_validate(CliContext& ctx, const ValidateArgs& args) {
+  auto loaded = load_catalog(ctx);
+  if (!loaded.ok()) {
+    ctx.exit_code = report_error(loaded.error());
+    return;
+  }
+  if (own_manifest_broken(ctx, *loaded, args.model)) return;
+  std::string backend = args.backend;
+  std::string picked_from;  // set when no --backend was given
+  if (backend.empty()) {
+    auto m = loaded->scan.catalog.get(args.model);
+    auto pick = m.ok() ? pick_backend_for(**m) : Result<models::BackendPick>(m.error());
+    if (!pick.ok()) {
+      fail_validation(ctx, args, pick.error());
+      return;
+    }
+    backend = pick->backend;
+    picked_from = describe_pick(**m, *pick);
+  }
+  auto sel = loaded->scan.catalog.validate_selection(args.model, backend, args.variant, args.precision);
+  if (!sel.ok()) {
+    fail_validation(ctx, args, sel.error());
+    return;
+  }
+  print_selection(args, *sel, picked_from);
+  ctx.exit_code = kExitOk;
+}
+
 }  // namespace
 
 void add_models_commands(CLI::App& app, CliContext& ctx) {
@@ -309,43 +455,11 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
   auto json = std::make_shared<bool>(false);
   list->add_option("name", *name, "Model to show in detail");
   list->add_flag("--json", *json, "Machine-readable output");
-  list->callback([&ctx, name, json] {
-    auto loaded = load_catalog(ctx);
-    if (!loaded.ok()) {
-      ctx.exit_code = report_error(loaded.error());
-      return;
-    }
-    const auto& catalog = loaded->scan.catalog;
-    print_issues(loaded->scan.issues);
-    if (!name->empty()) {
-      auto m = catalog.get(*name);
-      if (!m.ok()) {
-        ctx.exit_code = report_error(m.error());
-        return;
-      }
-      if (*json) {
-        std::cout << detail_json(**m).dump(2) << "\n";
-      } else {
-        print_details(**m);
-      }
-    } else if (*json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& m : catalog.models()) out.push_back(summary_json(m));
-      std::cout << out.dump(2) << "\n";
-    } else {
-      print_table(catalog);
-    }
-    // A broken manifest anywhere makes `aegisrt models` fail, so it doubles as a lint.
-    if (!loaded->scan.issues.empty()) ctx.exit_code = kExitInvalid;
-  });
+  list->callback([&ctx, name, json] { run_models_list(ctx, *name, *json); });
 
   // ---- aegisrt validate --model M --backend B [--variant V] [--precision P]
   auto* validate = app.add_subcommand("validate", "Check that a model/backend/variant/precision selection is supported");
-  struct Args {
-    std::string model, backend, variant, precision;
-    bool json = false;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<ValidateArgs>();
   validate->add_option("-m,--model", args->model, "Model name (see `aegisrt models`)")->required();
   validate->add_option("-b,--backend", args->backend,
                        "Backend: tensorrt, onnx, cuda, rocm, openvino, tvm or cpu (default: the first of the "
@@ -353,84 +467,7 @@ void add_models_commands(CLI::App& app, CliContext& ctx) {
   validate->add_option("--variant", args->variant, "Variant (default: the manifest's default_variant)");
   validate->add_option("-p,--precision", args->precision, "fp32, fp16 or int8 (default: fp32 when supported)");
   validate->add_flag("--json", args->json, "Machine-readable output");
-  validate->callback([&ctx, args] {
-    auto loaded = load_catalog(ctx);
-    if (!loaded.ok()) {
-      ctx.exit_code = report_error(loaded.error());
-      return;
-    }
-    // Only the asked model's own manifest problems decide the outcome.
-    const auto own = loaded->dir / args->model / "manifest.yaml";
-    std::vector<models::ManifestIssue> own_issues;
-    for (const auto& i : loaded->scan.issues) {
-      if (i.where.file == own) own_issues.push_back(i);
-    }
-    if (!own_issues.empty()) {
-      print_issues(own_issues);
-      ctx.exit_code = report_error(Error(ErrorCode::InvalidArgument, "the manifest of '" + args->model +
-                                                                         "' is broken (" + own.string() + ")"));
-      return;
-    }
-    std::string backend = args->backend;
-    std::string picked_from;  // set when no --backend was given
-    if (backend.empty()) {
-      auto m = loaded->scan.catalog.get(args->model);
-      auto pick = m.ok() ? pick_backend_for(**m) : Result<models::BackendPick>(m.error());
-      if (!pick.ok()) {
-        if (args->json) {
-          std::cout << nlohmann::json{{"valid", false},
-                                      {"code", std::string(to_string(pick.error().code()))},
-                                      {"message", pick.error().message()}}
-                           .dump(2)
-                    << "\n";
-        }
-        ctx.exit_code = report_error(pick.error());
-        return;
-      }
-      backend = pick->backend;
-      picked_from = describe_pick(**m, *pick);
-    }
-    auto sel = loaded->scan.catalog.validate_selection(args->model, backend, args->variant, args->precision);
-    if (!sel.ok()) {
-      if (args->json) {
-        std::cout << nlohmann::json{{"valid", false},
-                                    {"code", std::string(to_string(sel.error().code()))},
-                                    {"message", sel.error().message()}}
-                         .dump(2)
-                  << "\n";
-      }
-      ctx.exit_code = report_error(sel.error());
-      return;
-    }
-    const auto status = models::backend_status(sel->backend);
-    if (args->json) {
-      std::cout << nlohmann::json{{"valid", true},
-                                  {"model", sel->model},
-                                  {"backend", sel->backend},
-                                  {"variant", sel->variant},
-                                  {"precision", std::string(to_string(sel->precision))},
-                                  {"device_memory_bytes", sel->device_memory_bytes},
-                                  {"backend_availability", std::string(to_string(status.availability))},
-                                  {"backend_detail", status.detail},
-                                  {"backend_picked", !picked_from.empty()},
-                                  {"parts", resolved_parts_json(sel->parts)}}
-                       .dump(2)
-                << "\n";
-    } else {
-      std::cout << fmt::format("valid: {} variant {} at {} on backend {} (device memory {} MB)\n", sel->model,
-                               sel->variant, to_string(sel->precision), sel->backend,
-                               sel->device_memory_bytes / (1024 * 1024));
-      if (!picked_from.empty()) std::cout << "backend picked: " << picked_from << "\n";
-      if (sel->parts.size() > 1) {
-        std::cout << "parts (" << sel->parts.size() << "):\n";
-        for (const auto& p : sel->parts) std::cout << "  " << describe_part(p) << "\n";
-      }
-      if (status.availability != models::BackendAvailability::Available) {
-        std::cout << "note: backend " << sel->backend << " in this build: " << status.detail << "\n";
-      }
-    }
-    ctx.exit_code = kExitOk;
-  });
+  validate->callback([&ctx, args] { run_validate(ctx, *args); });
 }
 
 }  // namespace aegisrt::cli
