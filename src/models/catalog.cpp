@@ -285,20 +285,104 @@ std::vector<std::string> ModelCatalog::names() const {
   return out;
 }
 
-Result<Selection> ModelCatalog::validate_selection(std::string_view model, std::string_view backend,
-                                                   std::string_view variant, std::string_view precision) const {
-  AEGIS_ASSIGN_OR_RETURN(const ModelManifest* m, get(model));
+namespace {
 
+/// NotFound for a backend name outside the vocabulary, Unsupported for one the
+/// model does not list.
+Result<void> check_backend(const ModelManifest& m, std::string_view backend) {
   if (find_backend_entry(backend) == nullptr) {
     const auto vocabulary = backend_vocabulary_names();
     return Error(ErrorCode::NotFound, "unknown backend '" + std::string(backend) + "'" +
                                           did_you_mean(backend, vocabulary) + "; the vocabulary is: " +
-                                          join(vocabulary) + "; " + m->name + " supports: " + join(m->backends));
+                                          join(vocabulary) + "; " + m.name + " supports: " + join(m.backends));
   }
-  if (!m->supports_backend(backend)) {
-    return Error(ErrorCode::Unsupported, m->name + " does not support backend " + std::string(backend) +
-                                             "; supported: " + join(m->backends));
+  if (!m.supports_backend(backend)) {
+    return Error(ErrorCode::Unsupported, m.name + " does not support backend " + std::string(backend) +
+                                             "; supported: " + join(m.backends));
   }
+  return {};
+}
+
+/// The asked precision, or (none asked) fp32 when the model lists it, else its first.
+Result<Precision> select_precision(const ModelManifest& m, std::string_view precision) {
+  if (precision.empty()) {
+    return m.supports_precision(Precision::FP32) ? Precision::FP32 : m.precisions.front();
+  }
+  auto p = parse_precision(precision);
+  if (!p) {
+    const std::vector<std::string> valid = {"fp32", "fp16", "int8"};
+    return Error(ErrorCode::InvalidArgument, "unknown precision '" + std::string(precision) + "'" +
+                                                 did_you_mean(precision, valid) + "; valid: " + join(valid));
+  }
+  if (!m.supports_precision(*p)) {
+    std::vector<std::string> supported;
+    for (auto q : m.precisions) supported.emplace_back(to_string(q));
+    return Error(ErrorCode::Unsupported, m.name + " does not support precision " + std::string(to_string(*p)) +
+                                             "; supported: " + join(supported));
+  }
+  return *p;
+}
+
+// ONNX Runtime applies no precision of its own except through its TensorRT
+// provider: it runs the .onnx at the precision stored in the file. Selecting
+// fp16/int8 for it would run fp32 while reporting fp16/int8, so it is refused.
+Result<void> check_onnx_precision(const ModelManifest& m, std::string_view backend, Precision selected,
+                                  std::string_view asked_precision) {
+  if (selected == Precision::FP32) return {};
+  std::string registry;
+  std::string provider;
+  if (auto binding = bind_backend(backend); binding.ok()) {
+    registry = binding->registry_name;
+    if (auto it = binding->backend_options.find("provider"); it != binding->backend_options.end()) {
+      provider = it->second;
+    }
+  } else if (const auto* entry = find_backend_entry(backend)) {
+    registry = std::string(entry->registry_name);
+    provider = std::string(entry->provider);
+  }
+  if (registry == "onnx" && provider != "tensorrt") {
+    return Error(ErrorCode::Unsupported,
+                 "backend " + std::string(backend) + " (ONNX Runtime) cannot run " + m.name + " at precision " +
+                     std::string(to_string(selected)) +
+                     ": it runs the model at the precision stored in the .onnx file and supports fp32 only" +
+                     (asked_precision.empty() ? " (the manifest lists no fp32; pass --precision fp32 for an fp16 or "
+                                                "quantised variant file)"
+                                              : std::string()) +
+                     "; use backend tensorrt or tvm to build at fp16/int8");
+  }
+  return {};
+}
+
+// A part from another model runs on the same backend at the same precision:
+// that model's manifest must allow both.
+Result<void> check_part_targets(const ModelCatalog& catalog, const ModelManifest& m, const Selection& sel) {
+  for (const auto& part : sel.parts) {
+    if (part.kind != PartKind::Model) continue;
+    const ModelManifest* target = catalog.find(part.model);
+    if (target == nullptr) continue;  // parts() refused it already
+    if (!target->supports_backend(sel.backend)) {
+      return Error(ErrorCode::Unsupported, m.name + " part '" + part.name + "' is " + target->name + " variant '" +
+                                               part.variant + "', which does not support backend " + sel.backend +
+                                               "; supported: " + join(target->backends));
+    }
+    if (!target->supports_precision(sel.precision)) {
+      std::vector<std::string> target_precisions;
+      for (auto p : target->precisions) target_precisions.emplace_back(to_string(p));
+      return Error(ErrorCode::Unsupported, m.name + " part '" + part.name + "' is " + target->name + " variant '" +
+                                               part.variant + "', which does not support precision " +
+                                               std::string(to_string(sel.precision)) +
+                                               "; supported: " + join(target_precisions));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Selection> ModelCatalog::validate_selection(std::string_view model, std::string_view backend,
+                                                   std::string_view variant, std::string_view precision) const {
+  AEGIS_ASSIGN_OR_RETURN(const ModelManifest* m, get(model));
+  AEGIS_TRY(check_backend(*m, backend));
 
   Selection sel;
   sel.model = m->name;
@@ -309,72 +393,11 @@ Result<Selection> ModelCatalog::validate_selection(std::string_view model, std::
     return Error(ErrorCode::NotFound, m->name + " has no variant '" + sel.variant + "'" +
                                           did_you_mean(sel.variant, variants) + "; variants: " + join(variants));
   }
-
-  std::vector<std::string> supported;
-  for (auto p : m->precisions) supported.emplace_back(to_string(p));
-  if (precision.empty()) {
-    sel.precision = m->supports_precision(Precision::FP32) ? Precision::FP32 : m->precisions.front();
-  } else {
-    auto p = parse_precision(precision);
-    if (!p) {
-      const std::vector<std::string> valid = {"fp32", "fp16", "int8"};
-      return Error(ErrorCode::InvalidArgument, "unknown precision '" + std::string(precision) + "'" +
-                                                   did_you_mean(precision, valid) + "; valid: " + join(valid));
-    }
-    if (!m->supports_precision(*p)) {
-      return Error(ErrorCode::Unsupported, m->name + " does not support precision " + std::string(to_string(*p)) +
-                                               "; supported: " + join(supported));
-    }
-    sel.precision = *p;
-  }
-  // ONNX Runtime applies no precision of its own except through its TensorRT
-  // provider: it runs the .onnx at the precision stored in the file. Selecting
-  // fp16/int8 for it would run fp32 while reporting fp16/int8, so it is refused.
-  if (sel.precision != Precision::FP32) {
-    std::string registry;
-    std::string provider;
-    if (auto binding = bind_backend(backend); binding.ok()) {
-      registry = binding->registry_name;
-      if (auto it = binding->backend_options.find("provider"); it != binding->backend_options.end()) {
-        provider = it->second;
-      }
-    } else if (const auto* entry = find_backend_entry(backend)) {
-      registry = std::string(entry->registry_name);
-      provider = std::string(entry->provider);
-    }
-    if (registry == "onnx" && provider != "tensorrt") {
-      return Error(ErrorCode::Unsupported,
-                   "backend " + std::string(backend) + " (ONNX Runtime) cannot run " + m->name + " at precision " +
-                       std::string(to_string(sel.precision)) +
-                       ": it runs the model at the precision stored in the .onnx file and supports fp32 only" +
-                       (precision.empty() ? " (the manifest lists no fp32; pass --precision fp32 for an fp16 or "
-                                            "quantised variant file)"
-                                          : std::string()) +
-                       "; use backend tensorrt or tvm to build at fp16/int8");
-    }
-  }
+  AEGIS_ASSIGN_OR_RETURN(sel.precision, select_precision(*m, precision));
+  AEGIS_TRY(check_onnx_precision(*m, backend, sel.precision, precision));
   AEGIS_ASSIGN_OR_RETURN(sel.device_memory_bytes, m->device_memory_bytes(sel.variant));
   AEGIS_ASSIGN_OR_RETURN(sel.parts, parts(sel.model, sel.variant));
-  // A part from another model runs on the same backend at the same precision:
-  // that model's manifest must allow both.
-  for (const auto& part : sel.parts) {
-    if (part.kind != PartKind::Model) continue;
-    const ModelManifest* target = find(part.model);
-    if (target == nullptr) continue;  // parts() refused it already
-    if (!target->supports_backend(backend)) {
-      return Error(ErrorCode::Unsupported, m->name + " part '" + part.name + "' is " + target->name + " variant '" +
-                                               part.variant + "', which does not support backend " +
-                                               std::string(backend) + "; supported: " + join(target->backends));
-    }
-    if (!target->supports_precision(sel.precision)) {
-      std::vector<std::string> target_precisions;
-      for (auto p : target->precisions) target_precisions.emplace_back(to_string(p));
-      return Error(ErrorCode::Unsupported, m->name + " part '" + part.name + "' is " + target->name + " variant '" +
-                                               part.variant + "', which does not support precision " +
-                                               std::string(to_string(sel.precision)) +
-                                               "; supported: " + join(target_precisions));
-    }
-  }
+  AEGIS_TRY(check_part_targets(*this, *m, sel));
   return sel;
 }
 
