@@ -294,96 +294,110 @@ void ManifestParser::parse_preprocessing(const YAML::Node& n, const YAML::Mark& 
              "applies to bilinear interpolation only; interpolation is " + std::string(to_string(*interpolation)));
     }
   }
-  if (YAML::Node b = p.get("border"); b.IsDefined()) {
-    MapReader br(*this, b, p.field("border"), p.key_mark("border"), {"mode", "factor"});
-    if (br.valid()) {
-      BorderPadding border;
-      bool ok = true;
-      if (auto mode = choice<BorderMode>(br, "mode", true)) {
-        border.mode = *mode;
-      } else {
-        ok = false;
-      }
-      if (YAML::Node f = br.require("factor"); f.IsDefined()) {
-        if (auto v = number(f, br.key_mark("factor"), br.field("factor"))) {
-          if (*v <= 0.0 || *v > 64.0) {
-            report(ManifestIssueKind::OutOfRange, f, br.key_mark("factor"), br.field("factor"),
-                   "must be within (0, 64], got " + clip(f.Scalar()));
-            ok = false;
-          } else {
-            border.factor = *v;
-          }
-        } else {
-          ok = false;
-        }
-      } else {
-        ok = false;
-      }
-      if (resize && *resize == ResizeMethod::Letterbox) {
-        report(ManifestIssueKind::Inconsistent, b, p.key_mark("border"), p.field("border"),
-               "a border is added before a plain resize; it cannot be combined with resize: letterbox");
-        ok = false;
-      }
-      if (ok) pre.border = border;
-    }
-  }
+  parse_border(p, resize, pre);
   if (YAML::Node s = p.require("size"); s.IsDefined()) {
     if (auto sz = image_size(s, p.key_mark("size"), p.field("size"))) pre.size = *sz;
   }
-  if (YAML::Node pv = p.get("pad_value"); pv.IsDefined()) {
-    if (auto v = integer(pv, p.key_mark("pad_value"), p.field("pad_value"))) {
-      if (*v < 0 || *v > 255) {
-        report(ManifestIssueKind::OutOfRange, pv, p.key_mark("pad_value"), p.field("pad_value"),
-               "must be within [0, 255], got " + std::to_string(*v));
-      } else {
-        pre.pad_value = static_cast<int>(*v);
-      }
-    }
-  }
+  parse_pad_value(p, pre);
   if (auto pp = choice<PadPosition>(p, "pad_position", false)) pre.pad_position = *pp;
   if (auto l = choice<Layout>(p, "layout", true)) pre.layout = *l;
-  if (YAML::Node norm = p.require("normalize"); norm.IsDefined()) {
-    MapReader nr(*this, norm, p.field("normalize"), p.key_mark("normalize"), {"scale", "mean", "std"});
-    if (nr.valid()) {
-      if (YAML::Node sc = nr.get("scale"); sc.IsDefined()) {
-        if (auto v = number(sc, nr.key_mark("scale"), nr.field("scale"))) {
-          if (*v <= 0.0) {
-            report(ManifestIssueKind::OutOfRange, sc, nr.key_mark("scale"), nr.field("scale"),
-                   "must be positive, got " + clip(sc.Scalar()));
-          } else {
-            pre.normalize.scale = *v;
-          }
-        }
+  parse_normalize(p, channels, pre);
+  in.preprocessing = pre;
+}
+
+void ManifestParser::parse_border(const MapReader& p, std::optional<ResizeMethod> resize, Preprocessing& pre) {
+  YAML::Node b = p.get("border");
+  if (!b.IsDefined()) return;
+  MapReader br(*this, b, p.field("border"), p.key_mark("border"), {"mode", "factor"});
+  if (!br.valid()) return;
+  BorderPadding border;
+  bool ok = true;
+  if (auto mode = choice<BorderMode>(br, "mode", true)) {
+    border.mode = *mode;
+  } else {
+    ok = false;
+  }
+  if (YAML::Node f = br.require("factor"); f.IsDefined()) {
+    if (auto v = number(f, br.key_mark("factor"), br.field("factor"))) {
+      if (*v <= 0.0 || *v > 64.0) {
+        report(ManifestIssueKind::OutOfRange, f, br.key_mark("factor"), br.field("factor"),
+               "must be within (0, 64], got " + clip(f.Scalar()));
+        ok = false;
+      } else {
+        border.factor = *v;
       }
-      auto channel_list = [&](std::string_view key, bool positive) -> std::vector<double> {
-        YAML::Node l = nr.require(key);
-        if (!l.IsDefined()) return {};
-        const std::string f = nr.field(key);
-        if (!is_list(l, nr.key_mark(key), f, false)) return {};
-        if (static_cast<int>(l.size()) != channels) {
-          report(ManifestIssueKind::Inconsistent, l, nr.key_mark(key), f,
-                 "needs " + std::to_string(channels) + " value(s), one per channel of the colour format; got " +
-                     std::to_string(l.size()));
-          return {};
-        }
-        std::vector<double> out;
-        for (std::size_t i = 0; i < l.size(); ++i) {
-          auto v = number(l[i], mark_of(l, nr.anchor()), f + "[" + std::to_string(i) + "]");
-          if (!v) return {};
-          if (positive && *v <= 0.0) {
-            report(ManifestIssueKind::OutOfRange, l[i], mark_of(l, nr.anchor()), f + "[" + std::to_string(i) + "]",
-                   "must be positive (it divides), got " + clip(l[i].Scalar()));
-            return {};
-          }
-          out.push_back(*v);
-        }
-        return out;
-      };
-      pre.normalize.mean = channel_list("mean", false);
-      pre.normalize.stddev = channel_list("std", true);
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (resize && *resize == ResizeMethod::Letterbox) {
+    report(ManifestIssueKind::Inconsistent, b, p.key_mark("border"), p.field("border"),
+           "a border is added before a plain resize; it cannot be combined with resize: letterbox");
+    ok = false;
+  }
+  if (ok) pre.border = border;
+}
+
+void ManifestParser::parse_pad_value(const MapReader& p, Preprocessing& pre) {
+  YAML::Node pv = p.get("pad_value");
+  if (!pv.IsDefined()) return;
+  if (auto v = integer(pv, p.key_mark("pad_value"), p.field("pad_value"))) {
+    if (*v < 0 || *v > 255) {
+      report(ManifestIssueKind::OutOfRange, pv, p.key_mark("pad_value"), p.field("pad_value"),
+             "must be within [0, 255], got " + std::to_string(*v));
+    } else {
+      pre.pad_value = static_cast<int>(*v);
     }
   }
-  in.preprocessing = pre;
+}
+
+void ManifestParser::parse_normalize(const MapReader& p, int channels, Preprocessing& pre) {
+  YAML::Node norm = p.require("normalize");
+  if (!norm.IsDefined()) return;
+  MapReader nr(*this, norm, p.field("normalize"), p.key_mark("normalize"), {"scale", "mean", "std"});
+  if (!nr.valid()) return;
+  if (YAML::Node sc = nr.get("scale"); sc.IsDefined()) {
+    if (auto v = number(sc, nr.key_mark("scale"), nr.field("scale"))) {
+      if (*v <= 0.0) {
+        report(ManifestIssueKind::OutOfRange, sc, nr.key_mark("scale"), nr.field("scale"),
+               "must be positive, got " + clip(sc.Scalar()));
+      } else {
+        pre.normalize.scale = *v;
+      }
+    }
+  }
+  pre.normalize.mean = parse_channel_list(nr, "mean", channels, false);
+  pre.normalize.stddev = parse_channel_list(nr, "std", channels, true);
+}
+
+/// One value per channel of the colour format (`positive`: each > 0); empty
+/// (and reported) when the list is missing or wrong.
+std::vector<double> ManifestParser::parse_channel_list(const MapReader& nr, std::string_view key, int channels,
+                                                       bool positive) {
+  YAML::Node l = nr.require(key);
+  if (!l.IsDefined()) return {};
+  const std::string f = nr.field(key);
+  if (!is_list(l, nr.key_mark(key), f, false)) return {};
+  if (static_cast<int>(l.size()) != channels) {
+    report(ManifestIssueKind::Inconsistent, l, nr.key_mark(key), f,
+           "needs " + std::to_string(channels) + " value(s), one per channel of the colour format; got " +
+               std::to_string(l.size()));
+    return {};
+  }
+  std::vector<double> out;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    auto v = number(l[i], mark_of(l, nr.anchor()), f + "[" + std::to_string(i) + "]");
+    if (!v) return {};
+    if (positive && *v <= 0.0) {
+      report(ManifestIssueKind::OutOfRange, l[i], mark_of(l, nr.anchor()), f + "[" + std::to_string(i) + "]",
+             "must be positive (it divides), got " + clip(l[i].Scalar()));
+      return {};
+    }
+    out.push_back(*v);
+  }
+  return out;
 }
 
 void ManifestParser::parse_output(const MapReader& top, ModelManifest& m) {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "yaml_reader.h"
 
@@ -31,6 +33,10 @@ class ManifestParser : public YamlReader {
   void parse_input(const MapReader& top, ModelManifest& m);
   void parse_preprocessing(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field,
                            int channels, InputSpec& in);
+  void parse_border(const MapReader& p, std::optional<ResizeMethod> resize, Preprocessing& pre);
+  void parse_pad_value(const MapReader& p, Preprocessing& pre);
+  void parse_normalize(const MapReader& p, int channels, Preprocessing& pre);
+  std::vector<double> parse_channel_list(const MapReader& nr, std::string_view key, int channels, bool positive);
   void parse_output(const MapReader& top, ModelManifest& m);
   std::optional<OutputType> parse_output_type_and_layout(const MapReader& out, ModelManifest& m);
   void parse_output_fields(const MapReader& out, ModelManifest& m);
