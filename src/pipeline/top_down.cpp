@@ -75,6 +75,57 @@ class TopDownPoseDecoder final : public OutputDecoder {
   float threshold_;
 };
 
+/// Step 2 of run_top_down: the crop (rtmlib's bbox_xyxy2cs, padding 1.25,
+/// aspect fix, warpAffine) as the pose model's input tensor, in `input_dtype`.
+Result<Tensor> pose_input(const vision::Image& image, const TopDown& td, const vision::TopDownRegion& region,
+                          DType input_dtype) {
+  const int W = td.input_width;
+  const int H = td.input_height;
+  const std::size_t plane = static_cast<std::size_t>(W) * static_cast<std::size_t>(H);
+  const auto& norm = td.pose.input.preprocessing->normalize;
+  AEGIS_ASSIGN_OR_RETURN(auto crop,
+                         vision::warp_affine_linear(image, vision::top_down_warp_matrix(region, W, H), W, H));
+  AEGIS_ASSIGN_OR_RETURN(Tensor tensor, Tensor::allocate_host({1, 3, H, W}, DType::Float32));
+  auto dst = tensor.span<float>();
+  const std::uint8_t* px = crop.data();
+  // (pixel * scale - mean[c]) / std[c], NCHW, channel c in the manifest's
+  // colour order (the image is RGB; a bgr model gets B first).
+  const bool bgr = td.pose.input.color_format == models::ColorFormat::BGR;
+  for (std::size_t i = 0; i < plane; ++i) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      const std::size_t from = bgr ? 2 - c : c;
+      const double v = (static_cast<double>(px[i * 3 + from]) * norm.scale - norm.mean[c]) / norm.stddev[c];
+      dst[c * plane + i] = static_cast<float>(v);
+    }
+  }
+  if (input_dtype != DType::Float16) return tensor;
+  AEGIS_ASSIGN_OR_RETURN(Tensor half, Tensor::allocate_host(tensor.shape(), DType::Float16));
+  auto out16 = half.span<std::uint16_t>();
+  for (std::size_t i = 0; i < dst.size(); ++i) out16[i] = float_to_half(dst[i]);
+  return half;
+}
+
+/// Step 4 of run_top_down: SimCC decode in crop pixels, then back to the image.
+Result<std::vector<vision::Keypoint>> pose_keypoints(const ExecutionResult& out, const TopDown& td,
+                                                     const vision::TopDownRegion& region) {
+  const int W = td.input_width;
+  const int H = td.input_height;
+  AEGIS_ASSIGN_OR_RETURN(const Tensor* sx, output_at(out, td.pose, 0));
+  AEGIS_ASSIGN_OR_RETURN(const Tensor* sy, output_at(out, td.pose, 1));
+  vision::SimccConfig cfg;
+  if (sx->shape().size() == 3) {
+    cfg.split_ratio = static_cast<float>(sx->shape()[2]) / static_cast<float>(W);
+  }
+  AEGIS_ASSIGN_OR_RETURN(auto kps, vision::decode_simcc(sx->view(), sy->view(), cfg, vision::AffineTransform{}));
+  for (auto& k : kps) {
+    if (!(k.score > 0.0f)) continue;  // not found: stays at -1, -1
+    const vision::Point p = vision::top_down_to_image(region, W, H, k.x, k.y);
+    k.x = p.x;
+    k.y = p.y;
+  }
+  return kps;
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -171,51 +222,23 @@ Result<FrameResult> Pipeline::run_top_down(const vision::Image& image, FrameResu
   frame.timings.postprocess += det->timings.postprocess;
   frame.deadline_missed = det->deadline_missed;
 
-  const auto& norm = td.pose.input.preprocessing->normalize;
-  const int W = td.input_width;
-  const int H = td.input_height;
-  const std::size_t plane = static_cast<std::size_t>(W) * static_cast<std::size_t>(H);
   PoseResult result;
   for (const vision::Detection& d : det->detections()) {
     if (!td.class_ids.empty() &&
         std::find(td.class_ids.begin(), td.class_ids.end(), d.class_id) == td.class_ids.end()) {
       continue;
     }
-    // 2. The crop: rtmlib's bbox_xyxy2cs (padding 1.25), aspect fix, warpAffine.
+    // 2. The crop, as the pose model's input.
     TimePoint t = Clock::now();
-    const vision::TopDownRegion region = vision::top_down_region(d.box, W, H);
-    auto crop = vision::warp_affine_linear(image, vision::top_down_warp_matrix(region, W, H), W, H);
-    if (!crop.ok()) return in_context(std::move(crop).error());
-    auto tensor = Tensor::allocate_host({1, 3, H, W}, DType::Float32);
-    if (!tensor.ok()) return in_context(std::move(tensor).error());
-    auto dst = tensor->span<float>();
-    const std::uint8_t* px = crop->data();
-    // (pixel * scale - mean[c]) / std[c], NCHW, channel c in the manifest's
-    // colour order (the image is RGB; a bgr model gets B first).
-    const bool bgr = td.pose.input.color_format == models::ColorFormat::BGR;
-    for (std::size_t i = 0; i < plane; ++i) {
-      for (std::size_t c = 0; c < 3; ++c) {
-        const std::size_t from = bgr ? 2 - c : c;
-        const double v = (static_cast<double>(px[i * 3 + from]) * norm.scale - norm.mean[c]) / norm.stddev[c];
-        dst[c * plane + i] = static_cast<float>(v);
-      }
-    }
-    Tensor half;
-    TensorView view = tensor->view();
-    if (input_dtype_ == DType::Float16) {
-      auto h = Tensor::allocate_host(tensor->shape(), DType::Float16);
-      if (!h.ok()) return in_context(std::move(h).error());
-      half = std::move(*h);
-      auto out16 = half.span<std::uint16_t>();
-      for (std::size_t i = 0; i < dst.size(); ++i) out16[i] = float_to_half(dst[i]);
-      view = half.view();
-    }
+    const vision::TopDownRegion region = vision::top_down_region(d.box, td.input_width, td.input_height);
+    auto input = detail::pose_input(image, td, region, input_dtype_);
+    if (!input.ok()) return in_context(std::move(input).error());
     frame.timings.preprocess += detail::since(t);
 
     // 3. The pose model.
     t = Clock::now();
     ExecutionRequest request;
-    request.inputs.push_back({info_.input_name, view});
+    request.inputs.push_back({info_.input_name, input->view()});
     auto out = context_->execute(request);
     if (!out.ok()) return in_context(std::move(out).error());
     frame.timings.execute += detail::since(t);
@@ -223,22 +246,8 @@ Result<FrameResult> Pipeline::run_top_down(const vision::Image& image, FrameResu
 
     // 4. SimCC decode in crop pixels, then back to the image.
     t = Clock::now();
-    auto sx = detail::output_at(*out, td.pose, 0);
-    if (!sx.ok()) return in_context(std::move(sx).error());
-    auto sy = detail::output_at(*out, td.pose, 1);
-    if (!sy.ok()) return in_context(std::move(sy).error());
-    vision::SimccConfig cfg;
-    if ((*sx)->shape().size() == 3) {
-      cfg.split_ratio = static_cast<float>((*sx)->shape()[2]) / static_cast<float>(W);
-    }
-    auto kps = vision::decode_simcc((*sx)->view(), (*sy)->view(), cfg, vision::AffineTransform{});
+    auto kps = detail::pose_keypoints(*out, td, region);
     if (!kps.ok()) return in_context(std::move(kps).error());
-    for (auto& k : *kps) {
-      if (!(k.score > 0.0f)) continue;  // not found: stays at -1, -1
-      const vision::Point p = vision::top_down_to_image(region, W, H, k.x, k.y);
-      k.x = p.x;
-      k.y = p.y;
-    }
     result.detections.push_back(d);
     result.keypoints.push_back(std::move(*kps));
     frame.timings.postprocess += detail::since(t);
