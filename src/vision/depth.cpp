@@ -107,15 +107,18 @@ CubicTap cubic_tap(int d, double lo, double scale, std::int64_t lo_px, std::int6
   return c;
 }
 
-}  // namespace
+/// Where batch item `batch_index` of a depth output lies: its offset, size and strides.
+struct DepthPlane {
+  std::int64_t base = 0;
+  std::int64_t dh = 0, dw = 0;
+  std::int64_t sy = 0, sx = 0;
+};
 
-Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTransform& transform,
-                                   std::int64_t batch_index, Interpolation interpolation) {
-  const std::string what = "depth output";
+Result<DepthPlane> depth_plane(const TensorView& depth, std::int64_t batch_index, const std::string& what) {
   AEGIS_TRY(detail::check_float_output(depth, what));
   const Shape& s = depth.shape();
   const Shape& st = depth.strides();
-  std::int64_t base = 0;
+  DepthPlane p;
   const std::size_t r = depth.rank();
   const bool shape_ok = (r == 2) || (r == 3) || (r == 4 && s[1] == 1);
   if (!shape_ok) {
@@ -128,64 +131,63 @@ Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTrans
                                                    std::to_string(batch_index) +
                                                    " out of range for shape " + shape_to_string(s));
     }
-    base = batch_index * st[0];
+    p.base = batch_index * st[0];
   }
-  const std::int64_t dh = s[r - 2], dw = s[r - 1];
-  const std::int64_t sy = st[r - 2], sx = st[r - 1];
-  if (dh <= 0 || dw <= 0) return Error(ErrorCode::InvalidArgument, what + " is empty");
-  if (transform.src_width <= 0 || transform.src_height <= 0 || transform.dst_width <= 0 ||
-      transform.dst_height <= 0 || transform.scale_x <= 0.0f || transform.scale_y <= 0.0f) {
-    return Error(ErrorCode::InvalidArgument, "letterbox transform is not initialised");
+  p.dh = s[r - 2];
+  p.dw = s[r - 1];
+  p.sy = st[r - 2];
+  p.sx = st[r - 1];
+  if (p.dh <= 0 || p.dw <= 0) return Error(ErrorCode::InvalidArgument, what + " is empty");
+  return p;
+}
+
+/// The content area (rx, ry: depth pixels per model-input pixel) resized as a
+/// whole to the image, bicubic.
+void resample_bicubic(const TensorView& depth, const DepthPlane& p, const LetterboxTransform& transform, double rx,
+                      double ry, DepthMap& out) {
+  // The content area in map pixels, resized as a whole to the image.
+  const double cx0 = transform.pad_x * rx, cw = transform.resized_width * rx;
+  const double cy0 = transform.pad_y * ry, ch = transform.resized_height * ry;
+  const auto px = [](double lo, double len, std::int64_t size) {
+    const auto a = std::clamp(static_cast<std::int64_t>(std::floor(lo)), std::int64_t{0}, size - 1);
+    const auto b = std::clamp(static_cast<std::int64_t>(std::ceil(lo + len)) - 1, a, size - 1);
+    return std::pair{a, b};
+  };
+  const auto [x_lo, x_hi] = px(cx0, cw, p.dw);
+  const auto [y_lo, y_hi] = px(cy0, ch, p.dh);
+  std::vector<CubicTap> xt(static_cast<std::size_t>(out.width));
+  for (int x = 0; x < out.width; ++x) {
+    xt[static_cast<std::size_t>(x)] = cubic_tap(x, cx0, cw / out.width, x_lo, x_hi);
   }
-  // Depth pixels per model-input pixel (the map may be smaller than the input).
-  const double rx = static_cast<double>(dw) / transform.dst_width;
-  const double ry = static_cast<double>(dh) / transform.dst_height;
+  for (int y = 0; y < out.height; ++y) {
+    const CubicTap ty = cubic_tap(y, cy0, ch / out.height, y_lo, y_hi);
+    float* row = out.values.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(out.width);
+    for (int x = 0; x < out.width; ++x) {
+      const CubicTap& tx = xt[static_cast<std::size_t>(x)];
+      double acc = 0.0;
+      for (std::size_t j = 0; j < 4; ++j) {
+        double line = 0.0;
+        for (std::size_t i = 0; i < 4; ++i) {
+          line += tx.w[i] * detail::load(depth, p.base + ty.i[j] * p.sy + tx.i[i] * p.sx);
+        }
+        acc += ty.w[j] * line;
+      }
+      row[x] = static_cast<float>(acc);
+    }
+  }
+}
+
+/// Bilinear at each image pixel's centre mapped into the depth map.
+void resample_bilinear(const TensorView& depth, const DepthPlane& p, const LetterboxTransform& transform, double rx,
+                       double ry, DepthMap& out) {
   // Sampling stays inside the content area so padding never bleeds in.
   auto bounds = [](double lo, double hi, std::int64_t size) {
     lo = std::clamp(lo, 0.0, static_cast<double>(size - 1));
     hi = std::clamp(hi, lo, static_cast<double>(size - 1));
     return std::pair{lo, hi};
   };
-  const auto [ux0, ux1] = bounds(transform.pad_x * rx, (transform.pad_x + transform.resized_width) * rx - 1.0, dw);
-  const auto [uy0, uy1] = bounds(transform.pad_y * ry, (transform.pad_y + transform.resized_height) * ry - 1.0, dh);
-
-  DepthMap out;
-  out.width = transform.src_width;
-  out.height = transform.src_height;
-  out.values.resize(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height));
-  if (interpolation == Interpolation::Bicubic) {
-    // The content area in map pixels, resized as a whole to the image.
-    const double cx0 = transform.pad_x * rx, cw = transform.resized_width * rx;
-    const double cy0 = transform.pad_y * ry, ch = transform.resized_height * ry;
-    const auto px = [](double lo, double len, std::int64_t size) {
-      const auto a = std::clamp(static_cast<std::int64_t>(std::floor(lo)), std::int64_t{0}, size - 1);
-      const auto b = std::clamp(static_cast<std::int64_t>(std::ceil(lo + len)) - 1, a, size - 1);
-      return std::pair{a, b};
-    };
-    const auto [x_lo, x_hi] = px(cx0, cw, dw);
-    const auto [y_lo, y_hi] = px(cy0, ch, dh);
-    std::vector<CubicTap> xt(static_cast<std::size_t>(out.width));
-    for (int x = 0; x < out.width; ++x) {
-      xt[static_cast<std::size_t>(x)] = cubic_tap(x, cx0, cw / out.width, x_lo, x_hi);
-    }
-    for (int y = 0; y < out.height; ++y) {
-      const CubicTap ty = cubic_tap(y, cy0, ch / out.height, y_lo, y_hi);
-      float* row = out.values.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(out.width);
-      for (int x = 0; x < out.width; ++x) {
-        const CubicTap& tx = xt[static_cast<std::size_t>(x)];
-        double acc = 0.0;
-        for (std::size_t j = 0; j < 4; ++j) {
-          double line = 0.0;
-          for (std::size_t i = 0; i < 4; ++i) {
-            line += tx.w[i] * detail::load(depth, base + ty.i[j] * sy + tx.i[i] * sx);
-          }
-          acc += ty.w[j] * line;
-        }
-        row[x] = static_cast<float>(acc);
-      }
-    }
-    return out;
-  }
+  const auto [ux0, ux1] = bounds(transform.pad_x * rx, (transform.pad_x + transform.resized_width) * rx - 1.0, p.dw);
+  const auto [uy0, uy1] = bounds(transform.pad_y * ry, (transform.pad_y + transform.resized_height) * ry - 1.0, p.dh);
   struct Tap1 {
     std::int64_t i0, i1;
     float w;
@@ -208,14 +210,38 @@ Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTrans
     float* row = out.values.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(out.width);
     for (int x = 0; x < out.width; ++x) {
       const Tap1& tx = xt[static_cast<std::size_t>(x)];
-      const float a = detail::load(depth, base + ty.i0 * sy + tx.i0 * sx);
-      const float b = detail::load(depth, base + ty.i0 * sy + tx.i1 * sx);
-      const float c = detail::load(depth, base + ty.i1 * sy + tx.i0 * sx);
-      const float d = detail::load(depth, base + ty.i1 * sy + tx.i1 * sx);
+      const float a = detail::load(depth, p.base + ty.i0 * p.sy + tx.i0 * p.sx);
+      const float b = detail::load(depth, p.base + ty.i0 * p.sy + tx.i1 * p.sx);
+      const float c = detail::load(depth, p.base + ty.i1 * p.sy + tx.i0 * p.sx);
+      const float d = detail::load(depth, p.base + ty.i1 * p.sy + tx.i1 * p.sx);
       const float top = a + (b - a) * tx.w;
       const float bot = c + (d - c) * tx.w;
       row[x] = top + (bot - top) * ty.w;
     }
+  }
+}
+
+}  // namespace
+
+Result<DepthMap> depth_to_original(const TensorView& depth, const LetterboxTransform& transform,
+                                   std::int64_t batch_index, Interpolation interpolation) {
+  AEGIS_ASSIGN_OR_RETURN(const DepthPlane p, depth_plane(depth, batch_index, "depth output"));
+  if (transform.src_width <= 0 || transform.src_height <= 0 || transform.dst_width <= 0 ||
+      transform.dst_height <= 0 || transform.scale_x <= 0.0f || transform.scale_y <= 0.0f) {
+    return Error(ErrorCode::InvalidArgument, "letterbox transform is not initialised");
+  }
+  // Depth pixels per model-input pixel (the map may be smaller than the input).
+  const double rx = static_cast<double>(p.dw) / transform.dst_width;
+  const double ry = static_cast<double>(p.dh) / transform.dst_height;
+
+  DepthMap out;
+  out.width = transform.src_width;
+  out.height = transform.src_height;
+  out.values.resize(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height));
+  if (interpolation == Interpolation::Bicubic) {
+    resample_bicubic(depth, p, transform, rx, ry, out);
+  } else {
+    resample_bilinear(depth, p, transform, rx, ry, out);
   }
   return out;
 }
