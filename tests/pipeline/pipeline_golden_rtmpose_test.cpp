@@ -38,6 +38,7 @@ vision::Box box_of(const nlohmann::json& j) {
 }
 
 TEST(GoldenRtmpose, TopDownKeypointsMatchTheReference) {
+  AEGISRT_SKIP_WITHOUT_ORT();  // the pose model and its detector run on ONNX Runtime
   const auto ref = load_golden_reference(kReference);
   auto p = make_rtmpose_pipeline();
   ASSERT_NE(p, nullptr);
@@ -118,6 +119,7 @@ TEST(GoldenRtmpose, TopDownKeypointsMatchTheReference) {
 }
 
 TEST(GoldenRtmpose, UnknownPartIsRefusedNamingTheParts) {
+  AEGISRT_SKIP_WITHOUT_ORT();  // the pose model and its detector run on ONNX Runtime
   pipeline::PipelineOptions o;
   o.model = "rtmpose";
   o.backend = "onnx";
@@ -131,6 +133,7 @@ TEST(GoldenRtmpose, UnknownPartIsRefusedNamingTheParts) {
 }
 
 TEST(GoldenRtmpose, MissingDetectorFileNamesThePart) {
+  AEGISRT_SKIP_WITHOUT_ORT();  // the pose model and its detector run on ONNX Runtime
   pipeline::PipelineOptions o;
   o.model = "rtmpose";
   o.backend = "onnx";
