@@ -262,10 +262,20 @@ void ManifestParser::parse_input(const MapReader& top, ModelManifest& m) {
       report(ManifestIssueKind::Inconsistent, in.key_mark("prompt"), "input.prompt",
              "only inputs of type 'image_text' take a prompt");
     } else {
-      MapReader p(*this, pr, "input.prompt", in.key_mark("prompt"), {"tokenizer", "max_tokens"});
+      MapReader p(*this, pr, "input.prompt", in.key_mark("prompt"), {"tokenizer", "tokenizer_file", "max_tokens"});
       if (p.valid()) {
         PromptSpec spec;
         if (auto t = text(p, "tokenizer", true)) spec.tokenizer = *t;
+        if (auto tf = text(p, "tokenizer_file", false)) {
+          // A bare name: the file ships next to the ONNX export.
+          if (tf->empty() || tf->find('/') != std::string::npos || *tf == "." || *tf == "..") {
+            report(ManifestIssueKind::OutOfRange, p.get("tokenizer_file"), p.key_mark("tokenizer_file"),
+                   p.field("tokenizer_file"),
+                   "must be a bare file name next to the ONNX file (e.g. vocab.txt), got '" + clip(*tf) + "'");
+          } else {
+            spec.tokenizer_file = *tf;
+          }
+        }
         if (p.require("max_tokens").IsDefined()) {
           if (auto mt = positive_int(p, "max_tokens", 1 << 16)) spec.max_tokens = *mt;
         }

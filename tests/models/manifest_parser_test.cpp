@@ -440,6 +440,25 @@ TEST(ManifestReject, ImageTextNeedsPrompt) {
   expect_single_issue(tiny_with_line(12, "  type: image_text"), ManifestIssueKind::MissingField, "input.prompt", 11, 1);
 }
 
+TEST(ManifestPrompt, TokenizerFileIsABareNameNextToTheOnnx) {
+  const auto ok = analyze(tiny_with_line(12, "  type: image_text\n  prompt: {tokenizer: bert-base-uncased, "
+                                             "tokenizer_file: vocab.txt, max_tokens: 8}"));
+  ASSERT_TRUE(ok.ok()) << (ok.issues.empty() ? std::string() : to_string(ok.issues[0]));
+  ASSERT_TRUE(ok.manifest->input.prompt.has_value());
+  EXPECT_EQ(ok.manifest->input.prompt->tokenizer, "bert-base-uncased");
+  EXPECT_EQ(ok.manifest->input.prompt->tokenizer_file, "vocab.txt");
+  EXPECT_EQ(ok.manifest->input.prompt->max_tokens, 8);
+  // Without the key: no file (the tokenizer's own file is then the caller's to give).
+  const auto none = analyze(tiny_with_line(12, "  type: image_text\n  prompt: {tokenizer: t, max_tokens: 8}"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none.manifest->input.prompt->tokenizer_file.empty());
+  for (const char* bad : {"../vocab.txt", "sub/vocab.txt", "''", ".."}) {
+    expect_single_issue(tiny_with_line(12, std::string("  type: image_text\n  prompt: {tokenizer: t, tokenizer_file: ") +
+                                               bad + ", max_tokens: 8}"),
+                        ManifestIssueKind::OutOfRange, "input.prompt.tokenizer_file", 13, 0, "bare file name");
+  }
+}
+
 TEST(ManifestReject, SeveralProblemsInOneFileAreAllReported) {
   auto text = tiny_with_line(5, "  default_variant: c");
   auto lines = testing::split_lines(text);

@@ -134,7 +134,11 @@ struct Preprocessing {
 
 /// Text prompt that accompanies an image (InputType::ImageText).
 struct PromptSpec {
-  std::string tokenizer;  // e.g. "bert-base-uncased"
+  std::string tokenizer;  // e.g. "bert-base-uncased" (the Hugging Face name, for the docs)
+  /// The tokenizer's own file (BERT `vocab.txt`, BART `tokenizer.json`), a
+  /// bare file name looked up next to the variant's main ONNX file; empty when
+  /// the manifest names none.
+  std::string tokenizer_file;
   int max_tokens = 0;
 };
 
