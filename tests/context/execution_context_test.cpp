@@ -749,13 +749,25 @@ std::unique_ptr<ExecutionContext> make_instance(const std::shared_ptr<LoadedMode
   return r.ok() ? std::move(r).value() : nullptr;
 }
 
-TEST(SharedModel, InstancesShareOneLoadAndKeepTheirOwnAccounts) {
-  MockBackend* mock = nullptr;
-  auto model = load_shared(&mock);
-  ASSERT_TRUE(model);
-  auto a = make_instance(model);
-  auto b = make_instance(model);
-  ASSERT_TRUE(a && b);
+/// Two instances, a and b, of one shared model over a fresh mock.
+class SharedModel : public ::testing::Test {
+ protected:
+  void two_instances(MockConfig config = {}, ContextBudget budget = default_budget()) {
+    model = load_shared(&mock, config);
+    ASSERT_TRUE(model);
+    a = make_instance(model, budget);
+    b = make_instance(model, budget);
+    ASSERT_TRUE(a && b);
+  }
+
+  MockBackend* mock = nullptr;  // owned by model
+  std::shared_ptr<LoadedModel> model;
+  std::unique_ptr<ExecutionContext> a;
+  std::unique_ptr<ExecutionContext> b;
+};
+
+TEST_F(SharedModel, InstancesShareOneLoadAndKeepTheirOwnAccounts) {
+  ASSERT_NO_FATAL_FAILURE(two_instances());
   EXPECT_EQ(mock->load_count(), 1u) << "two instances, one load";
   EXPECT_EQ(&a->backend(), &b->backend());
   EXPECT_EQ(a->shared_model(), model);
@@ -777,19 +789,14 @@ TEST(SharedModel, InstancesShareOneLoadAndKeepTheirOwnAccounts) {
   EXPECT_EQ(b->metrics().calls, 1u);
 }
 
-TEST(SharedModel, InstancesRunAtTheSameTimeOnAThreadSafeBackend) {
+TEST_F(SharedModel, InstancesRunAtTheSameTimeOnAThreadSafeBackend) {
   HeldCall held;
   MockConfig cfg;
   cfg.hold = held.future();
-  MockBackend* mock = nullptr;
-  auto model = load_shared(&mock, cfg);
-  ASSERT_TRUE(model);
-  EXPECT_TRUE(model->shared_execution_is_parallel());
   auto b1 = default_budget();
   b1.max_streams = 1;  // each instance is one stream
-  auto a = make_instance(model, b1);
-  auto b = make_instance(model, b1);
-  ASSERT_TRUE(a && b);
+  ASSERT_NO_FATAL_FAILURE(two_instances(cfg, b1));
+  EXPECT_TRUE(model->shared_execution_is_parallel());
   std::atomic<int> good{0};
   std::thread ta([&] {
     Input in;
@@ -812,12 +819,8 @@ TEST(SharedModel, InstancesRunAtTheSameTimeOnAThreadSafeBackend) {
   EXPECT_EQ(good.load(), 2);
 }
 
-TEST(SharedModel, OneInstancesFaultLeavesTheOthersRunning) {
-  MockBackend* mock = nullptr;
-  auto model = load_shared(&mock);
-  auto a = make_instance(model);
-  auto b = make_instance(model);
-  ASSERT_TRUE(a && b);
+TEST_F(SharedModel, OneInstancesFaultLeavesTheOthersRunning) {
+  ASSERT_NO_FATAL_FAILURE(two_instances());
   mock->fail_on_call(1, ErrorCode::BackendError);
   Input in;
   auto ra = a->execute(in.request);
@@ -835,12 +838,8 @@ TEST(SharedModel, OneInstancesFaultLeavesTheOthersRunning) {
   EXPECT_EQ(in.check(*ra2), "");
 }
 
-TEST(SharedModel, InstancesNeverLoadUnloadOrReloadTheSharedBackend) {
-  MockBackend* mock = nullptr;
-  auto model = load_shared(&mock);
-  auto a = make_instance(model);
-  auto b = make_instance(model);
-  ASSERT_TRUE(a && b);
+TEST_F(SharedModel, InstancesNeverLoadUnloadOrReloadTheSharedBackend) {
+  ASSERT_NO_FATAL_FAILURE(two_instances());
   const auto unloads = mock->unload_count();  // RuntimeBackend::load() unloads first
   // load() on an instance is refused, naming why.
   auto l = a->load(mock_options());
@@ -871,12 +870,9 @@ TEST(SharedModel, InstancesNeverLoadUnloadOrReloadTheSharedBackend) {
   EXPECT_EQ(c.error().code(), ErrorCode::FailedPrecondition);
 }
 
-TEST(SharedModel, TheLastInstanceToGoUnloadsTheModel) {
-  MockBackend* mock = nullptr;
-  auto model = load_shared(&mock);
+TEST_F(SharedModel, TheLastInstanceToGoUnloadsTheModel) {
+  ASSERT_NO_FATAL_FAILURE(two_instances());
   std::weak_ptr<LoadedModel> watch = model;
-  auto a = make_instance(model);
-  auto b = make_instance(model);
   const auto unloads = mock->unload_count();  // RuntimeBackend::load() unloads first
   model.reset();
   a.reset();
@@ -890,7 +886,7 @@ TEST(SharedModel, TheLastInstanceToGoUnloadsTheModel) {
   EXPECT_TRUE(watch.expired());
 }
 
-TEST(SharedModel, BadArgumentsAndBudgetsAreRefused) {
+TEST_F(SharedModel, BadArgumentsAndBudgetsAreRefused) {
   auto r0 = ExecutionContext::create_instance(nullptr, default_budget());
   ASSERT_FALSE(r0.ok());
   EXPECT_EQ(r0.error().code(), ErrorCode::InvalidArgument);
@@ -906,8 +902,8 @@ TEST(SharedModel, BadArgumentsAndBudgetsAreRefused) {
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code(), ErrorCode::NotFound);
 
-  MockBackend* mock = nullptr;
-  auto model = load_shared(&mock);
+  model = load_shared(&mock);
+  ASSERT_TRUE(model);
   auto small = default_budget();
   small.device_memory_bytes = kMiB / 2;  // below the mock's 1 MiB estimate
   auto r4 = ExecutionContext::create_instance(model, small);
