@@ -32,47 +32,25 @@ namespace {
 /// and COCO-17 skeletons; JSON as the yolo pose layout's.
 class TopDownPoseDecoder final : public OutputDecoder {
  public:
-  explicit TopDownPoseDecoder(const TopDown& td) : names_(td.class_names), threshold_(td.keypoint_threshold) {}
+  explicit TopDownPoseDecoder(const TopDown& td)
+      : names_(td.class_names), visible_{td.keypoint_threshold, /*require_positive=*/true} {}
 
   Result<void> decode(const ExecutionResult&, FrameResult&) override {
     return Error(ErrorCode::Internal, "top-down pose decodes per person crop (Pipeline::run_top_down)");
   }
 
   [[nodiscard]] Result<vision::Image> annotate(const vision::Image& image, const FrameResult& r) const override {
-    AEGIS_ASSIGN_OR_RETURN(vision::Image out, image.convert(3));
-    const auto* pose = std::get_if<PoseResult>(&r.output);
-    if (pose == nullptr) return out;
-    const DrawStyle style = DrawStyle::for_image(out);
-    for (const auto& d : pose->detections) draw_detection(out, d, names_, style);
-    const float thr = threshold_;
-    for (const auto& kps : pose->keypoints) {
-      draw_keypoints(out, kps, style, [thr](const vision::Keypoint& k) {
-        return k.score >= thr && k.score > 0.0f && std::isfinite(k.x) && std::isfinite(k.y);
-      });
-    }
-    return out;
+    return annotate_pose(image, r, names_, visible_);
   }
 
   void to_json(const FrameResult& r, Json& j) const override {
-    Json dets = Json::array();
-    if (const auto* pose = std::get_if<PoseResult>(&r.output)) {
-      for (std::size_t i = 0; i < pose->detections.size(); ++i) {
-        Json d = detection_json(pose->detections[i], names_);
-        Json kps = Json::array();
-        for (const auto& k : pose->keypoints[i]) {
-          kps.push_back({{"x", k.x}, {"y", k.y}, {"score", k.score}, {"visible", k.score >= threshold_ && k.score > 0.0f}});
-        }
-        d["keypoints"] = std::move(kps);
-        dets.push_back(std::move(d));
-      }
-    }
-    j["detections"] = std::move(dets);
-    j["keypoint_threshold"] = threshold_;
+    j["detections"] = pose_json(r, names_, &visible_);
+    j["keypoint_threshold"] = visible_.threshold;
   }
 
  private:
   std::vector<std::string> names_;
-  float threshold_;
+  KeypointVisibility visible_;
 };
 
 /// Step 2 of run_top_down: the crop (rtmlib's bbox_xyxy2cs, padding 1.25,

@@ -154,6 +154,73 @@ TEST(YoloPoseDecoder, KeypointsGoThroughTheLetterboxInverseAndAreClipped) {
   }
 }
 
+// The pose helpers both pose decoders use (yolo_v8_pose, top-down SimCC):
+// which keypoints count as visible, what is drawn and what the JSON says.
+FrameResult one_pose(std::vector<vision::Keypoint> kps) {
+  PoseResult r;
+  vision::Detection d;
+  d.box = {250, 250, 290, 290};
+  d.score = 0.9f;
+  d.class_id = 0;
+  r.detections.push_back(d);
+  r.keypoints.push_back(std::move(kps));
+  FrameResult f;
+  f.output = std::move(r);
+  return f;
+}
+
+TEST(PoseHelpers, VisibilityIsThresholdFiniteAndOptionallyPositive) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const vision::Keypoint shown{10, 10, 0.6f}, zero{12, 12, 0.0f}, lost{nan, 5, 0.9f}, weak{8, 8, 0.2f};
+  const KeypointVisibility yolo{0.5f, false};
+  EXPECT_TRUE(yolo(shown));
+  EXPECT_FALSE(yolo(weak));
+  EXPECT_FALSE(yolo(lost));
+  const KeypointVisibility any{0.0f, false};
+  EXPECT_TRUE(any(zero));  // a threshold of 0 alone lets a score-0 keypoint through...
+  const KeypointVisibility top_down{0.0f, true};
+  EXPECT_FALSE(top_down(zero));  // ...which top-down (score > 0) does not
+  EXPECT_TRUE(top_down(weak));
+  EXPECT_FALSE(top_down(lost));
+}
+
+TEST(PoseHelpers, JsonHasVisibleOnlyWhenAskedAndDrawingFollowsVisibility) {
+  const FrameResult f = one_pose({{20, 20, 0.6f}, {60, 60, 0.0f}, {100, 30, 0.2f}});
+  const std::vector<std::string> names = {"person"};
+  const Json plain = pose_json(f, names);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].at("class_name"), "person");
+  ASSERT_EQ(plain[0].at("keypoints").size(), 3u);
+  EXPECT_FALSE(plain[0].at("keypoints")[0].contains("visible"));
+  EXPECT_FLOAT_EQ(plain[0].at("keypoints")[2].at("x").get<float>(), 100.0f);
+  EXPECT_FLOAT_EQ(plain[0].at("keypoints")[2].at("score").get<float>(), 0.2f);
+  const KeypointVisibility top_down{0.0f, true};
+  const Json marked = pose_json(f, names, &top_down);
+  EXPECT_EQ(marked[0].at("keypoints")[0].at("visible"), true);
+  EXPECT_EQ(marked[0].at("keypoints")[1].at("visible"), false);
+  EXPECT_EQ(marked[0].at("keypoints")[2].at("visible"), true);
+  EXPECT_TRUE(pose_json(FrameResult{}, names).empty());
+
+  // Dots at the visible keypoints only (the image is black, the box and its
+  // label (shifted to fit the image) are in the bottom-right corner, away
+  // from the keypoints).
+  auto black = vision::Image::create(300, 300, 3);
+  ASSERT_TRUE(black.ok());
+  const auto lit = [](const vision::Image& im, int x, int y) {
+    const auto* q = im.at(x, y);
+    return q[0] != 0 || q[1] != 0 || q[2] != 0;
+  };
+  auto drawn = annotate_pose(*black, f, names, top_down);
+  ASSERT_TRUE(drawn.ok()) << drawn.error();
+  EXPECT_TRUE(lit(*drawn, 20, 20));
+  EXPECT_FALSE(lit(*drawn, 60, 60));  // score 0: not drawn top-down
+  EXPECT_TRUE(lit(*drawn, 100, 30));
+  auto strict = annotate_pose(*black, f, names, KeypointVisibility{0.5f, false});
+  ASSERT_TRUE(strict.ok()) << strict.error();
+  EXPECT_TRUE(lit(*strict, 20, 20));
+  EXPECT_FALSE(lit(*strict, 100, 30));  // below 0.5
+}
+
 TEST(OutputDecoders, LayoutsWithoutADecoderAreRefusedSayingWhatIsSupported) {
   PipelineOptions opts;
   auto rv = variant(models::OutputLayout::SamMasks);

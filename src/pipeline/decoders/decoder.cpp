@@ -2,6 +2,7 @@
 #include "pipeline/decoders/decoder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -181,6 +182,39 @@ Result<std::vector<YoloInstance>> decode_yolo_instances(const TensorView& output
     if (!suppressed) kept.push_back(c);
   }
   return kept;
+}
+
+bool KeypointVisibility::operator()(const vision::Keypoint& k) const noexcept {
+  return k.score >= threshold && (!require_positive || k.score > 0.0f) && std::isfinite(k.x) && std::isfinite(k.y);
+}
+
+Result<vision::Image> annotate_pose(const vision::Image& image, const FrameResult& r,
+                                    const std::vector<std::string>& names, KeypointVisibility visible) {
+  AEGIS_ASSIGN_OR_RETURN(vision::Image out, image.convert(3));
+  const auto* pose = std::get_if<PoseResult>(&r.output);
+  if (pose == nullptr) return out;
+  const DrawStyle style = DrawStyle::for_image(out);
+  for (const auto& d : pose->detections) draw_detection(out, d, names, style);
+  for (const auto& kps : pose->keypoints) draw_keypoints(out, kps, style, visible);
+  return out;
+}
+
+Json pose_json(const FrameResult& r, const std::vector<std::string>& names, const KeypointVisibility* visible) {
+  Json dets = Json::array();
+  const auto* pose = std::get_if<PoseResult>(&r.output);
+  if (pose == nullptr) return dets;
+  for (std::size_t i = 0; i < pose->detections.size() && i < pose->keypoints.size(); ++i) {
+    Json d = detection_json(pose->detections[i], names);
+    Json kps = Json::array();
+    for (const auto& k : pose->keypoints[i]) {
+      Json kp = {{"x", k.x}, {"y", k.y}, {"score", k.score}};
+      if (visible != nullptr) kp["visible"] = (*visible)(k);
+      kps.push_back(std::move(kp));
+    }
+    d["keypoints"] = std::move(kps);
+    dets.push_back(std::move(d));
+  }
+  return dets;
 }
 
 }  // namespace aegisrt::pipeline::detail

@@ -99,6 +99,24 @@ template <class Visible>
 void draw_keypoints(vision::Image& out, const std::vector<vision::Keypoint>& kps, const DrawStyle& style,
                     Visible visible);
 
+/// Which keypoints of a pose result are drawn (and, where asked, marked
+/// "visible" in the JSON): score >= threshold, finite coordinates, and with
+/// require_positive also score > 0 (top-down: a keypoint SimCC could not place
+/// has score 0, which a threshold of 0 would otherwise let through).
+struct KeypointVisibility {
+  float threshold = 0.5f;
+  bool require_positive = false;
+  [[nodiscard]] bool operator()(const vision::Keypoint& k) const noexcept;
+};
+/// The pose result's boxes ("<class> <score>") and keypoints (dots, COCO-17
+/// skeleton) on an RGB copy of the image; the plain copy when r holds no PoseResult.
+Result<vision::Image> annotate_pose(const vision::Image& image, const FrameResult& r,
+                                    const std::vector<std::string>& names, KeypointVisibility visible);
+/// The pose result as a "detections" array: detection_json plus "keypoints"
+/// [{x, y, score}], each with "visible" (visible(k)) when `visible` is given.
+Json pose_json(const FrameResult& r, const std::vector<std::string>& names,
+               const KeypointVisibility* visible = nullptr);
+
 /// A YOLO candidate that survived NMS, with the anchor it came from (its
 /// mask coefficients / keypoints are read from the same column).
 struct YoloInstance {

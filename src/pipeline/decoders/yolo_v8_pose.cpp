@@ -60,32 +60,11 @@ class YoloV8PoseDecoder final : public OutputDecoder {
   }
 
   [[nodiscard]] Result<vision::Image> annotate(const vision::Image& image, const FrameResult& r) const override {
-    AEGIS_ASSIGN_OR_RETURN(vision::Image out, image.convert(3));
-    const auto* pose = std::get_if<PoseResult>(&r.output);
-    if (pose == nullptr) return out;
-    const DrawStyle style = DrawStyle::for_image(out);
-    for (const auto& d : pose->detections) draw_detection(out, d, names_, style);
-    const float thr = draw_threshold_;
-    for (const auto& kps : pose->keypoints) {
-      draw_keypoints(out, kps, style, [thr](const vision::Keypoint& k) {
-        return k.score >= thr && std::isfinite(k.x) && std::isfinite(k.y);
-      });
-    }
-    return out;
+    return annotate_pose(image, r, names_, KeypointVisibility{draw_threshold_, false});
   }
 
   void to_json(const FrameResult& r, Json& j) const override {
-    Json dets = Json::array();
-    if (const auto* pose = std::get_if<PoseResult>(&r.output)) {
-      for (std::size_t i = 0; i < pose->detections.size(); ++i) {
-        Json d = detection_json(pose->detections[i], names_);
-        Json kps = Json::array();
-        for (const auto& k : pose->keypoints[i]) kps.push_back({{"x", k.x}, {"y", k.y}, {"score", k.score}});
-        d["keypoints"] = std::move(kps);
-        dets.push_back(std::move(d));
-      }
-    }
-    j["detections"] = std::move(dets);
+    j["detections"] = pose_json(r, names_);
     j["thresholds"] = thresholds_json(cfg_, cfg_.conf_threshold);
   }
 
