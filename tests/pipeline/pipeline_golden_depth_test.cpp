@@ -70,6 +70,62 @@ DepthComparison compare_samples(const vision::DepthMap& ours, const json& grid, 
   return c;
 }
 
+/// One golden image's depth against the reference: our map has the image's
+/// size, the reference samples (.npy) have the recorded shape and spread over
+/// more than `min_spread` (non-trivial depth), our map matches them within
+/// kMaxRelError, and the reported range is that of the full reference map.
+void check_depth_image(const FrameResult& r, const json& im, const json& grid, float min_spread,
+                       const std::string& label) {
+  const std::string file = im.at("file").get<std::string>();
+  const auto* d = std::get_if<DepthResult>(&r.output);
+  ASSERT_NE(d, nullptr);
+  ASSERT_EQ(d->depth.width, im.at("width").get<int>());
+  ASSERT_EQ(d->depth.height, im.at("height").get<int>());
+  auto ref = io::read_npy(golden_dir() / im.at("samples").get<std::string>());
+  ASSERT_TRUE(ref.ok()) << ref.error();
+  ASSERT_EQ(ref->shape(), (Shape{im.at("sample_shape")[0].get<std::int64_t>(),
+                                 im.at("sample_shape")[1].get<std::int64_t>()}));
+  const float lo = im.at("min").get<float>();
+  const float hi = im.at("max").get<float>();
+  ASSERT_GT(hi - lo, min_spread);
+  const DepthComparison c = compare_samples(d->depth, grid, *ref);
+  EXPECT_GT(c.samples, 10000u);
+  EXPECT_LE(c.max_rel, kMaxRelError) << "over " << c.samples << " samples";
+  std::printf("[ measured ] %s%s: depth max relative error %.3g over %zu samples\n", label.c_str(), file.c_str(),
+              c.max_rel, c.samples);
+  const double range_scale = std::max(std::abs(lo), std::abs(hi));
+  EXPECT_LE(std::abs(d->min_value - lo) / range_scale, kMaxRelError);
+  EXPECT_LE(std::abs(d->max_value - hi) / range_scale, kMaxRelError);
+}
+
+/// The annotated picture is the colour-mapped depth at the image's size: the
+/// nearest pixel (largest value for inverse depth, smallest for metric depth)
+/// has the map's top colour, the farthest its bottom colour.
+void expect_colour_mapped(const Pipeline& p, const vision::Image& image, const FrameResult& r, bool near_is_larger,
+                          vision::ColorMap map) {
+  const auto* dp = r.depth();
+  ASSERT_NE(dp, nullptr);
+  const DepthResult& d = *dp;
+  auto drawn_r = p.annotate(image, r);
+  ASSERT_TRUE(drawn_r.ok()) << drawn_r.error();
+  const vision::Image& drawn = *drawn_r;
+  ASSERT_EQ(drawn.width(), image.width());
+  ASSERT_EQ(drawn.height(), image.height());
+  const auto& v = d.depth.values;
+  ASSERT_FALSE(v.empty());
+  const auto lo = static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
+  const auto hi = static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+  const std::size_t near_i = near_is_larger ? hi : lo;
+  const std::size_t far_i = near_is_larger ? lo : hi;
+  const auto px = [&](std::size_t i) {
+    const auto* q = drawn.at(static_cast<int>(i % static_cast<std::size_t>(d.depth.width)),
+                             static_cast<int>(i / static_cast<std::size_t>(d.depth.width)));
+    return vision::Rgb{q[0], q[1], q[2]};
+  };
+  EXPECT_EQ(px(near_i), vision::colormap_color(map, 1.0f));
+  EXPECT_EQ(px(far_i), vision::colormap_color(map, 0.0f));
+}
+
 TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
   AEGISRT_SKIP_WITHOUT_OPENVINO();
   auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden.onnx",
@@ -79,30 +135,8 @@ TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
   EXPECT_EQ(p->info().preprocess.interpolation, vision::Interpolation::Bicubic);
   const json doc = aegisrt::testing::load_golden_reference("depth_anything_reference.json");
   aegisrt::testing::for_each_golden_image(*p, doc, [&](const json& im, const FrameResult& r) {
-    const std::string file = im.at("file").get<std::string>();
-    const int w = im.at("width").get<int>();
-    const int h = im.at("height").get<int>();
-    const auto* d = std::get_if<DepthResult>(&r.output);
-    ASSERT_NE(d, nullptr);
-    ASSERT_EQ(d->depth.width, w);
-    ASSERT_EQ(d->depth.height, h);
-    auto ref = io::read_npy(golden_dir() / im.at("samples").get<std::string>());
-    ASSERT_TRUE(ref.ok()) << ref.error();
-    ASSERT_EQ(ref->shape(), (Shape{im.at("sample_shape")[0].get<std::int64_t>(),
-                                   im.at("sample_shape")[1].get<std::int64_t>()}));
-    // Non-trivial reference: depth varies across the image.
-    const float lo = im.at("min").get<float>();
-    const float hi = im.at("max").get<float>();
-    ASSERT_GT(hi - lo, 1.0f);
-    const DepthComparison c = compare_samples(d->depth, doc.at("grid"), *ref);
-    EXPECT_GT(c.samples, 10000u);
-    EXPECT_LE(c.max_rel, kMaxRelError) << "over " << c.samples << " samples";
-    std::printf("[ measured ] %s: depth max relative error %.3g over %zu samples\n", file.c_str(), c.max_rel,
-                c.samples);
-    // The range reported (JSON, summary) is that of the full map.
-    const double range_scale = std::max(std::abs(lo), std::abs(hi));
-    EXPECT_LE(std::abs(d->min_value - lo) / range_scale, kMaxRelError);
-    EXPECT_LE(std::abs(d->max_value - hi) / range_scale, kMaxRelError);
+    // Non-trivial reference: relative depth varies by over 1 across the image.
+    check_depth_image(r, im, doc.at("grid"), 1.0f, "");
   });
 }
 
@@ -123,25 +157,9 @@ TEST(PipelineGoldenDepth, DepthJsonCarriesTheRangeAndThePictureIsColourMapped) {
   EXPECT_FLOAT_EQ(j.at("depth").at("max").get<float>(), d->max_value);
   EXPECT_EQ(j.at("depth").at("kind"), "relative_inverse");
   EXPECT_EQ(j.at("depth").at("color_map"), "inferno");
-  auto drawn = p->annotate(*image, *r);
-  ASSERT_TRUE(drawn.ok()) << drawn.error();
-  ASSERT_EQ(drawn->width(), image->width());
-  ASSERT_EQ(drawn->height(), image->height());
   // Colour-mapped: the nearest pixel (largest inverse depth) gets the map's
   // top colour, the farthest its bottom colour.
-  std::size_t near_i = 0;
-  std::size_t far_i = 0;
-  for (std::size_t i = 0; i < d->depth.values.size(); ++i) {
-    if (d->depth.values[i] > d->depth.values[near_i]) near_i = i;
-    if (d->depth.values[i] < d->depth.values[far_i]) far_i = i;
-  }
-  const auto px = [&](std::size_t i) {
-    const auto* q = drawn->at(static_cast<int>(i % static_cast<std::size_t>(d->depth.width)),
-                              static_cast<int>(i / static_cast<std::size_t>(d->depth.width)));
-    return vision::Rgb{q[0], q[1], q[2]};
-  };
-  EXPECT_EQ(px(near_i), vision::colormap_color(vision::ColorMap::Inferno, 1.0f));
-  EXPECT_EQ(px(far_i), vision::colormap_color(vision::ColorMap::Inferno, 0.0f));
+  expect_colour_mapped(*p, *image, *r, /*near_is_larger=*/true, vision::ColorMap::Inferno);
 }
 
 TEST(PipelineGoldenDepth, ManifestNamesTheReferenceFilters) {
@@ -206,26 +224,8 @@ TEST(PipelineGoldenDepth, ZoeDepthMatchesTransformers) {
     EXPECT_EQ(vision::border_size(h, p->info().preprocess.border_factor), im.at("pad_h").get<int>());
     auto r = p->run_file(golden_dir() / file);
     ASSERT_TRUE(r.ok()) << r.error();
-    const auto* d = std::get_if<DepthResult>(&r->output);
-    ASSERT_NE(d, nullptr);
-    ASSERT_EQ(d->depth.width, w);
-    ASSERT_EQ(d->depth.height, h);
-    auto ref = io::read_npy(golden_dir() / im.at("samples").get<std::string>());
-    ASSERT_TRUE(ref.ok()) << ref.error();
-    ASSERT_EQ(ref->shape(), (Shape{im.at("sample_shape")[0].get<std::int64_t>(),
-                                   im.at("sample_shape")[1].get<std::int64_t>()}));
     // Non-trivial reference: metric depth varies by over 0.2 m across the image.
-    const float lo = im.at("min").get<float>();
-    const float hi = im.at("max").get<float>();
-    ASSERT_GT(hi - lo, 0.2f);
-    const DepthComparison c = compare_samples(d->depth, doc.at("grid"), *ref);
-    EXPECT_GT(c.samples, 10000u);
-    EXPECT_LE(c.max_rel, kMaxRelError) << "over " << c.samples << " samples";
-    std::printf("[ measured ] zoedepth %s: depth max relative error %.3g over %zu samples\n", file.c_str(),
-                c.max_rel, c.samples);
-    const double range_scale = std::max(std::abs(lo), std::abs(hi));
-    EXPECT_LE(std::abs(d->min_value - lo) / range_scale, kMaxRelError);
-    EXPECT_LE(std::abs(d->max_value - hi) / range_scale, kMaxRelError);
+    check_depth_image(*r, im, doc.at("grid"), 0.2f, "zoedepth ");
   }
 }
 
@@ -246,25 +246,9 @@ TEST(PipelineGoldenDepth, ZoeDepthJsonIsMetricInMetresAndNearIsWarm) {
   EXPECT_EQ(j.at("depth").at("color_map"), "turbo");
   EXPECT_FLOAT_EQ(j.at("depth").at("min").get<float>(), d->min_value);
   EXPECT_FLOAT_EQ(j.at("depth").at("max").get<float>(), d->max_value);
-  auto drawn = p->annotate(*image, *r);
-  ASSERT_TRUE(drawn.ok()) << drawn.error();
-  ASSERT_EQ(drawn->width(), image->width());
-  ASSERT_EQ(drawn->height(), image->height());
   // Metric depth grows away from the camera: the nearest pixel (smallest
   // depth) gets the map's top (warm) colour, the farthest its bottom colour.
-  std::size_t near_i = 0;
-  std::size_t far_i = 0;
-  for (std::size_t i = 0; i < d->depth.values.size(); ++i) {
-    if (d->depth.values[i] < d->depth.values[near_i]) near_i = i;
-    if (d->depth.values[i] > d->depth.values[far_i]) far_i = i;
-  }
-  const auto px = [&](std::size_t i) {
-    const auto* q = drawn->at(static_cast<int>(i % static_cast<std::size_t>(d->depth.width)),
-                              static_cast<int>(i / static_cast<std::size_t>(d->depth.width)));
-    return vision::Rgb{q[0], q[1], q[2]};
-  };
-  EXPECT_EQ(px(near_i), vision::colormap_color(vision::ColorMap::Turbo, 1.0f));
-  EXPECT_EQ(px(far_i), vision::colormap_color(vision::ColorMap::Turbo, 0.0f));
+  expect_colour_mapped(*p, *image, *r, /*near_is_larger=*/false, vision::ColorMap::Turbo);
 }
 
 TEST(PipelineGoldenDepth, ZoeDepthManifestNamesTheReferencePreprocessing) {
