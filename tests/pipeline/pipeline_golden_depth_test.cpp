@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -126,6 +127,30 @@ void expect_colour_mapped(const Pipeline& p, const vision::Image& image, const F
   EXPECT_EQ(px(far_i), vision::colormap_color(map, 0.0f));
 }
 
+/// A depth pipeline's run on golden_street.png, with its JSON document.
+struct StreetRun {
+  std::unique_ptr<Pipeline> p;
+  vision::Image image;
+  FrameResult r;
+  json j;
+  const DepthResult* d = nullptr;
+};
+void run_on_street(const std::string& model, const std::string& variant, const std::string& onnx, StreetRun& out) {
+  out.p = aegisrt::testing::make_golden_pipeline(model, variant, onnx, "openvino");
+  ASSERT_NE(out.p, nullptr);
+  auto image = vision::load_image(golden_dir() / "golden_street.png", 3);
+  ASSERT_TRUE(image.ok()) << image.error();
+  out.image = std::move(*image);
+  auto r = out.p->run(out.image, "golden_street.png");
+  ASSERT_TRUE(r.ok()) << r.error();
+  out.r = std::move(*r);
+  out.d = out.r.depth();
+  ASSERT_NE(out.d, nullptr);
+  out.j = json::parse(out.p->to_json(out.r));
+  EXPECT_FLOAT_EQ(out.j.at("depth").at("min").get<float>(), out.d->min_value);
+  EXPECT_FLOAT_EQ(out.j.at("depth").at("max").get<float>(), out.d->max_value);
+}
+
 TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
   AEGISRT_SKIP_WITHOUT_OPENVINO();
   auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden.onnx",
@@ -142,24 +167,15 @@ TEST(PipelineGoldenDepth, DepthAnythingMatchesTransformers) {
 
 TEST(PipelineGoldenDepth, DepthJsonCarriesTheRangeAndThePictureIsColourMapped) {
   AEGISRT_SKIP_WITHOUT_OPENVINO();
-  auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden.onnx",
-                                                  "openvino");
-  ASSERT_NE(p, nullptr);
-  auto image = vision::load_image(golden_dir() / "golden_street.png", 3);
-  ASSERT_TRUE(image.ok()) << image.error();
-  auto r = p->run(*image, "golden_street.png");
-  ASSERT_TRUE(r.ok()) << r.error();
-  const auto* d = r->depth();
-  ASSERT_NE(d, nullptr);
-  const json j = json::parse(p->to_json(*r));
+  StreetRun s;
+  ASSERT_NO_FATAL_FAILURE(run_on_street("depth_anything", "vits", "depth-anything-v2-golden.onnx", s));
+  const json& j = s.j;
   EXPECT_EQ(j.at("output_layout"), "relative_inverse_depth");
-  EXPECT_FLOAT_EQ(j.at("depth").at("min").get<float>(), d->min_value);
-  EXPECT_FLOAT_EQ(j.at("depth").at("max").get<float>(), d->max_value);
   EXPECT_EQ(j.at("depth").at("kind"), "relative_inverse");
   EXPECT_EQ(j.at("depth").at("color_map"), "inferno");
   // Colour-mapped: the nearest pixel (largest inverse depth) gets the map's
   // top colour, the farthest its bottom colour.
-  expect_colour_mapped(*p, *image, *r, /*near_is_larger=*/true, vision::ColorMap::Inferno);
+  expect_colour_mapped(*s.p, s.image, s.r, /*near_is_larger=*/true, vision::ColorMap::Inferno);
 }
 
 TEST(PipelineGoldenDepth, ManifestNamesTheReferenceFilters) {
@@ -231,24 +247,16 @@ TEST(PipelineGoldenDepth, ZoeDepthMatchesTransformers) {
 
 TEST(PipelineGoldenDepth, ZoeDepthJsonIsMetricInMetresAndNearIsWarm) {
   AEGISRT_SKIP_WITHOUT_OPENVINO();
-  auto p = aegisrt::testing::make_golden_pipeline("zoedepth", "nk", "zoedepth-golden.onnx", "openvino");
-  ASSERT_NE(p, nullptr);
-  auto image = vision::load_image(golden_dir() / "golden_street.png", 3);
-  ASSERT_TRUE(image.ok()) << image.error();
-  auto r = p->run(*image, "golden_street.png");
-  ASSERT_TRUE(r.ok()) << r.error();
-  const auto* d = r->depth();
-  ASSERT_NE(d, nullptr);
-  const json j = json::parse(p->to_json(*r));
+  StreetRun s;
+  ASSERT_NO_FATAL_FAILURE(run_on_street("zoedepth", "nk", "zoedepth-golden.onnx", s));
+  const json& j = s.j;
   EXPECT_EQ(j.at("output_layout"), "metric_depth");
   EXPECT_EQ(j.at("depth").at("kind"), "metric");
   EXPECT_EQ(j.at("depth").at("unit"), "m");
   EXPECT_EQ(j.at("depth").at("color_map"), "turbo");
-  EXPECT_FLOAT_EQ(j.at("depth").at("min").get<float>(), d->min_value);
-  EXPECT_FLOAT_EQ(j.at("depth").at("max").get<float>(), d->max_value);
   // Metric depth grows away from the camera: the nearest pixel (smallest
   // depth) gets the map's top (warm) colour, the farthest its bottom colour.
-  expect_colour_mapped(*p, *image, *r, /*near_is_larger=*/false, vision::ColorMap::Turbo);
+  expect_colour_mapped(*s.p, s.image, s.r, /*near_is_larger=*/false, vision::ColorMap::Turbo);
 }
 
 TEST(PipelineGoldenDepth, ZoeDepthManifestNamesTheReferencePreprocessing) {
