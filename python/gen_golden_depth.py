@@ -44,17 +44,16 @@ Run (PyTorch + transformers, generator only; see scripts/deps/50-golden-generato
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import golden_common as gc  # noqa: E402
+
 SEED = 20261127
 SIZE = 518
-STRIDE = 4
-OFFSET = 1
 IMAGES = ["golden_street.png", "golden_portrait.png"]
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -111,9 +110,7 @@ def main() -> int:
     if int(PIL.__version__.split(".")[0]) >= 13:
         sys.exit(f"Pillow {PIL.__version__}: the reference needs Pillow < 13 (horizontal pass first; "
                  "see the module docstring); install scripts/requirements-golden.txt")
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("out", type=Path, help="output folder, e.g. tests/data/golden")
-    out = ap.parse_args().out.resolve()
+    out = gc.output_folder(__doc__)
     proc = processor()
     model = build_model()
     images = [Image.open(out / f).convert("RGB") for f in IMAGES]
@@ -123,16 +120,13 @@ def main() -> int:
     onnx_path = out / "depth-anything-v2-golden.onnx"
     torch.onnx.export(model, (torch.zeros(1, 3, SIZE, SIZE),), str(onnx_path), opset_version=17,
                       input_names=["image"], output_names=["depth"], dynamo=False)
-    print(f"{onnx_path.name}: {onnx_path.stat().st_size} bytes, "
-          f"{sum(p.numel() for p in model.parameters())} parameters", file=sys.stderr)
-
-    import onnxruntime as ort
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    doc = {"generator": "python/gen_golden_depth.py",
-           "reference": f"transformers {transformers.__version__} DPTImageProcessorPil (Pillow {PIL.__version__}) (PIL bicubic to "
-                        f"{SIZE}x{SIZE}, ImageNet mean/std) + DepthAnythingForDepthEstimation (PyTorch "
-                        f"{torch.__version__}) + post_process_depth_estimation (bicubic to the image size)",
-           "model": onnx_path.name, "grid": {"offset": OFFSET, "stride": STRIDE}, "images": []}
+    sess = gc.onnx_session(onnx_path, model)
+    doc = gc.depth_reference_doc(
+        "python/gen_golden_depth.py",
+        f"transformers {transformers.__version__} DPTImageProcessorPil (Pillow {PIL.__version__}) (PIL bicubic to "
+        f"{SIZE}x{SIZE}, ImageNet mean/std) + DepthAnythingForDepthEstimation (PyTorch "
+        f"{torch.__version__}) + post_process_depth_estimation (bicubic to the image size)",
+        onnx_path.name)
     for name, im in zip(IMAGES, images):
         pv = proc(images=im, return_tensors="pt")["pixel_values"]
         with torch.no_grad():
@@ -142,15 +136,10 @@ def main() -> int:
         assert depth.shape == (im.height, im.width), depth.shape
         onnx_depth = sess.run(None, {"image": pv.numpy()})[0]
         err = np.abs(onnx_depth - outputs.predicted_depth.numpy()).max() / np.abs(onnx_depth).max()
-        sample = np.ascontiguousarray(depth[OFFSET::STRIDE, OFFSET::STRIDE])
-        npy = f"depth_anything_{Path(name).stem}.npy"
-        np.save(out / npy, sample)
-        doc["images"].append({"file": name, "width": im.width, "height": im.height,
-                              "min": float(depth.min()), "max": float(depth.max()), "samples": npy,
-                              "sample_shape": list(sample.shape)})
+        gc.record_depth(out, doc, "depth_anything", name, depth)
         print(f"  {name}: depth {depth.min():.4f}..{depth.max():.4f} (std {depth.std():.4f}, "
               f"{100 * (depth <= 0).mean():.2f}% <= 0); ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
-    (out / "depth_anything_reference.json").write_text(json.dumps(doc, indent=1) + "\n")
+    gc.write_reference(out / "depth_anything_reference.json", doc)
     return 0
 
 

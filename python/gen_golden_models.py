@@ -41,13 +41,14 @@ size, Ultralytics' ops.process_mask_native).
 """
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import golden_common as gc  # noqa: E402
 
 SEED = 20260127
 CONF = 0.25
@@ -62,9 +63,6 @@ IMGSZ = 640
 # the decoders, not the last bit of two resizers (to which an untrained
 # network is far more sensitive than a trained one).
 IMAGES = [("golden_street.png", 640, 480, 1), ("golden_portrait.png", 720, 1280, 2)]
-# Fraction of anchors whose best class score is pushed above CONF.
-TARGET_FRACTION = 0.001
-BN_VAR_FLOOR = 0.01
 
 
 def render_images(out: Path) -> list[Path]:
@@ -93,13 +91,7 @@ def render_images(out: Path) -> list[Path]:
         for _ in range(2):
             cx, cy = int(rng.integers(w // 5, 4 * w // 5)), int(rng.integers(h // 4, 3 * h // 4))
             s = int(rng.integers(h // 10, h // 5))
-            col = (30, 30, 30)
-            cv2.circle(img, (cx, cy - s), s // 3, col, -1)
-            cv2.line(img, (cx, cy - s), (cx, cy + s), col, max(2, s // 8))
-            cv2.line(img, (cx, cy), (cx - s, cy - s // 2), col, max(2, s // 10))
-            cv2.line(img, (cx, cy), (cx + s, cy - s // 2), col, max(2, s // 10))
-            cv2.line(img, (cx, cy + s), (cx - s // 2, cy + 2 * s), col, max(2, s // 10))
-            cv2.line(img, (cx, cy + s), (cx + s // 2, cy + 2 * s), col, max(2, s // 10))
+            gc.draw_stick_figure(img, cx, cy, s, (30, 30, 30), max(2, s // 8), max(2, s // 10))
         img = np.repeat(np.repeat(img, block, axis=0), block, axis=1)
         p = out / name
         cv2.imwrite(str(p), img)  # written as BGR, read back as RGB by both sides
@@ -107,91 +99,15 @@ def render_images(out: Path) -> list[Path]:
     return paths
 
 
-def tiny_yaml(task: str, out: Path) -> Path:
-    import ultralytics
-    import yaml
-
-    base = {"segment": "yolov8-seg.yaml", "pose": "yolov8-pose.yaml"}[task]
-    d = yaml.safe_load((Path(ultralytics.__file__).parent / "cfg/models/v8" / base).read_text())
-    d["scales"] = {"n": [0.33, 0.0625, 256]}
-    d["reg_max"] = 4
-    if task == "segment":
-        d["nc"] = 3
-    p = out / f"tiny-{base}"
-    p.write_text(yaml.safe_dump(d, sort_keys=False))
-    return p
-
-
-def letterboxed_batch(paths: list[Path]):
-    import cv2
-    import torch
-    from ultralytics.data.augment import LetterBox
-
-    lb = LetterBox((IMGSZ, IMGSZ), auto=False)
-    ims = []
-    for p in paths:
-        im = lb(image=cv2.imread(str(p)))[..., ::-1].transpose(2, 0, 1)
-        ims.append(torch.from_numpy(np.ascontiguousarray(im)).float() / 255.0)
-    return torch.stack(ims)
-
-
-def first_tensor(y):
-    """The [B, 4+nc+extra, N] head output of an eval-mode forward."""
-    while isinstance(y, (list, tuple)):
-        y = y[0]
-    return y
-
-
 def build(task: str, work: Path, images: list[Path]):
-    import torch
-    from ultralytics import YOLO
-
-    torch.manual_seed(SEED + (0 if task == "segment" else 1))
-    yolo = YOLO(str(tiny_yaml(task, work)), task=task)
-    net = yolo.model
-    x = letterboxed_batch(images)
-    # Calibrate BatchNorm statistics on the test images.
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average
-    net.train()
-    with torch.no_grad():
-        for _ in range(3):
-            net(x)
-    net.eval()
-    # A channel with almost no variance on these images would be amplified by
-    # 1/sqrt(var): the untrained network would then turn the last-bit pixel
-    # differences between resize implementations into visibly different
-    # boxes. Real trained networks are not that sensitive; the floor keeps
-    # this one comparable.
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_var.clamp_(min=BN_VAR_FLOOR)
-    head = net.model[-1]
-    nc = head.nc
-    with torch.no_grad():
-        y = first_tensor(net(x))
-        best = y[:, 4 : 4 + nc].amax(1).double()  # [images, anchors]
-        # The lowest per-image quantile: every image gets detections.
-        q = min(torch.quantile(b, 1.0 - TARGET_FRACTION).item() for b in best)
-        q = min(max(q, 1e-6), 1 - 1e-6)
-        shift = math.log(CONF / (1 - CONF)) - math.log(q / (1 - q)) + 0.05
-        for seq in head.cv3:
-            seq[-1].bias += shift
-        y = first_tensor(net(x))
-        frac = (y[:, 4 : 4 + nc].amax(1) > CONF).float().mean().item()
-    print(f"{task}: {sum(p.numel() for p in net.parameters())} parameters, "
-          f"{100 * frac:.2f}% anchors above {CONF}", file=sys.stderr)
-    return yolo
+    base = {"segment": "yolov8-seg.yaml", "pose": "yolov8-pose.yaml"}[task]
+    yaml_path = gc.tiny_yolo_yaml(base, work, nc=3 if task == "segment" else None)
+    return gc.build_tiny_yolo(task, yaml_path, SEED + (0 if task == "segment" else 1), images, CONF, IMGSZ)
 
 
 def export(yolo, task: str, out: Path) -> Path:
-    f = yolo.export(format="onnx", opset=17, imgsz=IMGSZ, simplify=False, dynamic=False, half=False)
     name = {"segment": "yolov8-seg-golden.onnx", "pose": "yolov8-pose-golden.onnx"}[task]
-    dst = out / name
-    Path(f).replace(dst)
-    return dst
+    return gc.export_yolo_onnx(yolo, out / name, IMGSZ)
 
 
 def rle_full(mask: np.ndarray) -> list[int]:
@@ -251,24 +167,16 @@ def dump(doc: dict) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("out", type=Path, help="output folder, e.g. tests/data/golden")
-    args = ap.parse_args()
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / ".work"
-    work.mkdir(exist_ok=True)
-    images = render_images(out)
-    for task in ("segment", "pose"):
-        yolo = build(task, work, images)
-        onnx = export(yolo, task, out)
-        print(f"{onnx.name}: {onnx.stat().st_size} bytes", file=sys.stderr)
-        doc = reference(onnx, task, images)
-        name = {"segment": "yolov8_seg_reference.json", "pose": "yolov8_pose_reference.json"}[task]
-        (out / name).write_text(dump(doc))
-    for f in work.iterdir():
-        f.unlink()
-    work.rmdir()
+    out = gc.output_folder(__doc__)
+    with gc.work_folder(out / ".work") as work:
+        images = render_images(out)
+        for task in ("segment", "pose"):
+            yolo = build(task, work, images)
+            onnx = export(yolo, task, out)
+            print(f"{onnx.name}: {onnx.stat().st_size} bytes", file=sys.stderr)
+            doc = reference(onnx, task, images)
+            name = {"segment": "yolov8_seg_reference.json", "pose": "yolov8_pose_reference.json"}[task]
+            (out / name).write_text(dump(doc))
     return 0
 
 

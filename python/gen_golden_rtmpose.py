@@ -17,7 +17,8 @@ Writes into the output folder (tests/data/golden):
   ONNX exporter (opset 17, 640x640): [1, 5, 8400], the yolo_v8 layout. As the
   rtmpose `detector` part (yolo variant v8n, classes [person]) it gives class
   0, which is `person` in the yolo manifest's coco80 names. Same method as
-  python/gen_golden_models.py (whose build() is reused).
+  python/gen_golden_models.py (python/golden_common.py's build_tiny_yolo,
+  seed SEED + 1).
 * rtmpose-golden.onnx: a tiny PyTorch network with RTMPose's I/O contract:
   input `input` [1, 3, 256, 192] (normalised RGB crop), outputs `simcc_x`
   [1, 17, 384] and `simcc_y` [1, 17, 512] (SimCC bin logits, split ratio 2).
@@ -51,15 +52,13 @@ Regenerate (PyTorch, ultralytics and rtmlib are needed only here):
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import golden_common as gc  # noqa: E402
 
 SEED = 20261127
 IMAGE = ("golden_people.png", 1920, 2560, 4)  # name, width, height, block
@@ -90,12 +89,7 @@ def render_image(out: Path) -> Path:
         cx, cy = int(rng.integers(w // 5, 4 * w // 5)), int(rng.integers(h // 4, 3 * h // 4))
         s = int(rng.integers(h // 10, h // 6))
         col = tuple(int(v) for v in rng.integers(10, 60, 3))
-        cv2.circle(img, (cx, cy - s), s // 3, col, -1)
-        cv2.line(img, (cx, cy - s), (cx, cy + s), col, max(2, s // 7))
-        cv2.line(img, (cx, cy), (cx - s, cy - s // 2), col, max(2, s // 9))
-        cv2.line(img, (cx, cy), (cx + s, cy - s // 2), col, max(2, s // 9))
-        cv2.line(img, (cx, cy + s), (cx - s // 2, cy + 2 * s), col, max(2, s // 9))
-        cv2.line(img, (cx, cy + s), (cx + s // 2, cy + 2 * s), col, max(2, s // 9))
+        gc.draw_stick_figure(img, cx, cy, s, col, max(2, s // 7), max(2, s // 9))
     img = np.repeat(np.repeat(img, block, axis=0), block, axis=1)
     p = out / name
     cv2.imwrite(str(p), img)  # written as BGR, read back as RGB by both sides
@@ -103,24 +97,9 @@ def render_image(out: Path) -> Path:
 
 
 def build_detector(work: Path, out: Path, image: Path) -> Path:
-    """The tiny one-class YOLOv8 detector, with python/gen_golden_models.py's recipe."""
-    import ultralytics
-    import yaml
-
-    import gen_golden_models as ggm
-
-    def tiny_yaml(task: str, folder: Path) -> Path:
-        d = yaml.safe_load((Path(ultralytics.__file__).parent / "cfg/models/v8/yolov8.yaml").read_text())
-        d["scales"] = {"n": [0.33, 0.0625, 256]}
-        d["reg_max"] = 4
-        d["nc"] = 1
-        p = folder / "tiny-yolov8.yaml"
-        p.write_text(yaml.safe_dump(d, sort_keys=False))
-        return p
-
-    ggm.tiny_yaml = tiny_yaml  # build() reads it from its module
-    ggm.SEED = SEED
-    yolo = ggm.build("detect", work, [image])
+    """The tiny one-class YOLOv8 detector, with python/gen_golden_models.py's recipe (golden_common)."""
+    yaml_path = gc.tiny_yolo_yaml("yolov8.yaml", work, nc=1)
+    yolo = gc.build_tiny_yolo("detect", yaml_path, SEED + 1, [image], CONF, IMGSZ)
     # Favour the stride-32 level (large boxes): big persons make one SimCC bin
     # more than a pixel in the image (see the module docstring).
     import torch
@@ -129,10 +108,7 @@ def build_detector(work: Path, out: Path, image: Path) -> Path:
     with torch.no_grad():
         for level, delta in ((0, -4.0), (1, -3.0), (2, 0.3)):
             head.cv3[level][-1].bias += delta
-    f = yolo.export(format="onnx", opset=17, imgsz=IMGSZ, simplify=False, dynamic=False, half=False)
-    dst = out / "yolov8-person-golden.onnx"
-    Path(f).replace(dst)
-    return dst
+    return gc.export_yolo_onnx(yolo, out / "yolov8-person-golden.onnx", IMGSZ)
 
 
 def build_pose(out: Path) -> Path:
@@ -215,23 +191,15 @@ def reference(detector: Path, pose: Path, image: Path) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("out", type=Path, help="output folder, e.g. tests/data/golden")
-    args = ap.parse_args()
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / ".work-rtmpose"
-    work.mkdir(exist_ok=True)
-    image = render_image(out)
-    detector = build_detector(work, out, image)
-    pose = build_pose(out)
-    for f in (detector, pose):
-        print(f"{f.name}: {f.stat().st_size} bytes", file=sys.stderr)
-    doc = reference(detector, pose, image)
-    (out / "rtmpose_reference.json").write_text(json.dumps(doc, indent=1) + "\n")
-    for f in work.iterdir():
-        f.unlink()
-    work.rmdir()
+    out = gc.output_folder(__doc__)
+    with gc.work_folder(out / ".work-rtmpose") as work:
+        image = render_image(out)
+        detector = build_detector(work, out, image)
+        pose = build_pose(out)
+        for f in (detector, pose):
+            print(f"{f.name}: {f.stat().st_size} bytes", file=sys.stderr)
+        doc = reference(detector, pose, image)
+        gc.write_reference(out / "rtmpose_reference.json", doc)
     return 0
 
 

@@ -45,17 +45,16 @@ scripts/deps/50-golden-generator.sh):
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import golden_common as gc  # noqa: E402
+
 SEED = 20261127
 HEIGHT, WIDTH = 384, 512
-STRIDE = 4
-OFFSET = 1
 IMAGES = ["golden_street.png", "golden_portrait.png"]
 GAIN = 1.3  # weight scale: default initialisation gives a constant map (softplus(0)); larger gains make the
 #              map chaotic (a 1e-5 input change then moves it by >1e-3)
@@ -156,26 +155,21 @@ def main() -> int:
     import transformers
     from PIL import Image
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("out", type=Path, help="output folder, e.g. tests/data/golden")
-    out = ap.parse_args().out.resolve()
+    out = gc.output_folder(__doc__)
     proc = processor()
     model = build_model()
     images = [Image.open(out / f).convert("RGB") for f in IMAGES]
 
     onnx_path = out / "zoedepth-golden.onnx"
     export(model, onnx_path)
-    print(f"{onnx_path.name}: {onnx_path.stat().st_size} bytes, "
-          f"{sum(p.numel() for p in model.parameters())} parameters", file=sys.stderr)
-
-    import onnxruntime as ort
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    doc = {"generator": "python/gen_golden_zoedepth.py",
-           "reference": f"transformers {transformers.__version__} ZoeDepthImageProcessor (x/255, reflect pad "
-                        f"int(sqrt(side/2)*3), torch bilinear align_corners=True to {HEIGHT}x{WIDTH}, mean/std 0.5) "
-                        f"+ ZoeDepthForDepthEstimation (PyTorch {torch.__version__}) + "
-                        "post_process_depth_estimation(source_sizes) (bicubic to the padded size, padding removed)",
-           "model": onnx_path.name, "grid": {"offset": OFFSET, "stride": STRIDE}, "images": []}
+    sess = gc.onnx_session(onnx_path, model)
+    doc = gc.depth_reference_doc(
+        "python/gen_golden_zoedepth.py",
+        f"transformers {transformers.__version__} ZoeDepthImageProcessor (x/255, reflect pad "
+        f"int(sqrt(side/2)*3), torch bilinear align_corners=True to {HEIGHT}x{WIDTH}, mean/std 0.5) "
+        f"+ ZoeDepthForDepthEstimation (PyTorch {torch.__version__}) + "
+        "post_process_depth_estimation(source_sizes) (bicubic to the padded size, padding removed)",
+        onnx_path.name)
     for name, im in zip(IMAGES, images):
         pv = proc(images=im, return_tensors="pt")["pixel_values"]
         assert tuple(pv.shape) == (1, 3, HEIGHT, WIDTH), pv.shape
@@ -191,17 +185,12 @@ def main() -> int:
         sens = np.abs(nudged.predicted_depth.numpy() - ref).max() / np.abs(ref).max()
         onnx_depth = sess.run(None, {"pixel_values": pv.numpy()})[0]
         err = np.abs(onnx_depth - ref).max() / np.abs(ref).max()
-        sample = np.ascontiguousarray(depth[OFFSET::STRIDE, OFFSET::STRIDE])
-        npy = f"zoedepth_{Path(name).stem}.npy"
-        np.save(out / npy, sample)
         pad_h, pad_w = int(np.sqrt(im.height / 2) * 3), int(np.sqrt(im.width / 2) * 3)
-        doc["images"].append({"file": name, "width": im.width, "height": im.height, "pad_h": pad_h,
-                              "pad_w": pad_w, "min": float(depth.min()), "max": float(depth.max()),
-                              "samples": npy, "sample_shape": list(sample.shape)})
+        gc.record_depth(out, doc, "zoedepth", name, depth, pad_h=pad_h, pad_w=pad_w)
         print(f"  {name}: pad {pad_h}x{pad_w}, depth {depth.min():.4f}..{depth.max():.4f} m "
               f"(median {np.median(depth):.4f}, std {depth.std():.4f}); ONNX vs PyTorch max rel {err:.2e}; "
               f"1e-5 input nudge moves it by {sens:.2e}", file=sys.stderr)
-    (out / "zoedepth_reference.json").write_text(json.dumps(doc, indent=1) + "\n")
+    gc.write_reference(out / "zoedepth_reference.json", doc)
     return 0
 
 
