@@ -129,11 +129,20 @@ class Bench:
                "--input", self.a.images, "--iterations", str(it), "--warmup", str(self.a.warmup),
                "--device-path", mode, "--streams", str(streams), "--json"] + model["args"] + list(extra)
         key = name or f"bench_{model['key']}_{mode}_s{streams}"
-        if key in self.cache:
-            return self.cache[key]
-        j = self.first_json(self.sh(cmd, 120, key))
-        self.cache[key] = j
-        return j
+        return self.cached(key, lambda: self.first_json(self.sh(cmd, 120, key)))
+
+    def cached(self, key, fn):
+        """fn() once per key; a failure is remembered too (rows that need the
+        same run report the same error instead of running it again)."""
+        if key not in self.cache:
+            try:
+                self.cache[key] = fn()
+            except RowError as e:
+                self.cache[key] = e
+        v = self.cache[key]
+        if isinstance(v, RowError):
+            raise v
+        return v
 
     @staticmethod
     def fmt_bench(j):
@@ -149,14 +158,10 @@ class Bench:
 
     def python_baseline(self, model):
         key = f"python_{model['key']}"
-        if key in self.cache:
-            return self.cache[key]
         cmd = [self.bpy, os.path.join(ROOT, "bench", "pipeline", "python_baseline.py"), "--onnx", model["onnx"],
                "--input", self.a.images, "--iterations", str(self.a.iterations), "--warmup", str(self.a.warmup),
                "--provider", "cuda", "--json"]
-        j = self.first_json(self.sh(cmd, 150, key))
-        self.cache[key] = j
-        return j
+        return self.cached(key, lambda: self.first_json(self.sh(cmd, 150, key)))
 
     # ------------------------------------------------------------ rows
     def detector_rows(self, model):
