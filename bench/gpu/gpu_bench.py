@@ -197,9 +197,11 @@ class Bench:
 
         def ratio():
             w = self.aegis_bench(model, "require")["warm_ms"]
-            return (f"{w['total']['p50'] / w['execute']['p50']:.2f}",
-                    f"p50 end-to-end {w['total']['p50']:.2f} ms / p50 execute {w['execute']['p50']:.2f} ms "
-                    f"(execute = backend call incl. output download)")
+            ex = w["execute"]["p50"]
+            no_decode = w["total"]["p50"] - w["decode"]["p50"]
+            return (f"{w['total']['p50'] / ex:.2f}",
+                    f"p50 end-to-end {w['total']['p50']:.2f} ms / p50 execute {ex:.2f} ms (execute = backend "
+                    f"call incl. output download); without decode: {no_decode / ex:.2f}")
 
         self.row("end-to-end", name, "aegisrt bench, cuda, device path", dev)
         self.row("end-to-end", name, "aegisrt bench, cuda, CPU path (--device-path off)", cpu)
@@ -237,6 +239,9 @@ class Bench:
                 raise RowError(f"{exe} not built (AEGISRT_BUILD_BENCH=ON with CUDA)")
             j = self.first_json(self.sh([exe, "--benchmark_format=json"], 90, "bench_vision_cuda"))
             by = {b["name"]: b for b in j["benchmarks"]}
+            for n, b in by.items():
+                if b.get("error_occurred"):
+                    raise RowError(f"{n}: {b.get('error_message', 'error')}")
             copy = next(b for n, b in by.items() if n.startswith("BM_CudaMemcpyD2D"))
             parts = []
             share = None

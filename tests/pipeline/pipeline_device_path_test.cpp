@@ -326,11 +326,15 @@ PipelineOptions golden_options(const std::string& variant, const std::string& on
   return o;
 }
 
-void golden_matches_cpu_path(const std::string& variant, const std::string& onnx) {
+/// The images of the golden test's reference document (each has detections there).
+void golden_matches_cpu_path(const std::string& variant, const std::string& onnx, const std::string& reference) {
   AEGISRT_SKIP_WITHOUT_GPU_PIPELINE(cpu, golden_options(variant, onnx, DevicePathMode::Off));
   auto dev = Pipeline::create(golden_options(variant, onnx, DevicePathMode::Require), source_models_dir());
   ASSERT_TRUE(dev.ok()) << dev.error();
-  for (const char* image : {"golden_street.png", "golden_people.png", "golden_portrait.png"}) {
+  const auto doc = aegisrt::testing::load_golden_reference(reference);
+  ASSERT_FALSE(doc.at("images").empty());
+  for (const auto& im : doc.at("images")) {
+    const std::string image = im.at("file").get<std::string>();
     SCOPED_TRACE(image);
     auto a = cpu->run_file(golden_dir() / image);
     auto b = (*dev)->run_file(golden_dir() / image);
@@ -341,10 +345,10 @@ void golden_matches_cpu_path(const std::string& variant, const std::string& onnx
 }
 
 TEST(DevicePathGpu, GoldenYoloSegmentMatchesTheCpuPath) {
-  golden_matches_cpu_path("v8n-seg", "yolov8-seg-golden.onnx");
+  golden_matches_cpu_path("v8n-seg", "yolov8-seg-golden.onnx", "yolov8_seg_reference.json");
 }
 TEST(DevicePathGpu, GoldenYoloPoseMatchesTheCpuPath) {
-  golden_matches_cpu_path("v8n-pose", "yolov8-pose-golden.onnx");
+  golden_matches_cpu_path("v8n-pose", "yolov8-pose-golden.onnx", "yolov8_pose_reference.json");
 }
 
 // The model input the device path writes (pinned upload + kernel, as the
