@@ -9,7 +9,10 @@ boxes are mapped back to the original image.
 
 Usage:
   python_baseline.py --onnx demo.onnx --input IMG|DIR [--iterations N]
-                     [--warmup N] [--threads T] [--json]
+                     [--warmup N] [--threads T] [--provider cpu|cuda] [--json]
+--provider cuda runs the model on onnxruntime-gpu's CUDAExecutionProvider
+(TF32 off, as AegisRT's fp32 selection) with numpy inputs/outputs, as a user
+script does (sess.run copies the blob to the GPU and the output back).
 Prints images/s and the mean time per stage (decode, pre, execute, post).
 """
 import argparse
@@ -86,6 +89,8 @@ def main():
     ap.add_argument("--iou", type=float, default=0.45)
     ap.add_argument("--max-det", type=int, default=300)
     ap.add_argument("--pad", type=int, default=114)
+    ap.add_argument("--provider", choices=("cpu", "cuda"), default="cpu",
+                    help="onnxruntime execution provider (cuda: onnxruntime-gpu)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -98,8 +103,16 @@ def main():
         opts.intra_op_num_threads = args.threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     t0 = time.perf_counter()
-    sess = ort.InferenceSession(args.onnx, opts, providers=["CPUExecutionProvider"])
+    if args.provider == "cuda":
+        providers = [("CUDAExecutionProvider", {"device_id": 0, "use_tf32": 0}), "CPUExecutionProvider"]
+    else:
+        providers = ["CPUExecutionProvider"]
+    sess = ort.InferenceSession(args.onnx, opts, providers=providers)
     load_s = time.perf_counter() - t0
+    if args.provider == "cuda" and sess.get_providers()[0] != "CUDAExecutionProvider":
+        print(f"error: CUDAExecutionProvider is not active (providers: {sess.get_providers()}; "
+              f"available: {ort.get_available_providers()})", file=sys.stderr)
+        return 4
     inp = sess.get_inputs()[0]
     size = (inp.shape[2], inp.shape[3])
 
@@ -128,6 +141,7 @@ def main():
     total_s = sum(stages["total"]) / 1000.0
     result = {
         "impl": "python",
+        "provider": args.provider,
         "onnxruntime": ort.__version__,
         "opencv": cv2.__version__,
         "numpy": np.__version__,

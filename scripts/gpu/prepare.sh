@@ -8,7 +8,8 @@
 #     build has no .pb support)
 #   - apache-tvm + apache-tvm-ffi wheels for the GPU machine's Python 3.12 (TVM compiler + runtime)
 #   - ONNX Runtime headers (third_party/onnxruntime/include) and the onnxruntime-gpu
-#     1.31.1 wheel's libraries (CUDA execution provider), zstd-compressed
+#     1.31.1 cp312 wheel's package (CUDA execution provider libraries + Python module), zstd-compressed
+#   - bench-wheels: opencv-python-headless, ultralytics + thop for bench/gpu/run_gpu_bench.sh
 # Then each part travels in its own device call (scripts/gpu/run_all.sh --collect)
 # and the last call runs scripts/gpu/run_all.sh, which joins them.
 set -euo pipefail
@@ -37,15 +38,35 @@ PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platfo
   -d "$G/stage/wheels" apache-tvm==0.27.0.post1 apache-tvm-ffi==0.1.15.post2
 cp -r third_party/onnxruntime/include third_party/onnxruntime/VERSION "$G/stage/ort-headers/"
 if [ "${AEGISRT_GPU_WITH_ORT_GPU:-1}" = "1" ]; then
-  if [ ! -f "$G/cache/ortgpu.tar.zst" ]; then
+  # The cp312 wheel, whole: its onnxruntime/capi libraries are what the C++ build links
+  # (run_all.sh lays them out with scripts/deps/20-onnxruntime.sh), and the same package
+  # is the Python onnxruntime-gpu of bench/gpu/run_gpu_bench.sh's baseline (PYTHONPATH).
+  if [ ! -f "$G/cache/ortgpu-cp312.tar.zst" ]; then
     tmp="$(mktemp -d)"
-    "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 "${PLAT[@]}" \
+    "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \
       -d "$tmp" onnxruntime-gpu==1.31.1
-    (cd "$tmp" && unzip -q -o ./*.whl 'onnxruntime/capi/libonnxruntime*' &&
-     tar -cf - onnxruntime/capi | zstd -q -T0 -15 --long=27 -o "$ROOT/$G/cache/ortgpu.tar.zst")
+    (cd "$tmp" && unzip -q -o ./*.whl 'onnxruntime/*' 'onnxruntime_gpu-*.dist-info/*' &&
+     tar -cf - onnxruntime onnxruntime_gpu-*.dist-info | zstd -q -T0 -15 --long=27 -o "$ROOT/$G/cache/ortgpu-cp312.tar.zst")
     rm -rf "$tmp"
   fi
-  cp "$G/cache/ortgpu.tar.zst" "$G/stage/"
+  cp "$G/cache/ortgpu-cp312.tar.zst" "$G/stage/ortgpu.tar.zst"
+fi
+# The GPU benchmark's Python side (bench/gpu/run_gpu_bench.sh, issue 16): OpenCV as
+# pinned in scripts/requirements.txt (abi3 wheel) for the python_baseline.py rows, and
+# ultralytics (+ thop, no other deps: pinned as in scripts/requirements-golden.txt) to
+# build the YOLOv8n-shaped export on the device; numpy and torch are the machine's own.
+if [ "${AEGISRT_GPU_WITH_BENCH:-1}" = "1" ]; then
+  mkdir -p "$G/stage/bench-wheels"
+  cv="$(sed -n 's/^opencv-python-headless==//p' scripts/requirements.txt)"
+  "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \
+    -d "$G/stage/bench-wheels" "opencv-python-headless==$cv"
+  ul="$("$PY" -c 'import importlib.metadata as m; print(m.version("ultralytics"))' 2>/dev/null || true)"
+  thop="$(sed -n 's/^ultralytics-thop==//p' scripts/requirements-golden.txt)"
+  if [ -n "$ul" ]; then
+    "$PY" -m pip download -q --no-deps --only-binary=:all: -d "$G/stage/bench-wheels" \
+      "ultralytics==$ul" "ultralytics-thop==$thop" ||
+      echo "warning: ultralytics wheels not fetched: the YOLOv8n row will be skipped on the GPU" >&2
+  fi
 fi
 # Triton (issue 17, serving on the GPU): the tritonserver binary + its libraries
 # from the installed nvidia-pytriton wheel (third_party/triton, scripts/deps/50-triton.sh),
@@ -65,7 +86,7 @@ if [ "${AEGISRT_GPU_WITH_TRITON:-1}" = "1" ] && [ -x third_party/triton/bin/trit
 fi
 # Fixed order: what every run needs comes first, the large optional ORT GPU libraries
 # and the Triton server last.
-(cd "$G/stage" && tar -cf - debs wheels ort-headers $(ls -d ortgpu.tar.zst triton.tar.zst triton-wheels 2>/dev/null)) |
+(cd "$G/stage" && tar -cf - debs wheels ort-headers $(ls -d ortgpu.tar.zst bench-wheels triton.tar.zst triton-wheels 2>/dev/null)) |
   split -b "${AEGISRT_GPU_PART_MB:-48}M" -d -a 2 - "$G/parts/part."  # + the working tree: under 64 MiB a call
 (cd "$G/parts" && ls part.* > MANIFEST && cat part.* | sha256sum | cut -d' ' -f1 > SHA256)
 ls -la "$G/parts"

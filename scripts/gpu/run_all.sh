@@ -8,6 +8,8 @@
 #   device call last:      scripts/gpu/run_all.sh             (carry the last part, MANIFEST, SHA256)
 # `run_all.sh --build` stops after building and `run_all.sh --test` only tests and
 # benchmarks an existing build/gpu, to split the work over two calls of 10 minutes.
+# `run_all.sh --bench` (after --build, machine still warm) runs bench/gpu/run_gpu_bench.sh
+# (issue 16: one markdown table, $OUT/gpu_bench.md) in one call.
 # A machine stays warm only ~30 s between calls, so send the calls back to back.
 # Logs and results go to $OUT (device tool) or out/gpu.
 set -uo pipefail
@@ -46,6 +48,33 @@ if [ "$MODE" = "--serve" ]; then
   grep -m3 -iE "cuda|gpu" "$OUT/serve_cuda_1/serve.log" 2>/dev/null | tee -a "$OUT/summary.txt"
   tar -czf "$OUT/serve_logs.tgz" -C "$OUT" --exclude serve_logs.tgz . 2>/dev/null
   exit 0
+fi
+# The benchmark's Python (bench/gpu/run_gpu_bench.sh): the machine's python3 (numpy,
+# torch) + onnxruntime-gpu (the cp312 package prepare.sh carries in ortgpu.tar.zst,
+# unpacked to /tmp/ortgpu) + the bench-wheels (OpenCV, ultralytics) installed into
+# /tmp/aegis-bench-site. Done in the build call, where the parts are joined.
+setup_bench_python() {
+  if [ -d "$STAGE/bench-wheels" ] && ls "$STAGE"/bench-wheels/*.whl > /dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/aegis-bench-site \
+      "$STAGE"/bench-wheels/*.whl 2>&1 | tail -2
+  fi
+  cat > /tmp/aegis-bench-python <<PYEOF
+#!/bin/sh
+PYTHONPATH="/tmp/aegis-bench-site:/tmp/ortgpu\${PYTHONPATH:+:\$PYTHONPATH}" exec python3 "\$@"
+PYEOF
+  chmod +x /tmp/aegis-bench-python
+  /tmp/aegis-bench-python -c "import onnxruntime as o, cv2; print('bench python: onnxruntime', o.__version__, o.get_available_providers(), 'opencv', cv2.__version__)" 2>&1 | tail -1 | tee -a "$OUT/summary.txt"
+}
+if [ "$MODE" = "--bench" ]; then
+  export CMAKE_PREFIX_PATH="$DEPS/usr" PYTHONPATH="$SITE" AEGISRT_PYTHON=/tmp/aegis-python
+  export LD_LIBRARY_PATH="$(cat /tmp/aegis-ldpath 2>/dev/null)"
+  [ -x build/gpu/tools/aegisrt/aegisrt ] || { echo "no build/gpu: run run_all.sh --build first (same warm machine)"; exit 2; }
+  [ -x /tmp/aegis-bench-python ] || setup_bench_python
+  AEGISRT_BENCH_PYTHON=/tmp/aegis-bench-python OUT="$OUT" timeout 580 bench/gpu/run_gpu_bench.sh \
+    --build build/gpu --out "$OUT" --budget 540
+  rc=$?
+  tar -czf "$OUT/gpu_bench_raw.tgz" -C "$OUT" raw 2>/dev/null
+  exit $rc
 fi
 if [ "$MODE" = "--test" ]; then
   # Re-create the environment of the build call (same paths, machine still warm).
@@ -114,6 +143,7 @@ if [ -f "$STAGE/ortgpu.tar.zst" ]; then
   for d in "$NV"/*/lib "$NV"/cu13/lib; do [ -d "$d" ] && LD_LIBRARY_PATH="$d:$LD_LIBRARY_PATH"; done
   export LD_LIBRARY_PATH
   ldd "$ORT/lib/libonnxruntime_providers_cuda.so" | grep "not found" | tee -a "$OUT/summary.txt"
+  setup_bench_python
   if [ -f "$ORT/lib/libonnxruntime_providers_cuda.so" ]; then
     ORT_ARGS=(-DAEGISRT_WITH_ONNXRUNTIME=ON -DONNXRuntime_ROOT="$ORT")
   else
@@ -170,12 +200,13 @@ grep -E "tests passed|tests failed" "$OUT/ctest.log" | tee -a "$OUT/summary.txt"
 grep -E "\(Failed\)|\(SEGFAULT\)|\(Timeout\)|Exception" "$OUT/ctest.log" | head -30 | tee -a "$OUT/summary.txt"
 # What the GPU-labelled tests did, case by case (passed vs skipped):
 for t in tests/cuda/cuda_test tests/vision/vision_cuda_test \
-         tests/backends/onnxruntime/onnxruntime_conformance_test tests/backends/onnxruntime/onnxruntime_cuda_test; do
+         tests/backends/onnxruntime/onnxruntime_conformance_test tests/backends/onnxruntime/onnxruntime_cuda_test \
+         tests/pipeline/pipeline_device_path_test; do
   [ -x "$BUILD/$t" ] || continue
   timeout 200 "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
   summary "$(basename "$t"): $(grep -E '^\[  PASSED  \]' "$OUT/$(basename "$t").log") $(grep -E '^\[  SKIPPED \] [0-9]' "$OUT/$(basename "$t").log") $(grep -E '^\[  FAILED  \] [0-9]' "$OUT/$(basename "$t").log")"
 done
-grep -h "max abs" "$OUT/vision_cuda_test.log" 2>/dev/null | head -8 | tee -a "$OUT/summary.txt"
+grep -h "max abs" "$OUT/vision_cuda_test.log" "$OUT/pipeline_device_path_test.log" 2>/dev/null | head -12 | tee -a "$OUT/summary.txt"
 
 echo "== benchmarks"
 B="$BUILD/bench"

@@ -16,6 +16,7 @@
 #include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/vision/draw.h"
 #include "pipeline/decoders/decoder.h"
+#include "pipeline/device_path.h"
 #include "pipeline/top_down.h"
 
 namespace aegisrt::pipeline {
@@ -177,7 +178,10 @@ Result<std::vector<fs::path>> list_images(const fs::path& file_or_dir) {
   return images;
 }
 
-Pipeline::~Pipeline() = default;
+Pipeline::~Pipeline() {
+  device_.reset();  // its stream finishes queued work before the buffers go
+  if (device_bytes_ > 0 && context_) (void)context_->release_memory(device_bytes_);
+}
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineOptions& options,
                                                    const fs::path& models_dir) {
@@ -249,6 +253,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   AEGIS_TRY(p->bind_input(rv));
   // 5. A pose model with a detector part runs top-down (top_down.cpp).
   AEGIS_TRY(p->attach_top_down(catalog, sel, rv, options));
+  // 6. Pre-processing on the GPU when the backend reads device inputs (device_path.cpp).
+  AEGIS_TRY(p->attach_device_path());
   p->info_.load_time = since(t0);
   const PipelineInfo& info = p->info_;
   spdlog::info("pipeline: {}/{} on {} ({}), {} loaded in {:.1f} ms", info.model, info.variant, info.backend,
@@ -345,6 +351,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
                                                    info_.variant);
   }
   p->context_ = std::move(context).value();
+  AEGIS_TRY(p->attach_device_path());  // its own stream and buffers
   p->info_.load_time = since(t0);
   return p;
 }
@@ -422,11 +429,21 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   if (top_down_) return run_top_down(*image, std::move(frame));
 
   TimePoint t = Clock::now();
-  AEGIS_ASSIGN_OR_RETURN(vision::PreprocessResult pre, vision::preprocess(*image, info_.preprocess));
-  frame.transform = pre.transforms.front();
+  ExecutionRequest request;
+  vision::PreprocessResult pre;
   Tensor half;
-  TensorView view = pre.tensor.view();
-  if (input_dtype_ == DType::Float16) {
+  TensorView view;
+  if (device_) {
+    // Device path: upload + fused kernel into the device input tensor.
+    AEGIS_ASSIGN_OR_RETURN(frame.transform, device_->preprocess(*image));
+    view = device_->input();
+    request.stream = device_->execute_stream();
+  } else {
+    AEGIS_ASSIGN_OR_RETURN(pre, vision::preprocess(*image, info_.preprocess));
+    frame.transform = pre.transforms.front();
+    view = pre.tensor.view();
+  }
+  if (!device_ && input_dtype_ == DType::Float16) {
     AEGIS_ASSIGN_OR_RETURN(half, Tensor::allocate_host(pre.tensor.shape(), DType::Float16));
     auto src = pre.tensor.span<const float>();
     auto dst = half.span<std::uint16_t>();
@@ -436,7 +453,6 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   frame.timings.preprocess = since(t);
 
   t = Clock::now();
-  ExecutionRequest request;
   request.inputs.push_back({info_.input_name, view});
   AEGIS_ASSIGN_OR_RETURN(ExecutionResult out, context_->execute(request));
   frame.timings.execute = since(t);

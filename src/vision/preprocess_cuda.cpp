@@ -41,6 +41,7 @@ CudaPreprocessor& CudaPreprocessor::operator=(CudaPreprocessor&&) noexcept = def
 CudaPreprocessor::~CudaPreprocessor() = default;
 
 int CudaPreprocessor::device() const noexcept { return impl_ ? impl_->device : -1; }
+cuda::CudaStream* CudaPreprocessor::stream() const noexcept { return impl_ ? &impl_->stream : nullptr; }
 
 Result<CudaPreprocessor> CudaPreprocessor::create(int device) {
   // CudaError when there is no usable device; InvalidArgument for an index

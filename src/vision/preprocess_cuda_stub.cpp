@@ -21,6 +21,7 @@ CudaPreprocessor::CudaPreprocessor(CudaPreprocessor&&) noexcept = default;
 CudaPreprocessor& CudaPreprocessor::operator=(CudaPreprocessor&&) noexcept = default;
 CudaPreprocessor::~CudaPreprocessor() = default;
 int CudaPreprocessor::device() const noexcept { return -1; }
+cuda::CudaStream* CudaPreprocessor::stream() const noexcept { return nullptr; }
 Result<PreprocessResult> CudaPreprocessor::run(const Image&, const PreprocessConfig&) {
   return unsupported();
 }

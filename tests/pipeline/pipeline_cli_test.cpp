@@ -191,6 +191,28 @@ TEST_F(CliTest, RunZoeDepthGivesTheReferenceRangeInMetresAndAColourMap) {
   }
 }
 
+TEST_F(CliTest, BenchDevicePathFlag) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  // off: the CPU path, and the JSON says so.
+  auto r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --json --device-path off");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j.at("device_path").at("used").get<bool>());
+  EXPECT_NE(j.at("device_path").at("reason").get<std::string>().find("switched off"), std::string::npos);
+  // auto on a CPU backend: the CPU path, with the reason in the text report.
+  r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("device path: off (backend 'onnx' as loaded takes no device inputs"), std::string::npos)
+      << r.out;
+  // require on a CPU backend: refused at creation (exit 3, the reason named).
+  r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --device-path require");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("takes no device inputs"), std::string::npos) << r.err;
+  // Not a mode: a flag error.
+  r = aegisrt("bench " + demo_args() + " --device-path gpu");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesHistogram) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const fs::path hist = work_ / "plots" / "latency.png";

@@ -45,6 +45,7 @@ struct SelectionFlags {
   std::optional<float> conf;
   std::optional<float> iou;
   std::optional<int> max_det;
+  std::string device_path = "auto";
 };
 
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
@@ -74,6 +75,11 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
   cmd->add_option("--iou", f.iou, "NMS IoU threshold (default: the manifest's)")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-det", f.max_det, "Maximum detections per image (default: the manifest's)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--device-path", f.device_path,
+                  "auto: pre-process on the GPU into a device input when the backend reads device inputs "
+                  "(cuda, tensorrt, tvm on CUDA); off: always on the CPU; require: fail unless on the GPU")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "off", "require"}));
 }
 
 /// Folders where a build or an install keeps generated model files.
@@ -138,6 +144,7 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
   o.confidence_threshold = f.conf;
   o.iou_threshold = f.iou;
   o.max_detections = f.max_det;
+  AEGIS_ASSIGN_OR_RETURN(o.device_path, pipeline::parse_device_path_mode(f.device_path));
   return o;
 }
 

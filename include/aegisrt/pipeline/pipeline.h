@@ -43,6 +43,22 @@
 
 namespace aegisrt::pipeline {
 
+/// Where pre-processing runs and how the model input reaches the backend
+/// (docs/ARCHITECTURE.md, "Device-resident pipeline").
+///  * Auto: the device path when it can do the variant's pre-processing and
+///    the backend takes device inputs on a CUDA device (ORT's CUDA EP, TVM
+///    cuda, TensorRT): the decoded image is copied into pinned host memory,
+///    uploaded once on the pipeline's CUDA stream, and the fused CUDA kernel
+///    writes the model input in device memory, which the backend reads in
+///    place. Otherwise the CPU path (PipelineInfo::device_path_reason says why).
+///  * Off: always the CPU path (vision::preprocess into a host tensor), e.g.
+///    for A/B benchmarks (`aegisrt bench --device-path off`).
+///  * Require: the device path or create() fails with Unsupported (the reason).
+enum class DevicePathMode : std::uint8_t { Auto, Off, Require };
+std::string_view to_string(DevicePathMode m) noexcept;
+/// "auto" | "off" | "require"; InvalidArgument listing them otherwise.
+Result<DevicePathMode> parse_device_path_mode(std::string_view s);
+
 /// What to run and how. Only `model` is required.
 struct PipelineOptions {
   std::string model;             // catalog name, e.g. "yolo"
@@ -81,6 +97,8 @@ struct PipelineOptions {
   /// ExecutionContext budget: wall time one execute() may take before it is
   /// reported as a deadline miss. The memory budget comes from the manifest.
   Duration call_time_budget = std::chrono::seconds(30);
+  /// Device-resident pre-processing (see DevicePathMode).
+  DevicePathMode device_path = DevicePathMode::Auto;
 };
 
 /// How the pipeline was put together (after defaults were resolved).
@@ -99,6 +117,11 @@ struct PipelineInfo {
   std::string input_name;        // bound model input
   std::size_t memory_budget_bytes = 0;
   Duration load_time{0};         // cold start: selection, backend creation and load
+  /// true: pre-processing runs on the GPU and the backend reads the model
+  /// input from device memory (PipelineOptions::device_path).
+  bool device_path = false;
+  /// Why the CPU path is used (empty with the device path).
+  std::string device_path_reason;
 };
 
 /// Time spent per stage on one image.
@@ -192,6 +215,7 @@ namespace detail {
 class OutputDecoder;
 struct DecoderSetup;
 struct TopDown;
+class DevicePath;
 }
 
 class Pipeline {
@@ -256,6 +280,9 @@ class Pipeline {
   Result<void> attach_top_down(const models::ModelCatalog& catalog, const models::Selection& sel,
                                const models::ResolvedVariant& rv, const PipelineOptions& options);
   Result<FrameResult> run_top_down(const vision::Image& image, FrameResult frame);
+  // Device-resident pre-processing (device_path.cpp): chooses the path, sets
+  // info_.device_path / device_path_reason and device_.
+  Result<void> attach_device_path();
 
   PipelineInfo info_;
   models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)
@@ -267,6 +294,8 @@ class Pipeline {
   DType input_dtype_ = DType::Float32;
   std::int64_t next_frame_ = 0;
   std::unique_ptr<detail::TopDown> top_down_;  // set for top-down pose models
+  std::unique_ptr<detail::DevicePath> device_;  // set when info_.device_path
+  std::size_t device_bytes_ = 0;                // its buffers, reserved in context_'s budget
 };
 
 /// The manifest's input section as a vision::PreprocessConfig. Unsupported

@@ -12,6 +12,10 @@
 #include "aegisrt/core/tensor.h"
 #include "aegisrt/vision/preprocess.h"
 
+namespace aegisrt::cuda {
+class CudaStream;
+}
+
 namespace aegisrt::vision {
 
 /// True when this build compiled the CUDA kernel (a device may still be absent).
@@ -32,6 +36,9 @@ class CudaPreprocessor {
   ~CudaPreprocessor();
 
   [[nodiscard]] int device() const noexcept;
+  /// The stream run_into() queues on (null when moved from, or without CUDA),
+  /// so a caller can queue dependent work (an execute) after the kernel.
+  [[nodiscard]] cuda::CudaStream* stream() const noexcept;
 
   /// Host image -> new device float32 tensor of config.tensor_shape(1).
   /// Synchronous: the tensor is ready when this returns.

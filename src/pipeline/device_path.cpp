@@ -1,0 +1,121 @@
+// Which path a Pipeline pre-processes on (device_path.h), and the hook that
+// attaches the device path at create() / create_instance().
+#include "pipeline/device_path.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+
+#include "aegisrt/backend/backend_vocabulary.h"
+#include "aegisrt/vision/preprocess_cuda.h"
+
+namespace aegisrt::pipeline {
+
+std::string_view to_string(DevicePathMode m) noexcept {
+  switch (m) {
+    case DevicePathMode::Auto: return "auto";
+    case DevicePathMode::Off: return "off";
+    case DevicePathMode::Require: return "require";
+  }
+  return "auto";
+}
+
+Result<DevicePathMode> parse_device_path_mode(std::string_view s) {
+  if (s == "auto") return DevicePathMode::Auto;
+  if (s == "off") return DevicePathMode::Off;
+  if (s == "require") return DevicePathMode::Require;
+  return Error(ErrorCode::InvalidArgument,
+               "device path '" + std::string(s) + "' is not one of auto, off, require");
+}
+
+namespace detail {
+
+bool backend_uses_request_stream(std::string_view runtime_backend) noexcept {
+  // TensorRT enqueues on ExecutionRequest::stream; ONNX Runtime's CUDA EP and
+  // TVM run on streams of their own and ignore it.
+  return runtime_backend == "tensorrt";
+}
+
+std::string device_path_refusal(const DevicePathQuery& q) {
+  if (q.mode == DevicePathMode::Off) return "device path switched off (PipelineOptions::device_path = off)";
+  if (q.top_down) return "top-down pose (detector + pose model, crops per person) pre-processes on the CPU";
+  if (!q.capabilities.device_inputs) {
+    return "backend '" + q.runtime_backend + "' as loaded takes no device inputs (it runs on " +
+           to_string(q.device) + ")";
+  }
+  if (!q.kernel_compiled) return "AegisRT was built without the CUDA toolkit (no pre-processing kernel)";
+  const vision::PreprocessConfig& c = q.preprocess;
+  if (c.interpolation != vision::Interpolation::Bilinear) {
+    return "the CUDA pre-processing kernel resizes bilinearly only; this variant resizes bicubically "
+           "(Pillow)";
+  }
+  if (c.border != vision::BorderMode::None) {
+    return "the CUDA pre-processing kernel has no source border (reflect padding)";
+  }
+  if (c.align_corners) return "the CUDA pre-processing kernel has no align_corners resize";
+  if (q.input_dtype != DType::Float32) {
+    return "the CUDA pre-processing kernel writes float32; the model input is " +
+           std::string(dtype_name(q.input_dtype));
+  }
+  return {};
+}
+
+}  // namespace detail
+
+Result<void> Pipeline::attach_device_path() {
+  device_.reset();
+  info_.device_path = false;
+  detail::DevicePathQuery q;
+  q.mode = options_.device_path;
+  q.kernel_compiled = vision::cuda_preprocess_compiled();
+  q.preprocess = info_.preprocess;
+  q.input_dtype = input_dtype_;
+  q.runtime_backend = info_.runtime_backend;
+  q.capabilities = context_->backend().capabilities();
+  q.top_down = top_down_ != nullptr;
+  // The device the backend was loaded on (Pipeline::load_model: the
+  // vocabulary name's device); a CPU binding whose backend options chose a
+  // CUDA provider runs on device 0.
+  int device = 0;
+  if (auto b = models::bind_backend(info_.backend); b.ok() && b->device.kind == DeviceKind::CUDA) {
+    q.device = b->device;
+    device = b->device.index;
+  } else {
+    q.device = Device::cpu();
+  }
+  std::string reason = detail::device_path_refusal(q);
+  if (reason.empty()) {
+    auto made = detail::DevicePath::create(info_.preprocess, device,
+                                           detail::backend_uses_request_stream(info_.runtime_backend));
+    if (made.ok()) {
+      // The input tensor and the upload staging count against the context's budget.
+      const std::size_t bytes = (*made)->device_bytes();
+      if (auto a = context_->allocate_memory(bytes); a.ok()) {
+        device_ = std::move(made).value();
+        device_bytes_ = bytes;
+      } else {
+        reason = "the device input buffers (" + std::to_string(bytes) +
+                 " bytes) do not fit the context's memory budget: " + a.error().message();
+      }
+    } else {
+      reason = "creating the device pre-processing resources failed: " + made.error().message();
+    }
+  }
+  if (device_) {
+    info_.device_path = true;
+    info_.device_path_reason.clear();
+    return {};
+  }
+  info_.device_path_reason = reason;
+  if (options_.device_path == DevicePathMode::Require) {
+    return Error(ErrorCode::Unsupported, "device path required for " + info_.model + "/" + info_.variant +
+                                             " on " + info_.backend + " but unavailable: " + reason);
+  }
+  if (q.capabilities.device_inputs && options_.device_path == DevicePathMode::Auto) {
+    spdlog::info("pipeline: {}/{} pre-processes on the CPU: {}", info_.model, info_.variant, reason);
+  }
+  return {};
+}
+
+}  // namespace aegisrt::pipeline

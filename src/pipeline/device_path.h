@@ -1,0 +1,85 @@
+// Private: the device-resident pre-processing of a Pipeline (device_path.cpp
+// chooses it, device_path_cuda.cpp runs it; device_path_nocuda.cpp when
+// AegisRT is built without the CUDA toolkit).
+//
+// Per image: the decoded image is copied into page-locked host memory, one
+// H2D copy and the fused kernel (vision::CudaPreprocessor) run on the
+// pipeline's own CUDA stream and write the model input tensor in place in
+// device memory; the backend then reads that tensor (no host round trip
+// between pre-processing and execute). Backends that enqueue on the request's
+// stream (TensorRT) get the stream and follow the kernel without a host wait;
+// the others (ORT's CUDA EP and TVM run on their own streams) are started
+// after the stream has been synchronised.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "aegisrt/backend/runtime_backend.h"
+#include "aegisrt/core/result.h"
+#include "aegisrt/core/runtime_types.h"
+#include "aegisrt/core/tensor.h"
+#include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/vision/geometry.h"
+#include "aegisrt/vision/image.h"
+#include "aegisrt/vision/preprocess.h"
+
+namespace aegisrt::cuda {
+class CudaStream;
+}
+
+namespace aegisrt::pipeline::detail {
+
+/// Everything the choice of path depends on (no device needed to decide).
+struct DevicePathQuery {
+  DevicePathMode mode = DevicePathMode::Auto;
+  bool kernel_compiled = false;  // vision::cuda_preprocess_compiled()
+  vision::PreprocessConfig preprocess;
+  DType input_dtype = DType::Float32;  // the bound model input
+  std::string runtime_backend;         // registry name ("onnx", "tvm", "tensorrt")
+  Device device;                       // where the backend runs
+  BackendCapabilities capabilities;    // of the loaded backend
+  bool top_down = false;               // a top-down pose pipeline (two models)
+};
+
+/// Why the device path cannot be used for `q` (the CPU path runs), or an
+/// empty string when it can. Independent of a GPU being present: creating the
+/// device resources may still fail afterwards (then that error is the reason).
+std::string device_path_refusal(const DevicePathQuery& q);
+
+/// true when the backend enqueues on ExecutionRequest::stream, so the
+/// execute can follow the kernel on the same stream without a host wait.
+bool backend_uses_request_stream(std::string_view runtime_backend) noexcept;
+
+/// The per-pipeline device resources: CUDA stream (inside the
+/// preprocessor), pinned staging memory, the device input tensor.
+class DevicePath {
+ public:
+  /// CudaError / Unsupported when the resources cannot be made (no GPU, no
+  /// CUDA in this build).
+  static Result<std::unique_ptr<DevicePath>> create(const vision::PreprocessConfig& config, int device,
+                                                    bool stream_ordered_execute);
+  DevicePath(const DevicePath&) = delete;
+  DevicePath& operator=(const DevicePath&) = delete;
+  ~DevicePath();
+
+  /// Pre-processes a 1-, 3- or 4-channel host image into input(). When
+  /// stream_ordered_execute, the work may still be queued on stream() on
+  /// return; otherwise it has finished.
+  Result<vision::LetterboxTransform> preprocess(const vision::Image& image);
+  /// The model input in device memory ([1,3,H,W] or [1,H,W,3] float32).
+  [[nodiscard]] TensorView input() const;
+  /// The stream to hand to the execute (null unless stream_ordered_execute).
+  [[nodiscard]] cuda::CudaStream* execute_stream() const noexcept;
+  /// Device bytes of the input tensor, for the context's memory budget (the
+  /// preprocessor's upload staging grows with the image and is not counted).
+  [[nodiscard]] std::size_t device_bytes() const noexcept;
+
+  struct Impl;
+
+ private:
+  explicit DevicePath(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aegisrt::pipeline::detail

@@ -1,0 +1,82 @@
+// DevicePath with the CUDA toolkit: pinned staging of the decoded image, one
+// H2D copy and the fused pre-processing kernel on the preprocessor's stream,
+// writing a device input tensor that lives as long as the pipeline. Every
+// CUDA call goes through the cuda layer (PinnedBuffer, allocate_device_tensor,
+// CudaStream) and vision::CudaPreprocessor.
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "aegisrt/cuda/cuda_stream.h"
+#include "aegisrt/cuda/pinned_buffer.h"
+#include "aegisrt/cuda/tensor_ops.h"
+#include "aegisrt/vision/preprocess_cuda.h"
+#include "pipeline/device_path.h"
+
+namespace aegisrt::pipeline::detail {
+
+struct DevicePath::Impl {
+  vision::PreprocessConfig config;
+  bool stream_ordered_execute = false;
+  // Destroyed in reverse order: the preprocessor (whose stream finishes its
+  // queued work) goes before the pinned memory and the tensor that work uses.
+  Tensor input;                 // device float32, config.tensor_shape(1)
+  cuda::PinnedBuffer pinned;    // the decoded image, page-locked, grown on demand
+  std::optional<vision::CudaPreprocessor> pre;
+
+  ~Impl() {
+    if (pre) {
+      if (auto* s = pre->stream(); s != nullptr) (void)s->synchronize();
+    }
+  }
+};
+
+DevicePath::DevicePath(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DevicePath::~DevicePath() = default;
+
+Result<std::unique_ptr<DevicePath>> DevicePath::create(const vision::PreprocessConfig& config, int device,
+                                                       bool stream_ordered_execute) {
+  AEGIS_TRY(config.validate());
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->stream_ordered_execute = stream_ordered_execute;
+  AEGIS_ASSIGN_OR_RETURN(vision::CudaPreprocessor pre, vision::CudaPreprocessor::create(device));
+  impl->pre.emplace(std::move(pre));
+  AEGIS_ASSIGN_OR_RETURN(impl->input,
+                         cuda::allocate_device_tensor(config.tensor_shape(1), DType::Float32, device, "input"));
+  return std::unique_ptr<DevicePath>(new DevicePath(std::move(impl)));
+}
+
+Result<vision::LetterboxTransform> DevicePath::preprocess(const vision::Image& image) {
+  Impl& m = *impl_;
+  if (image.empty()) return Error(ErrorCode::InvalidArgument, "cannot pre-process an empty image");
+  // The previous image's upload may still read the pinned buffer (a
+  // stream-ordered execute returns once its outputs are on the host, so this
+  // is normally already idle).
+  AEGIS_TRY(m.pre->synchronize());
+  const std::size_t bytes = image.pixels().size();
+  if (bytes > m.pinned.size()) {
+    m.pinned = cuda::PinnedBuffer();
+    AEGIS_ASSIGN_OR_RETURN(m.pinned, cuda::PinnedBuffer::create(bytes));
+  }
+  std::memcpy(m.pinned.data(), image.pixels().data(), bytes);
+  const TensorView src(m.pinned.data(),
+                       Shape{image.height(), image.width(), image.channels()}, DType::UInt8, Location::host());
+  // From page-locked memory the H2D copy is asynchronous; the kernel follows
+  // it on the same stream. Without a stream-ordered execute, wait here so a
+  // backend on another stream (ORT's CUDA EP, TVM) sees the finished input.
+  AEGIS_ASSIGN_OR_RETURN(const vision::LetterboxTransform t,
+                         m.pre->run_into(src, m.config, m.input, 0, !m.stream_ordered_execute));
+  return t;
+}
+
+TensorView DevicePath::input() const { return impl_->input.view(); }
+
+cuda::CudaStream* DevicePath::execute_stream() const noexcept {
+  return impl_->stream_ordered_execute ? impl_->pre->stream() : nullptr;
+}
+
+std::size_t DevicePath::device_bytes() const noexcept { return impl_->input.byte_size(); }
+
+}  // namespace aegisrt::pipeline::detail

@@ -1,0 +1,23 @@
+// DevicePath when AegisRT is built without the CUDA toolkit: create() reports
+// Unsupported (device_path_refusal() already refuses such builds).
+#include "pipeline/device_path.h"
+
+namespace aegisrt::pipeline::detail {
+
+struct DevicePath::Impl {};
+
+DevicePath::DevicePath(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DevicePath::~DevicePath() = default;
+
+Result<std::unique_ptr<DevicePath>> DevicePath::create(const vision::PreprocessConfig&, int, bool) {
+  return Error(ErrorCode::Unsupported,
+               "device pre-processing is not available: AegisRT was built without the CUDA toolkit");
+}
+Result<vision::LetterboxTransform> DevicePath::preprocess(const vision::Image&) {
+  return Error(ErrorCode::Unsupported, "device pre-processing is not available in this build");
+}
+TensorView DevicePath::input() const { return {}; }
+cuda::CudaStream* DevicePath::execute_stream() const noexcept { return nullptr; }
+std::size_t DevicePath::device_bytes() const noexcept { return 0; }
+
+}  // namespace aegisrt::pipeline::detail
