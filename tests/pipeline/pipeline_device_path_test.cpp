@@ -13,6 +13,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <thread>
+#include <atomic>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -349,6 +352,57 @@ TEST(DevicePathGpu, GoldenYoloSegmentMatchesTheCpuPath) {
 }
 TEST(DevicePathGpu, GoldenYoloPoseMatchesTheCpuPath) {
   golden_matches_cpu_path("v8n-pose", "yolov8-pose-golden.onnx", "yolov8_pose_reference.json");
+}
+
+// Several pipelines over one loaded model on backend cuda, each on its own
+// thread, give what one pipeline gives alone (regression: concurrent Run()s
+// on one ORT CUDA session corrupted results on the H200; now they take turns).
+TEST(DevicePathGpu, ConcurrentInstancesGiveTheSequentialResults) {
+  AEGISRT_SKIP_WITHOUT_GPU_PIPELINE(base, golden_options("v8n-seg", "yolov8-seg-golden.onnx", DevicePathMode::Auto));
+  const auto doc = aegisrt::testing::load_golden_reference("yolov8_seg_reference.json");
+  std::vector<std::string> images;
+  for (const auto& im : doc.at("images")) images.push_back(im.at("file").get<std::string>());
+  ASSERT_FALSE(images.empty());
+  std::vector<FrameResult> alone;
+  for (const auto& image : images) {
+    auto r = base->run_file(golden_dir() / image);
+    ASSERT_TRUE(r.ok()) << r.error();
+    alone.push_back(std::move(*r));
+  }
+  constexpr int kThreads = 4;
+  constexpr int kRuns = 40;
+  std::vector<std::unique_ptr<Pipeline>> pipes;
+  for (int t = 0; t < kThreads; ++t) {
+    auto inst = base->create_instance();
+    ASSERT_TRUE(inst.ok()) << inst.error();
+    pipes.push_back(std::move(*inst));
+  }
+  std::vector<std::vector<FrameResult>> got(kThreads);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRuns; ++i) {
+        auto r = pipes[static_cast<std::size_t>(t)]->run_file(golden_dir() / images[static_cast<std::size_t>(i) % images.size()]);
+        if (!r.ok()) {
+          ++failed;
+          return;
+        }
+        got[static_cast<std::size_t>(t)].push_back(std::move(*r));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failed.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kRuns; ++i) {
+      SCOPED_TRACE("thread " + std::to_string(t) + " run " + std::to_string(i));
+      const auto& want = alone[static_cast<std::size_t>(i) % images.size()];
+      const auto& have = got[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
+      ASSERT_EQ(want.detections().size(), have.detections().size());
+      expect_same_results(want, have, 0.25f);
+    }
+  }
 }
 
 // The model input the device path writes (pinned upload + kernel, as the

@@ -374,7 +374,14 @@ BackendCapabilities OnnxRuntimeBackend::capabilities() const {
   c.device_outputs = cuda;
   c.async = false;
   c.dynamic_shapes = true;
-  c.thread_safe_execute = true;  // Session::Run is thread-safe; execute() shares no mutable state
+  // Session::Run is documented thread-safe and execute() shares no mutable
+  // state, but concurrent Run()s on one session with the CUDA provider were
+  // measured to corrupt results and fault on the H200 (ORT 1.31.1, YOLOv8n,
+  // 2-4 pipelines over one session: varying detections, sporadic
+  // cudaErrorIllegalAddress; one at a time: identical results). So CUDA and
+  // TensorRT sessions take turns in RuntimeBackend's mutex; several
+  // pipelines still overlap decode, pre- and post-processing with execute.
+  c.thread_safe_execute = !cuda;
   c.max_batch = 0;
   return c;
 }
