@@ -40,6 +40,7 @@ struct DevicePathQuery {
   Device device;                       // where the backend runs
   BackendCapabilities capabilities;    // of the loaded backend
   bool top_down = false;               // a top-down pose pipeline (two models)
+  bool sam = false;                    // Segment Anything (encoder + prompt decoder)
 };
 
 /// Why the device path cannot be used for `q` (the CPU path runs), or an

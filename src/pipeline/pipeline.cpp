@@ -17,6 +17,7 @@
 #include "aegisrt/vision/draw.h"
 #include "pipeline/decoders/decoder.h"
 #include "pipeline/device_path.h"
+#include "pipeline/sam.h"
 #include "pipeline/top_down.h"
 
 namespace aegisrt::pipeline {
@@ -204,8 +205,33 @@ Result<Chosen> choose(const models::ModelCatalog& catalog, const PipelineOptions
     return Error(ErrorCode::InvalidArgument, "no model given; known models: " + join(catalog.names()));
   }
   Chosen c;
-  AEGIS_ASSIGN_OR_RETURN(c.selection, catalog.validate_selection(options.model, options.backend, options.variant,
-                                                                 options.precision));
+  // --allow-unlisted-backend: a backend of the vocabulary that the manifest's
+  // `backends` does not list is validated as the manifest's first listed one
+  // (variant, precision, parts), then used as asked, with a warning.
+  const models::ModelManifest* listed = catalog.find(options.model);
+  const bool unlisted = listed != nullptr && !listed->backends.empty() &&
+                        !listed->supports_backend(options.backend) &&
+                        models::find_backend_entry(options.backend) != nullptr;
+  if (unlisted && options.allow_unlisted_backend) {
+    AEGIS_ASSIGN_OR_RETURN(c.selection, catalog.validate_selection(options.model, listed->backends.front(),
+                                                                   options.variant, options.precision));
+    c.selection.backend = options.backend;
+    spdlog::warn("--allow-unlisted-backend: running {} on backend {}, which its manifest does not list "
+                 "(backends: {}); this combination is not one the catalog vouches for",
+                 listed->name, options.backend, join(listed->backends));
+  } else {
+    auto sel = catalog.validate_selection(options.model, options.backend, options.variant, options.precision);
+    if (!sel.ok()) {
+      if (unlisted && sel.error().code() == ErrorCode::Unsupported) {
+        return Error(ErrorCode::Unsupported, sel.error().message() +
+                                                 "; pass --allow-unlisted-backend (PipelineOptions::"
+                                                 "allow_unlisted_backend) to run it on " + options.backend +
+                                                 " anyway");
+      }
+      return std::move(sel).error();
+    }
+    c.selection = std::move(sel).value();
+  }
   AEGIS_ASSIGN_OR_RETURN(c.manifest, catalog.get(c.selection.model));
   AEGIS_ASSIGN_OR_RETURN(c.variant, c.manifest->resolve(c.selection.variant));
   for (const auto& t : {options.confidence_threshold, options.iou_threshold}) {
@@ -253,7 +279,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   AEGIS_TRY(p->bind_input(rv));
   // 5. A pose model with a detector part runs top-down (top_down.cpp).
   AEGIS_TRY(p->attach_top_down(catalog, sel, rv, options));
-  // 6. Pre-processing on the GPU when the backend reads device inputs (device_path.cpp).
+  // 6. Segment Anything: the prompt decoder part (sam.cpp).
+  AEGIS_TRY(p->attach_sam(catalog, sel, rv, options));
+  // 7. Pre-processing on the GPU when the backend reads device inputs (device_path.cpp).
   AEGIS_TRY(p->attach_device_path());
   p->info_.load_time = since(t0);
   const PipelineInfo& info = p->info_;
@@ -265,7 +293,26 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
 Result<models::BackendBinding> Pipeline::describe(const models::Selection& sel, const models::ResolvedVariant& rv,
                                                   const models::ModelManifest& manifest) {
   PipelineInfo& info = info_;
-  AEGIS_ASSIGN_OR_RETURN(info.preprocess, make_preprocess_config(rv.input, rv.model + "/" + rv.variant));
+  if (rv.output.layout == OutputLayout::SamMasks && rv.input.preprocessing) {
+    // SAM pre-processes itself (sam.cpp: longest side, Pillow bilinear, zero
+    // padding at the bottom/right after normalisation); only the size and
+    // normalisation are taken from the manifest.
+    const auto& pre = *rv.input.preprocessing;
+    info.preprocess.width = pre.size.width;
+    info.preprocess.height = pre.size.height;
+    info.preprocess.scale = static_cast<float>(pre.normalize.scale);
+    if (pre.normalize.mean.size() != 3 || pre.normalize.stddev.size() != 3 || pre.size.width != pre.size.height) {
+      return Error(ErrorCode::Unsupported, rv.model + "/" + rv.variant +
+                                               ": sam_masks needs a square input.preprocessing.size and 3-long "
+                                               "normalize.mean/std");
+    }
+    for (std::size_t c = 0; c < 3; ++c) {
+      info.preprocess.mean[c] = static_cast<float>(pre.normalize.mean[c]);
+      info.preprocess.std[c] = static_cast<float>(pre.normalize.stddev[c]);
+    }
+  } else {
+    AEGIS_ASSIGN_OR_RETURN(info.preprocess, make_preprocess_config(rv.input, rv.model + "/" + rv.variant));
+  }
   AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, models::bind_backend(sel.backend));
   if (binding.registry_name.empty()) {
     return Error(ErrorCode::Unsupported,
@@ -344,6 +391,30 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
     td->input_height = top_down_->input_height;
     td->keypoint_threshold = top_down_->keypoint_threshold;
     p->top_down_ = std::move(td);
+  }
+  if (sam_) {
+    // Segment Anything: the prompt decoder (and detector) get their own instances too.
+    auto sam = std::make_unique<detail::Sam>();
+    auto decoder = ExecutionContext::create_instance(sam_->decoder->shared_model(), sam_->decoder->budget());
+    if (!decoder.ok()) {
+      return std::move(decoder).error().with_context("creating another instance of " + info_.model +
+                                                     " part 'prompt_decoder'");
+    }
+    sam->decoder = std::move(decoder).value();
+    sam->decoder_onnx = sam_->decoder_onnx;
+    sam->embeddings_name = sam_->embeddings_name;
+    sam->target = sam_->target;
+    sam->mean = sam_->mean;
+    sam->stddev = sam_->stddev;
+    sam->scale = sam_->scale;
+    sam->mask_threshold = sam_->mask_threshold;
+    if (sam_->detector) {
+      AEGIS_ASSIGN_OR_RETURN(sam->detector, sam_->detector->create_instance());
+    }
+    sam->detector_part = sam_->detector_part;
+    sam->class_ids = sam_->class_ids;
+    sam->class_names = sam_->class_names;
+    p->sam_ = std::move(sam);
   }
   auto context = ExecutionContext::create_instance(context_->shared_model(), context_->budget());
   if (!context.ok()) {
@@ -427,6 +498,7 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   frame.exif_orientation = input.exif_orientation();
   frame.orientation_applied = input.orientation_applied();
   if (top_down_) return run_top_down(*image, std::move(frame));
+  if (sam_) return run_sam(*image, std::move(frame));
 
   TimePoint t = Clock::now();
   ExecutionRequest request;

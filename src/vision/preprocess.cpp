@@ -2,6 +2,7 @@
 // bilinearly through precomputed x/y tap tables, colour-mapped, normalised and
 // written straight into its layout slot; padding written once.
 #include "aegisrt/vision/preprocess.h"
+#include "aegisrt/vision/resize_pillow.h"
 
 #include <algorithm>
 #include <cmath>
@@ -459,8 +460,14 @@ struct Coeffs {
   std::vector<std::int32_t> k;  // out_size * ksize
 };
 
-Coeffs bicubic_coeffs(int in_size, int out_size) {
-  constexpr double kSupport = 2.0;
+double bilinear_filter(double x) noexcept {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/// Pillow's precompute_coeffs for a filter of support `kSupport` (bicubic 2, bilinear 1).
+template <double (*Filter)(double)>
+Coeffs pillow_coeffs(int in_size, int out_size, double kSupport) {
   const double scale = static_cast<double>(in_size) / out_size;
   const double filterscale = std::max(scale, 1.0);
   const double support = kSupport * filterscale;
@@ -477,7 +484,7 @@ Coeffs bicubic_coeffs(int in_size, int out_size) {
     const int xmax = std::min(static_cast<int>(center + support + 0.5), in_size) - xmin;
     double ww = 0.0;
     for (int x = 0; x < xmax; ++x) {
-      w[static_cast<std::size_t>(x)] = bicubic_filter((x + xmin - center + 0.5) * ss);
+      w[static_cast<std::size_t>(x)] = Filter((x + xmin - center + 0.5) * ss);
       ww += w[static_cast<std::size_t>(x)];
     }
     std::int32_t* k = &c.k[static_cast<std::size_t>(xx) * static_cast<std::size_t>(c.ksize)];
@@ -493,6 +500,9 @@ Coeffs bicubic_coeffs(int in_size, int out_size) {
   return c;
 }
 
+Coeffs bicubic_coeffs(int in_size, int out_size) { return pillow_coeffs<bicubic_filter>(in_size, out_size, 2.0); }
+Coeffs bilinear_coeffs(int in_size, int out_size) { return pillow_coeffs<bilinear_filter>(in_size, out_size, 1.0); }
+
 std::uint8_t clip8(std::int32_t v) noexcept {
   if (v >= (1 << kPrecisionBits << 8)) return 255;
   if (v <= 0) return 0;
@@ -501,18 +511,22 @@ std::uint8_t clip8(std::int32_t v) noexcept {
 
 }  // namespace
 
-Result<Image> resize_bicubic(const Image& image, int width, int height) {
+namespace {
+
+/// Pillow's ImagingResample for 8-bit images: horizontal pass into uint8, then vertical.
+Result<Image> resize_pillow(const Image& image, int width, int height, Coeffs (*coeffs)(int, int),
+                            const char* what) {
   AEGIS_TRY(check_image(image));
   if (width <= 0 || height <= 0) {
     return Error(ErrorCode::InvalidArgument,
-                 "bicubic resize to " + std::to_string(width) + "x" + std::to_string(height) + " is not positive");
+                 std::string(what) + " resize to " + std::to_string(width) + "x" + std::to_string(height) + " is not positive");
   }
   const int C = image.channels();
   const Image* src = &image;
   Image horizontal;
   if (width != image.width()) {
     AEGIS_ASSIGN_OR_RETURN(horizontal, Image::create(width, image.height(), C));
-    const Coeffs cx = bicubic_coeffs(image.width(), width);
+    const Coeffs cx = coeffs(image.width(), width);
     for (int y = 0; y < image.height(); ++y) {
       const std::uint8_t* in = image.at(0, y);
       std::uint8_t* o = horizontal.at(0, y);
@@ -534,7 +548,7 @@ Result<Image> resize_bicubic(const Image& image, int width, int height) {
     return image.convert(C);  // same size: a copy
   }
   AEGIS_ASSIGN_OR_RETURN(Image out, Image::create(width, height, C));
-  const Coeffs cy = bicubic_coeffs(image.height(), height);
+  const Coeffs cy = coeffs(image.height(), height);
   const std::size_t row = static_cast<std::size_t>(width) * static_cast<std::size_t>(C);
   for (int y = 0; y < height; ++y) {
     const auto ys = static_cast<std::size_t>(y);
@@ -548,6 +562,16 @@ Result<Image> resize_bicubic(const Image& image, int width, int height) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+Result<Image> resize_bicubic(const Image& image, int width, int height) {
+  return resize_pillow(image, width, height, bicubic_coeffs, "bicubic");
+}
+
+Result<Image> resize_pillow_bilinear(const Image& image, int width, int height) {
+  return resize_pillow(image, width, height, bilinear_coeffs, "bilinear");
 }
 
 }  // namespace aegisrt::vision

@@ -312,5 +312,48 @@ TEST_F(CliTest, RunAppliesExifOrientationUnlessToldNot) {
   }
 }
 
+// Segment Anything (docs/PIPELINE.md "Segment Anything"): the manifest lists
+// cuda only, so a CPU run needs --allow-unlisted-backend, which says so on
+// stderr; --point prompts write the overlay and the JSON.
+TEST_F(CliTest, RunSegmentAnythingWithPointsWritesOverlayAndJson) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  using aegisrt::testing::golden_dir;
+  const fs::path out = work_ / "o";
+  const std::string models = "--model segment_anything --backend onnx --threads 1 --onnx '" +
+                             (golden_dir() / "sam-golden-encoder.onnx").string() + "' --part-onnx 'prompt_decoder=" +
+                             (golden_dir() / "sam-golden-decoder.onnx").string() + "' --input '" +
+                             (golden_dir() / "golden_street.png").string() + "' --output '" + out.string() + "'";
+  auto refused = aegisrt("run " + models + " --point 200,300");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("--allow-unlisted-backend"), std::string::npos) << refused.err;
+
+  auto r = aegisrt("run " + models + " --allow-unlisted-backend --point 200,300 --point 450,120,0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--allow-unlisted-backend: running segment_anything on backend onnx"), std::string::npos)
+      << r.err;
+  const auto j = nlohmann::json::parse(slurp(out / "golden_street.json"));
+  EXPECT_EQ(j.at("output_layout"), "sam_masks");
+  ASSERT_EQ(j.at("prompts").size(), 1U);
+  EXPECT_EQ(j.at("prompts")[0].at("points").size(), 2U);
+  EXPECT_GT(j.at("prompts")[0].at("mask_area").get<int>(), 0);
+  EXPECT_LT(j.at("prompts")[0].at("mask_area").get<int>(), 640 * 480);
+  auto png = vision::load_image(out / "golden_street.annotated.png", 3);
+  ASSERT_TRUE(png.ok()) << png.error();
+  EXPECT_EQ(png->width(), 640);
+  EXPECT_EQ(png->height(), 480);
+}
+
+TEST_F(CliTest, RunSegmentAnythingRefusesMalformedPrompts) {
+  using aegisrt::testing::golden_dir;
+  for (const char* bad : {"--point 1,x", "--point 1,2,5", "--box 5,5,1,1", "--box 1,2,3"}) {
+    SCOPED_TRACE(bad);
+    auto r = aegisrt("run --model segment_anything --backend onnx --allow-unlisted-backend --input '" +
+                     (golden_dir() / "golden_street.png").string() + "' " + bad);
+    EXPECT_NE(r.exit_code, 0);
+    const std::string opt = std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(r.err.find(opt), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace aegisrt::pipeline

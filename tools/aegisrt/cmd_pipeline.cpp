@@ -46,6 +46,9 @@ struct SelectionFlags {
   std::optional<float> iou;
   std::optional<int> max_det;
   std::string device_path = "auto";
+  bool allow_unlisted_backend = false;
+  std::vector<std::string> points;  // --point x,y[,label]
+  std::string box;                  // --box x0,y0,x1,y1
 };
 
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
@@ -80,6 +83,13 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
                   "(cuda, tensorrt, tvm on CUDA); off: always on the CPU; require: fail unless on the GPU")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "off", "require"}));
+  cmd->add_flag("--allow-unlisted-backend", f.allow_unlisted_backend,
+               "Run on --backend even when the model's manifest does not list it (e.g. segment_anything, "
+               "listed for cuda only, on onnx/CPU); says so on stderr");
+  cmd->add_option("--point", f.points,
+                  "Segment Anything prompt point x,y[,label] in image pixels (label 1 = foreground, the "
+                  "default, 0 = background; repeatable). Points and --box form one prompt");
+  cmd->add_option("--box", f.box, "Segment Anything prompt box x0,y0,x1,y1 in image pixels");
 }
 
 /// Folders where a build or an install keeps generated model files.
@@ -145,6 +155,14 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
   o.iou_threshold = f.iou;
   o.max_detections = f.max_det;
   AEGIS_ASSIGN_OR_RETURN(o.device_path, pipeline::parse_device_path_mode(f.device_path));
+  for (const auto& p : f.points) {
+    AEGIS_ASSIGN_OR_RETURN(auto point, pipeline::parse_prompt_point(p));
+    o.prompt_points.push_back(point);
+  }
+  if (!f.box.empty()) {
+    AEGIS_ASSIGN_OR_RETURN(o.prompt_box, pipeline::parse_prompt_box(f.box));
+  }
+  o.allow_unlisted_backend = f.allow_unlisted_backend;  // the pipeline warns on stderr when it is used
   return o;
 }
 
@@ -155,7 +173,11 @@ std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResul
     return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
                                                                    : "class_" + std::to_string(id);
   };
-  if (const auto* depth = r.depth()) {
+  if (const auto* sam = std::get_if<pipeline::SamResult>(&r.output)) {
+    std::string areas;
+    for (const auto& m : sam->masks) areas += fmt::format("{}{} px", areas.empty() ? "" : ", ", m.area);
+    what = fmt::format("{} masks ({})", sam->masks.size(), areas);
+  } else if (const auto* depth = r.depth()) {
     what = fmt::format("depth {:.3g}..{:.3g} ({})", depth->min_value, depth->max_value, depth->color_map);
   } else if (!r.keypoints().empty()) {
     int found = 0;

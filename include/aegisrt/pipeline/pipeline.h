@@ -9,7 +9,8 @@
 // chosen once at create(): detections (YOLO v8/v11, optional ByteTrack over
 // successive frames), YOLO segment (boxes + instance masks) and pose (boxes +
 // 17 keypoints), depth maps (relative or metric, colourised) and keypoints
-// (SimCC). Others (SAM masks, multi-task, text-prompted detectors, the
+// (SimCC), Segment Anything masks (sam.cpp: encoder once per image, the
+// prompt_decoder part once per prompt). Others (multi-task, text-prompted detectors, the
 // tracker-only bytetrack entry) are refused at create() with Unsupported,
 // saying what to use instead.
 //
@@ -58,6 +59,20 @@ enum class DevicePathMode : std::uint8_t { Auto, Off, Require };
 std::string_view to_string(DevicePathMode m) noexcept;
 /// "auto" | "off" | "require"; InvalidArgument listing them otherwise.
 Result<DevicePathMode> parse_device_path_mode(std::string_view s);
+/// A Segment Anything prompt point, original-image pixels. label 1 =
+/// foreground, 0 = background (SAM's point labels).
+struct PromptPoint {
+  float x = 0.0f;
+  float y = 0.0f;
+  int label = 1;
+};
+
+/// One Segment Anything prompt: points and/or a box (original-image pixels).
+struct SamPrompt {
+  std::vector<PromptPoint> points;
+  std::optional<vision::Box> box;
+  std::string source = "cli";  // "cli" (--point/--box) or "detector" (the detector part's box)
+};
 
 /// What to run and how. Only `model` is required.
 struct PipelineOptions {
@@ -84,6 +99,14 @@ struct PipelineOptions {
   /// Extra LoadOptions::backend_options, merged over what the backend name
   /// implies (e.g. {"intra_op_threads", "2"}).
   std::map<std::string, std::string> backend_options;
+  /// Run on `backend` even when the manifest's `backends` list does not name
+  /// it (--allow-unlisted-backend; a warning says so). Off: Unsupported.
+  bool allow_unlisted_backend = false;
+  /// Segment Anything prompt (--point x,y[,label] repeatable, --box
+  /// x0,y0,x1,y1): all points and the box form ONE prompt. Without one, the
+  /// variant's `detector` part's boxes are the prompts (one each).
+  std::vector<PromptPoint> prompt_points;
+  std::optional<vision::Box> prompt_box;
   /// Overrides of the manifest's post-processing.
   std::optional<float> confidence_threshold;
   std::optional<float> iou_threshold;
@@ -183,9 +206,25 @@ struct DepthResult {
   std::string color_map;    // "turbo", ...
 };
 
+/// One Segment Anything mask: the prompt, the thresholded mask over the whole
+/// image (x0 = y0 = 0, the image's size), its area and bounding box (empty
+/// mask: area 0, box all zeros) and the decoder's predicted IoU.
+struct SamMask {
+  SamPrompt prompt;
+  InstanceMask mask;
+  std::size_t area = 0;
+  vision::Box bbox;  // inclusive pixel bounds x0, y0 .. x1, y1
+  float iou_prediction = 0.0f;
+};
+
+/// Segment Anything (sam_masks): one mask per prompt, in prompt order.
+struct SamResult {
+  std::vector<SamMask> masks;
+};
+
 /// What the layout's decoder produced; monostate before decoding.
 using FrameOutput = std::variant<std::monostate, DetectionResult, InstanceSegmentationResult, PoseResult,
-                                 KeypointsResult, DepthResult>;
+                                 KeypointsResult, DepthResult, SamResult>;
 
 /// Everything one image produced. Coordinates are original-image pixels.
 struct FrameResult {
@@ -216,6 +255,7 @@ class OutputDecoder;
 struct DecoderSetup;
 struct TopDown;
 class DevicePath;
+struct Sam;
 }
 
 class Pipeline {
@@ -283,6 +323,10 @@ class Pipeline {
   // Device-resident pre-processing (device_path.cpp): chooses the path, sets
   // info_.device_path / device_path_reason and device_.
   Result<void> attach_device_path();
+  // Segment Anything (sam_masks: an encoder + a `prompt_decoder` part; sam.cpp).
+  Result<void> attach_sam(const models::ModelCatalog& catalog, const models::Selection& sel,
+                          const models::ResolvedVariant& rv, const PipelineOptions& options);
+  Result<FrameResult> run_sam(const vision::Image& image, FrameResult frame);
 
   PipelineInfo info_;
   models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)
@@ -296,6 +340,7 @@ class Pipeline {
   std::unique_ptr<detail::TopDown> top_down_;  // set for top-down pose models
   std::unique_ptr<detail::DevicePath> device_;  // set when info_.device_path
   std::size_t device_bytes_ = 0;                // its buffers, reserved in context_'s budget
+  std::unique_ptr<detail::Sam> sam_;           // set for Segment Anything
 };
 
 /// The manifest's input section as a vision::PreprocessConfig. Unsupported
@@ -304,6 +349,14 @@ class Pipeline {
 /// not 3 long.
 Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec& input,
                                                         std::string_view model);
+
+/// `--point` text "x,y" or "x,y,label" (label 0 or 1, default 1) -> a
+/// prompt point; `--box` text "x0,y0,x1,y1" (x0 < x1, y0 < y1) -> a box.
+/// Finite decimal numbers, no extra fields; InvalidArgument naming the
+/// option and the text otherwise. (Whether they lie inside the image is
+/// checked per image by the pipeline.)
+Result<PromptPoint> parse_prompt_point(std::string_view text);
+Result<vision::Box> parse_prompt_box(std::string_view text);
 
 /// The images a --input argument names: the file itself, or every .png,
 /// .jpg, .jpeg, .bmp in a folder (not recursive), sorted by name.

@@ -1,5 +1,6 @@
 // OutputDecoder selection and the helpers the decoders share.
 #include "pipeline/decoders/decoder.h"
+#include "pipeline/sam.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,6 +37,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
     case OutputLayout::RelativeInverseDepth:
     case OutputLayout::MetricDepth: return make_depth_decoder(setup);
     case OutputLayout::SimCC: return make_simcc_decoder(setup);
+    case OutputLayout::SamMasks: return make_sam_decoder(setup);
     default:
       return Error(ErrorCode::Unsupported,
                    "the pipeline cannot post-process " + who + "'s output (type " +
@@ -43,7 +45,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
                        std::string(models::to_string(rv.output.layout)) +
                        "); supported layouts: yolov8 (detections), yolo_v8_seg (segmentation), "
                        "yolo_v8_pose and simcc (keypoints), relative_inverse_depth and "
-                       "metric_depth (depth_map). Use `aegisrt exec` to run the raw model");
+                       "metric_depth (depth_map), sam_masks (segmentation). Use `aegisrt exec` to run the raw model");
   }
 }
 
