@@ -353,6 +353,13 @@ Result<BpeTokenizer> BpeTokenizer::from_json(std::string_view text, const std::s
       added.push_back(std::move(t));
     }
   }
+  // Ids are dense in real tokenizers; a sparse id far beyond the entry count would only make the
+  // id table huge (a hostile file), so it is refused.
+  const auto entries = static_cast<std::int64_t>(tok.vocab_.size() + added.size());
+  if (max_id >= entries + 1024) {
+    return corrupt(name, "model.vocab / added_tokens", "largest id " + std::to_string(max_id) + " is far beyond the " +
+                                                         std::to_string(entries) + " entries (ids are not dense)");
+  }
   tok.id_to_token_.assign(static_cast<std::size_t>(max_id + 1), std::string());
   tok.special_.assign(tok.id_to_token_.size(), false);
   tok.added_.assign(tok.id_to_token_.size(), false);
@@ -429,6 +436,10 @@ void BpeTokenizer::bpe_piece(std::string_view piece, std::vector<std::int64_t>& 
 }
 
 Result<std::vector<std::int64_t>> BpeTokenizer::encode(std::string_view text) const {
+  if (text.size() > kMaxTextBytes) {
+    return Error(ErrorCode::InvalidArgument, "tokenizer '" + name_ + "': text of " + std::to_string(text.size()) +
+                                                 " bytes exceeds the limit of " + std::to_string(kMaxTextBytes));
+  }
   std::size_t bad = 0;
   if (!valid_utf8(text, &bad)) {
     return Error(ErrorCode::InvalidArgument,

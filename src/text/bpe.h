@@ -50,8 +50,12 @@ class BpeTokenizer {
   /// Same from the JSON text; `name` is used in messages.
   static Result<BpeTokenizer> from_json(std::string_view json, const std::string& name);
 
+  /// Longest text encode() takes (prompts are short; BPE is quadratic in
+  /// the length of one pre-tokenized piece).
+  static constexpr std::size_t kMaxTextBytes = 64u << 10;
+
   /// Token ids of `text` (UTF-8), no BOS/EOS added. InvalidArgument for
-  /// text that is not valid UTF-8.
+  /// text that is not valid UTF-8 or longer than kMaxTextBytes.
   [[nodiscard]] Result<std::vector<std::int64_t>> encode(std::string_view text) const;
 
   /// Text of `ids`. skip_special drops added tokens flagged `special`.

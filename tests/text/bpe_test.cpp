@@ -169,6 +169,23 @@ TEST_F(BpeMalformed, UnknownModelTypeOrPreTokenizer) {
   EXPECT_NE(e.message().find("pre_tokenizer.type"), std::string::npos);
 }
 
+TEST_F(BpeMalformed, SparseIdsRefused) {
+  auto j = good_;
+  j["added_tokens"][0]["id"] = 1 << 23;  // would make an 8M-entry id table
+  auto e = load_text(j.dump());
+  EXPECT_EQ(e.code(), ErrorCode::Corrupt);
+  EXPECT_NE(e.message().find("not dense"), std::string::npos);
+}
+
+TEST(Bpe, OverlongTextRefused) {
+  auto tok = BpeTokenizer::load(kDir / "tokenizer.json");
+  ASSERT_TRUE(tok.ok());
+  auto r = tok->encode(std::string(BpeTokenizer::kMaxTextBytes + 1, 'a'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_TRUE(tok->encode(std::string(500, 'a')).ok());
+}
+
 TEST_F(BpeMalformed, HugeFileRefusedBeforeReading) {
   const fs::path p = dir_ / "tokenizer.json";
   { std::ofstream(p) << "{}"; }
