@@ -9,6 +9,9 @@ find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
 find_package(Threads REQUIRED)
 # SHA-256 for cache keys and artefact checksums (libssl-dev; issue 16).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# ICU (Debian libicu-dev): Unicode letter/number/space classes for the BPE
+# tokenizer's GPT-2 pre-tokenizer (src/text/bpe.cpp).
+find_package(ICU REQUIRED COMPONENTS uc)
 if(AEGISRT_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

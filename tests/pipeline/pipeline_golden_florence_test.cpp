@@ -1,0 +1,120 @@
+// Florence-2 golden test: the tiny transformers Florence2ForConditionalGeneration
+// exported as five ONNX parts (python/gen_golden_florence.py), generated
+// through the backend interface (src/pipeline/florence.h) on golden_street.png,
+// against transformers' own generate() + post_process_generation():
+// generated ids token for token, decoded text, parsed caption / phrases /
+// boxes (within 1 px).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "aegisrt/vision/image.h"
+#include "aegisrt/vision/preprocess.h"
+#include "golden_fixture.h"
+#include "pipeline/florence.h"
+#include "text/bpe.h"
+
+namespace aegisrt::testing {
+namespace {
+
+namespace fl = aegisrt::pipeline::florence;
+namespace fs = std::filesystem;
+
+std::filesystem::path florence_dir() { return golden_dir() / "florence"; }
+
+// CLIPImageProcessorPil as the generator configures it: PIL bicubic resize to
+// SIZE x SIZE (vision::resize_bicubic reproduces Pillow's), x/255, ImageNet
+// mean/std, NCHW float32.
+std::vector<float> pixel_values(const vision::Image& image, int size, const nlohmann::json& ref) {
+  auto resized = vision::resize_bicubic(image, size, size);
+  EXPECT_TRUE(resized.ok());
+  std::vector<float> out(static_cast<std::size_t>(3 * size * size));
+  const auto mean = ref["mean"].get<std::vector<double>>();
+  const auto std_ = ref["std"].get<std::vector<double>>();
+  const std::uint8_t* px = resized->data();
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < size * size; ++i) {
+      const float v = static_cast<float>(px[i * 3 + c]) * static_cast<float>(1.0 / 255.0);
+      out[static_cast<std::size_t>(c * size * size + i)] =
+          (v - static_cast<float>(mean[static_cast<std::size_t>(c)])) / static_cast<float>(std_[static_cast<std::size_t>(c)]);
+    }
+  }
+  return out;
+}
+
+TEST(GoldenFlorence, GeneratesTheReferenceTokensAndParse) {
+  AEGISRT_SKIP_WITHOUT_ORT();  // the five parts run on ONNX Runtime
+  const auto ref = load_golden_reference("florence/florence_reference.json");
+  auto tok = text::BpeTokenizer::load(florence_dir() / "tokenizer.json");
+  ASSERT_TRUE(tok.ok()) << tok.error().to_string();
+  const fs::path d = florence_dir();
+  fl::PartPaths parts{d / "florence2_golden_vision_encoder.onnx", d / "florence2_golden_embed_tokens.onnx",
+                      d / "florence2_golden_encoder_model.onnx", d / "florence2_golden_decoder_model.onnx",
+                      d / "florence2_golden_decoder_with_past_model.onnx"};
+  auto gen = fl::Generator::load(parts, "onnx");
+  ASSERT_TRUE(gen.ok()) << gen.error().to_string();
+  auto image = vision::load_image(golden_dir() / ref["image"].get<std::string>(), 3);
+  ASSERT_TRUE(image.ok());
+  const int size = ref["input_size"].get<int>();
+  const auto pv = pixel_values(*image, size, ref);
+  double sum = 0;
+  for (float v : pv) sum += v;
+  ASSERT_TRUE(ref["tasks"].size() == 3);
+  for (const auto& t : ref["tasks"]) {
+    const std::string task = t["task"].get<std::string>();
+    SCOPED_TRACE(task);
+    EXPECT_NEAR(sum, t["pixel_values_sum"].get<double>(), 0.5);  // same pre-processing (loose: float sums)
+    auto q = fl::task_question(task, t["text_input"].is_null() ? "" : t["text_input"].get<std::string>());
+    ASSERT_TRUE(q.ok()) << q.error().to_string();
+    EXPECT_EQ(*q, t["question"].get<std::string>());
+    auto ids = tok->encode("<s>" + *q + "</s>");
+    ASSERT_TRUE(ids.ok());
+    ASSERT_EQ(*ids, t["encoder_text_ids"].get<std::vector<std::int64_t>>());
+    fl::GenerateOptions opt;
+    opt.max_new_tokens = ref["generation"]["max_new_tokens"].get<int>();
+    opt.decoder_start_token_id = ref["generation"]["decoder_start_token_id"].get<std::int64_t>();
+    opt.eos_token_id = ref["generation"]["eos_token_id"].get<std::int64_t>();
+    auto out = (*gen)->generate(TensorView(pv.data(), {1, 3, size, size}, DType::Float32), *ids, opt);
+    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    EXPECT_EQ(*out, t["generated_ids"].get<std::vector<std::int64_t>>());
+    auto raw = tok->decode(*out, false);
+    ASSERT_TRUE(raw.ok());
+    EXPECT_EQ(*raw, t["raw_text"].get<std::string>());
+    auto parsed = fl::parse(task, *raw, image->width(), image->height());
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    const auto& want = t["parsed"];
+    if (want.is_string()) {
+      EXPECT_EQ(parsed->text, want.get<std::string>());
+      EXPECT_FALSE(parsed->text.empty());
+    } else {
+      const auto boxes = want["bboxes"];
+      ASSERT_EQ(parsed->boxes.size(), boxes.size());
+      ASSERT_GE(parsed->boxes.size(), 2u);
+      EXPECT_EQ(parsed->labels, want["labels"].get<std::vector<std::string>>());
+      for (std::size_t i = 0; i < boxes.size(); ++i) {
+        for (std::size_t k = 0; k < 4; ++k) {
+          EXPECT_LE(std::abs(parsed->boxes[i][k] - boxes[i][k].get<double>()), 1.0) << "box " << i << " coord " << k;
+        }
+      }
+    }
+  }
+}
+
+// Hand-computed dequantisation: int((bin + 0.5) * size / 1000).
+TEST(GoldenFlorence, DequantizeBins) {
+  EXPECT_EQ(fl::dequantize_box({0, 0, 999, 999}, 1000, 500), (std::array<int, 4>{0, 0, 999, 499}));
+  EXPECT_EQ(fl::dequantize_box({112, 500, 431, 812}, 640, 480), (std::array<int, 4>{72, 240, 276, 390}));
+}
+
+TEST(GoldenFlorence, TaskPrompts) {
+  EXPECT_EQ(*fl::task_question("<CAPTION>", ""), "What does the image describe?");
+  EXPECT_EQ(*fl::task_question("<CAPTION_TO_PHRASE_GROUNDING>", "a dog"), "Locate the phrases in the caption: a dog");
+  EXPECT_EQ(fl::task_question("<NOPE>", "").error().code(), ErrorCode::Unsupported);
+  EXPECT_EQ(fl::task_question("<CAPTION_TO_PHRASE_GROUNDING>", "").error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(fl::task_question("<OD>", "x").error().code(), ErrorCode::InvalidArgument);
+}
+
+}  // namespace
+}  // namespace aegisrt::testing
