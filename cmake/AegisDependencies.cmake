@@ -9,6 +9,7 @@ find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
 find_package(Threads REQUIRED)
 # SHA-256 for cache keys and artefact checksums (libssl-dev; issue 16).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(ICU REQUIRED COMPONENTS uc)  # WordPiece tokenizer (src/text): NFD, Unicode properties
 if(AEGISRT_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -45,6 +45,7 @@ struct SelectionFlags {
   std::optional<float> conf;
   std::optional<float> iou;
   std::optional<int> max_det;
+  std::string prompt;  // text-prompted models (grounding_dino)
 };
 
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
@@ -55,6 +56,7 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
   cmd->add_option("--device", f.device,
                   "OpenVINO device for backend openvino: CPU (default), GPU, NPU, AUTO, GPU.1, ...");
   cmd->add_option("--variant", f.variant, "Model variant (default: the manifest's default_variant)");
+  cmd->add_option("--prompt", f.prompt, "Text prompt of text-prompted models: grounding_dino's phrases (\"person . car .\")");
   cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
   cmd->add_option("--part-onnx", f.part_onnx,
@@ -138,6 +140,7 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
   o.confidence_threshold = f.conf;
   o.iou_threshold = f.iou;
   o.max_detections = f.max_det;
+  o.prompt = f.prompt;
   return o;
 }
 

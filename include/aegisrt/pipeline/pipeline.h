@@ -8,10 +8,10 @@
 // Each output layout has one decoder (src/pipeline/decoders/<layout>.cpp),
 // chosen once at create(): detections (YOLO v8/v11, optional ByteTrack over
 // successive frames), YOLO segment (boxes + instance masks) and pose (boxes +
-// 17 keypoints), depth maps (relative or metric, colourised) and keypoints
-// (SimCC). Others (SAM masks, multi-task, text-prompted detectors, the
-// tracker-only bytetrack entry) are refused at create() with Unsupported,
-// saying what to use instead.
+// 17 keypoints), depth maps (relative or metric, colourised), keypoints
+// (SimCC) and text-prompted detections (Grounding DINO: PipelineOptions::prompt).
+// Others (SAM masks, multi-task, the tracker-only bytetrack entry) are refused
+// at create() with Unsupported, saying what to use instead.
 //
 // Thread safety: one Pipeline is used by one thread at a time (the tracker
 // keeps state across frames); create several for parallel streams.
@@ -81,6 +81,8 @@ struct PipelineOptions {
   /// ExecutionContext budget: wall time one execute() may take before it is
   /// reported as a deadline miss. The memory budget comes from the manifest.
   Duration call_time_budget = std::chrono::seconds(30);
+  /// Text prompt: Grounding DINO's phrases ("person . dog ."), Florence-2's task text.
+  std::string prompt;
 };
 
 /// How the pipeline was put together (after defaults were resolved).
@@ -114,6 +116,9 @@ struct StageTimings {
 struct DetectionResult {
   std::vector<vision::Detection> detections;
   std::vector<vision::Track> tracks;
+  /// Per detection, its text label when the classes come from a prompt
+  /// (grounding_dino: the phrase); empty for fixed-class models.
+  std::vector<std::string> labels;
 };
 
 /// One instance mask, original-image pixels: a binary mask over the box
@@ -192,6 +197,7 @@ namespace detail {
 class OutputDecoder;
 struct DecoderSetup;
 struct TopDown;
+struct TextPrompt;
 }
 
 class Pipeline {
@@ -267,11 +273,12 @@ class Pipeline {
   DType input_dtype_ = DType::Float32;
   std::int64_t next_frame_ = 0;
   std::unique_ptr<detail::TopDown> top_down_;  // set for top-down pose models
+  std::shared_ptr<const detail::TextPrompt> text_;  // set for text-prompted models (grounding_dino.h)
 };
 
 /// The manifest's input section as a vision::PreprocessConfig. Unsupported
 /// (naming the field) for what the CPU pre-processing cannot do: non-image
-/// inputs, gray models, top-left letterbox padding, mean/std lists that are
+/// inputs (an image_text input's image part is fed), gray models, top-left letterbox padding, mean/std lists that are
 /// not 3 long.
 Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec& input,
                                                         std::string_view model);

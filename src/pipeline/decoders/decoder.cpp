@@ -35,6 +35,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
     case OutputLayout::RelativeInverseDepth:
     case OutputLayout::MetricDepth: return make_depth_decoder(setup);
     case OutputLayout::SimCC: return make_simcc_decoder(setup);
+    case OutputLayout::GroundingDino: return make_grounding_dino_decoder(setup);
     default:
       return Error(ErrorCode::Unsupported,
                    "the pipeline cannot post-process " + who + "'s output (type " +
@@ -42,7 +43,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
                        std::string(models::to_string(rv.output.layout)) +
                        "); supported layouts: yolov8 (detections), yolo_v8_seg (segmentation), "
                        "yolo_v8_pose and simcc (keypoints), relative_inverse_depth and "
-                       "metric_depth (depth_map). Use `aegisrt exec` to run the raw model");
+                       "metric_depth (depth_map), grounding_dino (text-prompted detections). Use `aegisrt exec` to run the raw model");
   }
 }
 
