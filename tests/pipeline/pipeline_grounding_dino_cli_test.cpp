@@ -48,7 +48,7 @@ TEST(GroundingDinoCli, WritesAnnotatedPngAndJsonWithTheReferencePhrases) {
   for (std::size_t i = 0; i < j.at("detections").size(); ++i) {
     EXPECT_EQ(j.at("detections")[i].at("phrase"), run.at("detections")[i].at("phrase")) << i;
   }
-  auto png = vision::load_image(out / (stem + ".png"));
+  auto png = vision::load_image(out / (stem + ".annotated.png"));
   ASSERT_TRUE(png.ok()) << png.error();
   EXPECT_EQ(png->width(), run.at("width").get<int>());
   EXPECT_EQ(png->height(), run.at("height").get<int>());

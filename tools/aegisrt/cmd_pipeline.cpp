@@ -162,7 +162,11 @@ std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResul
                             : fmt::format("{} tracks", r.tracks().size());
   } else {
     std::map<std::string, int> counts;
-    for (const auto& d : r.detections()) counts[name_of(d.class_id)]++;
+    const auto* det = std::get_if<pipeline::DetectionResult>(&r.output);
+    const bool phrases = det != nullptr && det->labels.size() == det->detections.size();  // grounding_dino
+    for (std::size_t i = 0; i < r.detections().size(); ++i) {
+      counts[phrases ? "'" + det->labels[i] + "'" : name_of(r.detections()[i].class_id)]++;
+    }
     std::string per_class;
     for (const auto& [n, c] : counts) per_class += fmt::format("{}{} {}", per_class.empty() ? "" : ", ", c, n);
     what = fmt::format("{} detections ({})", r.detections().size(), per_class);
