@@ -281,9 +281,10 @@ Result<std::string> WordPieceTokenizer::decode(const std::vector<std::int64_t>& 
       out += tok;
     }
   }
-  // clean_up_tokenization_spaces (transformers' clean_up_tokenization)
+  // The `tokenizers` WordPiece decoder's cleanup (checked against
+  // transformers 5.23's BertTokenizer: " ' " is left as it is, " do not" too)
   for (const auto& [from, to] : {std::pair<std::string_view, std::string_view>{" .", "."}, {" ?", "?"}, {" !", "!"},
-                                 {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
+                                 {" ,", ","}, {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
                                  {" 've", "'ve"}, {" 're", "'re"}}) {
     replace_all(out, from, to);
   }

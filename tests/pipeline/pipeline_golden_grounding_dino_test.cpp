@@ -178,11 +178,32 @@ TEST(WordPiece, DecodeGluesPiecesAndCleansSpaces) {
   auto d = tok->decode({7, 6, 6, 4, 5, 3});
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, "person.. acle [SEP]");
-  d = tok->decode({7, 8, 9, 10});
+  // as transformers 5.23's BertTokenizer.decode: " ' " stays, " ?" is glued
+  d = tok->decode({7, 8, 9, 10, 4, 8, 4});
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(*d, "person's?");
+  EXPECT_EQ(*d, "person ' s? a ' a");
   EXPECT_FALSE(tok->decode({11}).ok());
   EXPECT_FALSE(tok->decode({-1}).ok());
+}
+
+TEST(WordPiece, WordsOverOneHundredCharactersAreUnknown) {
+  // BERT's max_input_chars_per_word: 100 code points still split, 101 is [UNK]
+  auto tok = text::WordPieceTokenizer::from_tokens({"[UNK]", "[CLS]", "[SEP]", "e", "##e", "##\xc3\xb8"}, "v");
+  ASSERT_TRUE(tok.ok());
+  auto ids = tok->encode(std::string(100, 'e'));
+  ASSERT_TRUE(ids.ok());
+  std::vector<std::int64_t> want{1, 3};
+  want.insert(want.end(), 99, 4);
+  want.push_back(2);
+  EXPECT_EQ(*ids, want);
+  ids = tok->encode(std::string(101, 'e') + " e");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<std::int64_t>{1, 0, 3, 2}));
+  // counted in code points, not bytes: 99 x "e" + one 2-byte U+00F8 (no decomposition) is 100 characters
+  ids = tok->encode(std::string(99, 'e') + "\xc3\xb8");
+  ASSERT_TRUE(ids.ok());
+  ASSERT_EQ(ids->size(), 102U);
+  EXPECT_EQ((*ids)[100], 5);
 }
 
 TEST(WordPiece, MaxTokensCutsTheSequence) {

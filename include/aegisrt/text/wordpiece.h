@@ -53,9 +53,9 @@ class WordPieceTokenizer {
   /// [CLS] + WordPiece ids + [SEP]; with max_tokens > 0, cut to that many
   /// ids (the [SEP] is then lost, as the models' own truncation does).
   Result<std::vector<std::int64_t>> encode(std::string_view text, std::size_t max_tokens = 0) const;
-  /// Hugging Face's decode(ids) of a WordPiece tokenizer with
-  /// clean_up_tokenization_spaces: tokens joined by spaces, "##" pieces glued
-  /// to the previous one, " ." -> "." (and ? ! , ' n't 'm 's 've 're);
+  /// Hugging Face's decode(ids) of a BERT tokenizer (the `tokenizers`
+  /// WordPiece decoder, cleanup on): tokens joined by spaces, "##" pieces
+  /// glued to the previous one, " ." -> "." (and ? ! , n't 'm 's 've 're);
   /// special tokens are kept. Ids outside the vocabulary: InvalidArgument.
   Result<std::string> decode(const std::vector<std::int64_t>& ids) const;
 

@@ -35,7 +35,7 @@ struct DecoderSetup {
   const models::Postprocessing* tracker = nullptr;
   /// Text-prompted layouts (grounding_dino): the prompt's tokens; null before
   /// the model is loaded (create() makes the decoder again with it).
-  std::shared_ptr<const TextPrompt> text;
+  std::shared_ptr<const TextPrompt> text = nullptr;
 };
 
 class OutputDecoder {
