@@ -9,8 +9,8 @@ find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
 find_package(Threads REQUIRED)
 # SHA-256 for cache keys and artefact checksums (libssl-dev; issue 16).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
-# ICU (Debian libicu-dev): Unicode letter/number/space classes for the BPE
-# tokenizer's GPT-2 pre-tokenizer (src/text/bpe.cpp).
+# ICU (Debian libicu-dev): Unicode classes for the BPE tokenizer's GPT-2
+# pre-tokenizer and NFD/properties for the WordPiece tokenizer (src/text).
 find_package(ICU REQUIRED COMPONENTS uc)
 if(AEGISRT_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -18,6 +18,7 @@
 #include "pipeline/decoders/decoder.h"
 #include "pipeline/device_path.h"
 #include "pipeline/sam.h"
+#include "pipeline/grounding_dino.h"
 #include "pipeline/top_down.h"
 
 namespace aegisrt::pipeline {
@@ -88,7 +89,7 @@ bool is_image_file(const fs::path& p) {
 Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec& input,
                                                         std::string_view model) {
   const std::string who(model);
-  if (input.type != models::InputType::Image) {
+  if (input.type != models::InputType::Image && input.type != models::InputType::ImageText) {
     return Error(ErrorCode::Unsupported,
                  who + ": input.type " + std::string(models::to_string(input.type)) +
                      " is not an image; the pipeline feeds images only");
@@ -366,7 +367,7 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
 }
 
 detail::DecoderSetup Pipeline::decoder_setup() const {
-  return {variant_, options_, tracker_settings_ ? &*tracker_settings_ : nullptr};
+  return {variant_, options_, tracker_settings_ ? &*tracker_settings_ : nullptr, text_};
 }
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
@@ -378,6 +379,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
   p->apply_exif_ = apply_exif_;
   p->input_dtype_ = input_dtype_;
   p->tracker_settings_ = tracker_settings_;
+  p->text_ = text_;
   AEGIS_ASSIGN_OR_RETURN(p->decoder_, detail::make_decoder(p->decoder_setup()));
   if (top_down_) {
     // Top-down pose: the detector part gets its own instance over its own shared model.
@@ -434,7 +436,14 @@ Result<void> Pipeline::bind_input(const models::ResolvedVariant& rv) {
     return Error(ErrorCode::InvalidArgument, "model '" + onnx.string() + "' declares no inputs");
   }
   const TensorDesc* bound = &inputs.front();
-  if (!rv.input.tensor_name.empty()) {
+  if (rv.output.layout == OutputLayout::GroundingDino) {
+    // Text-prompted: the prompt's tensors (grounding_dino.cpp) + the image; the decoder gets the tokens.
+    AEGIS_ASSIGN_OR_RETURN(text_, detail::make_text_prompt(rv, options_, onnx, inputs, info_.preprocess.tensor_shape(1)));
+    AEGIS_ASSIGN_OR_RETURN(decoder_, detail::make_decoder(decoder_setup()));
+    const auto it = std::find_if(inputs.begin(), inputs.end(),
+                                 [&](const TensorDesc& d) { return d.name == text_->image_input; });
+    bound = &*it;  // make_text_prompt checked it is there
+  } else if (!rv.input.tensor_name.empty()) {
     auto it = std::find_if(inputs.begin(), inputs.end(),
                            [&](const TensorDesc& d) { return d.name == rv.input.tensor_name; });
     if (it != inputs.end()) {
@@ -451,7 +460,7 @@ Result<void> Pipeline::bind_input(const models::ResolvedVariant& rv) {
                        onnx.string() + "' (inputs: " + join(names) + ")");
     }
   }
-  if (inputs.size() != 1) {
+  if (inputs.size() != 1 && !text_) {
     return Error(ErrorCode::Unsupported, "model '" + onnx.string() + "' has " + std::to_string(inputs.size()) +
                                              " inputs; the image pipeline feeds exactly one");
   }
@@ -526,6 +535,9 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
 
   t = Clock::now();
   request.inputs.push_back({info_.input_name, view});
+  if (text_) {
+    for (const auto& [name, tensor] : text_->tensors) request.inputs.push_back({name, tensor.view()});
+  }
   AEGIS_ASSIGN_OR_RETURN(ExecutionResult out, context_->execute(request));
   frame.timings.execute = since(t);
   frame.deadline_missed = out.deadline_missed;

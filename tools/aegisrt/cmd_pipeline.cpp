@@ -49,6 +49,7 @@ struct SelectionFlags {
   bool allow_unlisted_backend = false;
   std::vector<std::string> points;  // --point x,y[,label]
   std::string box;                  // --box x0,y0,x1,y1
+  std::string prompt;  // text-prompted models (grounding_dino)
 };
 
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
@@ -59,6 +60,7 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
   cmd->add_option("--device", f.device,
                   "OpenVINO device for backend openvino: CPU (default), GPU, NPU, AUTO, GPU.1, ...");
   cmd->add_option("--variant", f.variant, "Model variant (default: the manifest's default_variant)");
+  cmd->add_option("--prompt", f.prompt, "Text prompt of text-prompted models: grounding_dino's phrases (\"person . car .\")");
   cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
   cmd->add_option("--part-onnx", f.part_onnx,
@@ -163,6 +165,7 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
     AEGIS_ASSIGN_OR_RETURN(o.prompt_box, pipeline::parse_prompt_box(f.box));
   }
   o.allow_unlisted_backend = f.allow_unlisted_backend;  // the pipeline warns on stderr when it is used
+  o.prompt = f.prompt;
   return o;
 }
 
@@ -188,7 +191,11 @@ std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResul
                             : fmt::format("{} tracks", r.tracks().size());
   } else {
     std::map<std::string, int> counts;
-    for (const auto& d : r.detections()) counts[name_of(d.class_id)]++;
+    const auto* det = std::get_if<pipeline::DetectionResult>(&r.output);
+    const bool phrases = det != nullptr && det->labels.size() == det->detections.size();  // grounding_dino
+    for (std::size_t i = 0; i < r.detections().size(); ++i) {
+      counts[phrases ? "'" + det->labels[i] + "'" : name_of(r.detections()[i].class_id)]++;
+    }
     std::string per_class;
     for (const auto& [n, c] : counts) per_class += fmt::format("{}{} {}", per_class.empty() ? "" : ", ", c, n);
     what = fmt::format("{} detections ({})", r.detections().size(), per_class);

@@ -8,10 +8,11 @@
 // Each output layout has one decoder (src/pipeline/decoders/<layout>.cpp),
 // chosen once at create(): detections (YOLO v8/v11, optional ByteTrack over
 // successive frames), YOLO segment (boxes + instance masks) and pose (boxes +
-// 17 keypoints), depth maps (relative or metric, colourised) and keypoints
+// 17 keypoints), depth maps (relative or metric, colourised), keypoints
 // (SimCC), Segment Anything masks (sam.cpp: encoder once per image, the
-// prompt_decoder part once per prompt). Others (multi-task, text-prompted detectors, the
-// tracker-only bytetrack entry) are refused at create() with Unsupported,
+// prompt_decoder part once per prompt) and text-prompted detections
+// (Grounding DINO: PipelineOptions::prompt). Others (multi-task Florence-2,
+// the tracker-only bytetrack entry) are refused at create() with Unsupported,
 // saying what to use instead.
 //
 // Thread safety: one Pipeline is used by one thread at a time (the tracker
@@ -122,6 +123,8 @@ struct PipelineOptions {
   Duration call_time_budget = std::chrono::seconds(30);
   /// Device-resident pre-processing (see DevicePathMode).
   DevicePathMode device_path = DevicePathMode::Auto;
+  /// Text prompt: Grounding DINO's phrases ("person . dog ."), Florence-2's task text.
+  std::string prompt;
 };
 
 /// How the pipeline was put together (after defaults were resolved).
@@ -160,6 +163,9 @@ struct StageTimings {
 struct DetectionResult {
   std::vector<vision::Detection> detections;
   std::vector<vision::Track> tracks;
+  /// Per detection, its text label when the classes come from a prompt
+  /// (grounding_dino: the phrase); empty for fixed-class models.
+  std::vector<std::string> labels;
 };
 
 /// One instance mask, original-image pixels: a binary mask over the box
@@ -256,6 +262,7 @@ struct DecoderSetup;
 struct TopDown;
 class DevicePath;
 struct Sam;
+struct TextPrompt;
 }
 
 class Pipeline {
@@ -341,11 +348,12 @@ class Pipeline {
   std::unique_ptr<detail::DevicePath> device_;  // set when info_.device_path
   std::size_t device_bytes_ = 0;                // its buffers, reserved in context_'s budget
   std::unique_ptr<detail::Sam> sam_;           // set for Segment Anything
+  std::shared_ptr<const detail::TextPrompt> text_;  // set for text-prompted models (grounding_dino.h)
 };
 
 /// The manifest's input section as a vision::PreprocessConfig. Unsupported
 /// (naming the field) for what the CPU pre-processing cannot do: non-image
-/// inputs, gray models, top-left letterbox padding, mean/std lists that are
+/// inputs (an image_text input's image part is fed), gray models, top-left letterbox padding, mean/std lists that are
 /// not 3 long.
 Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec& input,
                                                         std::string_view model);

@@ -38,6 +38,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
     case OutputLayout::MetricDepth: return make_depth_decoder(setup);
     case OutputLayout::SimCC: return make_simcc_decoder(setup);
     case OutputLayout::SamMasks: return make_sam_decoder(setup);
+    case OutputLayout::GroundingDino: return make_grounding_dino_decoder(setup);
     default:
       return Error(ErrorCode::Unsupported,
                    "the pipeline cannot post-process " + who + "'s output (type " +
@@ -45,7 +46,8 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
                        std::string(models::to_string(rv.output.layout)) +
                        "); supported layouts: yolov8 (detections), yolo_v8_seg (segmentation), "
                        "yolo_v8_pose and simcc (keypoints), relative_inverse_depth and "
-                       "metric_depth (depth_map), sam_masks (segmentation). Use `aegisrt exec` to run the raw model");
+                       "metric_depth (depth_map), sam_masks (segmentation), grounding_dino (text-prompted "
+                       "detections). Use `aegisrt exec` to run the raw model");
   }
 }
 

@@ -21,6 +21,8 @@
 
 namespace aegisrt::pipeline::detail {
 
+struct TextPrompt;  // grounding_dino.h
+
 using Json = nlohmann::ordered_json;
 
 /// What a decoder is built from.
@@ -31,6 +33,9 @@ struct DecoderSetup {
   /// (the tracker's settings; the detector's own track_* keys override them).
   /// Null when the catalog has no such entry (ByteTrackConfig's defaults).
   const models::Postprocessing* tracker = nullptr;
+  /// Text-prompted layouts (grounding_dino): the prompt's tokens; null before
+  /// the model is loaded (create() makes the decoder again with it).
+  std::shared_ptr<const TextPrompt> text = nullptr;
 };
 
 class OutputDecoder {
@@ -61,6 +66,7 @@ Result<std::unique_ptr<OutputDecoder>> make_yolo_v8_seg_decoder(const DecoderSet
 Result<std::unique_ptr<OutputDecoder>> make_yolo_v8_pose_decoder(const DecoderSetup& setup);
 Result<std::unique_ptr<OutputDecoder>> make_depth_decoder(const DecoderSetup& setup);
 Result<std::unique_ptr<OutputDecoder>> make_simcc_decoder(const DecoderSetup& setup);
+Result<std::unique_ptr<OutputDecoder>> make_grounding_dino_decoder(const DecoderSetup& setup);
 
 // ---- shared helpers (decoder.cpp) ----
 
