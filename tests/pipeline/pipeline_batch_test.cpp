@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/tools/bench.h"
 #include "aegisrt/vision/preprocess.h"
 #include "golden_fixture.h"
 
@@ -188,6 +191,42 @@ TEST(PipelineBatch, DemoDetectorHasAFixedBatchOfOne) {
   expect_same_detections(*want, got->front());
   const std::vector<vision::Image> two{*image, *image};
   EXPECT_FALSE((*p)->run_batch(two).ok());
+}
+
+// aegisrt bench --batch: whole batches through run_batch, images counted
+// one by one, detections the same as per-image runs.
+TEST(PipelineBatch, BenchRunsWholeBatches) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  auto p = make_yolo("v8n-pose", batch_models_dir() / "yolov8-pose-golden-dynbatch.onnx");
+  ASSERT_NE(p, nullptr);
+  const std::vector<fs::path> images{testing::golden_dir() / "golden_people.png",
+                                     testing::golden_dir() / "golden_portrait.png",
+                                     testing::golden_dir() / "golden_street.png"};
+  std::size_t per_cycle = 0;
+  for (const auto& f : images) {
+    auto r = p->run_file(f);
+    ASSERT_TRUE(r.ok()) << r.error();
+    per_cycle += r->detections().size();
+  }
+  ASSERT_GT(per_cycle, 0u);
+  // 5 timed images in batches of 2 -> 3 batches = 6 images; the warmup batch
+  // takes images 0, 1, so the timed ones are 2, 0, 1, 2, 0, 1: each twice.
+  auto rep = tools::run_bench(*p, images, {.iterations = 5, .warmup = 1, .batch = 2});
+  ASSERT_TRUE(rep.ok()) << rep.error();
+  EXPECT_EQ(rep->batch, 2);
+  EXPECT_EQ(rep->iterations, 6);
+  EXPECT_EQ(rep->total.count, 6u);
+  EXPECT_DOUBLE_EQ(rep->detections_per_image, static_cast<double>(per_cycle) / 3.0);
+  EXPECT_EQ(nlohmann::json::parse(tools::bench_to_json(*rep, p->info())).at("batch"), 2);
+  EXPECT_EQ(tools::run_bench(*p, images, {.iterations = 2, .streams = 2, .batch = 2}).error().code(),
+            ErrorCode::InvalidArgument);
+  EXPECT_EQ(tools::run_bench(*p, images, {.iterations = 2, .batch = 0}).error().code(), ErrorCode::InvalidArgument);
+  // A fixed batch of 1 cannot take batches of 2: the error names the input.
+  auto fixed = make_yolo("v8n-pose", testing::golden_dir() / "yolov8-pose-golden.onnx");
+  ASSERT_NE(fixed, nullptr);
+  auto refused = tools::run_bench(*fixed, images, {.iterations = 2, .warmup = 0, .batch = 2});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::InvalidArgument);
 }
 
 }  // namespace
