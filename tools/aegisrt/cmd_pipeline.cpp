@@ -310,6 +310,7 @@ struct BenchFlags {
   int warmup = 10;
   int prefetch = 0;
   int streams = 1;
+  int batch = 1;
   bool json = false;
   std::string histogram;
 };
@@ -366,7 +367,7 @@ int do_bench(const BenchFlags& f, CliContext& ctx) {
   auto created = pipeline::Pipeline::create(*catalog, *opts);
   if (!created.ok()) return report_error(created.error());
   auto& p = **created;
-  auto report = tools::run_bench(p, images, {f.iterations, f.warmup, f.prefetch, f.streams});
+  auto report = tools::run_bench(p, images, {f.iterations, f.warmup, f.prefetch, f.streams, f.batch});
   if (!report.ok()) return report_error(report.error());
   if (f.json) {
     std::cout << tools::bench_to_json(*report, p.info()) << "\n";
@@ -436,6 +437,11 @@ void add_pipeline_commands(CLI::App& app, CliContext& ctx) {
                     "not with --prefetch)")
         ->capture_default_str()
         ->check(CLI::Range(1, 256));
+    cmd->add_option("--batch", flags->batch,
+                    "Run N images per execute through Pipeline::run_batch (images/s still per image; "
+                    "needs a dynamic-batch export; not with --prefetch or --streams)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
     cmd->add_flag("--json", flags->json, "Print the report as JSON");
     cmd->add_option("--histogram", flags->histogram, "Write a PNG latency histogram to this file");
     cmd->footer(

@@ -117,6 +117,12 @@ Result<void> check_options(const std::vector<std::filesystem::path>& images, con
   if (options.streams < 1 || options.streams > 256) {
     return Error(ErrorCode::InvalidArgument, "--streams must be within [1, 256], got " + std::to_string(options.streams));
   }
+  if (options.batch < 1 || options.batch > 1024) {
+    return Error(ErrorCode::InvalidArgument, "--batch must be within [1, 1024], got " + std::to_string(options.batch));
+  }
+  if (options.batch > 1 && (options.prefetch > 0 || options.streams > 1)) {
+    return Error(ErrorCode::InvalidArgument, "--batch > 1 does not combine with --prefetch or --streams > 1");
+  }
   if (options.streams > 1 && options.prefetch > 0) {
     return Error(ErrorCode::InvalidArgument,
                  "--prefetch and --streams > 1 do not combine: each stream decodes its own images");
@@ -202,6 +208,45 @@ Result<void> run_streams(Pipeline& first, const std::vector<std::filesystem::pat
   return {};
 }
 
+/// Batches of `options.batch` images through Pipeline::run_batch: each image
+/// decoded first (its decode time is its own), then one run_batch per batch.
+/// `timed` images (a multiple of the batch) after `warmup` batches.
+Result<void> run_batched(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
+                         const BenchOptions& options, int warmup_batches, int timed, BenchReport& rep,
+                         Samples& out) {
+  const auto n = static_cast<std::size_t>(options.batch);
+  std::size_t next = 0;
+  const auto run_one_batch = [&]() -> Result<std::vector<FrameResult>> {
+    std::vector<vision::Image> decoded;
+    std::vector<std::string> names;
+    std::vector<Duration> decode_times;
+    decoded.reserve(n);
+    for (std::size_t i = 0; i < n; ++i, ++next) {
+      const auto& path = images[next % images.size()];
+      const TimePoint t0 = Clock::now();
+      AEGIS_ASSIGN_OR_RETURN(vision::Image im, vision::load_image(path, 3));
+      decode_times.push_back(std::chrono::duration_cast<Duration>(Clock::now() - t0));
+      decoded.push_back(std::move(im));
+      names.push_back(path.string());
+    }
+    AEGIS_ASSIGN_OR_RETURN(std::vector<FrameResult> rs, pipeline.run_batch(decoded, names));
+    for (std::size_t i = 0; i < rs.size(); ++i) rs[i].timings.decode = decode_times[i];
+    return rs;
+  };
+  for (int b = 0; b < warmup_batches; ++b) {
+    const TimePoint t0 = Clock::now();
+    AEGIS_ASSIGN_OR_RETURN(auto rs, run_one_batch());
+    if (b == 0) rep.first_image_ms = to_ms(std::chrono::duration_cast<Duration>(Clock::now() - t0));
+  }
+  const TimePoint t0 = Clock::now();
+  for (int k = 0; k < timed; k += options.batch) {
+    AEGIS_ASSIGN_OR_RETURN(auto rs, run_one_batch());
+    for (const auto& r : rs) out.add(r);
+  }
+  rep.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return {};
+}
+
 }  // namespace
 
 Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesystem::path>& images,
@@ -217,15 +262,21 @@ Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesys
   const int warmup = std::max(1, options.warmup);  // the cold run always happens
   Samples s;
   for (auto* v : {&s.decode, &s.pre, &s.exec, &s.post, &s.total}) v->reserve(static_cast<std::size_t>(options.iterations));
-  if (options.streams > 1) {
+  rep.batch = options.batch;
+  if (options.batch > 1) {
+    // Whole batches: iterations and warmup rounded up to multiples of the batch.
+    const int timed = (options.iterations + options.batch - 1) / options.batch * options.batch;
+    rep.iterations = timed;
+    AEGIS_TRY(run_batched(pipeline, images, options, (warmup + options.batch - 1) / options.batch, timed, rep, s));
+  } else if (options.streams > 1) {
     AEGIS_TRY(run_streams(pipeline, images, options, warmup, rep, s));
   } else {
     AEGIS_TRY(run_single(pipeline, images, options, warmup, rep, s));
   }
-  rep.wall_images_per_second = rep.wall_seconds > 0.0 ? options.iterations / rep.wall_seconds : 0.0;
+  rep.wall_images_per_second = rep.wall_seconds > 0.0 ? rep.iterations / rep.wall_seconds : 0.0;
   const double sum_s = std::accumulate(s.total.begin(), s.total.end(), 0.0) / 1000.0;
-  rep.images_per_second = sum_s > 0.0 ? static_cast<double>(options.iterations) / sum_s : 0.0;
-  rep.detections_per_image = static_cast<double>(s.detections) / static_cast<double>(options.iterations);
+  rep.images_per_second = sum_s > 0.0 ? static_cast<double>(rep.iterations) / sum_s : 0.0;
+  rep.detections_per_image = static_cast<double>(s.detections) / static_cast<double>(rep.iterations);
   rep.total_samples_ms = s.total;
   rep.total = summarize_latencies(std::move(s.total));
   rep.decode = summarize_latencies(std::move(s.decode));
@@ -261,6 +312,7 @@ std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int in
                   {"postprocess", stats_json(r.postprocess)}};
   j["prefetch"] = r.prefetch;
   j["streams"] = r.streams;
+  j["batch"] = r.batch;
   j["images_per_second"] = r.images_per_second;
   j["wall_images_per_second"] = r.wall_images_per_second;
   j["wall_seconds"] = r.wall_seconds;
@@ -290,6 +342,7 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
   std::string mode;
   if (r.prefetch > 0) mode = fmt::format(" with decode {} ahead", r.prefetch);
   if (r.streams > 1) mode = fmt::format(" over {} streams sharing one loaded model", r.streams);
+  if (r.batch > 1) mode = fmt::format(" in batches of {} per execute (stage times: each image's share)", r.batch);
   s += fmt::format("  throughput : {:.1f} images/s one at a time, {:.1f} images/s wall clock{} "
                    "({:.1f} detections/image)\n",
                    r.images_per_second, r.wall_images_per_second, mode, r.detections_per_image);

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -298,6 +299,27 @@ class Pipeline {
   Result<FrameResult> run_file(const std::filesystem::path& path);
   /// Runs an already decoded image (1, 3 or 4 channels).
   Result<FrameResult> run(const vision::Image& image, std::string source = {});
+
+  /// Runs N already decoded images (any sizes, 1/3/4 channels) as ONE
+  /// execute of a [N, C, H, W] input (src/pipeline/batch.cpp): each image is
+  /// pre-processed with its own transform into its slot, each output is
+  /// sliced at the batch index and decoded per image with the same decoder
+  /// as run(), so result i equals run(images[i]) (same frame numbering; with
+  /// --track the tracker sees the images in order, 0 .. N-1). `sources`
+  /// (empty, or N names) become FrameResult::source. Stage timings of each
+  /// result are the batch's stage times divided by N (its share).
+  /// InvalidArgument for N = 0, for `sources` of another length, and when the
+  /// model's input batch dimension is fixed to a value other than N (a fixed
+  /// batch of 1 with N > 1 is refused, not split into N executes: the caller
+  /// asked for one execute; max_batch() tells beforehand). Top-down pose
+  /// models (two models per image) run their images one by one through run().
+  /// BackendError when an output does not carry the batch as its first dim.
+  Result<std::vector<FrameResult>> run_batch(std::span<const vision::Image> images,
+                                             std::span<const std::string> sources = {});
+  /// The most images run_batch() takes in one execute: 0 = any (the model's
+  /// input batch dimension is dynamic), else that fixed batch size (1 for
+  /// most exports). Top-down pose models report 0 (they loop over run()).
+  [[nodiscard]] std::int64_t max_batch() const;
 
   /// The image with the result drawn on it: boxes with labels and scores,
   /// track ids, skeletons; for depth, the colourised map.

@@ -32,6 +32,13 @@ struct BenchOptions {
   /// rate is then the N streams' combined throughput. Not combined with
   /// prefetch (each stream decodes its own images).
   int streams = 1;
+  /// 1: run() per image. N > 1: Pipeline::run_batch() over N images per
+  /// execute (decoded one by one first, their decode time counted per
+  /// image); iterations and warmup are rounded up to whole batches and
+  /// images/s is still counted per image. The model needs a dynamic batch
+  /// dimension (or a fixed one equal to N). Not combined with prefetch or
+  /// streams > 1.
+  int batch = 1;
 };
 
 struct BenchReport {
@@ -50,6 +57,7 @@ struct BenchReport {
   LatencySummary postprocess;
   int prefetch = 0;
   int streams = 1;
+  int batch = 1;
   /// iterations / sum of per-image totals (stage times added up; what a
   /// one-image-at-a-time loop achieves).
   double images_per_second = 0.0;
