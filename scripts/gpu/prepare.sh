@@ -25,11 +25,12 @@ mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/parts" "$G
    googletest libbenchmark-dev libbenchmark1debian libzip-dev libzip4 \
    libturbojpeg0-dev libturbojpeg0 libpng-dev libpng16-16 zlib1g-dev zlib1g \
    libonnx-dev libonnx1 libonnxifi libprotobuf-dev libprotobuf32 libprotobuf-lite32 \
-   protobuf-compiler libprotoc32 2>/dev/null)
+   protobuf-compiler libprotoc32 libicu-dev libicu72 2>/dev/null)
 # ONNX's CMake package (ONNXTargets.cmake) checks that every file it lists
 # exists, so libonnx-dev travels with libonnx1 and libonnxifi; protoc comes
 # along so that FindProtobuf sees a compiler of the same version as the library.
-for pkg in libonnx-dev libonnx1 libonnxifi libprotobuf-dev libprotobuf32; do
+# ICU (src/text tokenizers): Debian's 72 travels, headers and library together.
+for pkg in libonnx-dev libonnx1 libonnxifi libprotobuf-dev libprotobuf32 libicu-dev libicu72; do
   ls "$G/stage/debs/${pkg}_"*.deb >/dev/null 2>&1 || { echo "error: apt-get download $pkg failed" >&2; exit 1; }
 done
 PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64
