@@ -64,8 +64,17 @@ def verify(original: Path, dynamic: onnx.ModelProto) -> None:
     for k in range(shape[0]):
         single = s1.run(None, {inp.name: x[k : k + 1]})
         for b, s in zip(batched, single):
-            if b.shape[0] != shape[0] or not np.allclose(b[k : k + 1], s, rtol=1e-5, atol=1e-5):
-                raise SystemExit(f"{original.name}: batched output differs from the per-image output")
+            # A wrong rewrite mixes images up (differences of the outputs' own
+            # scale); batched vs single kernels differ only by float rounding,
+            # which depends on the CPU's instruction set and ORT's version
+            # (1e-5 failed on an AVX-512 host): 1e-3 relative to the output's range.
+            if b.shape[0] != shape[0]:
+                raise SystemExit(f"{original.name}: batched output has batch {b.shape[0]}, expected {shape[0]}")
+            scale = max(1.0, float(np.abs(s).max()))
+            diff = float(np.abs(b[k : k + 1] - s).max())
+            if diff > 1e-3 * scale:
+                raise SystemExit(f"{original.name}: batched output differs from the per-image output "
+                                 f"(image {k}: max |diff| {diff:.3g}, output range {scale:.3g})")
 
 
 def main() -> None:
