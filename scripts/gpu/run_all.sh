@@ -197,11 +197,16 @@ echo "== all tests (GPU tests run now; CPU tests too)"
 # wheel here: serving runs on the GPU through scripts/gpu/serve_gpu.sh (gRPC) instead.
 (cd "$BUILD" && timeout 300 ctest -j 12 --timeout 200 -LE serving > "$OUT/ctest.log" 2>&1)
 grep -E "tests passed|tests failed" "$OUT/ctest.log" | tee -a "$OUT/summary.txt"
+# Every gtest binary must list its tests (ctest's PRE_TEST discovery drops a binary
+# that cannot start, e.g. a missing shared library, without failing the run).
+for t in $(find "$BUILD/tests" -type f -executable -name '*_test'); do
+  "$t" --gtest_list_tests > /dev/null 2>&1 || summary "cannot list tests: $t ($("$t" --gtest_list_tests 2>&1 | head -2 | tr '\n' ' '))"
+done
 grep -E "\(Failed\)|\(SEGFAULT\)|\(Timeout\)|Exception" "$OUT/ctest.log" | head -30 | tee -a "$OUT/summary.txt"
 # What the GPU-labelled tests did, case by case (passed vs skipped):
 for t in tests/cuda/cuda_test tests/vision/vision_cuda_test \
          tests/backends/onnxruntime/onnxruntime_conformance_test tests/backends/onnxruntime/onnxruntime_cuda_test \
-         tests/pipeline/pipeline_device_path_test; do
+         tests/pipeline/pipeline_device_path_test tests/pipeline/pipeline_sam_test; do
   [ -x "$BUILD/$t" ] || continue
   timeout 200 "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
   summary "$(basename "$t"): $(grep -E '^\[  PASSED  \]' "$OUT/$(basename "$t").log") $(grep -E '^\[  SKIPPED \] [0-9]' "$OUT/$(basename "$t").log") $(grep -E '^\[  FAILED  \] [0-9]' "$OUT/$(basename "$t").log")"
