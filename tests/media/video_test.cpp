@@ -49,7 +49,7 @@ double mean_abs_diff(const Image& a, const Image& b) {
 
 // Each decoded frame is close to its synthetic original (lossy codec: mean
 // error small, the square's centre and the background at the expected colour).
-void expect_matches_synth(const Image& got, int k) {
+[[maybe_unused]] void expect_matches_synth(const Image& got, int k) {  // unused without FFmpeg
   ASSERT_EQ(got.width(), kW);
   ASSERT_EQ(got.height(), kH);
   ASSERT_EQ(got.channels(), 3);

@@ -359,8 +359,11 @@ Result<vision::Image> draw_latency_histogram(std::span<const double> samples, st
   bins = std::clamp(bins, 1, width);
   std::vector<double> sorted(samples.begin(), samples.end());
   std::sort(sorted.begin(), sorted.end());
-  double lo = sorted.front();
-  double hi = sorted.back();
+  // From the span, not the copy: g++ 13 cannot see that `sorted` is non-empty
+  // and warns (-Wnull-dereference) on front()/back().
+  const auto [min_it, max_it] = std::minmax_element(samples.begin(), samples.end());
+  double lo = *min_it;
+  double hi = *max_it;
   if (hi - lo < 1e-9) {  // all equal: a one-bar histogram around the value
     lo -= 0.5;
     hi += 0.5;
