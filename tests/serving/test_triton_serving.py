@@ -1055,6 +1055,25 @@ class BatchedPipelineServingTest(_ServerBase):
             self.http().infer(BATCH_MODEL, [inp])
         self.assertIn("batch dimension 1", str(ctx.exception))
 
+    def test_load_generator_on_the_batched_model(self):
+        """bench/serving/loadgen.py sends the batch dimension the configuration asks for and
+        reports Triton's executions: 8 clients on one instance, fewer executions than requests."""
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "serving",
+                              "loadgen.py")
+        for protocol, port in (("http", self.http_port), ("grpc", self.grpc_port)):
+            proc = subprocess.run(
+                [sys.executable, script, "--url", f"127.0.0.1:{port}", "--protocol", protocol, "--model",
+                 BATCH_MODEL, "--images", *(os.path.join(ARGS.golden_dir, n) for n in BATCH_IMAGES),
+                 "--concurrency", "8", "--requests", "16", "--warmup", "1", "--max-seconds", "120",
+                 "--timeout", "60", "--json"],
+                capture_output=True, text=True, timeout=300, check=False)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            (lv,) = json.loads(proc.stdout)["levels"]
+            self.assertEqual((lv["requests"], lv["errors"]), (16, 0), lv)
+            self.assertEqual(lv["inferences"], 16, lv)
+            self.assertGreaterEqual(lv["executions"], 1, lv)
+            self.assertLess(lv["executions"], 16, lv)
+
     def test_raw_frame_with_batch_dimension(self):
         need_ref_python(self)
         name = BATCH_IMAGES[1]
