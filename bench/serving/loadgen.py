@@ -20,6 +20,12 @@ Three kinds of request (--mode):
   loadgen.py --mode frame --model yolo --images a.npy b.npy ...
   loadgen.py --mode tensor --model yolo_tensor [--input images=x.npy] ...
 
+A pipeline-mode model with max_batch_size > 0 (Triton's dynamic batching, `aegisrt
+serve --max-batch-size N`) takes one image per request with a batch dimension of 1
+(IMAGE [1,1], FRAME [1,H,W,3]); the model's configuration is read and the dimension
+added. Every level also reports Triton's execution and inference counts for the
+model over the level (model statistics), so batching shows as executions < requests.
+
 Run it with third_party/triton/PYTHON (it has tritonclient).
 """
 import argparse
@@ -112,18 +118,52 @@ def tensor_payloads(args):
     return Payloads([item], args.outputs or [o["name"] for o in meta["outputs"]])
 
 
+def client_for(args):
+    if args.protocol == "grpc":
+        import tritonclient.grpc as tc
+        return tc.InferenceServerClient(args.url)
+    import tritonclient.http as tc
+    return tc.InferenceServerClient(args.url, network_timeout=args.timeout)
+
+
+def max_batch_size(args):
+    """The model configuration's max_batch_size (> 0: requests carry a batch dimension)."""
+    client = client_for(args)
+    if args.protocol == "grpc":
+        cfg = client.get_model_config(args.model, as_json=True)["config"]
+    else:
+        cfg = client.get_model_config(args.model)
+    return int(cfg.get("max_batch_size", 0))
+
+
+def model_counts(args):
+    """Triton's (execution_count, inference_count) for the model, summed over its versions."""
+    client = client_for(args)
+    if args.protocol == "grpc":
+        stats = client.get_inference_statistics(args.model, as_json=True)
+    else:
+        stats = client.get_inference_statistics(args.model)
+    ex = sum(int(m.get("execution_count", 0)) for m in stats.get("model_stats", []))
+    inf = sum(int(m.get("inference_count", 0)) for m in stats.get("model_stats", []))
+    return ex, inf
+
+
 def make_payloads(args):
     if args.mode == "tensor":
         return tensor_payloads(args)
     if not args.images:
         raise SystemExit(f"--mode {args.mode} needs --images")
     outputs = args.outputs or ["DETECTIONS"]
+    # Pipeline mode with dynamic batching: one image per request, batch dimension 1.
+    batched = max_batch_size(args) > 0
     if args.mode == "frame":
-        return Payloads([[("FRAME", "UINT8", load_frame(p))] for p in args.images], outputs)
+        frames = [load_frame(p) for p in args.images]
+        return Payloads([[("FRAME", "UINT8", f[np.newaxis] if batched else f)] for f in frames], outputs)
     items = []
     for path in args.images:
         with open(path, "rb") as f:
-            items.append([("IMAGE", "BYTES", np.array([f.read()], dtype=np.object_))])
+            data = np.array([f.read()], dtype=np.object_)
+        items.append([("IMAGE", "BYTES", data.reshape(1, 1) if batched else data)])
     return Payloads(items, outputs)
 
 
@@ -170,12 +210,14 @@ def run_level(args, payloads, concurrency):
                     errors.append(str(e))
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    counts0 = model_counts(args)
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=args.max_seconds + args.timeout + 5)
     wall = time.perf_counter() - t0
+    counts1 = model_counts(args)
     lat = sorted(latencies)
     return {
         "concurrency": concurrency,
@@ -188,6 +230,9 @@ def run_level(args, payloads, concurrency):
         "p90_ms": percentile(lat, 0.90),
         "p99_ms": percentile(lat, 0.99),
         "mean_ms": statistics.fmean(lat) if lat else float("nan"),
+        # Triton's model statistics over the level: executions < inferences means batches ran.
+        "executions": counts1[0] - counts0[0],
+        "inferences": counts1[1] - counts0[1],
     }
 
 
@@ -226,10 +271,11 @@ def main():
                          indent=2))
     else:
         print(f"{args.model} over {args.protocol} at {args.url}, {args.mode} mode, {len(payloads.items)} payload(s)")
-        print(f"{'conc':>5} {'reqs':>6} {'err':>4} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
+        print(f"{'conc':>5} {'reqs':>6} {'err':>4} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+              f"{'execs':>6}")
         for r in results:
             print(f"{r['concurrency']:>5} {r['requests']:>6} {r['errors']:>4} {r['throughput_rps']:>8.1f} "
-                  f"{r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} {r['p99_ms']:>8.1f}")
+                  f"{r['p50_ms']:>8.1f} {r['p90_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['executions']:>6}")
     return 1 if any(r["errors"] for r in results) else 0
 
 

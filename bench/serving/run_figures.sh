@@ -12,6 +12,17 @@
 #   bench/serving/run_figures.sh [--backend onnx|openvino|cuda|tensorrt|tvm] [--build DIR]
 #       [--requests N] [--concurrency "1 4 16"] [--threads T] [--max-seconds S] [--out DIR] [--demo-dir DIR]
 #       [--protocols "http grpc"] [--instances N]
+#       [--batch N [--batch-delay-us D] [--batch-concurrency "16"] [--batch-onnx FILE] [--batch-only]]
+#
+# --batch N: also measures Triton's dynamic batching in pipeline mode, in the same
+# server run: two models on one dynamic-batch export (--batch-onnx, default the
+# tiny one-class YOLOv8 detector <build>/test_data/batch/yolov8-person-golden-dynbatch.onnx
+# from tests/data/gen_dynamic_batch.py, target aegisrt_batch_models; the demo
+# detector's export has a fixed batch of 1), served as yolo/v8n: `yolo_batch_off`
+# (max_batch_size 0) and `yolo_batch_on` (`aegisrt serve --max-batch-size N
+# --batch-delay-us D`, default 1000), image requests (the demo PNGs) at
+# --batch-concurrency (default 16), off then on, per protocol; a second table with
+# Triton's executions per level. --batch-only skips everything else.
 #
 # --protocols: which clients to run (the GPU machine's Python 3.12 has only the
 # gRPC one: tritonclient's HTTP client needs geventhttpclient<=2.0.2, no 3.12 wheel).
@@ -38,9 +49,14 @@ OUT=""
 DEMO=""
 PROTOCOLS="http grpc"
 INSTANCES=1
+BATCH=0
+BATCH_DELAY_US=1000
+BATCH_CONCURRENCY="16"
+BATCH_ONNX=""
+BATCH_ONLY=0
 START_TIMEOUT=${AEGISRT_SERVE_START_TIMEOUT:-900}  # a TensorRT/TVM build at first load takes a while
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --backend) BACKEND=$2; shift 2 ;;
@@ -53,6 +69,11 @@ while [[ $# -gt 0 ]]; do
     --demo-dir) DEMO=$2; shift 2 ;;
     --protocols) PROTOCOLS=$2; shift 2 ;;
     --instances) INSTANCES=$2; shift 2 ;;
+    --batch) BATCH=$2; shift 2 ;;
+    --batch-delay-us) BATCH_DELAY_US=$2; shift 2 ;;
+    --batch-concurrency) BATCH_CONCURRENCY=$2; shift 2 ;;
+    --batch-onnx) BATCH_ONNX=$2; shift 2 ;;
+    --batch-only) BATCH_ONLY=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run_figures.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -81,6 +102,13 @@ REF_PY=${AEGISRT_TEST_PYTHON:-$ROOT/.venv/bin/python}
 [[ -x "$REF_PY" ]] || die "no Python with Pillow to decode the frames (set AEGISRT_TEST_PYTHON)"
 [[ -f "$DEMO/demo.onnx" ]] || die "no demo data in $DEMO (build the target aegisrt_demo_data)"
 IMAGES=("$DEMO/demo_shapes.png" "$DEMO/demo_shapes_wide.png" "$DEMO/demo_shapes_square.png")
+[[ "$BATCH" =~ ^[0-9]+$ ]] || die "--batch takes a number"
+[[ $BATCH_ONLY == 0 || $BATCH -gt 0 ]] || die "--batch-only needs --batch N"
+if [[ $BATCH -gt 0 ]]; then
+  [[ -n "$BATCH_ONNX" ]] || BATCH_ONNX="$BUILD/test_data/batch/yolov8-person-golden-dynbatch.onnx"
+  [[ -f "$BATCH_ONNX" ]] || die "no dynamic-batch export $BATCH_ONNX (build the target aegisrt_batch_models, or pass --batch-onnx)"
+  BATCH_ONNX=$(cd "$(dirname "$BATCH_ONNX")" && pwd)/$(basename "$BATCH_ONNX")
+fi
 # `aegisrt exec` takes registry names: the vocabulary's "cuda" is ONNX Runtime with its CUDA provider
 # (src/backend/backend_vocabulary.cpp), which is what tensor mode loads for backend "cuda".
 DEVICE=cpu
@@ -119,6 +147,7 @@ trap 'exit 130' INT TERM
 ISA=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow 'avx2\|avx512f' | sort -u | paste -sd, - || true)
 MACHINE_LINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), ${ISA:-no AVX2}; load average at start $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
 BUILD_LINE="build: $BUILD ($(grep -m1 '^CMAKE_BUILD_TYPE' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2)); backend $BACKEND; threads $THREADS; $INSTANCES instance(s) per model; $REQUESTS requests per level"
+[[ $BATCH -gt 0 ]] && BUILD_LINE+="; batching: max_batch_size $BATCH, max_queue_delay ${BATCH_DELAY_US} us, $(basename "$BATCH_ONNX")"
 echo "== $MACHINE_LINE"
 echo "== $BUILD_LINE"
 
@@ -144,8 +173,10 @@ in_process() {
   "$CLI" exec -m "$DEMO/demo.onnx" -b "$EXEC_BACKEND" --device "$DEVICE" --cache-dir "$WORK/cache" -n "$REQUESTS" \
     --warmup 5 --json "${EXEC_OPTS[@]}" > "$OUT/exec_$1.json"
 }
-echo "== in-process (before): aegisrt bench (images), aegisrt exec (tensors)"
-in_process before
+if [[ $BATCH_ONLY == 0 ]]; then
+  echo "== in-process (before): aegisrt bench (images), aegisrt exec (tensors)"
+  in_process before
+fi
 
 # Repository: `yolo` (pipeline mode, written by aegisrt serve) and `yolo_tensor` (tensor mode, same file).
 "$CLI" --models-dir "$ROOT/models" serve --model yolo --variant demo --backend "$BACKEND" "${THREAD_ARGS[@]}" \
@@ -170,6 +201,16 @@ if backend == "onnx":
 for k, v in params.items():
     print(f'parameters {{ key: "{k}" value: {{ string_value: "{v}" }} }}')
 PY
+READY_MODELS="yolo yolo_tensor"
+if [[ $BATCH -gt 0 ]]; then
+  # The same dynamic-batch export twice: unbatched, and with Triton's dynamic batching.
+  BATCH_SEL=(--model yolo --variant v8n --backend "$BACKEND" "${THREAD_ARGS[@]}" --instances "$INSTANCES"
+             --onnx "$BATCH_ONNX" --cache-dir "$WORK/cache" --repo "$WORK/repo" --write-repo-only)
+  "$CLI" --models-dir "$ROOT/models" serve "${BATCH_SEL[@]}" --name yolo_batch_off > /dev/null
+  "$CLI" --models-dir "$ROOT/models" serve "${BATCH_SEL[@]}" --name yolo_batch_on --max-batch-size "$BATCH" \
+    --batch-delay-us "$BATCH_DELAY_US" > /dev/null
+  READY_MODELS+=" yolo_batch_off yolo_batch_on"
+fi
 
 read -r HTTP_PORT GRPC_PORT METRICS_PORT < <("$CLIENT_PY" -c '
 import socket
@@ -180,11 +221,11 @@ setsid "$CLI" --models-dir "$ROOT/models" serve --repo "$WORK/repo" --tritonserv
   --backend-directory "$BACKEND_DIR" --http-port "$HTTP_PORT" --grpc-port "$GRPC_PORT" \
   --metrics-port "$METRICS_PORT" > "$OUT/serve.log" 2>&1 &
 SERVER_PID=$!
-"$CLIENT_PY" - "$HTTP_PORT" "$START_TIMEOUT" "$SERVER_PID" <<'PY' || { tail -n 40 "$OUT/serve.log" >&2; die "server not ready"; }
+"$CLIENT_PY" - "$HTTP_PORT" "$START_TIMEOUT" "$SERVER_PID" $READY_MODELS <<'PY' || { tail -n 40 "$OUT/serve.log" >&2; die "server not ready"; }
 import os, sys, time, urllib.request
 port, timeout, pid = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 deadline = time.monotonic() + timeout
-for model in ("yolo", "yolo_tensor"):
+for model in sys.argv[4:]:
     while True:
         if time.monotonic() > deadline or not os.path.exists(f"/proc/{pid}"):
             sys.exit(1)
@@ -202,6 +243,7 @@ echo "== server ready (HTTP $HTTP_PORT, gRPC $GRPC_PORT); log: $OUT/serve.log"
 LOADGEN=("$CLIENT_PY" "$ROOT/bench/serving/loadgen.py" --concurrency $CONCURRENCY --requests "$REQUESTS"
          --max-seconds "$MAX_SECONDS" --json)
 for proto in $PROTOCOLS; do
+  [[ $BATCH_ONLY == 0 ]] || break
   port=$HTTP_PORT
   [[ $proto == grpc ]] && port=$GRPC_PORT
   echo "== loadgen $proto: image, frame, tensor"
@@ -213,19 +255,55 @@ for proto in $PROTOCOLS; do
     > "$OUT/tensor_$proto.json"
 done
 
+if [[ $BATCH -gt 0 ]]; then
+  for proto in $PROTOCOLS; do
+    port=$HTTP_PORT
+    [[ $proto == grpc ]] && port=$GRPC_PORT
+    for model in yolo_batch_off yolo_batch_on; do
+      echo "== loadgen $proto: $model (image requests)"
+      "$CLIENT_PY" "$ROOT/bench/serving/loadgen.py" --concurrency $BATCH_CONCURRENCY --requests "$REQUESTS" \
+        --max-seconds "$MAX_SECONDS" --json --protocol "$proto" --url "127.0.0.1:$port" --model "$model" \
+        --mode image --images "${IMAGES[@]}" > "$OUT/${model}_$proto.json"
+    done
+  done
+fi
+
 echo "== stopping the server"
 stop_server
-echo "== in-process (after)"
-in_process after
+if [[ $BATCH_ONLY == 0 ]]; then
+  echo "== in-process (after)"
+  in_process after
+fi
 
 echo "== results (JSON of every run, serve.log, figures.md) in $OUT"
 { echo "$MACHINE_LINE"; echo "$BUILD_LINE"; echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$CLIENT_PY" - "$OUT" <<'PY'
+"$CLIENT_PY" - "$OUT" "$BATCH" <<'PY'
 import json, os, sys
-out = sys.argv[1]
+out, batch = sys.argv[1], int(sys.argv[2])
 def load(name):
     with open(os.path.join(out, name)) as f:
         return json.load(f)
+failed = 0
+if batch > 0:
+    print()
+    print("| model | max_batch_size | protocol | concurrency | requests | errors | req/s | p50 ms | p90 ms | p99 ms "
+          "| Triton executions | requests per execution |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for proto in ("http", "grpc"):
+        for model, mbs in (("yolo_batch_off", 0), ("yolo_batch_on", batch)):
+            path = os.path.join(out, f"{model}_{proto}.json")
+            if not os.path.exists(path):
+                continue
+            for lv in json.load(open(path))["levels"]:
+                failed += lv["errors"]
+                per = lv["inferences"] / lv["executions"] if lv["executions"] else float("nan")
+                print(f"| {model} | {mbs} | {'HTTP' if proto == 'http' else 'gRPC'} | {lv['concurrency']} | "
+                      f"{lv['requests']} | {lv['errors']} | {lv['throughput_rps']:.1f} | {lv['p50_ms']:.1f} | "
+                      f"{lv['p90_ms']:.1f} | {lv['p99_ms']:.1f} | {lv['executions']} | {per:.2f} |")
+    print("Triton executions: the model's execution_count over the level (model statistics); "
+          "requests per execution = inference_count / execution_count.")
+if not os.path.exists(os.path.join(out, "bench_before.json")):  # --batch-only
+    sys.exit(1 if failed else 0)
 runs = {}
 for when in ("before", "after"):
     b = load(f"bench_{when}.json")["warm_ms"]
@@ -241,7 +319,6 @@ ref = {m: (runs["before"][m] + runs["after"][m]) / 2 for m in what}
 print()
 print("| mode | protocol | concurrency | requests | errors | req/s | p50 ms | p90 ms | p99 ms | in-process p50 ms | p50 ratio |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-failed = 0
 for mode in ("image", "frame", "tensor"):
     for proto in ("http", "grpc"):
         if not os.path.exists(os.path.join(out, f"{mode}_{proto}.json")):

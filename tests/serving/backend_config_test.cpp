@@ -67,7 +67,7 @@ TEST(ServingBackendConfig, RefusesBadConfigsNamingTheParameter) {
       {config_with(p("model", "yolo") + "," + p("threads", "two")), ErrorCode::InvalidArgument, "'threads'"},
       {config_with(p("model", "yolo") + "," + p("max_det", "0")), ErrorCode::InvalidArgument, "'max_det'"},
       {config_with(p("model", "yolo") + "," + p("device", "cuda:1")), ErrorCode::Unsupported, "'device'"},
-      {config_with(p("model", "yolo"), 8), ErrorCode::Unsupported, "max_batch_size 8"},
+      {config_with(p("model", "yolo"), -2), ErrorCode::InvalidArgument, "max_batch_size -2"},
       {config_with(R"("model":{"int_value":3})"), ErrorCode::InvalidArgument, "'model'"},
       {"{not json", ErrorCode::InvalidArgument, "not JSON"},
   };
@@ -91,6 +91,15 @@ TEST(ServingBackendConfig, TensorModeTakesTheModelFileAndBatching) {
   EXPECT_EQ(cfg->options.backend, "tvm");
   EXPECT_EQ(cfg->options.cache_dir, "/c");
   EXPECT_EQ(parse_backend_config(config_with(p("model", "yolo")))->mode, ServingMode::Pipeline);
+}
+
+// Pipeline mode batches too (Pipeline::run_batch); whether the model can take
+// max_batch_size images per execute is checked at model load, not here.
+TEST(ServingBackendConfig, PipelineModeTakesMaxBatchSize) {
+  const auto cfg = parse_backend_config(config_with(p("model", "yolo"), 8));
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  EXPECT_EQ(cfg->mode, ServingMode::Pipeline);
+  EXPECT_EQ(cfg->max_batch_size, 8);
 }
 
 TEST(ServingBackendConfig, TensorModeRefusals) {

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -850,6 +851,240 @@ class TensorServingTest(_ServerBase):
         self.assertLess(exec1 - exec0, len(xs), "no two requests were executed together")
 
 
+BATCH_MODEL = "seg_b"          # pipeline mode, dynamic batching, on a dynamic-batch export
+FIXED_BATCH_MODEL = "demo_b"   # the demo detector (fixed batch of 1) asked to batch 4: must not load
+BATCH_MAX = 8
+BATCH_DELAY_US = 200000        # long enough that requests sent together meet; nothing timing is asserted
+BATCH_IMAGES = ("golden_street.png", "golden_portrait.png")
+
+
+def batch_onnx():
+    return os.path.join(ARGS.batch_models_dir, "yolov8-seg-golden-dynbatch.onnx") if ARGS.batch_models_dir else ""
+
+
+def batched_seg_args():
+    return ["--model", MODEL, "--variant", "v8n-seg", "--backend", "onnx", "--threads", "1", "--onnx", batch_onnx()]
+
+
+def batched_reference(image):
+    """`aegisrt run --json` (in-process, one image per execute) with the same export."""
+    out = tempfile.mkdtemp(prefix="aegisrt_serving_ref_")
+    try:
+        proc = subprocess.run(
+            [ARGS.cli, "--models-dir", ARGS.models_dir, "run", *batched_seg_args(),
+             "--input", os.path.join(ARGS.golden_dir, image), "--output", out, "--json"],
+            capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"aegisrt run failed ({proc.returncode}): {proc.stderr}")
+        return json.loads(proc.stdout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def batched_image_input(module, data):
+    """One encoded image with the batch dimension a max_batch_size > 0 model needs: BYTES [1,1]."""
+    inp = module.InferInput("IMAGE", [1, 1], "BYTES")
+    inp.set_data_from_numpy(np.array([[data]], dtype=np.object_))
+    return inp
+
+
+class BatchedPipelineServingTest(_ServerBase):
+    """Pipeline mode with Triton's dynamic batching: `aegisrt serve --max-batch-size 8
+    --batch-delay-us 200000` on the dynamic-batch copy of the golden segment model
+    (tests/data/gen_dynamic_batch.py; the demo detector's export has a fixed batch of 1).
+    Requests sent together are answered as if alone (equal to `aegisrt run`), Triton's
+    metrics show fewer executions than requests, a corrupt image inside a batch fails
+    alone. No timing is asserted: the queue delay only makes the requests meet."""
+    READY_MODELS = (BATCH_MODEL,)
+
+    @classmethod
+    def setUpClass(cls):
+        if not ARGS.golden_dir or not os.path.exists(batch_onnx()):
+            raise unittest.SkipTest(f"dynamic-batch golden model not found (--batch-models-dir "
+                                    f"'{ARGS.batch_models_dir}', target aegisrt_batch_models)")
+        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_batched_")
+        cls.repo = os.path.join(cls.workdir, "repo")
+        for args in ([*batched_seg_args(), "--name", BATCH_MODEL, "--max-batch-size", str(BATCH_MAX),
+                      "--batch-delay-us", str(BATCH_DELAY_US)],
+                     [*selection_args(), "--name", FIXED_BATCH_MODEL, "--max-batch-size", "4"]):
+            r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *args, "--repo", cls.repo,
+                                "--write-repo-only"], capture_output=True, text=True, timeout=60, check=False)
+            if r.returncode != 0:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
+                raise AssertionError(f"aegisrt serve --write-repo-only {args}: {r.stderr}")
+        cls.images = {}
+        for name in BATCH_IMAGES:
+            with open(os.path.join(ARGS.golden_dir, name), "rb") as f:
+                cls.images[name] = f.read()
+        cls.refs = {name: batched_reference(name) for name in BATCH_IMAGES}
+        cls._start(["--repo", cls.repo])
+
+    def metric(self, name):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        found = re.findall(r'^' + name + r'\{[^}]*model="' + BATCH_MODEL + r'"[^}]*\} (\d+)', text, re.M)
+        self.assertTrue(found, f"{name} for {BATCH_MODEL} not in metrics:\n{text[:3000]}")
+        return sum(int(v) for v in found)
+
+    def counters(self):
+        return {k: self.metric(k) for k in ("nv_inference_request_success", "nv_inference_request_failure",
+                                            "nv_inference_count", "nv_inference_exec_count")}
+
+    def wait_counters(self, before, success, failure):
+        """The counters once they include `success` + `failure` more requests (bounded)."""
+        deadline = time.monotonic() + 30
+        while True:
+            now = self.counters()
+            done = (now["nv_inference_request_success"] - before["nv_inference_request_success"] >= success and
+                    now["nv_inference_request_failure"] - before["nv_inference_request_failure"] >= failure)
+            if done or time.monotonic() > deadline:
+                return {k: now[k] - before[k] for k in now}
+            time.sleep(0.2)
+
+    def infer(self, client, module, data):
+        outs = [module.InferRequestedOutput(o) for o in ("DETECTIONS", "MASKS", "RESULT_JSON")]
+        res = client.infer(BATCH_MODEL, [batched_image_input(module, data)], outputs=outs)
+        return {o: res.as_numpy(o) for o in ("DETECTIONS", "MASKS", "RESULT_JSON")}
+
+    def assert_matches(self, what, name, got):
+        """One request's outputs against `aegisrt run` on its image: the same tensors as unbatched,
+        with the batch dimension of 1 first. Tolerances allow float rounding of a batched execute
+        (ONNX Runtime may sum in another order for a batch than for one image)."""
+        ref = self.refs[name]
+        want = rows_of(ref)
+        self.assertGreater(len(want), 0, name)
+        dets = got["DETECTIONS"]
+        self.assertEqual(dets.dtype, np.float32, what)
+        self.assertEqual(dets.shape, (1, *want.shape), what)
+        np.testing.assert_allclose(dets[0, :, :4], want[:, :4], atol=1e-2, err_msg=what)
+        np.testing.assert_allclose(dets[0, :, 4], want[:, 4], atol=1e-4, err_msg=what)
+        np.testing.assert_array_equal(dets[0, :, 5], want[:, 5], err_msg=what)
+        self.assertEqual(got["RESULT_JSON"].shape, (1, 1), what)
+        doc = json.loads(got["RESULT_JSON"].reshape(-1)[0])
+        for key in ("schema", "image", "model", "output_type", "output_layout", "transform", "thresholds"):
+            self.assertEqual(doc[key], ref[key], f"{what}: JSON field {key}")
+        self.assertEqual([d["class_id"] for d in doc["detections"]], [d["class_id"] for d in ref["detections"]],
+                         what)
+        masks = got["MASKS"]
+        want_masks = masks_from_rle(ref)
+        self.assertEqual(masks.shape, (1, *want_masks.shape), what)
+        agree = float(np.mean(masks[0] == want_masks))
+        self.assertGreaterEqual(agree, 0.999, f"{what}: mask pixels agreeing with aegisrt run")
+
+    def send_together(self, plan):
+        """Sends plan[i] = (protocol, payload) from len(plan) threads released together by a
+        barrier; returns the result (dict) or the exception of each, in order."""
+        barrier = threading.Barrier(len(plan))
+
+        def one(i):
+            protocol, data = plan[i]
+            client, module = (self.http(), httpclient) if protocol == "http" else (self.grpc(), grpcclient)
+            barrier.wait(timeout=120)
+            try:
+                return self.infer(client, module, data)
+            except InferenceServerException as e:
+                return e
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(plan)) as pool:
+            return list(pool.map(one, range(len(plan)), timeout=600))
+
+    def test_config_and_a_model_that_cannot_batch(self):
+        cfg = self.http().get_model_config(BATCH_MODEL)
+        self.assertEqual(cfg["max_batch_size"], BATCH_MAX)
+        self.assertEqual(int(cfg["dynamic_batching"]["max_queue_delay_microseconds"]), BATCH_DELAY_US)
+        # The demo detector takes a fixed batch of 1: asking for 4 leaves it UNAVAILABLE, naming both.
+        index = {m["name"]: m for m in self.http().get_model_repository_index()}
+        self.assertEqual(index[FIXED_BATCH_MODEL]["state"], "UNAVAILABLE", index[FIXED_BATCH_MODEL])
+        reason = index[FIXED_BATCH_MODEL]["reason"]
+        self.assertIn("max_batch_size 4", reason)
+        self.assertIn("fixed batch of 1", reason)
+
+    def test_sixteen_concurrent_clients_batched(self):
+        """16 requests (half HTTP, half gRPC, two images) released together: each gets its
+        image's answer, and Triton executed the model fewer times than it answered requests."""
+        plan = [("http" if i % 2 == 0 else "grpc", BATCH_IMAGES[(i // 2) % 2]) for i in range(16)]
+        before = self.counters()
+        got = self.send_together([(p, self.images[name]) for p, name in plan])
+        for i, ((protocol, name), res) in enumerate(zip(plan, got)):
+            self.assertNotIsInstance(res, Exception, f"request {i} ({protocol}, {name}): {res}")
+            self.assert_matches(f"request {i} ({protocol}, {name})", name, res)
+        delta = self.wait_counters(before, 16, 0)
+        self.assertEqual(delta["nv_inference_request_success"], 16, delta)
+        self.assertEqual(delta["nv_inference_request_failure"], 0, delta)
+        self.assertEqual(delta["nv_inference_count"], 16, delta)
+        self.assertGreaterEqual(delta["nv_inference_exec_count"], 1, delta)
+        self.assertLess(delta["nv_inference_exec_count"], 16, f"no two requests ran as one batch: {delta}")
+
+    def test_corrupt_images_inside_a_batch(self):
+        """8 requests (= max_batch_size, so the batcher sends them as soon as they are all in):
+        a truncated PNG and bytes that are no image get their own errors; the 6 good ones their
+        answers, executed together (fewer executions than good requests)."""
+        street = self.images[BATCH_IMAGES[0]]
+        plan = [("http", "good", BATCH_IMAGES[0]), ("grpc", "truncated", None), ("grpc", "good", BATCH_IMAGES[1]),
+                ("http", "good", BATCH_IMAGES[1]), ("http", "garbage", None), ("grpc", "good", BATCH_IMAGES[0]),
+                ("http", "good", BATCH_IMAGES[0]), ("grpc", "good", BATCH_IMAGES[1])]
+        self.assertEqual(len(plan), BATCH_MAX)
+        payload = {"truncated": street[:len(street) // 3], "garbage": b"this is not an image" * 10}
+        before = self.counters()
+        got = self.send_together([(p, self.images[n] if kind == "good" else payload[kind]) for p, kind, n in plan])
+        goods = 0
+        for i, ((protocol, kind, name), res) in enumerate(zip(plan, got)):
+            what = f"request {i} ({protocol}, {kind})"
+            if kind == "good":
+                goods += 1
+                self.assertNotIsInstance(res, Exception, f"{what}: {res}")
+                self.assert_matches(what, name, res)
+            else:
+                self.assertIsInstance(res, InferenceServerException, what)
+                self.assertIn("aegisrt", str(res), what)
+        delta = self.wait_counters(before, goods, len(plan) - goods)
+        self.assertEqual(delta["nv_inference_request_success"], goods, delta)
+        self.assertEqual(delta["nv_inference_request_failure"], len(plan) - goods, delta)
+        self.assertGreaterEqual(delta["nv_inference_exec_count"], 1, delta)
+        self.assertLess(delta["nv_inference_exec_count"], goods, f"the good requests did not run together: {delta}")
+        c = self.http()
+        self.assertTrue(c.is_model_ready(BATCH_MODEL))
+        self.assert_matches("after the mixed batch", BATCH_IMAGES[1],
+                            self.infer(c, httpclient, self.images[BATCH_IMAGES[1]]))
+
+    def test_one_image_per_request(self):
+        """The shape contract: the batch dimension of a pipeline-mode request is 1."""
+        inp = httpclient.InferInput("IMAGE", [2, 1], "BYTES")
+        inp.set_data_from_numpy(np.array([[self.images[n]] for n in BATCH_IMAGES], dtype=np.object_))
+        with self.assertRaises(InferenceServerException) as ctx:
+            self.http().infer(BATCH_MODEL, [inp])
+        self.assertIn("batch dimension 1", str(ctx.exception))
+
+    def test_load_generator_on_the_batched_model(self):
+        """bench/serving/loadgen.py sends the batch dimension the configuration asks for and
+        reports Triton's executions: 8 clients on one instance, fewer executions than requests."""
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "serving",
+                              "loadgen.py")
+        for protocol, port in (("http", self.http_port), ("grpc", self.grpc_port)):
+            proc = subprocess.run(
+                [sys.executable, script, "--url", f"127.0.0.1:{port}", "--protocol", protocol, "--model",
+                 BATCH_MODEL, "--images", *(os.path.join(ARGS.golden_dir, n) for n in BATCH_IMAGES),
+                 "--concurrency", "8", "--requests", "16", "--warmup", "1", "--max-seconds", "120",
+                 "--timeout", "60", "--json"],
+                capture_output=True, text=True, timeout=300, check=False)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            (lv,) = json.loads(proc.stdout)["levels"]
+            self.assertEqual((lv["requests"], lv["errors"]), (16, 0), lv)
+            self.assertEqual(lv["inferences"], 16, lv)
+            self.assertGreaterEqual(lv["executions"], 1, lv)
+            self.assertLess(lv["executions"], 16, lv)
+
+    def test_raw_frame_with_batch_dimension(self):
+        need_ref_python(self)
+        name = BATCH_IMAGES[1]
+        frame = decode_frame(os.path.join(ARGS.golden_dir, name))[np.newaxis]  # [1,H,W,3]
+        for client, module in ((self.http(), httpclient), (self.grpc(), grpcclient)):
+            res = client.infer(BATCH_MODEL, [frame_input(module, frame)],
+                               outputs=[module.InferRequestedOutput(o) for o in ("DETECTIONS", "MASKS", "RESULT_JSON")])
+            self.assert_matches(f"FRAME {list(frame.shape)} {module.__name__}", name,
+                                {o: res.as_numpy(o) for o in ("DETECTIONS", "MASKS", "RESULT_JSON")})
+
+
 class ServeCommandTest(unittest.TestCase):
     """`aegisrt serve` itself: refusals before any server starts, the repository it writes,
     and SIGINT handling."""
@@ -873,6 +1108,9 @@ class ServeCommandTest(unittest.TestCase):
                            os.path.join(d, "missing_tritonserver"))
             self.assertEqual(r.returncode, 3, r.stderr)
             self.assertIn("missing_tritonserver", r.stderr)
+        r = self.serve(*selection_args(), "--batch-delay-us", "1000")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("--max-batch-size", r.stderr)
 
     def test_write_repo_only(self):
         with tempfile.TemporaryDirectory() as d:
@@ -886,6 +1124,9 @@ class ServeCommandTest(unittest.TestCase):
             self.assertIn('name: "det"', cfg)
             self.assertIn('backend: "aegisrt"', cfg)
             self.assertIn("count: 2", cfg)
+            # Unbatched unless asked.
+            self.assertIn("max_batch_size: 0\n", cfg)
+            self.assertNotIn("dynamic_batching", cfg)
             params = dict(re.findall(r'parameters \{ key: "([^"]+)" value: \{ string_value: "([^"]*)" \} \}', cfg))
             self.assertEqual(params["model"], MODEL)
             self.assertEqual(params["variant"], "demo")
@@ -938,9 +1179,13 @@ def main():
     p.add_argument("--ref-python", default="",
                    help="Python with Pillow, onnx, onnxruntime (AEGISRT_TEST_PYTHON) for independent references")
     p.add_argument("--golden-dir", default="", help="tests/data/golden (segment and pose golden models)")
+    p.add_argument("--batch-models-dir", default="",
+                   help="dynamic-batch copies of the golden models (tests/data/gen_dynamic_batch.py)")
     ARGS, rest = p.parse_known_args()
     if ARGS.golden_dir:
         ARGS.golden_dir = os.path.abspath(ARGS.golden_dir)
+    if ARGS.batch_models_dir:
+        ARGS.batch_models_dir = os.path.abspath(ARGS.batch_models_dir)
     ok = False
     if ARGS.ref_python and os.path.exists(ARGS.ref_python):
         probe = subprocess.run([ARGS.ref_python, "-c", "import PIL, onnx, onnxruntime, numpy"],

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -38,6 +39,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// max_queue_delay_microseconds when --max-batch-size is given without --batch-delay-us.
+constexpr std::int64_t kDefaultBatchDelayUs = 1000;
+
 #ifndef AEGISRT_CLI_TRITON_DIR
 #define AEGISRT_CLI_TRITON_DIR ""
 #endif
@@ -56,6 +60,8 @@ struct ServeFlags {
   std::vector<std::string> model_data;
   int threads = 0;
   int instances = 1;
+  int max_batch_size = 0;     // > 0: Triton's dynamic batching, that many requests per execute at most
+  std::int64_t batch_delay_us = -1;  // max_queue_delay_microseconds (-1: not given)
   std::string repo;
   std::string address = "127.0.0.1";
   int http_port = 8000;
@@ -209,7 +215,7 @@ Result<std::string> make_config(const ServeFlags& f, const std::string& name, co
       "# PNG/JPEG, or FRAME: raw RGB uint8 HWC), the layout's tensors and the `aegisrt run` JSON out.\n"
       "name: {}\n"
       "backend: \"aegisrt\"\n"
-      "max_batch_size: 0\n"
+      "max_batch_size: {}\n"
       "input [\n"
       "{}"
       "]\n"
@@ -217,7 +223,14 @@ Result<std::string> make_config(const ServeFlags& f, const std::string& name, co
       "{}"
       "]\n"
       "instance_group [ {{ count: {} kind: KIND_CPU }} ]\n",
-      qname, tensors.first, tensors.second, f.instances);
+      qname, f.max_batch_size, tensors.first, tensors.second, f.instances);
+  if (f.max_batch_size > 0) {
+    // Requests carry a batch dimension of 1 (one image each); Triton's batcher
+    // hands the backend up to max_batch_size of them per execute, run as one
+    // Pipeline::run_batch (docs/SERVING.md, "Dynamic batching in pipeline mode").
+    cfg += fmt::format("dynamic_batching {{ max_queue_delay_microseconds: {} }}\n",
+                       f.batch_delay_us < 0 ? kDefaultBatchDelayUs : f.batch_delay_us);
+  }
   for (const auto& [k, v] : params) {
     AEGIS_ASSIGN_OR_RETURN(std::string qv, pbtxt_string(k, v));
     cfg += fmt::format("parameters {{ key: \"{}\" value: {{ string_value: {} }} }}\n", k, qv);
@@ -417,6 +430,16 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--instances", f->instances, "Model instances (each runs requests on its own pipeline; the model is loaded once and shared)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--max-batch-size", f->max_batch_size,
+                  "Triton dynamic batching (pipeline mode): up to N requests (one image each) per execute, run as "
+                  "one batch; the model's export needs a dynamic batch dimension (or a fixed one >= N). "
+                  "0 = one request per execute")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--batch-delay-us", f->batch_delay_us,
+                  "With --max-batch-size: how long Triton's batcher waits for more requests "
+                  "(max_queue_delay_microseconds; default " + std::to_string(kDefaultBatchDelayUs) + ")")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{60'000'000}));
   cmd->add_option("--repo", f->repo,
                   "Model repository: with --model, where to write it (default: a temporary folder removed on "
                   "exit); alone, a repository to serve as it is");
@@ -439,6 +462,16 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
       "Exit codes: 0 stopped by SIGINT/SIGTERM or clean exit; 2 bad flags; 3 invalid selection; 4 the server "
       "failed.\nExample: aegisrt serve --model yolo --variant demo --http-port 8000 --grpc-port 8001");
   cmd->callback([f, &ctx] {
+    if (f->batch_delay_us >= 0 && f->max_batch_size == 0) {
+      ctx.exit_code = report_error(Error(ErrorCode::InvalidArgument, "--batch-delay-us needs --max-batch-size N > 0"));
+      return;
+    }
+    if (f->model.empty() && f->max_batch_size > 0) {
+      ctx.exit_code = report_error(Error(ErrorCode::InvalidArgument,
+                                         "--max-batch-size applies to the repository written for --model; a "
+                                         "repository given with --repo alone keeps its own config.pbtxt"));
+      return;
+    }
     if (f->write_only && f->repo.empty()) {
       ctx.exit_code = report_error(Error(ErrorCode::InvalidArgument, "--write-repo-only needs --repo"));
       return;

@@ -127,12 +127,10 @@ Result<void> check_mode(const BackendConfig& out, const std::map<std::string, st
     if (out.max_batch_size < 0) return bad("max_batch_size " + std::to_string(out.max_batch_size) + " < 0");
     return {};
   }
-  if (out.max_batch_size > 0) {
-    return Error(ErrorCode::Unsupported,
-                 "model config: max_batch_size " + std::to_string(out.max_batch_size) +
-                     ": pipeline mode serves one image per request (max_batch_size: 0; model instances give "
-                     "concurrency); dynamic batching is for tensor mode (parameter mode: tensor)");
-  }
+  // Pipeline mode with max_batch_size > 0: whether the pipeline can batch
+  // that many images is known only once the model is loaded (the backend
+  // checks Pipeline::max_batch() at model load).
+  if (out.max_batch_size < 0) return bad("max_batch_size " + std::to_string(out.max_batch_size) + " < 0");
   if (out.options.model.empty()) {
     return bad("parameter 'model' (the AegisRT catalog model, e.g. yolo) is required");
   }

@@ -37,7 +37,7 @@ struct BackendConfig {
   ServingMode mode = ServingMode::Pipeline;
   pipeline::PipelineOptions options;      // catalog model, variant, backend, precision, cache; onnx (tensor mode: the model file)
   std::filesystem::path models_dir;       // catalog folder; empty = AegisRT's default search
-  int max_batch_size = 0;                 // tensor mode only (> 0: requests carry a batch dimension)
+  int max_batch_size = 0;                 // > 0: requests carry a batch dimension (Triton's dynamic batching)
 };
 
 /// Parses Triton's model configuration JSON (TRITONBACKEND_ModelConfig
@@ -52,8 +52,9 @@ struct BackendConfig {
 ///   are refused there by name.
 /// `device` may only be empty or "auto": the device follows the AegisRT
 /// backend name (onnx/openvino/tvm: CPU; cuda/tensorrt: GPU 0).
-/// InvalidArgument naming the parameter for anything malformed or unknown;
-/// Unsupported for max_batch_size > 0 in pipeline mode (one image per request).
+/// InvalidArgument naming the parameter for anything malformed or unknown
+/// (and max_batch_size < 0). Pipeline mode with max_batch_size > 0 is
+/// accepted here; the backend checks Pipeline::max_batch() at model load.
 Result<BackendConfig> parse_backend_config(std::string_view config_json);
 
 /// Splits a serialised BYTES tensor (each element: 4-byte little-endian length,

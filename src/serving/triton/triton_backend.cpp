@@ -2,7 +2,10 @@
 // (docs/SERVING.md). Pipeline mode: one image (IMAGE: encoded PNG/JPEG, or
 // FRAME: raw RGB uint8 [H,W,3]) through a catalog model's Pipeline, the
 // layout's tensors (DETECTIONS, MASKS, KEYPOINTS, DEPTH, DEPTH_COLOR) and the
-// `aegisrt run` JSON out. Tensor mode: a model file's own tensors on any
+// `aegisrt run` JSON out; with max_batch_size > 0 (Triton's dynamic batching)
+// the images of one execute() that decode run as one Pipeline::run_batch and
+// each request gets its own outputs (with a leading batch dimension of 1).
+// Tensor mode: a model file's own tensors on any
 // AegisRT backend, loaded once per model and shared by the instances, with
 // the requests of one execute() concatenated along the batch dimension when
 // max_batch_size > 0 (Triton's dynamic batching).
@@ -239,11 +242,28 @@ Result<std::optional<InputData>> read_input(TRITONBACKEND_Request* request, std:
   return std::optional<InputData>(std::move(out));
 }
 
+/// With max_batch_size > 0 every request carries Triton's batch dimension
+/// first; pipeline mode takes one image per request, so it must be 1 and is
+/// dropped here (IMAGE [1,1] -> [1], FRAME [1,H,W,3] -> [H,W,3]).
+Result<void> drop_batch_dim(InputData& in, std::string_view name) {
+  if (in.shape.empty() || in.shape.front() != 1) {
+    return Error(ErrorCode::InvalidArgument,
+                 "input '" + std::string(name) + "' has shape " + shape_text(in.shape) +
+                     ": with max_batch_size > 0 a pipeline-mode request carries one image, batch dimension 1 "
+                     "(IMAGE [1,1], FRAME [1,H,W,3]); send several images as several requests");
+  }
+  in.shape.erase(in.shape.begin());
+  return {};
+}
+
 /// The request's image: IMAGE (one encoded PNG/JPEG, BYTES [1]) or FRAME
-/// (raw RGB, UINT8 [H,W,3]); exactly one of them.
-Result<vision::Image> read_image(TRITONBACKEND_Request* request, const std::string& source) {
+/// (raw RGB, UINT8 [H,W,3]); exactly one of them. `batched`: the model has
+/// max_batch_size > 0 (a leading batch dimension of 1 on the input).
+Result<vision::Image> read_image(TRITONBACKEND_Request* request, const std::string& source, bool batched) {
   AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> encoded, read_input(request, kInputImage));
   AEGIS_ASSIGN_OR_RETURN(std::optional<InputData> frame, read_input(request, kInputFrame));
+  if (batched && encoded) AEGIS_TRY(drop_batch_dim(*encoded, kInputImage));
+  if (batched && frame) AEGIS_TRY(drop_batch_dim(*frame, kInputFrame));
   const std::string both = "'" + std::string(kInputImage) + "' (one encoded PNG/JPEG image as BYTES [1]) or '" +
                            std::string(kInputFrame) + "' (a raw RGB frame as UINT8 [H,W,3])";
   if (encoded && frame) return Error(ErrorCode::InvalidArgument, "request has both inputs; give one of " + both);
@@ -303,14 +323,21 @@ std::string_view request_id(TRITONBACKEND_Request* request) {
   return id != nullptr ? std::string_view(id) : std::string_view();
 }
 
-/// Writes one requested pipeline output from `result`.
+/// Writes one requested pipeline output from `result`. `batched`: the model
+/// has max_batch_size > 0, so every output gets a leading batch dimension of 1
+/// (DETECTIONS [1,N,6], RESULT_JSON [1,1], ...), one image per request.
 Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameResult& result,
-                                   TRITONBACKEND_Response* response, std::string_view n) {
+                                   TRITONBACKEND_Response* response, std::string_view n, bool batched) {
   const auto& info = inst.pipeline->info();
   const auto outs = family_outputs(info.output_layout);
+  const auto put = [&](TRITONBACKEND_Response* resp, std::string_view name, TRITONSERVER_DataType dtype,
+                                std::vector<std::int64_t> shape, const void* bytes, std::size_t size) {
+    if (batched) shape.insert(shape.begin(), 1);
+    return write_output(resp, name, dtype, shape, bytes, size);
+  };
   if (n == kOutputJson) {
     const std::vector<std::byte> elem = encode_bytes_element(inst.pipeline->to_json(result));
-    return write_output(response, n, TRITONSERVER_TYPE_BYTES, {1}, elem.data(), elem.size());
+    return put(response, n, TRITONSERVER_TYPE_BYTES, {1}, elem.data(), elem.size());
   }
   if (std::find(outs.begin(), outs.end(), n) == outs.end()) {
     std::string known = std::string(kOutputJson);
@@ -321,14 +348,14 @@ Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameRes
   }
   if (n == kOutputDetections) {
     const std::vector<float> rows = detections_to_rows(result.detections());
-    return write_output(response, n, TRITONSERVER_TYPE_FP32, {static_cast<std::int64_t>(rows.size() / 6), 6},
+    return put(response, n, TRITONSERVER_TYPE_FP32, {static_cast<std::int64_t>(rows.size() / 6), 6},
                         rows.data(), rows.size() * sizeof(float));
   }
   if (n == kOutputMasks) {
     const auto* seg = std::get_if<pipeline::InstanceSegmentationResult>(&result.output);
     if (seg == nullptr) return Error(ErrorCode::Internal, "segment model produced no masks");
     const std::vector<std::uint8_t> dense = masks_to_dense(seg->masks, result.width, result.height);
-    return write_output(response, n, TRITONSERVER_TYPE_UINT8,
+    return put(response, n, TRITONSERVER_TYPE_UINT8,
                         {static_cast<std::int64_t>(seg->masks.size()), result.height, result.width}, dense.data(),
                         dense.size());
   }
@@ -343,7 +370,7 @@ Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameRes
     }
     std::size_t k = 0;
     AEGIS_ASSIGN_OR_RETURN(const std::vector<float> rows, keypoints_to_rows(instances, k));
-    return write_output(response, n, TRITONSERVER_TYPE_FP32,
+    return put(response, n, TRITONSERVER_TYPE_FP32,
                         {static_cast<std::int64_t>(instances.size()), static_cast<std::int64_t>(k), 3}, rows.data(),
                         rows.size() * sizeof(float));
   }
@@ -356,34 +383,68 @@ Result<void> write_pipeline_output(InstanceState& inst, const pipeline::FrameRes
         return Error(ErrorCode::Internal, "depth map of " + std::to_string(v.values.size()) + " values for " +
                                               std::to_string(v.width) + "x" + std::to_string(v.height));
       }
-      return write_output(response, n, TRITONSERVER_TYPE_FP32, {v.height, v.width}, v.values.data(),
+      return put(response, n, TRITONSERVER_TYPE_FP32, {v.height, v.width}, v.values.data(),
                           v.values.size() * sizeof(float));
     }
     const vision::Image& img = d->colorized;
-    return write_output(response, n, TRITONSERVER_TYPE_UINT8, {img.height(), img.width(), img.channels()},
+    return put(response, n, TRITONSERVER_TYPE_UINT8, {img.height(), img.width(), img.channels()},
                         img.data(), img.byte_size());
   }
   return Error(ErrorCode::Internal, "output '" + std::string(n) + "' is not written by the aegisrt backend");
 }
 
-/// Runs one request and fills `response`. Any error is the request's own.
-Result<void> execute_one(InstanceState& inst, TRITONBACKEND_Request* request, TRITONBACKEND_Response* response,
-                         std::uint64_t& compute_start, std::uint64_t& compute_end) {
-  const std::string_view id = request_id(request);
-  const std::string source = id.empty() ? std::string("request") : "request " + std::string(id);
-  compute_start = now_ns();
-  AEGIS_ASSIGN_OR_RETURN(vision::Image image, read_image(request, source));
-  AEGIS_ASSIGN_OR_RETURN(pipeline::FrameResult result, inst.pipeline->run(image, source));
-  compute_end = now_ns();
-
+/// Writes every output `request` asks for from `result`.
+Result<void> write_pipeline_response(InstanceState& inst, TRITONBACKEND_Request* request,
+                                     TRITONBACKEND_Response* response, const pipeline::FrameResult& result,
+                                     bool batched) {
   std::uint32_t outputs = 0;
   AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputCount(request, &outputs), "counting requested outputs");
   for (std::uint32_t i = 0; i < outputs; ++i) {
     const char* name = nullptr;
     AEGIS_TRITON_TRY(TRITONBACKEND_RequestOutputName(request, i, &name), "reading requested output name");
-    AEGIS_TRY(write_pipeline_output(inst, result, response, name));
+    AEGIS_TRY(write_pipeline_output(inst, result, response, name, batched));
   }
   return {};
+}
+
+std::string request_source(TRITONBACKEND_Request* request) {
+  const std::string_view id = request_id(request);
+  return id.empty() ? std::string("request") : "request " + std::string(id);
+}
+
+/// One request of a pipeline-mode execute() whose image decoded.
+struct PipelineRequest {
+  std::size_t index = 0;  // in the execute() call
+  vision::Image image;
+  std::string source;
+};
+
+/// How the valid requests of one pipeline-mode execute() are run: groups of
+/// indices into `valid`, each group one run_batch (one model execute), or,
+/// where `one_by_one`, each index through run(). max_batch_size 0: every
+/// request alone (run()). Otherwise up to Pipeline::max_batch() images per
+/// group (0 = any: all in one group); with a fixed batch F > 1 a last group
+/// of fewer than F images cannot be one execute and runs one by one.
+struct PipelineGroup {
+  std::vector<std::size_t> members;
+  bool one_by_one = false;
+};
+
+std::vector<PipelineGroup> plan_pipeline_groups(std::size_t valid, int max_batch_size, std::int64_t model_batch) {
+  std::vector<PipelineGroup> groups;
+  if (valid == 0) return groups;
+  if (max_batch_size <= 0) {
+    for (std::size_t i = 0; i < valid; ++i) groups.push_back({{i}, true});
+    return groups;
+  }
+  const std::size_t chunk = model_batch <= 0 ? valid : static_cast<std::size_t>(model_batch);
+  for (std::size_t first = 0; first < valid; first += chunk) {
+    PipelineGroup g;
+    for (std::size_t i = first; i < std::min(valid, first + chunk); ++i) g.members.push_back(i);
+    g.one_by_one = model_batch > 0 && g.members.size() != chunk;
+    groups.push_back(std::move(g));
+  }
+  return groups;
 }
 
 // ---------------------------------------------------------------- tensor mode
@@ -637,6 +698,129 @@ TRITONSERVER_Error* execute_tensor(TRITONBACKEND_ModelInstance* instance, Instan
   return nullptr;
 }
 
+/// Pipeline mode: every request's image is read and decoded first (a missing,
+/// malformed or corrupt one gets its own error and is left out); the valid
+/// ones run by plan_pipeline_groups(): with max_batch_size > 0 as one
+/// Pipeline::run_batch (one model execute for the group; Triton's
+/// execution_count grows by one), else each through run(). Each request gets
+/// its own outputs, the same tensors and JSON as unbatched. If a run_batch
+/// fails, its images are run again one by one, so an error that belongs to
+/// one image stays with that request.
+TRITONSERVER_Error* execute_pipeline(TRITONBACKEND_ModelInstance* instance, InstanceState& inst,
+                                     TRITONBACKEND_Request** requests, std::uint32_t count) {
+  const BackendConfig& c = inst.model->config;
+  const bool batched = c.max_batch_size > 0;
+  const std::uint64_t exec_start = now_ns();
+  std::vector<TRITONBACKEND_Response*> responses(count, nullptr);
+  std::vector<TRITONSERVER_Error*> errors(count, nullptr);
+  std::vector<std::uint64_t> compute_start(count, exec_start);
+  std::vector<std::uint64_t> compute_end(count, exec_start);
+  std::vector<PipelineRequest> valid;
+  valid.reserve(count);
+  for (std::uint32_t r = 0; r < count; ++r) {
+    if (TRITONSERVER_Error* err = TRITONBACKEND_ResponseNew(&responses[r], requests[r])) {
+      log(TRITONSERVER_LOG_ERROR, __LINE__,
+          std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
+      responses[r] = nullptr;
+      errors[r] = err;
+      continue;
+    }
+    errors[r] = guarded("reading a request", [&]() -> TRITONSERVER_Error* {
+      compute_start[r] = now_ns();
+      std::string source = request_source(requests[r]);
+      auto image = read_image(requests[r], source, batched);
+      compute_end[r] = now_ns();
+      if (!image.ok()) return to_triton(image.error());
+      valid.push_back({r, std::move(*image), std::move(source)});
+      return nullptr;
+    });
+  }
+
+  // Runs valid[i] alone and answers it (its own model execute).
+  const auto run_alone = [&](std::size_t i) {
+    const std::size_t r = valid[i].index;
+    const std::uint64_t start = now_ns();
+    errors[r] = guarded("execute", [&]() -> TRITONSERVER_Error* {
+      auto result = inst.pipeline->run(valid[i].image, valid[i].source);
+      if (!result.ok()) return to_triton(result.error());
+      auto w = write_pipeline_response(inst, requests[r], responses[r], *result, batched);
+      return w.ok() ? nullptr : to_triton(w.error());
+    });
+    const std::uint64_t end = now_ns();
+    compute_start[r] = std::min(compute_start[r], start);
+    compute_end[r] = end;
+    if (errors[r] == nullptr) {
+      if (TRITONSERVER_Error* e =
+              TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, 1, exec_start, start, end, now_ns())) {
+        TRITONSERVER_ErrorDelete(e);
+      }
+    }
+  };
+
+  const std::int64_t model_batch = batched ? inst.pipeline->max_batch() : 1;
+  for (const PipelineGroup& g : plan_pipeline_groups(valid.size(), c.max_batch_size, model_batch)) {
+    if (g.one_by_one || g.members.size() == 1) {
+      for (const std::size_t i : g.members) run_alone(i);
+      continue;
+    }
+    std::vector<vision::Image> images;
+    std::vector<std::string> sources;
+    images.reserve(g.members.size());
+    sources.reserve(g.members.size());
+    for (const std::size_t i : g.members) {
+      images.push_back(std::move(valid[i].image));
+      sources.push_back(valid[i].source);
+    }
+    const std::uint64_t start = now_ns();
+    std::optional<Error> batch_error;
+    TRITONSERVER_Error* thrown = guarded("execute", [&]() -> TRITONSERVER_Error* {
+      auto results = inst.pipeline->run_batch(images, sources);
+      if (!results.ok()) {
+        batch_error = results.error();
+        return nullptr;
+      }
+      const std::uint64_t end = now_ns();
+      for (std::size_t k = 0; k < g.members.size(); ++k) {
+        const std::size_t r = valid[g.members[k]].index;
+        compute_start[r] = std::min(compute_start[r], start);
+        compute_end[r] = end;
+        auto w = write_pipeline_response(inst, requests[r], responses[r], (*results)[k], batched);
+        if (!w.ok()) errors[r] = to_triton(w.error());
+      }
+      // One model execution for the whole group.
+      if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportBatchStatistics(
+              instance, static_cast<std::uint64_t>(g.members.size()), exec_start, start, end, now_ns())) {
+        TRITONSERVER_ErrorDelete(e);
+      }
+      return nullptr;
+    });
+    if (thrown != nullptr || batch_error) {
+      const std::string why = thrown != nullptr ? std::string(TRITONSERVER_ErrorMessage(thrown))
+                                                : batch_error->to_string();
+      if (thrown != nullptr) TRITONSERVER_ErrorDelete(thrown);
+      log(TRITONSERVER_LOG_WARN, __LINE__,
+          "aegisrt model '" + c.triton_model_name + "': a batch of " + std::to_string(g.members.size()) +
+              " images failed (" + why + "); running them one by one");
+      for (std::size_t k = 0; k < g.members.size(); ++k) {
+        const std::size_t i = g.members[k];
+        valid[i].image = std::move(images[k]);
+        const std::size_t r = valid[i].index;
+        if (errors[r] != nullptr) {  // a half-written response cannot be reused
+          continue;
+        }
+        run_alone(i);
+      }
+    }
+  }
+  const std::uint64_t exec_end = now_ns();
+  for (std::uint32_t r = 0; r < count; ++r) {
+    if (compute_end[r] < compute_start[r]) compute_end[r] = compute_start[r];
+    finish_request(instance, requests[r], responses[r], errors[r], exec_start, compute_start[r], compute_end[r],
+                   exec_end);
+  }
+  return nullptr;
+}
+
 }  // namespace
 }  // namespace aegisrt::serving
 
@@ -699,6 +883,26 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
     as::log(TRITONSERVER_LOG_INFO, __LINE__,
             "aegisrt model '" + state->config.triton_model_name + "': " + info.model + "/" + info.variant + " on " +
                 info.backend + " (" + info.precision + "), " + info.onnx_path.string());
+    if (const int mbs = state->config.max_batch_size; mbs > 0) {
+      // Dynamic batching: up to max_batch_size requests per execute, run as
+      // one batch; the model must take that many images in one execute.
+      const std::int64_t can = (*p)->max_batch();
+      if (can != 0 && can < mbs) {
+        const aegisrt::Error e(
+            aegisrt::ErrorCode::Unsupported,
+            "aegisrt model '" + state->config.triton_model_name + "': max_batch_size " + std::to_string(mbs) +
+                " but the model file '" + info.onnx_path.string() + "' takes a fixed batch of " +
+                std::to_string(can) + " image(s) per execute (input '" + info.input_name +
+                "'); serve an export with a dynamic batch dimension, or max_batch_size <= " + std::to_string(can) +
+                " (0: unbatched)");
+        as::log(TRITONSERVER_LOG_ERROR, __LINE__, e.to_string());
+        return as::to_triton(e);
+      }
+      as::log(TRITONSERVER_LOG_INFO, __LINE__,
+              "aegisrt model '" + state->config.triton_model_name + "': dynamic batching, max_batch_size " +
+                  std::to_string(mbs) + ", the model takes " +
+                  (can == 0 ? std::string("any batch") : "a batch of " + std::to_string(can)));
+    }
     state->prototype = std::move(*p);
     if (TRITONSERVER_Error* err = TRITONBACKEND_ModelSetState(model, state.get())) return err;
     state.release();
@@ -759,36 +963,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceExecute(TRITONBACKEND_ModelInstan
   if (TRITONSERVER_Error* err = TRITONBACKEND_ModelInstanceState(instance, &vs)) return err;
   auto* inst = static_cast<InstanceState*>(vs);
   if (inst->model->tensor) return as::execute_tensor(instance, *inst, requests, request_count);
-  for (std::uint32_t r = 0; r < request_count; ++r) {
-    TRITONBACKEND_Request* request = requests[r];
-    const std::uint64_t exec_start = as::now_ns();
-    std::uint64_t compute_start = exec_start;
-    std::uint64_t compute_end = exec_start;
-    TRITONBACKEND_Response* response = nullptr;
-    TRITONSERVER_Error* err = TRITONBACKEND_ResponseNew(&response, request);
-    const bool have_response = err == nullptr;
-    if (have_response) {
-      err = as::guarded("execute", [&]() -> TRITONSERVER_Error* {
-        auto done = as::execute_one(*inst, request, response, compute_start, compute_end);
-        return done.ok() ? nullptr : as::to_triton(done.error());
-      });
-    } else {
-      as::log(TRITONSERVER_LOG_ERROR, __LINE__,
-              std::string("aegisrt: cannot create a response: ") + TRITONSERVER_ErrorMessage(err));
-    }
-    if (compute_end < compute_start) compute_end = compute_start;
-    const std::uint64_t exec_end = as::now_ns();
-    if (err == nullptr) {
-      if (TRITONSERVER_Error* e = TRITONBACKEND_ModelInstanceReportBatchStatistics(instance, 1, exec_start,
-                                                                                     compute_start, compute_end,
-                                                                                     exec_end)) {
-        TRITONSERVER_ErrorDelete(e);
-      }
-    }
-    as::finish_request(instance, request, have_response ? response : nullptr, err, exec_start, compute_start,
-                       compute_end, exec_end);
-  }
-  return nullptr;
+  return as::execute_pipeline(instance, *inst, requests, request_count);
 }
 
 }  // extern "C"
