@@ -81,7 +81,8 @@ std::string utc_now();
 /// First 12 hex digits, for messages.
 std::string short_hash(const std::string& h);
 /// Why `md` does not fit the running backend/GPU; nullopt when it does.
-std::optional<std::string> compare_environment(const ArtifactMetadata& md, const BuildEnvironment& env);
+std::optional<std::string> compare_environment(const ArtifactMetadata& md, const BuildEnvironment& env,
+                                               GpuMatch match = GpuMatch::Uuid);
 /// Size and (when `checksum`) SHA-256 of the artefact against the sidecar.
 std::optional<std::string> check_integrity(const std::filesystem::path& artifact, const ArtifactMetadata& md,
                                            bool checksum);

@@ -148,4 +148,17 @@ Duration default_lock_timeout() {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
 }
 
+GpuMatch default_gpu_match() {
+  const char* env = std::getenv("AEGISRT_CACHE_GPU_MATCH");
+  if (env == nullptr || *env == '\0') return GpuMatch::Uuid;
+  const std::string_view v(env);
+  if (v == "uuid") return GpuMatch::Uuid;
+  if (v == "model") return GpuMatch::Model;
+  spdlog::warn("ignoring AEGISRT_CACHE_GPU_MATCH='{}' (want 'uuid' or 'model'); GPU artefacts must match the GPU's UUID",
+               env);
+  return GpuMatch::Uuid;
+}
+
+std::string_view to_string(GpuMatch m) noexcept { return m == GpuMatch::Model ? "model" : "uuid"; }
+
 }  // namespace aegisrt

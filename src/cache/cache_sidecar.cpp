@@ -96,8 +96,8 @@ std::string describe_gpu(const std::string& uuid, const std::string& cc) {
 }
 
 // Environment-dependent checks: backend version and GPU.
-std::optional<std::string> compare_environment(const ArtifactMetadata& md,
-                                               const BuildEnvironment& env) {
+std::optional<std::string> compare_environment(const ArtifactMetadata& md, const BuildEnvironment& env,
+                                               GpuMatch match) {
   if (md.backend_version != env.backend_version) {
     const std::string name = env.backend_display_name.empty()
                                  ? (md.backend_display_name.empty() ? md.backend : md.backend_display_name)
@@ -106,6 +106,19 @@ std::optional<std::string> compare_environment(const ArtifactMetadata& md,
   }
   const bool gpu_artifact = !md.gpu_uuid.empty() || !md.compute_capability.empty();
   const bool gpu_env = !env.gpu_uuid.empty() || !env.compute_capability.empty();
+  if ((gpu_artifact || gpu_env) && match == GpuMatch::Model) {
+    // Same model name and compute capability; an artefact (or a GPU) without
+    // a recorded name cannot be shown to be the same model.
+    if (md.gpu_name.empty() || md.gpu_name != env.gpu_name || md.compute_capability != env.compute_capability) {
+      const auto model = [](const std::string& name, const std::string& cc) {
+        if (name.empty() && cc.empty()) return std::string("no GPU (CPU artefact)");
+        return (name.empty() ? std::string("an unnamed GPU") : "'" + name + "'") + " (compute capability " + cc + ")";
+      };
+      return "GPU model mismatch (AEGISRT_CACHE_GPU_MATCH=model): built for " +
+             model(md.gpu_name, md.compute_capability) + ", running on " + model(env.gpu_name, env.compute_capability);
+    }
+    return std::nullopt;
+  }
   if (gpu_artifact || gpu_env) {
     if (md.gpu_uuid != env.gpu_uuid || md.compute_capability != env.compute_capability) {
       return "GPU mismatch: built for " + describe_gpu(md.gpu_uuid, md.compute_capability) +
@@ -165,7 +178,7 @@ std::optional<std::string> check_entry(const fs::path& artifact, const ArtifactM
     if (auto why = options.validate(md, fname)) return *why;
   }
   if (env) {
-    if (auto why = compare_environment(md, *env)) return *why;
+    if (auto why = compare_environment(md, *env, options.gpu_match)) return *why;
   }
   return check_integrity(artifact, md, checksum);
 }

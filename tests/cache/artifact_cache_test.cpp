@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdio>
 #include <set>
 #include <thread>
@@ -193,6 +194,99 @@ TEST_F(ArtifactCacheTest, CpuArtefactIgnoresGpuButGpuEnvAgainstCpuArtefactIsStal
   ASSERT_TRUE(l.ok());
   EXPECT_EQ(l->status, LookupStatus::Stale);
   EXPECT_NE(l->reason.find("GPU mismatch: built for no GPU"), std::string::npos) << l->reason;
+}
+
+// A fleet of identical cards shares one prebuilt cache (docs/SERVING.md):
+// with GpuMatch::Model an engine built on another card of the same model and
+// compute capability is a hit; any other GPU is still stale.
+TEST_F(ArtifactCacheTest, GpuMatchModelAcceptsAnotherCardOfTheSameModelOnly) {
+  CacheOptions strict;
+  strict.gpu_match = GpuMatch::Uuid;
+  CacheOptions fleet;
+  fleet.gpu_match = GpuMatch::Model;
+  ArtifactCache builder(dir_, strict);
+  auto key = trt_key(source_);
+  ASSERT_TRUE(builder.get_or_build(key, trt_env(), counting_builder(count_)).ok());
+  ASSERT_EQ(builds(), 1);
+
+  const BuildEnvironment other_card = trt_env("10.16.0", "GPU-bbbb");
+  auto l = builder.lookup(key, other_card);
+  ASSERT_TRUE(l.ok()) << l.error();
+  EXPECT_EQ(l->status, LookupStatus::Stale) << "uuid matching must refuse another card";
+
+  ArtifactCache shared(dir_, fleet);
+  auto hit = shared.lookup(key, other_card);
+  ASSERT_TRUE(hit.ok()) << hit.error();
+  EXPECT_EQ(hit->status, LookupStatus::Hit) << hit->reason;
+  auto r = shared.get_or_build(key, other_card, counting_builder(count_));
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->outcome, CacheOutcome::Hit);
+  EXPECT_EQ(builds(), 1);
+
+  BuildEnvironment other_model = other_card;
+  other_model.gpu_name = "Other GPU";
+  auto m = shared.lookup(key, other_model);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->status, LookupStatus::Stale);
+  EXPECT_NE(m->reason.find("GPU model mismatch (AEGISRT_CACHE_GPU_MATCH=model): built for 'Test GPU' (compute "
+                           "capability 8.7), running on 'Other GPU' (compute capability 8.7)"),
+            std::string::npos)
+      << m->reason;
+
+  const BuildEnvironment other_cc = trt_env("10.16.0", "GPU-bbbb", "9.0");
+  auto c = shared.lookup(key, other_cc);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, LookupStatus::Stale);
+  EXPECT_NE(c->reason.find("running on 'Test GPU' (compute capability 9.0)"), std::string::npos) << c->reason;
+
+  // The backend version still counts in model matching.
+  auto v = shared.lookup(key, trt_env("10.17.0", "GPU-bbbb"));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->status, LookupStatus::Stale);
+  EXPECT_NE(v->reason.find("built for TensorRT 10.16.0, running 10.17.0"), std::string::npos) << v->reason;
+}
+
+TEST_F(ArtifactCacheTest, GpuMatchModelRefusesAnArtefactWithoutAGpuName) {
+  ArtifactCache builder(dir_);
+  auto key = trt_key(source_);
+  BuildEnvironment unnamed = trt_env();
+  unnamed.gpu_name.clear();
+  ASSERT_TRUE(builder.get_or_build(key, unnamed, counting_builder(count_)).ok());
+  CacheOptions fleet;
+  fleet.gpu_match = GpuMatch::Model;
+  ArtifactCache shared(dir_, fleet);
+  auto l = shared.lookup(key, unnamed);  // even the same card: the model cannot be shown
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->status, LookupStatus::Stale);
+  EXPECT_NE(l->reason.find("built for an unnamed GPU (compute capability 8.7)"), std::string::npos) << l->reason;
+  // A CPU artefact stays independent of the GPU in either mode.
+  BuildEnvironment cpu{"TVM", "0.27.0", "", "", ""};
+  auto cpu_key = trt_key(source_);
+  cpu_key.backend = "tvm";
+  ASSERT_TRUE(shared.get_or_build(cpu_key, cpu, counting_builder(count_)).ok());
+  auto hit = shared.lookup(cpu_key, cpu);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->status, LookupStatus::Hit) << hit->reason;
+}
+
+TEST(GpuMatchEnv, ReadsAegisrtCacheGpuMatch) {
+  const char* saved = std::getenv("AEGISRT_CACHE_GPU_MATCH");
+  const std::string keep = saved != nullptr ? saved : "";
+  ::unsetenv("AEGISRT_CACHE_GPU_MATCH");
+  EXPECT_EQ(default_gpu_match(), GpuMatch::Uuid);
+  ::setenv("AEGISRT_CACHE_GPU_MATCH", "model", 1);
+  EXPECT_EQ(default_gpu_match(), GpuMatch::Model);
+  EXPECT_EQ(CacheOptions{}.gpu_match, GpuMatch::Model);
+  ::setenv("AEGISRT_CACHE_GPU_MATCH", "uuid", 1);
+  EXPECT_EQ(default_gpu_match(), GpuMatch::Uuid);
+  ::setenv("AEGISRT_CACHE_GPU_MATCH", "Model ", 1);  // not a value: the strict rule
+  EXPECT_EQ(default_gpu_match(), GpuMatch::Uuid);
+  EXPECT_EQ(to_string(GpuMatch::Model), "model");
+  if (saved != nullptr) {
+    ::setenv("AEGISRT_CACHE_GPU_MATCH", keep.c_str(), 1);
+  } else {
+    ::unsetenv("AEGISRT_CACHE_GPU_MATCH");
+  }
 }
 
 TEST_F(ArtifactCacheTest, BadKeysAndMissingSourceAreTypedErrors) {

@@ -84,6 +84,20 @@ Result<void> ensure_private_dir(const std::filesystem::path& dir);
 /// logged and ignored.
 Duration default_lock_timeout();
 
+/// What makes a GPU artefact (TensorRT engine, TVM CUDA library) fit the
+/// running GPU. Uuid (default): the very GPU it was built on. Model: any GPU
+/// of the same model name and compute capability (a fleet of identical
+/// cards sharing one prebuilt cache; TensorRT engines are specific to the GPU
+/// model and TensorRT version, not to one card). Backend version, source
+/// model, build options and integrity are checked either way.
+enum class GpuMatch : std::uint8_t { Uuid, Model };
+
+/// $AEGISRT_CACHE_GPU_MATCH: `uuid` (default) or `model`; any other value is
+/// logged and ignored (uuid, the strict rule).
+GpuMatch default_gpu_match();
+/// "uuid" / "model".
+std::string_view to_string(GpuMatch m) noexcept;
+
 /// The SHA-256 that identifies a model made of several files: the main
 /// model's own hash when `extra` is empty (so single-file keys are unchanged),
 /// else SHA-256 over "model:<sha>\n" and "<file name>:<sha>\n" per extra
@@ -278,6 +292,8 @@ struct CacheOptions {
   /// Where to build when the cache directory is unusable; empty = the
   /// system temporary directory.
   std::filesystem::path fallback_temp_dir;
+  /// How GPU artefacts are matched to the running GPU (see GpuMatch).
+  GpuMatch gpu_match = default_gpu_match();
 };
 
 class ArtifactCache {
