@@ -2,12 +2,14 @@
 // H2D copy and the fused pre-processing kernel on the preprocessor's stream,
 // writing a device input tensor that lives as long as the pipeline. Every
 // CUDA call goes through the cuda layer (PinnedBuffer, allocate_device_tensor,
-// CudaStream) and vision::CudaPreprocessor.
+// CudaStream, NvJpegDecoder) and vision::CudaPreprocessor. With nvJPEG, a
+// JPEG is decoded straight into device memory on the same stream and the
+// kernel reads it there (preprocess_jpeg).
 #include <chrono>
 #include <cstring>
-#include <string>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "aegisrt/cuda/cuda_stream.h"
