@@ -87,6 +87,27 @@ if(AEGISRT_HAVE_CUDA)
   endif()
   enable_language(CUDA)
 endif()
+# --- nvJPEG (GPU JPEG decoding on the device path; scripts/deps/45-nvjpeg.sh puts
+# PyPI's nvidia-nvjpeg into third_party/nvjpeg). AUTO: on when found and CUDA is on.
+set(AEGISRT_WITH_NVJPEG AUTO CACHE STRING "Build with nvJPEG (GPU JPEG decode): AUTO (if found with CUDA), ON, OFF")
+set_property(CACHE AEGISRT_WITH_NVJPEG PROPERTY STRINGS AUTO ON OFF)
+set(AEGISRT_HAVE_NVJPEG OFF)
+if(AEGISRT_HAVE_CUDA AND NOT AEGISRT_WITH_NVJPEG STREQUAL "OFF")
+  find_package(NvJpeg QUIET)
+  if(NvJpeg_FOUND)
+    set(AEGISRT_HAVE_NVJPEG ON)
+  endif()
+endif()
+if(AEGISRT_WITH_NVJPEG STREQUAL "ON" AND NOT AEGISRT_HAVE_NVJPEG)
+  message(FATAL_ERROR "AEGISRT_WITH_NVJPEG=ON but nvJPEG was not found with CUDA on "
+                      "(run scripts/deps/45-nvjpeg.sh or set NvJpeg_ROOT; needs AEGISRT_WITH_CUDA)")
+endif()
+if(AEGISRT_HAVE_NVJPEG)
+  aegis_summary_line("NVJPEG: ON (nvJPEG ${NvJpeg_VERSION}, ${NvJpeg_LIBRARY})")
+else()
+  aegis_summary_line("NVJPEG: OFF (AEGISRT_WITH_NVJPEG=${AEGISRT_WITH_NVJPEG}, not found, disabled or no CUDA)")
+endif()
+# --- end nvJPEG
 
 find_package(Python3 COMPONENTS Interpreter)
 

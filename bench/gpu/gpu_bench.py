@@ -11,6 +11,10 @@ the rows it finished) with the raw outputs beside it:
     device path and with the CPU path (--device-path off), vs
     bench/pipeline/python_baseline.py --provider cuda (onnxruntime-gpu +
     OpenCV), on the demo detector and a YOLOv8n-shaped export;
+  * GPU JPEG decode (nvJPEG, `aegisrt bench --decode gpu`): the device path
+    with nvJPEG decode vs the device path with CPU decode (--decode cpu) vs
+    the Python baseline, all on JPEG copies (quality 95, OpenCV) of the same
+    images (the demo images are PNGs, which always decode on the CPU);
   * end-to-end / inference-only latency (the bench's p50 total / p50 execute);
   * throughput with 1/2/4 pipelines in flight (`aegisrt bench --streams N`);
   * the fused pre-processing kernel's bandwidth as a share of a measured
@@ -123,12 +127,14 @@ class Bench:
             f.write(self.header + "\n" + self.table())
 
     # ------------------------------------------------------------ pieces
-    def aegis_bench(self, model, mode, streams=1, iterations=None, name=None, extra=()):
+    def aegis_bench(self, model, mode, streams=1, iterations=None, name=None, extra=(), decode=None, images=None):
         it = iterations or self.a.iterations
         cmd = [self.cli, "bench", "--model", "yolo", "--variant", model["variant"], "--backend", "cuda",
-               "--input", self.a.images, "--iterations", str(it), "--warmup", str(self.a.warmup),
+               "--input", images or self.a.images, "--iterations", str(it), "--warmup", str(self.a.warmup),
                "--device-path", mode, "--streams", str(streams), "--json"] + model["args"] + list(extra)
-        key = name or f"bench_{model['key']}_{mode}_s{streams}"
+        if decode:
+            cmd += ["--decode", decode]
+        key = name or f"bench_{model['key']}_{mode}_s{streams}" + (f"_{decode}" if decode else "")
         return self.cached(key, lambda: self.first_json(self.sh(cmd, 120, key)))
 
     def cached(self, key, fn):
@@ -151,15 +157,20 @@ class Bench:
             "CPU path (" + j.get("device_path", {}).get("reason", "?") + ")"
         res = (f"{j['wall_images_per_second']:.1f} img/s; p50 {w['total']['p50']:.2f} ms, "
                f"p99 {w['total']['p99']:.2f} ms")
+        d = j.get("decoder", {})
+        if d.get("configured") == "nvjpeg":
+            path += f", nvJPEG decode ({d.get('gpu_decoded_images', 0)}/{j.get('iterations', '?')} images on the GPU)"
+        elif d:
+            path += ", CPU decode"
         note = (f"{path}; stages p50: decode {w['decode']['p50']:.2f}, pre {w['preprocess']['p50']:.2f}, "
                 f"execute {w['execute']['p50']:.2f}, post {w['postprocess']['p50']:.2f} ms; "
                 f"{j.get('detections_per_image', 0):.1f} det/img")
         return res, note
 
-    def python_baseline(self, model):
-        key = f"python_{model['key']}"
+    def python_baseline(self, model, images=None, key=None):
+        key = key or f"python_{model['key']}"
         cmd = [self.bpy, os.path.join(ROOT, "bench", "pipeline", "python_baseline.py"), "--onnx", model["onnx"],
-               "--input", self.a.images, "--iterations", str(self.a.iterations), "--warmup", str(self.a.warmup),
+               "--input", images or self.a.images, "--iterations", str(self.a.iterations), "--warmup", str(self.a.warmup),
                "--provider", "cuda", "--json"]
         return self.cached(key, lambda: self.first_json(self.sh(cmd, 150, key)))
 
@@ -174,8 +185,8 @@ class Bench:
         def cpu():
             return self.fmt_bench(self.aegis_bench(model, "off"))
 
-        def py():
-            j = self.python_baseline(model)
+        def py(images=None, key=None):
+            j = self.python_baseline(model, images, key)
             m = j["mean_ms"]
             return (f"{j['images_per_s']:.1f} img/s; p50 {j['p50_ms']:.2f} ms, p99 {j['p99_ms']:.2f} ms",
                     f"onnxruntime {j['onnxruntime']} ({j.get('provider')}), OpenCV {j['opencv']}; mean: decode "
@@ -209,6 +220,33 @@ class Bench:
         self.row("speedup vs python", name, "aegisrt device path / python", speedup, TARGETS["speedup"])
         self.row("device vs CPU path", name, "aegisrt, cuda", speedup_cpu_path)
         self.row("end-to-end / inference", name, "aegisrt device path, p50", ratio, TARGETS["ratio"])
+
+        # GPU JPEG decode (nvJPEG): the same images as JPEGs, decoded on the GPU
+        # vs on the CPU (both device path), and Python on the same JPEGs.
+        if self.jpeg_images:
+            jp = self.jpeg_images
+
+            def nvjpeg():
+                return self.fmt_bench(self.aegis_bench(model, "require", decode="gpu", images=jp,
+                                                       name=f"bench_{model['key']}_nvjpeg"))
+
+            def cpu_decode():
+                return self.fmt_bench(self.aegis_bench(model, "require", decode="cpu", images=jp,
+                                                       name=f"bench_{model['key']}_jpeg_cpudecode"))
+
+            def nvjpeg_speedup():
+                a = self.aegis_bench(model, "require", decode="gpu", images=jp, name=f"bench_{model['key']}_nvjpeg")
+                p = self.python_baseline(model, jp, f"python_{model['key']}_jpeg")
+                return (f"{a['wall_images_per_second'] / p['images_per_s']:.2f}x",
+                        f"aegisrt device path + nvJPEG {a['wall_images_per_second']:.1f} vs python "
+                        f"{p['images_per_s']:.1f} img/s on the same JPEGs, one image at a time")
+
+            self.row("end-to-end (JPEG)", name, "aegisrt bench, cuda, device path + nvJPEG decode (--decode gpu)", nvjpeg)
+            self.row("end-to-end (JPEG)", name, "aegisrt bench, cuda, device path, CPU decode (--decode cpu)", cpu_decode)
+            self.row("end-to-end (JPEG)", name, "python_baseline.py --provider cuda",
+                     lambda: py(jp, f"python_{model['key']}_jpeg"))
+            self.row("speedup vs python (JPEG)", name, "aegisrt device path + nvJPEG / python", nvjpeg_speedup,
+                     TARGETS["speedup"])
 
         def graph():
             # ORT CUDA graphs through the provider-option pass-through. ORT wants
@@ -340,6 +378,30 @@ class Bench:
             return fn
 
         self.row("model export", "YOLOv8n", "ultralytics yolov8n.yaml -> ONNX", make("yolov8n"))
+
+        # JPEG copies of the benchmark images (OpenCV, quality 95) for the nvJPEG rows.
+        self.jpeg_images = ""
+        jpeg_dir = os.path.join(self.out, "jpeg_images")
+
+        def make_jpegs():
+            code = ("import cv2, os, sys\n"
+                    "src, dst = sys.argv[1], sys.argv[2]\n"
+                    "os.makedirs(dst, exist_ok=True)\n"
+                    "n = 0\n"
+                    "for f in sorted(os.listdir(src)):\n"
+                    "    if f.lower().endswith(('.png', '.jpg', '.jpeg', '.bmp')):\n"
+                    "        im = cv2.imread(os.path.join(src, f))\n"
+                    "        if im is not None and cv2.imwrite(os.path.join(dst, os.path.splitext(f)[0] + '.jpg'), im,\n"
+                    "                                          [cv2.IMWRITE_JPEG_QUALITY, 95]):\n"
+                    "            n += 1\n"
+                    "print(f'{n} JPEG(s) in {dst}')\n")
+            out = self.sh([self.bpy, "-c", code, self.a.images, jpeg_dir], 60, "make_jpegs")
+            if not out.strip().endswith(jpeg_dir) or out.strip().startswith("0 "):
+                raise RowError("no JPEG written: " + out.strip()[-200:])
+            self.jpeg_images = jpeg_dir
+            return "written", out.strip().splitlines()[-1]
+
+        self.row("JPEG copies", "benchmark images", "OpenCV imwrite, quality 95", make_jpegs)
         self.row("model export", "ResNet-50", "torchvision resnet50 -> ONNX", make("resnet50"))
 
         self.detector_rows(demo)

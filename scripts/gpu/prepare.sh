@@ -10,6 +10,8 @@
 #   - ONNX Runtime headers (third_party/onnxruntime/include) and the onnxruntime-gpu
 #     1.31.1 cp312 wheel's package (CUDA execution provider libraries + Python module), zstd-compressed
 #   - bench-wheels: opencv-python-headless, ultralytics + thop for bench/gpu/run_gpu_bench.sh
+#   - nvjpeg: the pinned nvidia-nvjpeg wheel (CUDA 13, ~4 MB) that scripts/deps/45-nvjpeg.sh
+#     unpacks (GPU JPEG decode on the device path; the GPU machine's CUDA has no nvJPEG)
 # Then each part travels in its own device call (scripts/gpu/run_all.sh --collect)
 # and the last call runs scripts/gpu/run_all.sh, which joins them.
 set -euo pipefail
@@ -19,7 +21,7 @@ G=.gpu
 PY="$ROOT/.venv/bin/python"
 rm -rf "$G/stage" "$G/parts"
 mkdir -p "$G/bin" && cp "$(command -v zstd)" "$G/bin/"  # the GPU machine has no zstd
-mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/parts" "$G/cache"
+mkdir -p "$G/stage/debs" "$G/stage/wheels" "$G/stage/ort-headers" "$G/stage/nvjpeg" "$G/parts" "$G/cache"
 (cd "$G/stage/debs" && apt-get download -qq libyaml-cpp-dev libyaml-cpp0.7 libspdlog-dev libspdlog1.10 \
    libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libstb-dev libstb0 libgtest-dev libgmock-dev \
    googletest libbenchmark-dev libbenchmark1debian libzip-dev libzip4 \
@@ -38,6 +40,10 @@ PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platfo
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \
   -d "$G/stage/wheels" apache-tvm==0.27.0.post1 apache-tvm-ffi==0.1.15.post2
 cp -r third_party/onnxruntime/include third_party/onnxruntime/VERSION "$G/stage/ort-headers/"
+# nvJPEG: the wheel 45-nvjpeg.sh pins (its version and sha256 are checked there, on the GPU machine).
+nvj="$(sed -n 's/^NVJPEG_VERSION=\([0-9.]*\).*/\1/p' scripts/deps/45-nvjpeg.sh)"
+"$PY" -m pip download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.12 \
+  -d "$G/stage/nvjpeg" "nvidia-nvjpeg==$nvj"
 if [ "${AEGISRT_GPU_WITH_ORT_GPU:-1}" = "1" ]; then
   # The cp312 wheel, whole: its onnxruntime/capi libraries are what the C++ build links
   # (run_all.sh lays them out with scripts/deps/20-onnxruntime.sh), and the same package
@@ -87,7 +93,7 @@ if [ "${AEGISRT_GPU_WITH_TRITON:-1}" = "1" ] && [ -x third_party/triton/bin/trit
 fi
 # Fixed order: what every run needs comes first, the large optional ORT GPU libraries
 # and the Triton server last.
-(cd "$G/stage" && tar -cf - debs wheels ort-headers $(ls -d ortgpu.tar.zst bench-wheels triton.tar.zst triton-wheels 2>/dev/null)) |
+(cd "$G/stage" && tar -cf - debs wheels ort-headers nvjpeg $(ls -d ortgpu.tar.zst bench-wheels triton.tar.zst triton-wheels 2>/dev/null)) |
   split -b "${AEGISRT_GPU_PART_MB:-48}M" -d -a 2 - "$G/parts/part."  # + the working tree: under 64 MiB a call
 (cd "$G/parts" && ls part.* > MANIFEST && cat part.* | sha256sum | cut -d' ' -f1 > SHA256)
 ls -la "$G/parts"

@@ -127,6 +127,16 @@ echo /tmp/aegis-python > "$TVM_ROOT/PYTHON"
 export AEGISRT_PYTHON=/tmp/aegis-python
 python3 -c "import tvm; print('tvm', tvm.__version__, 'cuda enabled:', tvm.cuda(0).exist)" 2>&1 | tail -1 | tee -a "$OUT/summary.txt"
 
+NVJPEG_ARGS=(-DAEGISRT_WITH_NVJPEG=OFF)
+if ls "$STAGE"/nvjpeg/nvidia_nvjpeg-*.whl > /dev/null 2>&1; then
+  echo "== nvJPEG (nvidia-nvjpeg wheel) -> /tmp/aegis-nvjpeg"
+  AEGISRT_ROOT="$ROOT" AEGISRT_NVJPEG_WHEEL="$(ls "$STAGE"/nvjpeg/nvidia_nvjpeg-*.whl | head -1)" \
+    AEGISRT_NVJPEG_DEST=/tmp/aegis-nvjpeg bash scripts/deps/45-nvjpeg.sh 2>&1 | tail -2 | tee -a "$OUT/summary.txt"
+  [ -f /tmp/aegis-nvjpeg/lib/libnvjpeg.so.13 ] && NVJPEG_ARGS=(-DAEGISRT_WITH_NVJPEG=ON -DNvJpeg_ROOT=/tmp/aegis-nvjpeg)
+else
+  summary "no nvJPEG wheel in the parts: building without GPU JPEG decode"
+fi
+
 ORT_ARGS=(-DAEGISRT_WITH_ONNXRUNTIME=OFF)
 if [ -f "$STAGE/ortgpu.tar.zst" ]; then
   echo "== onnxruntime-gpu libraries"
@@ -181,10 +191,10 @@ echo "== configure + build (CUDA on, sm_90)"
 BUILD=build/gpu
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DAEGISRT_WITH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DAEGISRT_WITH_TVM=ON -DTVM_ROOT="$TVM_ROOT" \
-  "${ORT_ARGS[@]}" "${TRITON_ARGS[@]}" -DAEGISRT_BUILD_BENCH=ON -DAEGISRT_WERROR=OFF \
+  "${ORT_ARGS[@]}" "${TRITON_ARGS[@]}" "${NVJPEG_ARGS[@]}" -DAEGISRT_BUILD_BENCH=ON -DAEGISRT_WERROR=OFF \
   -DSTB_INCLUDE_DIR="$DEPS/usr/include/stb" -DAEGISRT_TEST_PYTHON=/tmp/aegis-python \
   -DCMAKE_CXX_FLAGS="-isystem $DEPS/usr/include" > "$OUT/configure.log" 2>&1
-grep -E "^--   (CUDA|ONNX|TVM|TENSORRT|TRITON)|AegisRT io: .pb" "$OUT/configure.log" | tee -a "$OUT/summary.txt"
+grep -E "^--   (CUDA|NVJPEG|ONNX|TVM|TENSORRT|TRITON)|AegisRT io: .pb" "$OUT/configure.log" | tee -a "$OUT/summary.txt"
 cmake --build "$BUILD" -j "$JOBS" > "$OUT/build.log" 2>&1
 summary "build rc=$? warnings=$(grep -c 'warning:' "$OUT/build.log")"
 tail -5 "$OUT/build.log"
@@ -211,7 +221,7 @@ for t in tests/cuda/cuda_test tests/vision/vision_cuda_test \
   timeout 200 "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
   summary "$(basename "$t"): $(grep -E '^\[  PASSED  \]' "$OUT/$(basename "$t").log") $(grep -E '^\[  SKIPPED \] [0-9]' "$OUT/$(basename "$t").log") $(grep -E '^\[  FAILED  \] [0-9]' "$OUT/$(basename "$t").log")"
 done
-grep -h "max abs" "$OUT/vision_cuda_test.log" "$OUT/pipeline_device_path_test.log" 2>/dev/null | head -12 | tee -a "$OUT/summary.txt"
+grep -h "max abs" "$OUT/vision_cuda_test.log" "$OUT/pipeline_device_path_test.log" 2>/dev/null | head -32 | tee -a "$OUT/summary.txt"
 
 echo "== benchmarks"
 B="$BUILD/bench"

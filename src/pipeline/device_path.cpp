@@ -29,7 +29,34 @@ Result<DevicePathMode> parse_device_path_mode(std::string_view s) {
                "device path '" + std::string(s) + "' is not one of auto, off, require");
 }
 
+std::string_view to_string(DecodeMode m) noexcept {
+  switch (m) {
+    case DecodeMode::Auto: return "auto";
+    case DecodeMode::Cpu: return "cpu";
+    case DecodeMode::Gpu: return "gpu";
+  }
+  return "auto";
+}
+
+Result<DecodeMode> parse_decode_mode(std::string_view s) {
+  if (s == "auto") return DecodeMode::Auto;
+  if (s == "cpu") return DecodeMode::Cpu;
+  if (s == "gpu") return DecodeMode::Gpu;
+  return Error(ErrorCode::InvalidArgument, "decode '" + std::string(s) + "' is not one of auto, cpu, gpu");
+}
+
 namespace detail {
+
+std::string gpu_decode_refusal(DecodeMode mode, std::string_view device_path_reason, bool nvjpeg_compiled) {
+  if (mode == DecodeMode::Cpu) return "CPU decode asked for (PipelineOptions::decode = cpu)";
+  if (!device_path_reason.empty()) {
+    return "GPU decode needs the device path, which is off: " + std::string(device_path_reason);
+  }
+  if (!nvjpeg_compiled) {
+    return "AegisRT was built without nvJPEG (scripts/deps/45-nvjpeg.sh, AEGISRT_WITH_NVJPEG)";
+  }
+  return {};
+}
 
 bool backend_uses_request_stream(std::string_view runtime_backend) noexcept {
   // TensorRT enqueues on ExecutionRequest::stream; ONNX Runtime's CUDA EP and
@@ -107,7 +134,7 @@ Result<void> Pipeline::attach_device_path() {
   if (device_) {
     info_.device_path = true;
     info_.device_path_reason.clear();
-    return {};
+    return attach_jpeg_decoder();
   }
   info_.device_path_reason = reason;
   if (options_.device_path == DevicePathMode::Require) {
@@ -116,6 +143,32 @@ Result<void> Pipeline::attach_device_path() {
   }
   if (q.capabilities.device_inputs && options_.device_path == DevicePathMode::Auto) {
     spdlog::info("pipeline: {}/{} pre-processes on the CPU: {}", info_.model, info_.variant, reason);
+  }
+  return attach_jpeg_decoder();
+}
+
+Result<void> Pipeline::attach_jpeg_decoder() {
+  info_.decoder = "cpu";
+  std::string reason = detail::gpu_decode_refusal(options_.decode, info_.device_path_reason,
+                                                  detail::DevicePath::jpeg_decode_compiled());
+  if (reason.empty() && !device_) reason = "no device path";  // (device_path_reason is set whenever device_ is null)
+  if (reason.empty()) {
+    if (auto made = device_->enable_jpeg_decode(vision::kMaxImagePixels); !made.ok()) {
+      reason = "creating the nvJPEG decoder failed: " + made.error().message();
+    }
+  }
+  if (reason.empty()) {
+    info_.decoder = "nvjpeg";
+    info_.decoder_reason.clear();
+    return {};
+  }
+  info_.decoder_reason = reason;
+  if (options_.decode == DecodeMode::Gpu) {
+    return Error(ErrorCode::Unsupported, "GPU JPEG decode (decode = gpu) required for " + info_.model + "/" +
+                                             info_.variant + " on " + info_.backend + " but unavailable: " + reason);
+  }
+  if (options_.decode == DecodeMode::Auto && device_) {
+    spdlog::info("pipeline: {}/{} decodes JPEGs on the CPU: {}", info_.model, info_.variant, reason);
   }
   return {};
 }

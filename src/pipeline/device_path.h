@@ -12,8 +12,12 @@
 // after the stream has been synchronised.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "aegisrt/backend/runtime_backend.h"
 #include "aegisrt/core/result.h"
@@ -48,6 +52,13 @@ struct DevicePathQuery {
 /// device resources may still fail afterwards (then that error is the reason).
 std::string device_path_refusal(const DevicePathQuery& q);
 
+/// Why JPEGs are not decoded on the GPU (then the CPU decoder runs), or an
+/// empty string when nvJPEG may decode them: `mode` (PipelineOptions::decode),
+/// `device_path_reason` (PipelineInfo::device_path_reason: empty = the device
+/// path is active) and whether this build has nvJPEG. Creating the decoder may
+/// still fail afterwards (then that error is the reason).
+std::string gpu_decode_refusal(DecodeMode mode, std::string_view device_path_reason, bool nvjpeg_compiled);
+
 /// true when the backend enqueues on ExecutionRequest::stream, so the
 /// execute can follow the kernel on the same stream without a host wait.
 bool backend_uses_request_stream(std::string_view runtime_backend) noexcept;
@@ -75,6 +86,28 @@ class DevicePath {
   /// Device bytes of the input tensor, for the context's memory budget (the
   /// preprocessor's upload staging grows with the image and is not counted).
   [[nodiscard]] std::size_t device_bytes() const noexcept;
+
+  /// true when this build has the nvJPEG decoder (cuda/nvjpeg_decoder.h).
+  static bool jpeg_decode_compiled() noexcept;
+  /// Creates the nvJPEG decoder on this path's device (handle + JPEG state;
+  /// Unsupported without nvJPEG, CudaError when it cannot be initialised).
+  /// `max_pixels` as vision::DecodeOptions::max_pixels.
+  Result<void> enable_jpeg_decode(std::uint64_t max_pixels);
+  [[nodiscard]] bool jpeg_decode_enabled() const noexcept;
+
+  /// A JPEG decoded on the GPU and pre-processed into input().
+  struct JpegFrame {
+    vision::LetterboxTransform transform;
+    int width = 0;   // the decoded (original) image size
+    int height = 0;
+    Duration decode{0};      // nvJPEG decode, finished (stream synchronised)
+    Duration preprocess{0};  // the fused kernel (queued only with a stream-ordered execute)
+  };
+  /// Decodes `jpeg` with nvJPEG into device memory on the pipeline's stream,
+  /// then the fused kernel reads that device image (no host RGB). Errors as
+  /// cuda::NvJpegDecoder::decode (Unsupported: decode it on the CPU instead;
+  /// Corrupt / CudaError name `name`); FailedPrecondition before enable_jpeg_decode().
+  Result<JpegFrame> preprocess_jpeg(std::span<const std::byte> jpeg, std::string_view name);
 
   struct Impl;
 

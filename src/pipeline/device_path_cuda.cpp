@@ -2,19 +2,28 @@
 // H2D copy and the fused pre-processing kernel on the preprocessor's stream,
 // writing a device input tensor that lives as long as the pipeline. Every
 // CUDA call goes through the cuda layer (PinnedBuffer, allocate_device_tensor,
-// CudaStream) and vision::CudaPreprocessor.
+// CudaStream, NvJpegDecoder) and vision::CudaPreprocessor. With nvJPEG, a
+// JPEG is decoded straight into device memory on the same stream and the
+// kernel reads it there (preprocess_jpeg).
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/cuda/pinned_buffer.h"
 #include "aegisrt/cuda/tensor_ops.h"
 #include "aegisrt/vision/preprocess_cuda.h"
+#include "cuda/nvjpeg_decoder.h"
 #include "pipeline/device_path.h"
 
 namespace aegisrt::pipeline::detail {
+
+namespace {
+Duration since(TimePoint t0) { return std::chrono::duration_cast<Duration>(Clock::now() - t0); }
+}  // namespace
 
 struct DevicePath::Impl {
   vision::PreprocessConfig config;
@@ -23,6 +32,7 @@ struct DevicePath::Impl {
   // queued work) goes before the pinned memory and the tensor that work uses.
   Tensor input;                 // device float32, config.tensor_shape(1)
   cuda::PinnedBuffer pinned;    // the decoded image, page-locked, grown on demand
+  std::optional<cuda::NvJpegDecoder> jpeg;  // GPU JPEG decode (enable_jpeg_decode), its output buffer
   std::optional<vision::CudaPreprocessor> pre;
 
   ~Impl() {
@@ -78,5 +88,45 @@ cuda::CudaStream* DevicePath::execute_stream() const noexcept {
 }
 
 std::size_t DevicePath::device_bytes() const noexcept { return impl_->input.byte_size(); }
+
+bool DevicePath::jpeg_decode_compiled() noexcept { return cuda::nvjpeg_compiled(); }
+
+Result<void> DevicePath::enable_jpeg_decode(std::uint64_t max_pixels) {
+  Impl& m = *impl_;
+  if (m.jpeg) return {};
+  AEGIS_ASSIGN_OR_RETURN(cuda::NvJpegDecoder d, cuda::NvJpegDecoder::create(m.pre->device(), max_pixels));
+  m.jpeg.emplace(std::move(d));
+  return {};
+}
+
+bool DevicePath::jpeg_decode_enabled() const noexcept { return impl_->jpeg.has_value(); }
+
+Result<DevicePath::JpegFrame> DevicePath::preprocess_jpeg(std::span<const std::byte> jpeg, std::string_view name) {
+  Impl& m = *impl_;
+  if (!m.jpeg) {
+    return Error(ErrorCode::FailedPrecondition, "GPU JPEG decoding was not enabled on this device path");
+  }
+  cuda::CudaStream* stream = m.pre->stream();
+  if (stream == nullptr) return Error(ErrorCode::Internal, "the device path's pre-processor has no stream");
+  JpegFrame f;
+  TimePoint t = Clock::now();
+  // The previous image's work may still read the decoder's output buffer and
+  // the input tensor (normally already idle, as in preprocess()).
+  AEGIS_TRY(m.pre->synchronize());
+  AEGIS_ASSIGN_OR_RETURN(const cuda::DeviceImage img, m.jpeg->decode(jpeg, *stream, name));
+  // Waiting here keeps the decode time honest (nvJPEG's device phase is
+  // queued on the stream); the kernel would wait for it on the stream anyway.
+  if (auto done = stream->synchronize(); !done.ok()) {
+    return done.error().with_context("nvJPEG decode of '" + std::string(name) + "'");
+  }
+  f.decode = since(t);
+  f.width = img.width;
+  f.height = img.height;
+  t = Clock::now();
+  // The same kernel as after an upload, reading the device image in place.
+  AEGIS_ASSIGN_OR_RETURN(f.transform, m.pre->run_into(img.view, m.config, m.input, 0, !m.stream_ordered_execute));
+  f.preprocess = since(t);
+  return f;
+}
 
 }  // namespace aegisrt::pipeline::detail

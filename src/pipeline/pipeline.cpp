@@ -14,6 +14,7 @@
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/backend/backend_vocabulary.h"
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/vision/draw.h"
 #include "pipeline/decoders/decoder.h"
 #include "pipeline/device_path.h"
@@ -26,6 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using models::OutputLayout;
+
+/// A JPEG SOI marker followed by another marker (FF D8 FF): a candidate for nvJPEG.
+bool starts_as_jpeg(std::span<const std::byte> b) noexcept {
+  return b.size() >= 3 && b[0] == std::byte{0xFF} && b[1] == std::byte{0xD8} && b[2] == std::byte{0xFF};
+}
 using models::OutputType;
 
 Duration since(TimePoint t0) { return std::chrono::duration_cast<Duration>(Clock::now() - t0); }
@@ -483,11 +489,63 @@ Result<void> Pipeline::bind_input(const models::ResolvedVariant& rv) {
 
 Result<FrameResult> Pipeline::run_file(const fs::path& path) {
   const TimePoint t0 = Clock::now();
+  if (device_ && device_->jpeg_decode_enabled()) {
+    // GPU decode: the file's bytes go to run_encoded() (the same checks as
+    // vision::load_image: a directory, a non-regular file, the size cap).
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      return Error(ErrorCode::IoError, "'" + path.string() + "' is a directory, not an image file");
+    }
+    AEGIS_ASSIGN_OR_RETURN(const std::string bytes, read_file(path, "image file", vision::kMaxImageFileBytes));
+    const Duration read = since(t0);
+    AEGIS_ASSIGN_OR_RETURN(FrameResult r, run_encoded(std::as_bytes(std::span<const char>(bytes)), path.string()));
+    r.timings.decode += read;
+    return r;
+  }
   vision::DecodeOptions decode_options;
   decode_options.apply_exif_orientation = apply_exif_;
   AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::load_image(path, decode_options));
   const Duration decode = since(t0);
   AEGIS_ASSIGN_OR_RETURN(FrameResult r, run(image, path.string()));
+  r.timings.decode = decode;
+  return r;
+}
+
+Result<FrameResult> Pipeline::run_encoded(std::span<const std::byte> bytes, std::string source) {
+  const std::string name = source.empty() ? std::string("<memory>") : source;
+  if (device_ && device_->jpeg_decode_enabled() && starts_as_jpeg(bytes)) {
+    const int tag = vision::jpeg_exif_orientation(bytes);
+    // An EXIF rotation to apply is done by the CPU decoder (the GPU image
+    // would need rotating before the kernel).
+    if (!(apply_exif_ && tag > 1)) {
+      auto f = device_->preprocess_jpeg(bytes, name);
+      if (f.ok()) {
+        FrameResult frame;
+        frame.source = std::move(source);
+        frame.output_type = info_.output_type;
+        frame.width = f->width;  // the original size drives the post-processing (letterbox inverse)
+        frame.height = f->height;
+        frame.exif_orientation = tag;
+        frame.orientation_applied = false;  // tag 0/1, or orientation off: as the CPU decoder records it
+        frame.decoded_on_gpu = true;
+        frame.transform = f->transform;
+        frame.timings.decode = f->decode;
+        frame.timings.preprocess = f->preprocess;
+        ExecutionRequest request;
+        request.stream = device_->execute_stream();
+        return execute_frame(std::move(frame), device_->input(), std::move(request));
+      }
+      if (f.error().code() != ErrorCode::Unsupported) return std::move(f).error();
+      // nvJPEG leaves it to the CPU (CMYK, 12-bit, no EOI marker, ...).
+      spdlog::debug("pipeline: {}: decoding on the CPU: {}", name, f.error().message());
+    }
+  }
+  const TimePoint t0 = Clock::now();
+  vision::DecodeOptions decode_options;
+  decode_options.apply_exif_orientation = apply_exif_;
+  AEGIS_ASSIGN_OR_RETURN(vision::Image image, vision::decode_image(bytes, name, decode_options));
+  const Duration decode = since(t0);
+  AEGIS_ASSIGN_OR_RETURN(FrameResult r, run(image, std::move(source)));
   r.timings.decode = decode;
   return r;
 }
@@ -532,8 +590,11 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
     view = half.view();
   }
   frame.timings.preprocess = since(t);
+  return execute_frame(std::move(frame), view, std::move(request));
+}
 
-  t = Clock::now();
+Result<FrameResult> Pipeline::execute_frame(FrameResult frame, TensorView view, ExecutionRequest request) {
+  TimePoint t = Clock::now();
   request.inputs.push_back({info_.input_name, view});
   if (text_) {
     for (const auto& [name, tensor] : text_->tensors) request.inputs.push_back({name, tensor.view()});

@@ -213,6 +213,32 @@ TEST_F(CliTest, BenchDevicePathFlag) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
+TEST_F(CliTest, BenchDecodeFlag) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  // auto on a CPU backend: CPU decode, the reason in the JSON and the text report.
+  auto r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("decoder").at("configured").get<std::string>(), "cpu");
+  EXPECT_NE(j.at("decoder").at("reason").get<std::string>().find("needs the device path"), std::string::npos);
+  EXPECT_EQ(j.at("decoder").at("gpu_decoded_images").get<int>(), 0);
+  r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --decode cpu");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("decoder    : cpu (CPU decode asked for"), std::string::npos) << r.out;
+  // gpu without the device path (or without CUDA / nvJPEG): refused at creation, exit 3, the reason named.
+  r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --decode gpu");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("decode = gpu"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("takes no device inputs"), std::string::npos) << r.err;
+  // run takes the flag too.
+  r = aegisrt("run " + demo_args() + " --decode gpu --input " + shell_quote(demo_dir().string()) + " --output " +
+              shell_quote((work_ / "gpu_decode").string()));
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  // Not a mode: a flag error.
+  r = aegisrt("bench " + demo_args() + " --decode nvjpeg");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 TEST_F(CliTest, BenchPrintsPercentilesAndWritesHistogram) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const fs::path hist = work_ / "plots" / "latency.png";

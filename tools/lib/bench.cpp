@@ -82,8 +82,10 @@ namespace {
 struct Samples {
   std::vector<double> decode, pre, exec, post, total;
   std::size_t detections = 0;
+  std::size_t gpu_decoded = 0;
 
   void add(const FrameResult& r) {
+    gpu_decoded += r.decoded_on_gpu ? 1 : 0;
     decode.push_back(to_ms(r.timings.decode));
     pre.push_back(to_ms(r.timings.preprocess));
     exec.push_back(to_ms(r.timings.execute));
@@ -99,6 +101,7 @@ struct Samples {
     cat(post, o.post);
     cat(total, o.total);
     detections += o.detections;
+    gpu_decoded += o.gpu_decoded;
   }
 };
 
@@ -277,6 +280,7 @@ Result<BenchReport> run_bench(Pipeline& pipeline, const std::vector<std::filesys
   const double sum_s = std::accumulate(s.total.begin(), s.total.end(), 0.0) / 1000.0;
   rep.images_per_second = sum_s > 0.0 ? static_cast<double>(rep.iterations) / sum_s : 0.0;
   rep.detections_per_image = static_cast<double>(s.detections) / static_cast<double>(rep.iterations);
+  rep.gpu_decoded_images = s.gpu_decoded;
   rep.total_samples_ms = s.total;
   rep.total = summarize_latencies(std::move(s.total));
   rep.decode = summarize_latencies(std::move(s.decode));
@@ -300,6 +304,9 @@ std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int in
                 {"backend", info.backend},   {"runtime_backend", info.runtime_backend},
                 {"precision", info.precision}, {"onnx", info.onnx_path.string()}};
   j["device_path"] = {{"used", info.device_path}, {"reason", info.device_path_reason}};
+  j["decoder"] = {{"configured", info.decoder},
+                  {"reason", info.decoder_reason},
+                  {"gpu_decoded_images", r.gpu_decoded_images}};
   j["images"] = r.distinct_images;
   j["iterations"] = r.iterations;
   j["warmup"] = r.warmup;
@@ -327,6 +334,10 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
                               r.distinct_images, r.warmup);
   s += info.device_path ? std::string("  device path: on (pre-processing on the GPU, device input)\n")
                         : fmt::format("  device path: off ({})\n", info.device_path_reason);
+  s += info.decoder == "nvjpeg"
+           ? fmt::format("  decoder    : nvjpeg on the GPU ({} of {} timed images; PNGs and --prefetch/--batch "
+                         "on the CPU)\n", r.gpu_decoded_images, r.iterations)
+           : fmt::format("  decoder    : cpu ({})\n", info.decoder_reason);
   s += fmt::format("  cold start : load {:.1f} ms + first image {:.2f} ms\n", r.load_ms, r.first_image_ms);
   s += fmt::format("  warm total : p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f} ms (mean {:.2f})\n",
                    r.total.p50_ms, r.total.p90_ms, r.total.p99_ms, r.total.max_ms, r.total.mean_ms);

@@ -61,6 +61,25 @@ enum class DevicePathMode : std::uint8_t { Auto, Off, Require };
 std::string_view to_string(DevicePathMode m) noexcept;
 /// "auto" | "off" | "require"; InvalidArgument listing them otherwise.
 Result<DevicePathMode> parse_device_path_mode(std::string_view s);
+
+/// Where JPEG images are decoded (docs/ARCHITECTURE.md, "Device-resident
+/// pipeline"; `--decode`). Applies to the encoded-image entry points
+/// (run_file(), run_encoded()); run() takes an image that is already decoded.
+///  * Auto: on the GPU with NVIDIA nvJPEG when the device path is active, this
+///    build has nvJPEG and its decoder could be created: the JPEG is decoded
+///    straight into device memory on the pipeline's stream and the fused
+///    pre-processing kernel reads it there (no host RGB). Otherwise, and for
+///    non-JPEG inputs (PNG), JPEGs with an EXIF rotation to apply, CMYK/YCCK,
+///    formats nvJPEG lacks and JPEGs not ending with EOI (possibly truncated),
+///    the CPU decoder (libjpeg-turbo/libpng) as before.
+///    PipelineInfo::decoder / decoder_reason say which and why.
+///  * Cpu: always the CPU decoder (A/B benchmarks: `aegisrt bench --decode cpu`).
+///  * Gpu: as Auto, but create() fails with Unsupported (the reason) when GPU
+///    JPEG decoding is unavailable. Non-JPEG inputs still decode on the CPU.
+enum class DecodeMode : std::uint8_t { Auto, Cpu, Gpu };
+std::string_view to_string(DecodeMode m) noexcept;
+/// "auto" | "cpu" | "gpu"; InvalidArgument listing them otherwise.
+Result<DecodeMode> parse_decode_mode(std::string_view s);
 /// A Segment Anything prompt point, original-image pixels. label 1 =
 /// foreground, 0 = background (SAM's point labels).
 struct PromptPoint {
@@ -124,6 +143,8 @@ struct PipelineOptions {
   Duration call_time_budget = std::chrono::seconds(30);
   /// Device-resident pre-processing (see DevicePathMode).
   DevicePathMode device_path = DevicePathMode::Auto;
+  /// Where JPEGs are decoded (see DecodeMode).
+  DecodeMode decode = DecodeMode::Auto;
   /// Text prompt: Grounding DINO's phrases ("person . dog ."), Florence-2's task text.
   std::string prompt;
 };
@@ -149,6 +170,13 @@ struct PipelineInfo {
   bool device_path = false;
   /// Why the CPU path is used (empty with the device path).
   std::string device_path_reason;
+  /// The JPEG decoder of run_file() / run_encoded(): "nvjpeg" (GPU, into
+  /// device memory; PipelineOptions::decode) or "cpu" (libjpeg-turbo).
+  /// PNGs and the JPEGs nvJPEG leaves out decode on the CPU either way
+  /// (FrameResult::decoded_on_gpu says per image).
+  std::string decoder = "cpu";
+  /// Why JPEGs decode on the CPU (empty with "nvjpeg").
+  std::string decoder_reason;
 };
 
 /// Time spent per stage on one image.
@@ -240,6 +268,7 @@ struct FrameResult {
   int height = 0;
   int exif_orientation = 0;          // the JPEG's EXIF tag 1..8, 0 = none (vision::Image)
   bool orientation_applied = false;  // width/height/coordinates are after rotating by it
+  bool decoded_on_gpu = false;       // nvJPEG decoded it into device memory (PipelineInfo::decoder)
   std::int64_t frame_index = 0;  // 0, 1, 2, ... per pipeline (tracking order)
   vision::LetterboxTransform transform;
   models::OutputType output_type = models::OutputType::Detections;
@@ -297,6 +326,14 @@ class Pipeline {
 
   /// Decodes `path` (PNG/JPEG) and runs it. The decode error names the file.
   Result<FrameResult> run_file(const std::filesystem::path& path);
+  /// Runs an encoded image (the bytes of a PNG/JPEG file): with
+  /// PipelineInfo::decoder "nvjpeg", a JPEG is decoded on the GPU straight
+  /// into device memory and pre-processed there; otherwise (and for PNGs and
+  /// the JPEGs nvJPEG leaves to the CPU, see DecodeMode) decoded on the CPU
+  /// as run_file() does, then run(). `source` names the image in errors and
+  /// FrameResult::source. Decode errors are typed and name `source`
+  /// (Corrupt for a corrupt or truncated JPEG); the pipeline stays usable.
+  Result<FrameResult> run_encoded(std::span<const std::byte> bytes, std::string source = {});
   /// Runs an already decoded image (1, 3 or 4 channels).
   Result<FrameResult> run(const vision::Image& image, std::string source = {});
 
@@ -352,10 +389,15 @@ class Pipeline {
   // Device-resident pre-processing (device_path.cpp): chooses the path, sets
   // info_.device_path / device_path_reason and device_.
   Result<void> attach_device_path();
+  // GPU JPEG decode (device_path.cpp, after attach_device_path): sets
+  // info_.decoder / decoder_reason and enables nvJPEG on device_.
+  Result<void> attach_jpeg_decoder();
   // Segment Anything (sam_masks: an encoder + a `prompt_decoder` part; sam.cpp).
   Result<void> attach_sam(const models::ModelCatalog& catalog, const models::Selection& sel,
                           const models::ResolvedVariant& rv, const PipelineOptions& options);
   Result<FrameResult> run_sam(const vision::Image& image, FrameResult frame);
+  // The part of run() after pre-processing: execute + post-process.
+  Result<FrameResult> execute_frame(FrameResult frame, TensorView input, ExecutionRequest request);
 
   PipelineInfo info_;
   models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)

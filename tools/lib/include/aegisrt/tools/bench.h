@@ -66,6 +66,9 @@ struct BenchReport {
   double wall_images_per_second = 0.0;
   double wall_seconds = 0.0;
   double detections_per_image = 0.0;
+  /// Timed images nvJPEG decoded on the GPU (FrameResult::decoded_on_gpu;
+  /// PipelineInfo::decoder "nvjpeg"). --prefetch and --batch decode on the CPU.
+  std::size_t gpu_decoded_images = 0;
   std::vector<double> total_samples_ms;  // per timed image, in run order
 };
 
