@@ -149,6 +149,10 @@ struct PipelineInfo {
   bool device_path = false;
   /// Why the CPU path is used (empty with the device path).
   std::string device_path_reason;
+  /// true: ONNX Runtime's CUDA provider captures the model as a CUDA graph and
+  /// replays it per image (backend option cuda_graph=1; one graph per
+  /// pipeline instance on the device path; docs/BACKENDS.md).
+  bool cuda_graph = false;
 };
 
 /// Time spent per stage on one image.

@@ -10,6 +10,7 @@
 #include <array>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <sstream>
 
@@ -22,6 +23,7 @@
 #include "backends/onnxruntime/ort_common.h"
 #include "backends/onnxruntime/session_config.h"
 #if defined(AEGISRT_HAVE_CUDA)
+#include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/cuda/device_buffer.h"
 #include "aegisrt/cuda/tensor_ops.h"
 #endif
@@ -82,6 +84,7 @@ struct OnnxRuntimeBackend::Model {
     std::vector<const void*> key;         // the caller's device input addresses; empty: host inputs
     std::vector<Shape> input_shapes;      // fixed at the slot's first call
     std::vector<cuda::DeviceBuffer> in;   // host-input slot only: the fixed device inputs
+    std::optional<cuda::CudaStream> upload;  // host-input slot only: their H2D copies
     std::vector<Shape> output_shapes;     // learnt from the first call
     std::vector<DType> output_dtypes;
     std::vector<cuda::DeviceBuffer> out;  // the fixed device outputs
@@ -717,6 +720,9 @@ Result<OnnxRuntimeBackend::Model::GraphSlot*> OnnxRuntimeBackend::Model::graph_s
   slot->key = std::move(key);
   for (const auto& in : request.inputs) slot->input_shapes.push_back(in.view.shape());
   if (slot->key.empty()) {  // host inputs: fixed device buffers receive them
+    auto stream = cuda::CudaStream::create(config.device_id);
+    if (!stream.ok()) return std::move(stream).error().with_context("cuda_graph=1: the input upload stream");
+    slot->upload.emplace(std::move(stream).value());
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       auto buf = cuda::DeviceBuffer::create(request.inputs[i].view.byte_size(), config.device_id);
       if (!buf.ok()) return std::move(buf).error().with_context("cuda_graph=1: input '" + inputs[i].name + "'");
@@ -751,7 +757,10 @@ Result<ExecutionResult> OnnxRuntimeBackend::Model::execute_graph(const Execution
     void* data = const_cast<void*>(v.data());
     if (slot->key.empty()) {
       const std::span<const std::byte> bytes(static_cast<const std::byte*>(v.data()), v.byte_size());
-      if (auto c = slot->in[i].copy_from_host(bytes); !c.ok()) {
+      // On a stream, synchronised below: a plain cudaMemcpy from pageable
+      // memory may return before the DMA has landed, and ORT's stream would
+      // not wait for it.
+      if (auto c = slot->in[i].copy_from_host(bytes, &*slot->upload); !c.ok()) {
         return std::move(c).error().with_context("cuda_graph=1: uploading input '" + inputs[i].name + "'");
       }
       data = slot->in[i].data();
@@ -759,6 +768,11 @@ Result<ExecutionResult> OnnxRuntimeBackend::Model::execute_graph(const Execution
     if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(device_memory, data, v.byte_size(), v.shape().data(),
                                                           v.shape().size(), input_types[i], &in[i])) {
       return ort::status_to_error(s, "wrapping input '" + inputs[i].name + "'");
+    }
+  }
+  if (slot->upload) {
+    if (auto c = slot->upload->synchronize(); !c.ok()) {
+      return std::move(c).error().with_context("cuda_graph=1: uploading the inputs");
     }
   }
   if (!slot->ready) {
