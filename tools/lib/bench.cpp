@@ -328,7 +328,7 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
                               r.distinct_images, r.warmup);
   s += info.device_path ? std::string("  device path: on (pre-processing on the GPU, device input)\n")
                         : fmt::format("  device path: off ({})\n", info.device_path_reason);
-  if (info.cuda_graph) s += "  CUDA graph : on (captured per pipeline instance, replayed per image)\n";
+  if (info.cuda_graph) s += "  CUDA graph : on (replayed per image; one graph per pipeline instance on the device path)\n";
   s += fmt::format("  cold start : load {:.1f} ms + first image {:.2f} ms\n", r.load_ms, r.first_image_ms);
   s += fmt::format("  warm total : p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f} ms (mean {:.2f})\n",
                    r.total.p50_ms, r.total.p90_ms, r.total.p99_ms, r.total.max_ms, r.total.mean_ms);
