@@ -4,7 +4,8 @@
 # $OUT/raw) comparing, on the same models (demo detector, a YOLOv8n-shaped
 # export and ResNet-50 built here with random weights) and the same images:
 # end-to-end images/s and p50/p99 of `aegisrt bench` (device path, CPU path)
-# vs the Python pipeline (onnxruntime-gpu + OpenCV), end-to-end / inference
+# vs the Python pipeline (onnxruntime-gpu + OpenCV), the device path with
+# ORT's CUDA graph replay (--backend-option cuda_graph=1), end-to-end / inference
 # latency, the pre-processing kernel's share of the D2D copy bandwidth,
 # 1/2/4 pipelines in flight, ORT overhead on the micro model, and time to
 # first output with a warm cache for ResNet-50. Each row that fails prints its

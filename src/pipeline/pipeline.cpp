@@ -369,6 +369,13 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   auto context = ExecutionContext::create_instance(std::move(model).value(), budget);
   if (!context.ok()) return in_context(std::move(context).error());
   context_ = std::move(context).value();
+  // The onnx backend accepts cuda_graph=1 only on its CUDA provider, where it
+  // then captures and replays (anything else failed to load above).
+  if (auto it = load.backend_options.find("cuda_graph");
+      it != load.backend_options.end() && it->second == "1" && binding.registry_name == "onnx") {
+    info_.cuda_graph = true;
+    spdlog::info("pipeline: {}/{}: CUDA graph replay on (cuda_graph=1)", sel.model, sel.variant);
+  }
   return {};
 }
 

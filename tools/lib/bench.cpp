@@ -307,6 +307,7 @@ std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int in
   j["decoder"] = {{"configured", info.decoder},
                   {"reason", info.decoder_reason},
                   {"gpu_decoded_images", r.gpu_decoded_images}};
+  j["cuda_graph"] = info.cuda_graph;
   j["images"] = r.distinct_images;
   j["iterations"] = r.iterations;
   j["warmup"] = r.warmup;
@@ -338,6 +339,7 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
            ? fmt::format("  decoder    : nvjpeg on the GPU ({} of {} timed images; PNGs and --prefetch/--batch "
                          "on the CPU)\n", r.gpu_decoded_images, r.iterations)
            : fmt::format("  decoder    : cpu ({})\n", info.decoder_reason);
+  if (info.cuda_graph) s += "  CUDA graph : on (replayed per image; one graph per pipeline instance on the device path)\n";
   s += fmt::format("  cold start : load {:.1f} ms + first image {:.2f} ms\n", r.load_ms, r.first_image_ms);
   s += fmt::format("  warm total : p50 {:.2f}  p90 {:.2f}  p99 {:.2f}  max {:.2f} ms (mean {:.2f})\n",
                    r.total.p50_ms, r.total.p90_ms, r.total.p99_ms, r.total.max_ms, r.total.mean_ms);

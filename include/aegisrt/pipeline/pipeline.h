@@ -177,6 +177,10 @@ struct PipelineInfo {
   std::string decoder = "cpu";
   /// Why JPEGs decode on the CPU (empty with "nvjpeg").
   std::string decoder_reason;
+  /// true: ONNX Runtime's CUDA provider captures the model as a CUDA graph and
+  /// replays it per image (backend option cuda_graph=1; one graph per
+  /// pipeline instance on the device path; docs/BACKENDS.md).
+  bool cuda_graph = false;
 };
 
 /// Time spent per stage on one image.

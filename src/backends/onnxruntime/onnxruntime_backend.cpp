@@ -5,8 +5,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <onnxruntime_run_options_config_keys.h>
+
 #include <array>
 #include <fstream>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <sstream>
 
 #include "aegisrt/backend/memory_estimate.h"
@@ -17,8 +22,44 @@
 #include "aegisrt/core/file_util.h"
 #include "backends/onnxruntime/ort_common.h"
 #include "backends/onnxruntime/session_config.h"
+#if defined(AEGISRT_HAVE_CUDA)
+#include "aegisrt/cuda/cuda_stream.h"
+#include "aegisrt/cuda/device_buffer.h"
+#include "aegisrt/cuda/tensor_ops.h"
+#endif
 
 namespace aegisrt {
+
+namespace {
+
+// Backend option cuda_graph=1 (the CUDA provider's enable_cuda_graph). A CUDA
+// graph replays the kernels it captured on the device addresses it captured,
+// so every Run of one graph must bind its inputs and outputs at the same
+// addresses with the same shapes. One session holds several graphs, told
+// apart by the run option gpu_graph_id (ORT >= 1.18); a "graph slot" here is
+// one such id with its fixed addresses:
+//  * inputs all in device memory (the pipeline's device path: each pipeline
+//    instance pre-processes into its own device tensor that lives as long as
+//    the instance): the slot is keyed by those addresses and binds them in
+//    place, so each instance (create_instance) gets a graph of its own;
+//  * inputs all in host memory: one shared slot whose device input buffers
+//    (allocated once) receive an H2D copy per call;
+//  * mixed host/device inputs, or more than kMaxGraphSlots keyed slots (a
+//    caller handing new device addresses per call): run without a graph
+//    (gpu_graph_id = -1), correct but not replayed.
+// Outputs are bound to device buffers owned by the slot (allocated once from
+// the shapes of the slot's first call, which runs without capture to learn
+// them) and copied out after each Run (one copy per output). ORT's CUDA
+// sessions take turns in RuntimeBackend's mutex (thread_safe_execute is
+// false), so one slot is never run twice at once; slots are guarded by their
+// own mutex anyway. A slot's input shapes are fixed: a call with other shapes
+// is refused (InvalidArgument naming the input), since a replay cannot change
+// them. Why graph ids and not one session per graph: all instances share one
+// LoadedModel (one session, one copy of the weights); ORT keeps one graph per
+// id in that session.
+constexpr std::size_t kMaxGraphSlots = 16;
+
+}  // namespace
 
 struct OnnxRuntimeBackend::Model {
   Ort::Session session{nullptr};
@@ -36,6 +77,33 @@ struct OnnxRuntimeBackend::Model {
   Ort::MemoryInfo device_memory{nullptr};  // only with the CUDA/TensorRT providers
   std::size_t model_bytes = 0;
 
+#if defined(AEGISRT_HAVE_CUDA)
+  // cuda_graph=1: the graph slots (see kMaxGraphSlots above).
+  struct GraphSlot {
+    int id = 0;                           // gpu_graph_id, >= 1 (0 is ORT's own)
+    std::vector<const void*> key;         // the caller's device input addresses; empty: host inputs
+    std::vector<Shape> input_shapes;      // fixed at the slot's first call
+    std::vector<cuda::DeviceBuffer> in;   // host-input slot only: the fixed device inputs
+    std::optional<cuda::CudaStream> upload;  // host-input slot only: their H2D copies
+    std::vector<Shape> output_shapes;     // learnt from the first call
+    std::vector<DType> output_dtypes;
+    std::vector<cuda::DeviceBuffer> out;  // the fixed device outputs
+    bool ready = false;                   // outputs allocated: the next Runs capture / replay
+  };
+  std::mutex graph_mutex;
+  std::vector<std::unique_ptr<GraphSlot>> graph_slots;
+  int next_graph_id = 1;
+  bool graph_fallback_logged = false;
+
+  /// do_execute() for cuda_graph=1.
+  Result<ExecutionResult> execute_graph(const ExecutionRequest& request, bool device_out);
+  /// A Run without capture (gpu_graph_id = -1), outputs in ORT's device memory
+  /// then where the caller wants them; `in` as wrap_inputs() made it.
+  Result<std::vector<Tensor>> run_uncaptured(OrtValue** in, bool device_out);
+  /// Slot for this call's inputs (created on first use); null: run uncaptured.
+  Result<GraphSlot*> graph_slot(const ExecutionRequest& request);
+#endif
+
   // The steps of do_execute(), in order.
   /// Wraps the request's inputs as OrtValues in `in` (the caller's memory, no
   /// copy; string and int4 inputs converted into `packed`, which must outlive
@@ -44,7 +112,9 @@ struct OnnxRuntimeBackend::Model {
                            std::vector<std::vector<std::uint8_t>>& packed);
   /// Session Run into `out`; through IoBinding (which takes the inputs) when
   /// device memory is read or written.
-  Result<void> run(OrtValue** in, OrtValue** out, bool bind, bool device_out);
+  /// With cuda_graph=1, `graph_id` goes to the run option gpu_graph_id
+  /// (-1: no capture, no replay); without it, it is ignored.
+  Result<void> run(OrtValue** in, OrtValue** out, bool bind, bool device_out, int graph_id = -1);
   /// Output `i` as a Tensor: ORT's buffer adopted (taking `value`), or
   /// converted at the edge (string, int4; `value` stays with the caller).
   Result<Tensor> take_output(OrtValue*& value, std::size_t i, bool device_out);
@@ -411,6 +481,27 @@ Result<void> OnnxRuntimeBackend::do_load(const LoadOptions& options) {
     m->input_converted.push_back(converted_at_edge(d.dtype));
   }
   for (const auto& d : m->outputs) m->output_names.push_back(d.name.c_str());
+  if (m->config.cuda_graph) {
+#if defined(AEGISRT_HAVE_CUDA)
+    for (const auto* list : {&m->inputs, &m->outputs}) {
+      for (const auto& d : *list) {
+        if (converted_at_edge(d.dtype)) {
+          return Error(ErrorCode::Unsupported,
+                       "backend option cuda_graph=1 binds every input and output in device memory, but '" +
+                           d.name + "' is " + std::string(dtype_name(d.dtype)) +
+                           ", which AegisRT passes in host memory only");
+        }
+      }
+    }
+    spdlog::info("onnx: CUDA graph on (cuda_graph=1) for '{}': each caller's first Run learns the output "
+                 "shapes, the next Runs capture and then replay one graph per fixed set of input addresses",
+                 options.artifact_path.string());
+#else
+    return Error(ErrorCode::Unsupported,
+                 "backend option cuda_graph=1 needs AegisRT built with the CUDA toolkit (its fixed device "
+                 "buffers come from the cuda layer)");
+#endif
+  }
   std::error_code ec;
   m->model_bytes = std::filesystem::file_size(options.artifact_path, ec);
   model_ = std::move(m);
@@ -457,28 +548,48 @@ Result<bool> OnnxRuntimeBackend::Model::wrap_inputs(const ExecutionRequest& requ
   return any_device_input;
 }
 
-Result<void> OnnxRuntimeBackend::Model::run(OrtValue** in, OrtValue** out, bool bind, bool device_out) {
+Result<void> OnnxRuntimeBackend::Model::run(OrtValue** in, OrtValue** out, bool bind, bool device_out,
+                                            int graph_id) {
   const std::size_t n_in = inputs.size();
   const std::size_t n_out = outputs.size();
+  // cuda_graph=1: every Run names its graph (-1: none); without a run option
+  // ORT would capture graph 0 on whatever addresses this call has.
+  Ort::RunOptions run_options{nullptr};
+  if (config.cuda_graph) {
+    try {
+      run_options = Ort::RunOptions();
+      run_options.AddConfigEntry(kOrtRunOptionsConfigCudaGraphAnnotation, std::to_string(graph_id).c_str());
+    } catch (const Ort::Exception& e) {
+      return ort::to_error(e, "setting the run option gpu_graph_id");
+    }
+  }
   if (!bind) {
     // ORT allocates the outputs (from its arena) and we adopt them below.
     // Handing Run() pre-allocated output buffers was measured slower with ORT
     // 1.31 (its pre-allocated-fetch path costs more than the shape query).
-    if (OrtStatus* s = Ort::GetApi().Run(session, nullptr, input_names.data(), in, n_in, output_names.data(),
+    if (OrtStatus* s = Ort::GetApi().Run(session, run_options, input_names.data(), in, n_in, output_names.data(),
                                          n_out, out)) {
       return ort::status_to_error(s, "ONNX Runtime Run failed");
     }
     return {};
   }
   // Device memory in or out: bind through IoBinding so ORT reads/writes it in place.
+  // Outputs given in `out` (cuda_graph slots: fixed device buffers) are bound
+  // as they are; otherwise ORT allocates them in `device_out`'s memory.
   try {
     Ort::IoBinding binding(session);
     for (std::size_t i = 0; i < n_in; ++i) {
       binding.BindInput(input_names[i], Ort::Value(std::exchange(in[i], nullptr)));
     }
     const Ort::MemoryInfo& out_mem = device_out ? device_memory : host_memory;
-    for (std::size_t i = 0; i < n_out; ++i) binding.BindOutput(output_names[i], out_mem);
-    session.Run(Ort::RunOptions{nullptr}, binding);
+    for (std::size_t i = 0; i < n_out; ++i) {
+      if (out[i] != nullptr) {
+        binding.BindOutput(output_names[i], Ort::Value(std::exchange(out[i], nullptr)));
+      } else {
+        binding.BindOutput(output_names[i], out_mem);
+      }
+    }
+    session.Run(run_options, binding);
     auto values = binding.GetOutputValues();
     if (values.size() != n_out) {
       return Error(ErrorCode::BackendError, "ONNX Runtime returned " + std::to_string(values.size()) +
@@ -540,6 +651,9 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
     return Error(ErrorCode::Unsupported, "device outputs need provider cuda or tensorrt (provider is '" +
                                              std::string(ort::to_string(m.config.provider)) + "')");
   }
+#if defined(AEGISRT_HAVE_CUDA)
+  if (m.config.cuda_graph) return m.execute_graph(request, device_out);
+#endif
   ValueArray in(m.inputs.size());                  // released on every path out
   std::vector<std::vector<std::uint8_t>> packed;  // int4 inputs, alive until Run returns
   AEGIS_ASSIGN_OR_RETURN(const bool any_device_input, m.wrap_inputs(request, in.data(), packed));
@@ -553,6 +667,161 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
   }
   return result;
 }
+
+#if defined(AEGISRT_HAVE_CUDA)
+
+Result<std::vector<Tensor>> OnnxRuntimeBackend::Model::run_uncaptured(OrtValue** in, bool device_out) {
+  ValueArray out(outputs.size());
+  AEGIS_TRY(run(in, out.data(), /*bind=*/true, /*device_out=*/true, /*graph_id=*/-1));
+  std::vector<Tensor> result(outputs.size());
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    AEGIS_ASSIGN_OR_RETURN(Tensor t, take_output(out[i], i, /*device_out=*/true));
+    if (device_out || !t.location().is_device()) {
+      result[i] = std::move(t);
+    } else {
+      AEGIS_ASSIGN_OR_RETURN(result[i], cuda::copy_to_host(t.view(), outputs[i].name));
+    }
+  }
+  return result;
+}
+
+Result<OnnxRuntimeBackend::Model::GraphSlot*> OnnxRuntimeBackend::Model::graph_slot(
+    const ExecutionRequest& request) {
+  std::size_t on_device = 0;
+  for (const auto& in : request.inputs) on_device += in.view.location().is_device() ? 1 : 0;
+  if (on_device != 0 && on_device != request.inputs.size()) return nullptr;  // mixed: no graph
+  std::vector<const void*> key;
+  if (on_device != 0) {
+    for (const auto& in : request.inputs) key.push_back(in.view.data());
+  }
+  for (auto& slot : graph_slots) {
+    if (slot->key != key) continue;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (request.inputs[i].view.shape() != slot->input_shapes[i]) {
+        return Error(ErrorCode::InvalidArgument,
+                     "input '" + inputs[i].name + "' has shape " + shape_to_string(request.inputs[i].view.shape()) +
+                         " but its CUDA graph (cuda_graph=1, graph " + std::to_string(slot->id) +
+                         ") was made for " + shape_to_string(slot->input_shapes[i]) +
+                         "; a graph replays fixed shapes: keep the shapes of one caller fixed or use cuda_graph=0");
+      }
+    }
+    return slot.get();
+  }
+  if (graph_slots.size() >= kMaxGraphSlots) {
+    if (!graph_fallback_logged) {
+      spdlog::warn("onnx: cuda_graph=1: {} graphs made; calls with other input addresses run without a graph",
+                   graph_slots.size());
+      graph_fallback_logged = true;
+    }
+    return nullptr;
+  }
+  auto slot = std::make_unique<GraphSlot>();
+  slot->id = next_graph_id++;
+  slot->key = std::move(key);
+  for (const auto& in : request.inputs) slot->input_shapes.push_back(in.view.shape());
+  if (slot->key.empty()) {  // host inputs: fixed device buffers receive them
+    auto stream = cuda::CudaStream::create(config.device_id);
+    if (!stream.ok()) return std::move(stream).error().with_context("cuda_graph=1: the input upload stream");
+    slot->upload.emplace(std::move(stream).value());
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      auto buf = cuda::DeviceBuffer::create(request.inputs[i].view.byte_size(), config.device_id);
+      if (!buf.ok()) return std::move(buf).error().with_context("cuda_graph=1: input '" + inputs[i].name + "'");
+      slot->in.push_back(std::move(buf).value());
+    }
+  }
+  spdlog::info("onnx: CUDA graph {} for {} inputs", slot->id, slot->key.empty() ? "host" : "device");
+  graph_slots.push_back(std::move(slot));
+  return graph_slots.back().get();
+}
+
+Result<ExecutionResult> OnnxRuntimeBackend::Model::execute_graph(const ExecutionRequest& request,
+                                                                  bool device_out) {
+  const OrtApi& api = Ort::GetApi();
+  std::lock_guard lock(graph_mutex);
+  const std::size_t n_in = inputs.size();
+  const std::size_t n_out = outputs.size();
+  AEGIS_ASSIGN_OR_RETURN(GraphSlot * slot, graph_slot(request));
+  ExecutionResult result;
+  ValueArray in(n_in);
+  if (slot == nullptr) {
+    std::vector<std::vector<std::uint8_t>> packed;  // stays empty: no converted types with cuda_graph
+    AEGIS_ASSIGN_OR_RETURN(const bool any_device_input, wrap_inputs(request, in.data(), packed));
+    (void)any_device_input;  // bound through IoBinding either way
+    AEGIS_ASSIGN_OR_RETURN(result.outputs, run_uncaptured(in.data(), device_out));
+    return result;
+  }
+  // Inputs at the slot's fixed addresses: the caller's own device tensors
+  // (the key), or the slot's buffers filled from the host now.
+  for (std::size_t i = 0; i < n_in; ++i) {
+    const TensorView& v = request.inputs[i].view;
+    void* data = const_cast<void*>(v.data());
+    if (slot->key.empty()) {
+      const std::span<const std::byte> bytes(static_cast<const std::byte*>(v.data()), v.byte_size());
+      // On a stream, synchronised below: a plain cudaMemcpy from pageable
+      // memory may return before the DMA has landed, and ORT's stream would
+      // not wait for it.
+      if (auto c = slot->in[i].copy_from_host(bytes, &*slot->upload); !c.ok()) {
+        return std::move(c).error().with_context("cuda_graph=1: uploading input '" + inputs[i].name + "'");
+      }
+      data = slot->in[i].data();
+    }
+    if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(device_memory, data, v.byte_size(), v.shape().data(),
+                                                          v.shape().size(), input_types[i], &in[i])) {
+      return ort::status_to_error(s, "wrapping input '" + inputs[i].name + "'");
+    }
+  }
+  if (slot->upload) {
+    if (auto c = slot->upload->synchronize(); !c.ok()) {
+      return std::move(c).error().with_context("cuda_graph=1: uploading the inputs");
+    }
+  }
+  if (!slot->ready) {
+    // The slot's first call: no capture, ORT allocates the outputs; their
+    // shapes size the slot's fixed output buffers.
+    AEGIS_ASSIGN_OR_RETURN(result.outputs, run_uncaptured(in.data(), device_out));
+    for (std::size_t i = 0; i < n_out; ++i) {
+      const Tensor& t = result.outputs[i];
+      auto buf = cuda::DeviceBuffer::create(t.byte_size(), config.device_id);
+      if (!buf.ok()) return std::move(buf).error().with_context("cuda_graph=1: output '" + outputs[i].name + "'");
+      slot->output_shapes.push_back(t.shape());
+      slot->output_dtypes.push_back(t.dtype());
+      slot->out.push_back(std::move(buf).value());
+    }
+    slot->ready = true;
+    return result;
+  }
+  ValueArray out(n_out);
+  for (std::size_t i = 0; i < n_out; ++i) {
+    const Shape& shape = slot->output_shapes[i];
+    if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(device_memory, slot->out[i].data(), slot->out[i].size(),
+                                                          shape.data(), shape.size(),
+                                                          ort::to_onnx(slot->output_dtypes[i]), &out[i])) {
+      return ort::status_to_error(s, "wrapping output '" + outputs[i].name + "'");
+    }
+  }
+  AEGIS_TRY(run(in.data(), out.data(), /*bind=*/true, /*device_out=*/true, slot->id));
+  // The bound values come back from the binding (same buffers): release them,
+  // the data stay in the slot; copy each output out once.
+  result.outputs.resize(n_out);
+  for (std::size_t i = 0; i < n_out; ++i) {
+    const TensorView view(slot->out[i].data(), slot->output_shapes[i], slot->output_dtypes[i],
+                          Location::device(config.device_id));
+    if (device_out) {
+      AEGIS_ASSIGN_OR_RETURN(result.outputs[i], cuda::copy_to_device(view, config.device_id, outputs[i].name));
+    } else {
+      AEGIS_ASSIGN_OR_RETURN(result.outputs[i],
+                             Tensor::allocate_host(slot->output_shapes[i], slot->output_dtypes[i], outputs[i].name));
+      Tensor& t = result.outputs[i];
+      const std::span<std::byte> dst(reinterpret_cast<std::byte*>(t.data()), t.byte_size());
+      if (auto c = slot->out[i].copy_to_host(dst); !c.ok()) {
+        return std::move(c).error().with_context("cuda_graph=1: downloading output '" + outputs[i].name + "'");
+      }
+    }
+  }
+  return result;
+}
+
+#endif  // AEGISRT_HAVE_CUDA
 
 std::unique_ptr<RuntimeBackend> make_onnxruntime_backend() {
   return std::make_unique<OnnxRuntimeBackend>();

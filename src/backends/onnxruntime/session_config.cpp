@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kKnownKeys =
     "provider, intra_op_threads, inter_op_threads, graph_optimization, optimized_model_path, "
-    "calibration_table, openvino_device_type, tf32, trt_<option>, cuda_<option>";
+    "calibration_table, openvino_device_type, tf32, cuda_graph, trt_<option>, cuda_<option>";
 
 // The shared reader (aegisrt/backend/backend_options.h): one message shape.
 const BackendOptionReader& reader() {
@@ -192,6 +192,7 @@ std::vector<std::pair<std::string, std::string>> cuda_provider_options(const Ses
   kv.emplace_back("device_id", std::to_string(config.device_id));
   // ORT's CUDA provider allows TF32 unless told otherwise; fp32 means fp32.
   kv.emplace_back("use_tf32", config.tf32 ? "1" : "0");
+  if (config.cuda_graph) kv.emplace_back("enable_cuda_graph", "1");
   for (const auto& [k, v] : config.cuda_options) kv.emplace_back(k, v);
   return kv;
 }
@@ -203,6 +204,7 @@ struct ReadOptions {
   SessionConfig config;
   bool provider_given = false;
   bool tf32_given = false;
+  bool cuda_graph_given = false;
 };
 
 Result<ReadOptions> read_options(const LoadOptions& options) {
@@ -241,6 +243,11 @@ Result<ReadOptions> read_options(const LoadOptions& options) {
       else if (value == "0") c.tf32 = false;
       else return bad_value(key, value, "0 (float32 computes in float32, the default) or 1 (TF32 tensor cores)");
       r.tf32_given = true;
+    } else if (key == "cuda_graph") {  // before the cuda_<option> pass-through
+      if (value == "1") c.cuda_graph = true;
+      else if (value == "0") c.cuda_graph = false;
+      else return bad_value(key, value, "0 (no CUDA graph, the default) or 1 (capture once, replay per run)");
+      r.cuda_graph_given = true;
     } else if (key.starts_with("trt_") && key.size() > 4) {
       c.trt_options.emplace_back(key, value);
     } else if (key.starts_with("cuda_") && key.size() > 5) {
@@ -253,7 +260,8 @@ Result<ReadOptions> read_options(const LoadOptions& options) {
 }
 
 /// The options against each other and the requested precision.
-Result<void> check_combination(const SessionConfig& c, const LoadOptions& options, bool tf32_given) {
+Result<void> check_combination(const SessionConfig& c, const LoadOptions& options, bool tf32_given,
+                               bool cuda_graph_given) {
   if (!c.trt_options.empty() && c.provider != Provider::TensorRT) {
     return Error(ErrorCode::InvalidArgument, "backend option '" + c.trt_options.front().first +
                                                  "' applies to provider tensorrt only (provider is '" +
@@ -270,10 +278,25 @@ Result<void> check_combination(const SessionConfig& c, const LoadOptions& option
                  "backend option 'tf32' applies to providers cuda/tensorrt only (provider is '" +
                      std::string(to_string(c.provider)) + "')");
   }
+  // cuda_graph=1 is the CUDA provider's only: with tensorrt the TensorRT
+  // provider runs the graph (its own trt_cuda_graph_enable), elsewhere there is
+  // no CUDA stream to capture.
+  if (cuda_graph_given && c.provider != Provider::Cuda) {
+    return Error(ErrorCode::InvalidArgument,
+                 "backend option 'cuda_graph' applies to provider cuda only (provider is '" +
+                     std::string(to_string(c.provider)) + "')");
+  }
   for (const auto& [k, v] : c.cuda_options) {
     if (k == "use_tf32") {
       return Error(ErrorCode::InvalidArgument,
                    "backend option 'cuda_use_tf32' is set through backend option 'tf32' (0 or 1)");
+    }
+    if (k == "enable_cuda_graph") {
+      // Raw, the provider option alone fails at Run (host-bound outputs, new
+      // addresses per call): cuda_graph=1 also makes the binding graph-safe.
+      return Error(ErrorCode::InvalidArgument,
+                   "backend option 'cuda_enable_cuda_graph' is set through backend option 'cuda_graph' "
+                   "(0 or 1), which also binds inputs and outputs at fixed device addresses");
     }
   }
   if (!c.calibration_table.empty() &&
@@ -319,7 +342,7 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options) {
     }
     c.device_id = options.device.index;
   }
-  AEGIS_TRY(check_combination(c, options, r.tf32_given));
+  AEGIS_TRY(check_combination(c, options, r.tf32_given, r.cuda_graph_given));
   return c;
 }
 

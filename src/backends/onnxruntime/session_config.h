@@ -35,6 +35,10 @@ struct SessionConfig {
   // float32 convolutions and GEMMs (10-bit mantissa products). Off by default,
   // so that a float32 selection computes in float32 (ORT's own default is on).
   bool tf32 = false;
+  // Backend option cuda_graph=1 (provider cuda only): the CUDA provider's
+  // enable_cuda_graph, and execute() runs through fixed-address IoBinding
+  // slots so the captured graph is replayed (onnxruntime_backend.cpp).
+  bool cuda_graph = false;
 
   [[nodiscard]] bool uses_cuda() const noexcept {
     return provider == Provider::Cuda || provider == Provider::TensorRT;
@@ -47,7 +51,8 @@ Result<SessionConfig> parse_session_config(const LoadOptions& options);
 
 /// The CUDA execution provider's options (ORT's key names, in the order they
 /// are applied; a later key wins): device_id, use_tf32 ("0" unless tf32=1),
-/// then the cuda_<option> backend options. Pure: nothing here touches ORT.
+/// enable_cuda_graph ("1", only with cuda_graph=1), then the cuda_<option>
+/// backend options. Pure: nothing here touches ORT.
 std::vector<std::pair<std::string, std::string>> cuda_provider_options(const SessionConfig& config);
 
 /// Session options for `config`: threads, optimisation level and the

@@ -76,5 +76,70 @@ TEST(OrtSessionConfig, UnknownKeyListsTf32) {
   EXPECT_THAT(c.error().message(), HasSubstr("tf32"));
 }
 
+// Backend option cuda_graph (issue 16): the CUDA provider's enable_cuda_graph.
+TEST(OrtSessionConfig, CudaGraphSetsTheProviderOption) {
+  auto c = parse_session_config(cuda_load({{"cuda_graph", "1"}}));
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->provider, Provider::Cuda);
+  EXPECT_TRUE(c->cuda_graph);
+  EXPECT_TRUE(c->cuda_options.empty());  // not passed through as a raw cuda_<option>
+  EXPECT_THAT(cuda_provider_options(*c), ElementsAre(Pair("device_id", "1"), Pair("use_tf32", "0"),
+                                                     Pair("enable_cuda_graph", "1")));
+  auto off = parse_session_config(cuda_load({{"cuda_graph", "0"}}));
+  ASSERT_TRUE(off.ok()) << off.error();
+  EXPECT_FALSE(off->cuda_graph);
+  EXPECT_THAT(cuda_provider_options(*off), ElementsAre(Pair("device_id", "1"), Pair("use_tf32", "0")));
+  auto none = parse_session_config(cuda_load({}));
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(none->cuda_graph);
+}
+
+TEST(OrtSessionConfig, CudaGraphBadValuesAreRefusedByName) {
+  for (const char* v : {"yes", "true", "2", ""}) {
+    SCOPED_TRACE(v);
+    auto bad = parse_session_config(cuda_load({{"cuda_graph", v}}));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_THAT(bad.error().message(), HasSubstr("'cuda_graph'"));
+  }
+}
+
+TEST(OrtSessionConfig, CudaGraphIsRefusedForOtherProviders) {
+  for (const char* provider : {"cpu", "tensorrt", "openvino"}) {
+    SCOPED_TRACE(provider);
+    LoadOptions o;
+    o.artifact_path = "m.onnx";
+    o.device = std::string(provider) == "tensorrt" ? Device::cuda(0) : Device::cpu();
+    o.backend_options = {{"provider", provider}, {"cuda_graph", "1"}};
+    auto c = parse_session_config(o);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_THAT(c.error().message(), HasSubstr("'cuda_graph' applies to provider cuda only"));
+    EXPECT_THAT(c.error().message(), HasSubstr(std::string("'") + provider + "'"));
+  }
+  // No provider and a CPU device: the CPU provider, refused too.
+  LoadOptions cpu;
+  cpu.artifact_path = "m.onnx";
+  cpu.backend_options = {{"cuda_graph", "1"}};
+  auto c = parse_session_config(cpu);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), HasSubstr("'cuda_graph'"));
+}
+
+TEST(OrtSessionConfig, RawEnableCudaGraphPointsToCudaGraph) {
+  auto raw = parse_session_config(cuda_load({{"cuda_enable_cuda_graph", "1"}}));
+  ASSERT_FALSE(raw.ok());
+  EXPECT_EQ(raw.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_THAT(raw.error().message(), HasSubstr("'cuda_enable_cuda_graph'"));
+  EXPECT_THAT(raw.error().message(), HasSubstr("'cuda_graph'"));
+}
+
+TEST(OrtSessionConfig, UnknownKeyListsCudaGraph) {
+  auto c = parse_session_config(cuda_load({{"cudagraph", "1"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_THAT(c.error().message(), HasSubstr("cuda_graph"));
+}
+
 }  // namespace
 }  // namespace aegisrt::ort

@@ -19,6 +19,21 @@
 //   calibration_table   tensorrt + int8: calibration table name (ORT looks it up
 //                       in the engine cache directory)
 //   openvino_device_type  openvino: CPU (default), GPU, NPU, ...
+//   tf32                cuda/tensorrt: 1 lets float32 convolutions and GEMMs use
+//                       TF32 tensor cores (default 0: float32 computes in float32)
+//   cuda_graph          cuda only: 1 turns on the CUDA provider's CUDA graph
+//                       (enable_cuda_graph) and runs every call through IoBinding
+//                       at fixed device addresses: one graph per set of device
+//                       input addresses (each pipeline instance's own input
+//                       tensor), one shared graph with fixed device input
+//                       buffers for host inputs; outputs in fixed device buffers
+//                       sized by the caller's first call (run without capture),
+//                       copied out after each Run. A later call with other input
+//                       shapes is InvalidArgument (a graph replays fixed shapes).
+//                       String/int4 tensors, other providers, or a build without
+//                       the CUDA toolkit are refused. cuda_enable_cuda_graph is
+//                       refused in its favour. ORT itself refuses a session
+//                       whose nodes are not all on the CUDA provider.
 //   trt_<key>, cuda_<key> passed verbatim (without the cuda_ prefix for CUDA) to
 //                       the TensorRT / CUDA provider options; only with that provider.
 // TensorRT also gets: engine cache on in LoadOptions::cache_dir (default
