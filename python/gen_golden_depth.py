@@ -29,7 +29,7 @@ Two exports of the same weights:
   fixed size      518x518 (the catalog's fixed export): the reference is run
                   at that size (keep_aspect_ratio=False), and the pipeline
                   stretches every image to it;
-  dynamic size    height/width axes dynamic (the catalog's `source.export`):
+  dynamic size    batch/height/width axes dynamic (the catalog's `source.export`):
                   the reference is the processor's own default policy,
                   keep_aspect_ratio=True, ensure_multiple_of=14 (scale as
                   little as possible so one side becomes 518, each side
@@ -47,7 +47,7 @@ Outputs (tests/data/golden):
   depth_anything_<image>.npy      float32 reference depth at every 4th pixel
                                   (rows 1,5,9,..., columns 1,5,9,...), which
                                   keeps the committed files small
-  depth-anything-v2-golden-dynamic.onnx   the same weights, dynamic height/width
+  depth-anything-v2-golden-dynamic.onnx   the same weights, dynamic batch/height/width
   depth_anything_keep_aspect_<image>.npy  keep-aspect reference depth at every
                                   8th pixel (rows 3,11,..., the `keep_aspect.grid`)
 
@@ -209,7 +209,8 @@ def keep_aspect_reference(out: Path, model, images) -> dict:
     with traceable_head(model):
         torch.onnx.export(model, (torch.zeros(1, 3, SIZE, SIZE),), str(onnx_path), opset_version=17,
                           input_names=["image"], output_names=["depth"], dynamo=False,
-                          dynamic_axes={"image": {2: "height", 3: "width"}, "depth": {1: "height", 2: "width"}})
+                          dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
+                                        "depth": {0: "batch", 1: "height", 2: "width"}})
     sess = gc.onnx_session(onnx_path, model)
     section = {"model": onnx_path.name, "policy": {"size": [SIZE, SIZE], "multiple_of": 14},
                "grid": KEEP_ASPECT_GRID, "images": [], "sizes": []}
@@ -231,6 +232,9 @@ def keep_aspect_reference(out: Path, model, images) -> dict:
         assert depth.shape == (im.height, im.width), depth.shape
         onnx_depth = sess.run(None, {"image": pv.numpy()})[0]
         err = gc.max_rel(onnx_depth, outputs.predicted_depth.numpy())
+        # The batch axis is dynamic too: two copies give the single result twice.
+        pair = sess.run(None, {"image": np.concatenate([pv.numpy()] * 2)})[0]
+        assert pair.shape[0] == 2 and gc.max_rel(pair[1:], onnx_depth) < 1e-5, gc.max_rel(pair[1:], onnx_depth)
         sample = np.ascontiguousarray(depth[KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"],
                                             KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"]])
         npy = f"depth_anything_keep_aspect_{Path(name).stem}.npy"

@@ -147,7 +147,9 @@ def export(model, path: Path, dynamic: bool = False) -> None:
     that computes the same table (OpenVINO folds it when compiling). The
     computation is the same either way; the file is ~0.7 MB instead of 20.
     Source locations (doc strings) are dropped for the same reason.
-    dynamic=True: the same export with height/width left dynamic.
+    dynamic=True: the same export with height and width left dynamic (the
+    batch stays 1: traced with a dynamic batch, a Split in the metric head
+    keeps the traced batch size in its attribute and fails at batch 2).
     """
     import onnx
     import torch
