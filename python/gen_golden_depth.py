@@ -96,8 +96,9 @@ def build_model():
 
 def processor(keep_aspect_ratio: bool = False):
     """keep_aspect_ratio=True: the Depth Anything processor's own policy
-    (depth-anything/Depth-Anything-V2-Small-hf's preprocessor_config.json:
-    keep_aspect_ratio true, ensure_multiple_of 14, size 518x518, bicubic)."""
+    (keep_aspect_ratio true, ensure_multiple_of 14, size 518x518, bicubic, as
+    the brief of this change gives depth-anything/Depth-Anything-V2-*-hf's
+    preprocessor_config.json; not re-read here, no network)."""
     from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
 
     return DPTImageProcessorPil(size={"height": SIZE, "width": SIZE}, keep_aspect_ratio=keep_aspect_ratio,

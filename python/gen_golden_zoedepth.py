@@ -33,14 +33,16 @@ Two exports of the same weights:
                   (bordered) image to it;
   dynamic size    height/width axes dynamic (the catalog's `source.export`):
                   the reference is the Intel/zoedepth-* processors' policy
-                  (preprocessor_config.json: keep_aspect_ratio true,
-                  ensure_multiple_of 32, size 384x512): the input size is
+                  (keep_aspect_ratio true, ensure_multiple_of 32, size
+                  384x512, as the brief of this change gives their
+                  preprocessor_config.json; not re-read here, no network):
+                  the input size is
                   computed from the BORDERED image (scale as little as
                   possible so one side meets its target, each side rounded to
                   the nearest multiple of 32, half to even), which the
                   pipeline applies per image (input.preprocessing.keep_aspect,
                   docs/PIPELINE.md). (ZoeDepthImageProcessor's class default
-                  ensure_multiple_of is 1/32, not 32; the hub configs set 32.)
+                  ensure_multiple_of is 1/32, not 32, so the generator sets 32.)
                   Its section of the reference JSON (`keep_aspect`) also
                   holds a table of the processor's input size for several odd
                   image sizes, computed by calling the processor itself.
