@@ -397,6 +397,34 @@ TEST(PipelineGoldenDepthKeepAspect, ZoeDepthMatchesTransformers) {
   check_keep_aspect_run("zoedepth", "nk", "zoedepth_reference.json", 32, 0.2f);
 }
 
+TEST(PipelineGoldenDepthKeepAspect, DepthAnythingOnOnnxRuntimeCpu) {
+  // The same keep-aspect run on ONNX Runtime's CPU EP (not in the manifest's
+  // backend list: --allow-unlisted-backend); runs in builds without OpenVINO
+  // (the asan preset) too.
+  const json doc = aegisrt::testing::load_golden_reference("depth_anything_reference.json");
+  const json& section = doc.at("keep_aspect");
+  PipelineOptions o;
+  o.model = "depth_anything";
+  o.variant = "vits";
+  o.backend = "onnx";
+  o.allow_unlisted_backend = true;
+  o.onnx = golden_dir() / section.at("model").get<std::string>();
+  o.precision = "fp32";
+  o.backend_options["intra_op_threads"] = "1";
+  auto p = Pipeline::create(o, aegisrt::testing::source_models_dir());
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ((*p)->info().keep_aspect_multiple, 14);
+  for (const auto& im : section.at("images")) {
+    const std::string file = im.at("file").get<std::string>();
+    SCOPED_TRACE(file);
+    auto r = (*p)->run_file(golden_dir() / file);
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->transform.dst_width, im.at("input_width").get<int>());
+    EXPECT_EQ(r->transform.dst_height, im.at("input_height").get<int>());
+    check_depth_image(*r, im, section.at("grid"), 1.0f, "depth_anything keep aspect (onnx) ", 4000);
+  }
+}
+
 TEST(PipelineGoldenDepthKeepAspect, FixedSizeExportKeepsTheFixedResize) {
   AEGISRT_SKIP_WITHOUT_OPENVINO();
   // The manifest has keep_aspect, the fixed 518x518 export cannot take it.
