@@ -25,11 +25,20 @@ that (vision::resize_bicubic). Pillow 13 resizes vertically first when the
 height shrinks much more than the width (python-pillow/Pillow#9549), which
 moves some pixels by a few grey levels (e.g. 720x1280 -> 518x518).
 
-Fixed size, not the reference's aspect-keeping policy: the catalog's export
-(models/depth_anything/manifest.yaml, `source.export`) has a fixed 518x518
-input, so the reference is run at that size (keep_aspect_ratio=False); the
-processor's own default (keep aspect, multiple of 14) needs an export with
-dynamic height/width, which the pipeline does not feed yet (docs/PIPELINE.md).
+Two exports of the same weights:
+  fixed size      518x518 (the catalog's fixed export): the reference is run
+                  at that size (keep_aspect_ratio=False), and the pipeline
+                  stretches every image to it;
+  dynamic size    batch/height/width axes dynamic (the catalog's `source.export`):
+                  the reference is the processor's own default policy,
+                  keep_aspect_ratio=True, ensure_multiple_of=14 (scale as
+                  little as possible so one side becomes 518, each side
+                  rounded to the nearest multiple of 14, half to even), which
+                  the pipeline applies per image (input.preprocessing.keep_aspect,
+                  docs/PIPELINE.md). Its section of the reference JSON
+                  (`keep_aspect`) also holds a table of the processor's
+                  input size for several odd image sizes, computed by
+                  calling the processor itself.
 
 Outputs (tests/data/golden):
   depth-anything-v2-golden.onnx   the tiny model
@@ -38,12 +47,16 @@ Outputs (tests/data/golden):
   depth_anything_<image>.npy      float32 reference depth at every 4th pixel
                                   (rows 1,5,9,..., columns 1,5,9,...), which
                                   keeps the committed files small
+  depth-anything-v2-golden-dynamic.onnx   the same weights, dynamic batch/height/width
+  depth_anything_keep_aspect_<image>.npy  keep-aspect reference depth at every
+                                  8th pixel (rows 3,11,..., the `keep_aspect.grid`)
 
 Run (PyTorch + transformers, generator only; see scripts/deps/50-golden-generator.sh):
     .venv/bin/python python/gen_golden_depth.py tests/data/golden
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -55,6 +68,14 @@ import golden_common as gc  # noqa: E402
 SEED = 20261127
 SIZE = 518
 IMAGES = ["golden_street.png", "golden_portrait.png"]
+KEEP_ASPECT_GRID = {"offset": 3, "stride": 8}
+# (height, width) of images whose keep-aspect input size the processor reports
+# (the C++ size function is tested against this table): landscape, portrait,
+# square, tiny, huge, ties of the rounding and of the "scale as little as
+# possible" choice.
+SIZE_TABLE = [(480, 640), (1280, 720), (2560, 1920), (518, 518), (517, 519), (100, 37), (37, 100),
+              (333, 777), (777, 333), (1000, 60), (60, 1000), (259, 518), (21, 21), (7, 7), (4000, 3000),
+              (3000, 4000), (1037, 1036), (545, 999), (14, 2000)]
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
 
@@ -73,10 +94,14 @@ def build_model():
     return DepthAnythingForDepthEstimation(cfg).eval()
 
 
-def processor():
+def processor(keep_aspect_ratio: bool = False):
+    """keep_aspect_ratio=True: the Depth Anything processor's own policy
+    (keep_aspect_ratio true, ensure_multiple_of 14, size 518x518, bicubic, as
+    the brief of this change gives depth-anything/Depth-Anything-V2-*-hf's
+    preprocessor_config.json; not re-read here, no network)."""
     from transformers.models.dpt.image_processing_pil_dpt import DPTImageProcessorPil
 
-    return DPTImageProcessorPil(size={"height": SIZE, "width": SIZE}, keep_aspect_ratio=False,
+    return DPTImageProcessorPil(size={"height": SIZE, "width": SIZE}, keep_aspect_ratio=keep_aspect_ratio,
                                 ensure_multiple_of=14, resample=3, do_rescale=True, rescale_factor=1 / 255,
                                 do_normalize=True, image_mean=MEAN, image_std=STD)
 
@@ -139,8 +164,89 @@ def main() -> int:
         gc.record_depth(out, doc, "depth_anything", name, depth)
         print(f"  {name}: depth {depth.min():.4f}..{depth.max():.4f} (std {depth.std():.4f}, "
               f"{100 * (depth <= 0).mean():.2f}% <= 0); ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
+    doc["keep_aspect"] = keep_aspect_reference(out, model, images)
     gc.write_reference(out / "depth_anything_reference.json", doc)
     return 0
+
+
+@contextlib.contextmanager
+def traceable_head(model):
+    """transformers' DepthAnythingDepthEstimationHead upsamples to
+    (int(patch_height * 14), int(patch_width * 14)); under the ONNX tracer the
+    int() turns the traced size into a constant, and the export's output
+    would stay 518x518 whatever the input size. While exporting, the head
+    runs the same code with the size kept symbolic (transformers' torch_int);
+    the computation is unchanged (the ONNX run is checked against PyTorch)."""
+    import torch
+    from torch import nn
+    from transformers.utils import torch_int
+
+    head = model.head
+
+    def forward(hidden_states, patch_height, patch_width):
+        x = head.conv1(hidden_states[head.head_in_index])
+        x = nn.functional.interpolate(x, (torch_int(patch_height * head.patch_size),
+                                          torch_int(patch_width * head.patch_size)),
+                                      mode="bilinear", align_corners=True)
+        x = head.activation2(head.conv3(head.activation1(head.conv2(x)))) * head.max_depth
+        return x.squeeze(dim=1)
+
+    head.forward = forward
+    try:
+        yield
+    finally:
+        del head.forward
+
+
+def keep_aspect_reference(out: Path, model, images) -> dict:
+    """The same weights exported with dynamic height/width, and transformers'
+    end-to-end result with the processor's keep-aspect default on the golden
+    images, plus the processor's input size for SIZE_TABLE."""
+    import torch
+    from PIL import Image
+
+    proc = processor(keep_aspect_ratio=True)
+    onnx_path = out / "depth-anything-v2-golden-dynamic.onnx"
+    with traceable_head(model):
+        torch.onnx.export(model, (torch.zeros(1, 3, SIZE, SIZE),), str(onnx_path), opset_version=17,
+                          input_names=["image"], output_names=["depth"], dynamo=False,
+                          dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
+                                        "depth": {0: "batch", 1: "height", 2: "width"}})
+    sess = gc.onnx_session(onnx_path, model)
+    section = {"model": onnx_path.name, "policy": {"size": [SIZE, SIZE], "multiple_of": 14},
+               "grid": KEEP_ASPECT_GRID, "images": [], "sizes": []}
+    for h, w in SIZE_TABLE:
+        try:
+            pv = proc(images=Image.new("RGB", (w, h)), return_tensors="pt")["pixel_values"]
+        except ValueError:  # a side rounds to 0: the processor refuses the image
+            section["sizes"].append({"height": h, "width": w, "refused": True})
+            continue
+        section["sizes"].append({"height": h, "width": w, "input_height": int(pv.shape[2]),
+                                 "input_width": int(pv.shape[3])})
+    for name, im in zip(IMAGES, images):
+        pv = proc(images=im, return_tensors="pt")["pixel_values"]
+        assert pv.shape[2] % 14 == 0 and pv.shape[3] % 14 == 0 and (pv.shape[2], pv.shape[3]) != (SIZE, SIZE)
+        with torch.no_grad():
+            outputs = model(pixel_values=pv)
+        depth = proc.post_process_depth_estimation(outputs, target_sizes=[(im.height, im.width)])[0]
+        depth = depth["predicted_depth"].numpy().astype(np.float32)
+        assert depth.shape == (im.height, im.width), depth.shape
+        onnx_depth = sess.run(None, {"image": pv.numpy()})[0]
+        err = gc.max_rel(onnx_depth, outputs.predicted_depth.numpy())
+        # The batch axis is dynamic too: two copies give the single result twice.
+        pair = sess.run(None, {"image": np.concatenate([pv.numpy()] * 2)})[0]
+        assert pair.shape[0] == 2 and gc.max_rel(pair[1:], onnx_depth) < 1e-5, gc.max_rel(pair[1:], onnx_depth)
+        sample = np.ascontiguousarray(depth[KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"],
+                                            KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"]])
+        npy = f"depth_anything_keep_aspect_{Path(name).stem}.npy"
+        np.save(out / npy, sample)
+        section["images"].append({"file": name, "width": im.width, "height": im.height,
+                                  "input_width": int(pv.shape[3]), "input_height": int(pv.shape[2]),
+                                  "min": float(depth.min()), "max": float(depth.max()), "samples": npy,
+                                  "sample_shape": list(sample.shape)})
+        print(f"  keep aspect {name}: input {pv.shape[3]}x{pv.shape[2]}, depth {depth.min():.4f}..{depth.max():.4f}; "
+              f"ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
+    return section
 
 
 if __name__ == "__main__":

@@ -25,12 +25,27 @@ transformers' own end-to-end result on the committed golden test images
                   No flipped-input pass: `outputs_flipped` defaults to None
                   and the transformers pipeline does not pass it.
 
-Fixed size, not the reference's aspect-keeping policy: the catalog's export
-(models/zoedepth/manifest.yaml, `source.export`) has a fixed 384x512 input
-(the BEiT backbone's position bias is built for one patch grid), so the
-reference is run at that size (keep_aspect_ratio=False); the processor's own
-default (keep aspect, multiple of 32) needs an export with dynamic
-height/width, which the pipeline does not feed (docs/PIPELINE.md).
+Two exports of the same weights:
+  fixed size      384x512 (the catalog's fixed export; the BEiT backbone's
+                  position bias is built for one patch grid and interpolated
+                  for others): the reference is run at that size
+                  (keep_aspect_ratio=False), and the pipeline stretches every
+                  (bordered) image to it;
+  dynamic size    height/width axes dynamic (the catalog's `source.export`):
+                  the reference is the Intel/zoedepth-* processors' policy
+                  (keep_aspect_ratio true, ensure_multiple_of 32, size
+                  384x512, as the brief of this change gives their
+                  preprocessor_config.json; not re-read here, no network):
+                  the input size is
+                  computed from the BORDERED image (scale as little as
+                  possible so one side meets its target, each side rounded to
+                  the nearest multiple of 32, half to even), which the
+                  pipeline applies per image (input.preprocessing.keep_aspect,
+                  docs/PIPELINE.md). (ZoeDepthImageProcessor's class default
+                  ensure_multiple_of is 1/32, not 32, so the generator sets 32.)
+                  Its section of the reference JSON (`keep_aspect`) also
+                  holds a table of the processor's input size for several odd
+                  image sizes, computed by calling the processor itself.
 
 Outputs (tests/data/golden):
   zoedepth-golden.onnx            the tiny model
@@ -38,6 +53,9 @@ Outputs (tests/data/golden):
                                   and the sampling grid of the .npy
   zoedepth_<image>.npy            float32 reference depth (metres) at every
                                   4th pixel (rows 1,5,9,..., columns 1,5,9,...)
+  zoedepth-golden-dynamic.onnx    the same weights, dynamic height/width
+  zoedepth_keep_aspect_<image>.npy  keep-aspect reference depth at every 8th
+                                  pixel (rows 3,11,..., the `keep_aspect.grid`)
 
 Run (PyTorch + torchvision + transformers, generator only; see
 scripts/deps/50-golden-generator.sh):
@@ -56,6 +74,16 @@ import golden_common as gc  # noqa: E402
 SEED = 20261127
 HEIGHT, WIDTH = 384, 512
 IMAGES = ["golden_street.png", "golden_portrait.png"]
+# Keep aspect: the street image's bordered size (572x746) gives 384x512, the
+# fixed size; the portrait (1430x832 bordered: a rounding tie, 27.5 * 32) and
+# the people image (2774x2104) give other sizes.
+KEEP_ASPECT_IMAGES = ["golden_street.png", "golden_portrait.png", "golden_people.png"]
+KEEP_ASPECT_GRID = {"offset": 3, "stride": 8}
+# (height, width) of images whose keep-aspect input size the processor reports
+# (the C++ size function is tested against this table).
+SIZE_TABLE = [(480, 640), (1280, 720), (2560, 1920), (384, 512), (383, 513), (100, 37), (37, 100),
+              (333, 777), (777, 333), (1000, 60), (60, 1000), (259, 518), (21, 21), (7, 7), (4000, 3000),
+              (3000, 4000), (545, 999), (3, 2000)]
 GAIN = 1.3  # weight scale: default initialisation gives a constant map (softplus(0)); larger gains make the
 #              map chaotic (a 1e-5 input change then moves it by >1e-3)
 
@@ -101,16 +129,16 @@ def build_model():
     return model
 
 
-def processor():
+def processor(keep_aspect_ratio: bool = False):
     from transformers import ZoeDepthImageProcessor
 
     return ZoeDepthImageProcessor(do_pad=True, do_resize=True, size={"height": HEIGHT, "width": WIDTH},
-                                  keep_aspect_ratio=False, ensure_multiple_of=32, resample=2,
+                                  keep_aspect_ratio=keep_aspect_ratio, ensure_multiple_of=32, resample=2,
                                   do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
                                   image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
 
 
-def export(model, path: Path) -> None:
+def export(model, path: Path, dynamic: bool = False) -> None:
     """ONNX with the I/O contract of the catalog's export: pixel_values
     [1, 3, 384, 512] -> predicted_depth [1, 384, 512], opset 17.
 
@@ -121,6 +149,9 @@ def export(model, path: Path) -> None:
     that computes the same table (OpenVINO folds it when compiling). The
     computation is the same either way; the file is ~0.7 MB instead of 20.
     Source locations (doc strings) are dropped for the same reason.
+    dynamic=True: the same export with height and width left dynamic (the
+    batch stays 1: traced with a dynamic batch, a Split in the metric head
+    keeps the traced batch size in its attribute and fails at batch 2).
     """
     import onnx
     import torch
@@ -144,8 +175,9 @@ def export(model, path: Path) -> None:
                 n.output[j] = rename[o]
         for j, x in enumerate(n.input):
             n.input[j] = rename.get(x, x)
-    m = update_model_dims.update_inputs_outputs_dims(m, {"pixel_values": [1, 3, HEIGHT, WIDTH]},
-                                                     {"predicted_depth": [1, HEIGHT, WIDTH]})
+    if not dynamic:
+        m = update_model_dims.update_inputs_outputs_dims(m, {"pixel_values": [1, 3, HEIGHT, WIDTH]},
+                                                         {"predicted_depth": [1, HEIGHT, WIDTH]})
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
 
@@ -190,8 +222,55 @@ def main() -> int:
         print(f"  {name}: pad {pad_h}x{pad_w}, depth {depth.min():.4f}..{depth.max():.4f} m "
               f"(median {np.median(depth):.4f}, std {depth.std():.4f}); ONNX vs PyTorch max rel {err:.2e}; "
               f"1e-5 input nudge moves it by {sens:.2e}", file=sys.stderr)
+    doc["keep_aspect"] = keep_aspect_reference(out, model)
     gc.write_reference(out / "zoedepth_reference.json", doc)
     return 0
+
+
+def keep_aspect_reference(out: Path, model) -> dict:
+    """The same weights exported with dynamic height/width, and transformers'
+    end-to-end result with the processor's keep-aspect policy on the golden
+    images, plus the processor's input size for SIZE_TABLE."""
+    import torch
+    from PIL import Image
+
+    proc = processor(keep_aspect_ratio=True)
+    onnx_path = out / "zoedepth-golden-dynamic.onnx"
+    export(model, onnx_path, dynamic=True)
+    sess = gc.onnx_session(onnx_path, model)
+    section = {"model": onnx_path.name, "policy": {"size": [HEIGHT, WIDTH], "multiple_of": 32},
+               "grid": KEEP_ASPECT_GRID, "images": [], "sizes": []}
+    for h, w in SIZE_TABLE:
+        try:
+            pv = proc(images=Image.new("RGB", (w, h)), return_tensors="pt")["pixel_values"]
+        except (ValueError, RuntimeError):  # border not smaller than the image, or a side rounds to 0
+            section["sizes"].append({"height": h, "width": w, "refused": True})
+            continue
+        section["sizes"].append({"height": h, "width": w, "input_height": int(pv.shape[2]),
+                                 "input_width": int(pv.shape[3])})
+    for name in KEEP_ASPECT_IMAGES:
+        im = Image.open(out / name).convert("RGB")
+        pv = proc(images=im, return_tensors="pt")["pixel_values"]
+        assert pv.shape[2] % 32 == 0 and pv.shape[3] % 32 == 0, pv.shape
+        with torch.no_grad():
+            outputs = model(pixel_values=pv)
+        depth = proc.post_process_depth_estimation(outputs, source_sizes=[(im.height, im.width)])[0]
+        depth = depth["predicted_depth"].numpy().astype(np.float32)
+        assert depth.shape == (im.height, im.width), depth.shape
+        ref = outputs.predicted_depth.numpy()
+        onnx_depth = sess.run(None, {"pixel_values": pv.numpy()})[0]
+        err = gc.max_rel(onnx_depth, ref)
+        sample = np.ascontiguousarray(depth[KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"],
+                                            KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"]])
+        npy = f"zoedepth_keep_aspect_{Path(name).stem}.npy"
+        np.save(out / npy, sample)
+        section["images"].append({"file": name, "width": im.width, "height": im.height,
+                                  "input_width": int(pv.shape[3]), "input_height": int(pv.shape[2]),
+                                  "min": float(depth.min()), "max": float(depth.max()), "samples": npy,
+                                  "sample_shape": list(sample.shape)})
+        print(f"  keep aspect {name}: input {pv.shape[3]}x{pv.shape[2]}, depth {depth.min():.4f}..{depth.max():.4f} m; "
+              f"ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
+    return section
 
 
 if __name__ == "__main__":

@@ -288,8 +288,8 @@ void ManifestParser::parse_input(const MapReader& top, ModelManifest& m) {
 void ManifestParser::parse_preprocessing(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field,
                                          int channels, InputSpec& in) {
   MapReader p(*this, n, field, anchor,
-              {"resize", "interpolation", "align_corners", "border", "size", "pad_value", "pad_position",
-               "normalize", "layout"});
+              {"resize", "interpolation", "align_corners", "border", "keep_aspect", "size", "pad_value",
+               "pad_position", "normalize", "layout"});
   if (!p.valid()) return;
   Preprocessing pre;
   auto resize = choice<ResizeMethod>(p, "resize", true);
@@ -305,6 +305,7 @@ void ManifestParser::parse_preprocessing(const YAML::Node& n, const YAML::Mark& 
     }
   }
   parse_border(p, resize, pre);
+  parse_keep_aspect(p, resize, pre);
   if (YAML::Node s = p.require("size"); s.IsDefined()) {
     if (auto sz = image_size(s, p.key_mark("size"), p.field("size"))) pre.size = *sz;
   }
@@ -348,6 +349,28 @@ void ManifestParser::parse_border(const MapReader& p, std::optional<ResizeMethod
     ok = false;
   }
   if (ok) pre.border = border;
+}
+
+void ManifestParser::parse_keep_aspect(const MapReader& p, std::optional<ResizeMethod> resize,
+                                       Preprocessing& pre) {
+  YAML::Node k = p.get("keep_aspect");
+  if (!k.IsDefined()) return;
+  MapReader kr(*this, k, p.field("keep_aspect"), p.key_mark("keep_aspect"), {"multiple_of"});
+  if (!kr.valid()) return;
+  KeepAspect keep;
+  bool ok = false;
+  if (kr.require("multiple_of").IsDefined()) {
+    if (auto m = positive_int(kr, "multiple_of", 1024)) {
+      keep.multiple_of = *m;
+      ok = true;
+    }
+  }
+  if (resize && *resize == ResizeMethod::Letterbox) {
+    report(ManifestIssueKind::Inconsistent, k, p.key_mark("keep_aspect"), p.field("keep_aspect"),
+           "sizes the input per image for a plain resize to it; it cannot be combined with resize: letterbox");
+    ok = false;
+  }
+  if (ok) pre.keep_aspect = keep;
 }
 
 void ManifestParser::parse_pad_value(const MapReader& p, Preprocessing& pre) {

@@ -34,6 +34,7 @@ class ManifestParser : public YamlReader {
   void parse_preprocessing(const YAML::Node& n, const YAML::Mark& anchor, const std::string& field,
                            int channels, InputSpec& in);
   void parse_border(const MapReader& p, std::optional<ResizeMethod> resize, Preprocessing& pre);
+  void parse_keep_aspect(const MapReader& p, std::optional<ResizeMethod> resize, Preprocessing& pre);
   void parse_pad_value(const MapReader& p, Preprocessing& pre);
   void parse_normalize(const MapReader& p, int channels, Preprocessing& pre);
   std::vector<double> parse_channel_list(const MapReader& nr, std::string_view key, int channels, bool positive);

@@ -74,12 +74,35 @@ Result<std::vector<FrameResult>> Pipeline::run_batch(std::span<const vision::Ima
                      " images needs an export with a dynamic batch dimension (or run the images one by one)");
   }
 
-  // Pre-process each image into its slot of one [N, C, H, W] tensor.
+  // One input size for the whole batch: the fixed size, or with keep_aspect
+  // (dynamic H/W) the first image's, which every image must share.
   TimePoint t = Clock::now();
+  auto config_r = input_config(images[0]);
+  if (!config_r.ok()) return std::move(config_r).error().with_context("batch image 0");
+  const vision::PreprocessConfig config = std::move(config_r).value();
+  if (info_.keep_aspect_multiple > 0) {
+    for (std::size_t i = 1; i < n; ++i) {
+      auto c = input_config(images[i]);
+      if (!c.ok()) return std::move(c).error().with_context("batch image " + std::to_string(i));
+      if (c->width != config.width || c->height != config.height) {
+        return Error(ErrorCode::InvalidArgument,
+                     "run_batch: " + info_.model + "/" + info_.variant +
+                         " sizes its input per image (input.preprocessing.keep_aspect, dynamic height/width): "
+                         "batch image 0 (" + std::to_string(images[0].width()) + "x" +
+                         std::to_string(images[0].height()) + ") needs a " + std::to_string(config.width) + "x" +
+                         std::to_string(config.height) + " input, batch image " + std::to_string(i) + " (" +
+                         std::to_string(images[i].width()) + "x" + std::to_string(images[i].height()) + ") " +
+                         std::to_string(c->width) + "x" + std::to_string(c->height) +
+                         "; batch images of one input size only, or run them one by one");
+      }
+    }
+  }
+
+  // Pre-process each image into its slot of one [N, C, H, W] tensor.
   std::vector<vision::Image> converted(n);
-  AEGIS_ASSIGN_OR_RETURN(Tensor batch, Tensor::allocate_host(info_.preprocess.tensor_shape(static_cast<std::int64_t>(n)),
+  AEGIS_ASSIGN_OR_RETURN(Tensor batch, Tensor::allocate_host(config.tensor_shape(static_cast<std::int64_t>(n)),
                                                              DType::Float32));
-  const std::size_t per_image = info_.preprocess.elements_per_image();
+  const std::size_t per_image = config.elements_per_image();
   auto all = batch.span<float>();
   for (std::size_t i = 0; i < n; ++i) {
     FrameResult frame;
@@ -96,7 +119,7 @@ Result<std::vector<FrameResult>> Pipeline::run_batch(std::span<const vision::Ima
     frame.height = image->height();
     frame.exif_orientation = images[i].exif_orientation();
     frame.orientation_applied = images[i].orientation_applied();
-    auto transform = vision::preprocess_into(*image, info_.preprocess, all.subspan(i * per_image, per_image));
+    auto transform = vision::preprocess_into(*image, config, all.subspan(i * per_image, per_image));
     if (!transform.ok()) {
       return std::move(transform).error().with_context("pre-processing batch image " + std::to_string(i) +
                                                        (frame.source.empty() ? "" : " (" + frame.source + ")"));

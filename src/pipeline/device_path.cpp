@@ -73,6 +73,11 @@ std::string device_path_refusal(const DevicePathQuery& q) {
            to_string(q.device) + ")";
   }
   if (!q.kernel_compiled) return "AegisRT was built without the CUDA toolkit (no pre-processing kernel)";
+  if (q.keep_aspect_multiple > 0) {
+    return "dynamic input size: the input keeps each image's aspect (input.preprocessing.keep_aspect, a "
+           "multiple of " + std::to_string(q.keep_aspect_multiple) +
+           "); the device path has one fixed-size input buffer";
+  }
   const vision::PreprocessConfig& c = q.preprocess;
   if (c.interpolation != vision::Interpolation::Bilinear) {
     return "the CUDA pre-processing kernel resizes bilinearly only; this variant resizes bicubically "
@@ -103,6 +108,7 @@ Result<void> Pipeline::attach_device_path() {
   q.capabilities = context_->backend().capabilities();
   q.top_down = top_down_ != nullptr;
   q.sam = sam_ != nullptr;
+  q.keep_aspect_multiple = info_.keep_aspect_multiple;
   // The device the backend was loaded on (Pipeline::load_model: the
   // vocabulary name's device); a CPU binding whose backend options chose a
   // CUDA provider runs on device 0.

@@ -45,6 +45,10 @@ struct DevicePathQuery {
   BackendCapabilities capabilities;    // of the loaded backend
   bool top_down = false;               // a top-down pose pipeline (two models)
   bool sam = false;                    // Segment Anything (encoder + prompt decoder)
+  /// > 0: the input size changes per image (input.preprocessing.keep_aspect
+  /// on a dynamic-size export, PipelineInfo::keep_aspect_multiple); the
+  /// device path has one fixed-size input buffer.
+  int keep_aspect_multiple = 0;
 };
 
 /// Why the device path cannot be used for `q` (the CPU path runs), or an

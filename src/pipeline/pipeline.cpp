@@ -16,6 +16,7 @@
 #include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/core/file_util.h"
 #include "aegisrt/vision/draw.h"
+#include "aegisrt/vision/keep_aspect.h"
 #include "pipeline/decoders/decoder.h"
 #include "pipeline/device_path.h"
 #include "pipeline/sam.h"
@@ -491,7 +492,38 @@ Result<void> Pipeline::bind_input(const models::ResolvedVariant& rv) {
   }
   input_dtype_ = bound->dtype;
   info_.input_name = bound->name;
+  // input.preprocessing.keep_aspect: the reference's per-image input size,
+  // for exports whose height and width are both dynamic; a fixed-size export
+  // keeps the fixed-size resize.
+  info_.keep_aspect_multiple = 0;
+  if (rv.input.preprocessing && rv.input.preprocessing->keep_aspect) {
+    if (text_ || rv.output.layout == OutputLayout::SamMasks) {
+      return Error(ErrorCode::Unsupported, info_.model + "/" + info_.variant +
+                                               ": input.preprocessing.keep_aspect is supported for single-input "
+                                               "image models (not " +
+                                               std::string(models::to_string(rv.output.layout)) + ")");
+    }
+    const bool nchw = info_.preprocess.layout == vision::Layout::NCHW;
+    const Shape& s = bound->shape;
+    const bool dynamic = s.size() == 4 && s[nchw ? 2 : 1] == kDynamicDim && s[nchw ? 3 : 2] == kDynamicDim;
+    if (dynamic) {
+      info_.keep_aspect_multiple = rv.input.preprocessing->keep_aspect->multiple_of;
+      spdlog::info("pipeline: {}/{}: model input {} has a dynamic size; each image keeps its aspect "
+                   "(target {}x{}, sides multiples of {})",
+                   info_.model, info_.variant, bound->to_string(), info_.preprocess.width, info_.preprocess.height,
+                   info_.keep_aspect_multiple);
+    } else {
+      spdlog::info("pipeline: {}/{}: model input {} has a fixed size; input.preprocessing.keep_aspect does not "
+                   "apply, every image is resized to {}x{}",
+                   info_.model, info_.variant, bound->to_string(), info_.preprocess.width, info_.preprocess.height);
+    }
+  }
   return {};
+}
+
+Result<vision::PreprocessConfig> Pipeline::input_config(const vision::Image& image) const {
+  if (info_.keep_aspect_multiple <= 0) return info_.preprocess;
+  return vision::keep_aspect_config(image.width(), image.height(), info_.preprocess, info_.keep_aspect_multiple);
 }
 
 Result<FrameResult> Pipeline::run_file(const fs::path& path) {
@@ -585,7 +617,8 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
     view = device_->input();
     request.stream = device_->execute_stream();
   } else {
-    AEGIS_ASSIGN_OR_RETURN(pre, vision::preprocess(*image, info_.preprocess));
+    AEGIS_ASSIGN_OR_RETURN(const vision::PreprocessConfig config, input_config(*image));
+    AEGIS_ASSIGN_OR_RETURN(pre, vision::preprocess(*image, config));
     frame.transform = pre.transforms.front();
     view = pre.tensor.view();
   }

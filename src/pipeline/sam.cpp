@@ -401,21 +401,10 @@ Result<void> Pipeline::attach_sam(const models::ModelCatalog& catalog, const mod
   }
   // Optional detector part: its boxes are the prompts when none is given.
   if (const models::ResolvedPart* det = detail::find_detector_part(sel.parts); det != nullptr) {
-    PipelineOptions o;
-    o.model = det->model;
-    o.variant = det->variant;
-    o.backend = sel.backend;
-    o.precision = std::string(to_string(sel.precision));
-    if (auto it = options.part_onnx.find(det->name); it != options.part_onnx.end()) o.onnx = it->second;
-    o.model_data_dirs = options.model_data_dirs;
-    o.cache_dir = options.cache_dir;
-    o.cache_variant = det->cache_name;
-    o.backend_options = options.backend_options;
+    PipelineOptions o = detail::detector_part_options(sel, *det, options);
+    // SAM's detector also follows --allow-unlisted-backend (top-down pose's
+    // does not, as before this helper).
     o.allow_unlisted_backend = options.allow_unlisted_backend;
-    o.confidence_threshold = options.confidence_threshold;
-    o.iou_threshold = options.iou_threshold;
-    o.max_detections = options.max_detections;
-    o.call_time_budget = options.call_time_budget;
     auto detector = Pipeline::create(catalog, o);
     if (!detector.ok()) {
       return std::move(detector).error().with_context(sel.model + " part '" + det->name + "' (" + det->model +

@@ -24,6 +24,25 @@ const models::ResolvedPart* find_detector_part(const std::vector<models::Resolve
   return nullptr;
 }
 
+PipelineOptions detector_part_options(const models::Selection& sel, const models::ResolvedPart& part,
+                                      const PipelineOptions& options) {
+  PipelineOptions o;
+  o.model = part.model;
+  o.variant = part.variant;
+  o.backend = sel.backend;
+  o.precision = std::string(to_string(sel.precision));
+  if (auto it = options.part_onnx.find(part.name); it != options.part_onnx.end()) o.onnx = it->second;
+  o.model_data_dirs = options.model_data_dirs;
+  o.cache_dir = options.cache_dir;
+  o.cache_variant = part.cache_name;
+  o.backend_options = options.backend_options;
+  o.confidence_threshold = options.confidence_threshold;
+  o.iou_threshold = options.iou_threshold;
+  o.max_detections = options.max_detections;
+  o.call_time_budget = options.call_time_budget;
+  return o;
+}
+
 static Duration since(TimePoint t0) { return std::chrono::duration_cast<Duration>(Clock::now() - t0); }
 
 namespace {
@@ -141,21 +160,7 @@ Result<void> Pipeline::attach_top_down(const models::ModelCatalog& catalog, cons
 
   // The detector: a pipeline of the referenced model, on the same backend at
   // the same precision, cached under the part's own key.
-  PipelineOptions o;
-  o.model = part->model;
-  o.variant = part->variant;
-  o.backend = sel.backend;
-  o.precision = std::string(to_string(sel.precision));
-  if (auto it = options.part_onnx.find(part->name); it != options.part_onnx.end()) o.onnx = it->second;
-  o.model_data_dirs = options.model_data_dirs;
-  o.cache_dir = options.cache_dir;
-  o.cache_variant = part->cache_name;
-  o.backend_options = options.backend_options;
-  o.confidence_threshold = options.confidence_threshold;
-  o.iou_threshold = options.iou_threshold;
-  o.max_detections = options.max_detections;
-  o.call_time_budget = options.call_time_budget;
-  auto detector = Pipeline::create(catalog, o);
+  auto detector = Pipeline::create(catalog, detail::detector_part_options(sel, *part, options));
   if (!detector.ok()) {
     return std::move(detector).error().with_context(sel.model + " part '" + part->name + "' (" + part->model +
                                                     " variant " + part->variant + ")");

@@ -30,4 +30,12 @@ struct TopDown {
 /// named "detector"); null when there is none.
 const models::ResolvedPart* find_detector_part(const std::vector<models::ResolvedPart>& parts);
 
+/// The options of the pipeline that runs a model's `detector` part (top-down
+/// pose, Segment Anything): the part's model and variant on the parent's
+/// backend at the parent's precision, its PipelineOptions::part_onnx file,
+/// the parent's model folders, cache folder (under the part's cache name),
+/// backend options, thresholds, detection limit and call time budget.
+PipelineOptions detector_part_options(const models::Selection& sel, const models::ResolvedPart& part,
+                                      const PipelineOptions& options);
+
 }  // namespace aegisrt::pipeline::detail

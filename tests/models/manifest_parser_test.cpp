@@ -400,6 +400,45 @@ TEST(ManifestPreprocessing, BadBorderIsReportedByKey) {
   EXPECT_NE(missing.issues[0].message.find("factor"), std::string::npos) << missing.issues[0].message;
 }
 
+TEST(ManifestPreprocessing, KeepAspectIsRead) {
+  const auto r = analyze(tiny_preprocessing("    resize: resize\n    keep_aspect: {multiple_of: 14}"));
+  ASSERT_TRUE(r.ok()) << (r.issues.empty() ? std::string() : to_string(r.issues[0]));
+  ASSERT_TRUE(r.manifest->input.preprocessing->keep_aspect.has_value());
+  EXPECT_EQ(r.manifest->input.preprocessing->keep_aspect->multiple_of, 14);
+  // Absent: no keep-aspect policy (every image gets the fixed size).
+  const auto plain = analyze(kTinyManifest);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain.manifest->input.preprocessing->keep_aspect.has_value());
+}
+
+TEST(ManifestPreprocessing, BadKeepAspectIsReportedByKey) {
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    keep_aspect: {multiple_of: 0}"),
+                      ManifestIssueKind::OutOfRange, "input.preprocessing.keep_aspect.multiple_of", 16, 0,
+                      "[1, 1024]");
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    keep_aspect: {multiple_of: 2000}"),
+                      ManifestIssueKind::OutOfRange, "input.preprocessing.keep_aspect.multiple_of", 16, 0);
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    keep_aspect: {multiple_of: fourteen}"),
+                      ManifestIssueKind::WrongType, "input.preprocessing.keep_aspect.multiple_of", 16, 0);
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    keep_aspect: true"), ManifestIssueKind::WrongType,
+                      "input.preprocessing.keep_aspect", 16, 0);
+  expect_single_issue(tiny_preprocessing("    resize: resize\n    keep_aspect: {}"), ManifestIssueKind::MissingField,
+                      "input.preprocessing.keep_aspect.multiple_of", 16, 0);
+  const auto typo = analyze(tiny_preprocessing("    resize: resize\n    keep_aspect: {multiple: 14}"));
+  ASSERT_FALSE(typo.ok());
+  const ManifestIssue* unknown =
+      find_issue(typo, ManifestIssueKind::UnknownField, "input.preprocessing.keep_aspect.multiple");
+  ASSERT_NE(unknown, nullptr);
+  EXPECT_NE(unknown->message.find("did you mean 'multiple_of'?"), std::string::npos) << unknown->message;
+  // The policy sizes a plain resize; a letterbox is refused.
+  expect_single_issue(tiny_preprocessing("    resize: letterbox\n    keep_aspect: {multiple_of: 32}"),
+                      ManifestIssueKind::Inconsistent, "input.preprocessing.keep_aspect", 16, 0, "letterbox");
+  auto bad = parse_manifest(tiny_preprocessing("    resize: resize\n    keep_aspect: {multiple_of: -14}"), "x.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(bad.error().message().find("input.preprocessing.keep_aspect.multiple_of"), std::string::npos)
+      << bad.error().message();
+}
+
 TEST(ManifestPreprocessing, BadBorderIsAnInvalidArgumentNamingTheKey) {
   auto bad = parse_manifest(tiny_preprocessing("    resize: resize\n    border: {mode: mirror, factor: 3}"), "x.yaml");
   ASSERT_FALSE(bad.ok());

@@ -131,6 +131,10 @@ TEST(DevicePathSelection, RefusesWhatTheKernelOrBackendCannotDo) {
             std::string::npos);
   EXPECT_NE(refusal([](DevicePathQuery& q) { q.input_dtype = DType::Float16; }).find("float16"), std::string::npos);
   EXPECT_NE(refusal([](DevicePathQuery& q) { q.top_down = true; }).find("top-down"), std::string::npos);
+  // input.preprocessing.keep_aspect on a dynamic-size export: one input size per image.
+  const std::string dynamic = refusal([](DevicePathQuery& q) { q.keep_aspect_multiple = 14; });
+  EXPECT_NE(dynamic.find("dynamic input size"), std::string::npos) << dynamic;
+  EXPECT_NE(dynamic.find("multiple of 14"), std::string::npos) << dynamic;
 }
 
 TEST(DevicePathSelection, OnlyTensorRtFollowsTheKernelOnTheRequestStream) {

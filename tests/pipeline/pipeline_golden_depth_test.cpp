@@ -23,11 +23,13 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "aegisrt/core/file_util.h"
 #include "aegisrt/io/npy.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
+#include "aegisrt/vision/keep_aspect.h"
 #include "golden_fixture.h"
 
 namespace aegisrt::pipeline {
@@ -76,7 +78,7 @@ DepthComparison compare_samples(const vision::DepthMap& ours, const json& grid, 
 /// more than `min_spread` (non-trivial depth), our map matches them within
 /// kMaxRelError, and the reported range is that of the full reference map.
 void check_depth_image(const FrameResult& r, const json& im, const json& grid, float min_spread,
-                       const std::string& label) {
+                       const std::string& label, std::size_t min_samples = 10000) {
   const std::string file = im.at("file").get<std::string>();
   const auto* d = std::get_if<DepthResult>(&r.output);
   ASSERT_NE(d, nullptr);
@@ -90,7 +92,7 @@ void check_depth_image(const FrameResult& r, const json& im, const json& grid, f
   const float hi = im.at("max").get<float>();
   ASSERT_GT(hi - lo, min_spread);
   const DepthComparison c = compare_samples(d->depth, grid, *ref);
-  EXPECT_GT(c.samples, 10000u);
+  EXPECT_GT(c.samples, min_samples);
   EXPECT_LE(c.max_rel, kMaxRelError) << "over " << c.samples << " samples";
   std::printf("[ measured ] %s%s: depth max relative error %.3g over %zu samples\n", label.c_str(), file.c_str(),
               c.max_rel, c.samples);
@@ -276,6 +278,201 @@ TEST(PipelineGoldenDepth, ZoeDepthManifestNamesTheReferencePreprocessing) {
     EXPECT_DOUBLE_EQ(pre.border->factor, 3.0);
     EXPECT_EQ(rv->postprocessing.upsample, models::Interpolation::Bicubic);
     EXPECT_EQ(rv->output.layout, models::OutputLayout::MetricDepth);
+  }
+}
+
+// ---------------------------------------------------------------- keep aspect (dynamic-size exports)
+// The same tiny weights exported with dynamic batch/height/width
+// (*-golden-dynamic.onnx); the reference is transformers' run with the
+// processors' own keep-aspect policy (Depth Anything: one side 518, multiple
+// of 14; ZoeDepth: one side of the BORDERED image 384 or 512, multiple of
+// 32), sampled every 8th pixel (the `keep_aspect` section of the reference
+// JSON). Same tolerance as above. The section's `sizes` table is the
+// processors' input size for odd image sizes, got by calling them.
+
+/// The catalog variant's pre-processing (target size, border) and keep_aspect multiple.
+struct CatalogPolicy {
+  vision::PreprocessConfig config;
+  int multiple = 0;
+};
+CatalogPolicy catalog_policy(const std::string& model, const std::string& variant) {
+  CatalogPolicy out;
+  auto catalog = models::ModelCatalog::load_directory(aegisrt::testing::source_models_dir());
+  EXPECT_TRUE(catalog.ok()) << catalog.error();
+  if (!catalog.ok()) return out;
+  auto m = catalog->get(model);
+  EXPECT_TRUE(m.ok()) << m.error();
+  if (!m.ok()) return out;
+  auto rv = (*m)->resolve(variant);
+  EXPECT_TRUE(rv.ok()) << rv.error();
+  if (!rv.ok() || !rv->input.preprocessing || !rv->input.preprocessing->keep_aspect) {
+    ADD_FAILURE() << model << "/" << variant << " has no input.preprocessing.keep_aspect";
+    return out;
+  }
+  auto cfg = make_preprocess_config(rv->input, model);
+  EXPECT_TRUE(cfg.ok()) << cfg.error();
+  if (cfg.ok()) out.config = *cfg;
+  out.multiple = rv->input.preprocessing->keep_aspect->multiple_of;
+  return out;
+}
+
+/// The processor's input size for every image size of the reference's table.
+void expect_processor_sizes(const std::string& model, const std::string& variant, const char* reference) {
+  const CatalogPolicy policy = catalog_policy(model, variant);
+  ASSERT_GT(policy.multiple, 0);
+  const json doc = aegisrt::testing::load_golden_reference(reference);
+  const json& section = doc.at("keep_aspect");
+  EXPECT_EQ(section.at("policy").at("multiple_of").get<int>(), policy.multiple);
+  EXPECT_EQ(section.at("policy").at("size")[0].get<int>(), policy.config.height);
+  EXPECT_EQ(section.at("policy").at("size")[1].get<int>(), policy.config.width);
+  std::size_t checked = 0;
+  std::size_t refused = 0;
+  for (const auto& e : section.at("sizes")) {
+    const int w = e.at("width").get<int>();
+    const int h = e.at("height").get<int>();
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    auto k = vision::keep_aspect_config(w, h, policy.config, policy.multiple);
+    if (e.value("refused", false)) {
+      // The processor raised; the pipeline refuses the image too (the size,
+      // or for ZoeDepth the border, which must be smaller than the side).
+      const bool ours_refuses = !k.ok() || !vision::compute_transform(w, h, *k).ok();
+      EXPECT_TRUE(ours_refuses);
+      ++refused;
+      continue;
+    }
+    ASSERT_TRUE(k.ok()) << k.error();
+    EXPECT_EQ(k->width, e.at("input_width").get<int>());
+    EXPECT_EQ(k->height, e.at("input_height").get<int>());
+    ++checked;
+  }
+  EXPECT_GE(checked, 15u);
+  EXPECT_GE(refused, 1u);
+}
+
+TEST(PipelineGoldenDepthKeepAspect, DepthAnythingInputSizesAreTheProcessors) {
+  expect_processor_sizes("depth_anything", "vits", "depth_anything_reference.json");
+}
+
+TEST(PipelineGoldenDepthKeepAspect, ZoeDepthInputSizesAreTheProcessors) {
+  expect_processor_sizes("zoedepth", "nk", "zoedepth_reference.json");
+}
+
+/// Runs the dynamic-size export on the reference's keep-aspect images: the
+/// pipeline uses the policy, each image's input has the processor's size,
+/// and the depth matches transformers'.
+void check_keep_aspect_run(const std::string& model, const std::string& variant, const char* reference,
+                           int multiple, float min_spread) {
+  const json doc = aegisrt::testing::load_golden_reference(reference);
+  const json& section = doc.at("keep_aspect");
+  auto p = aegisrt::testing::make_golden_pipeline(model, variant, section.at("model").get<std::string>(), "openvino");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->info().keep_aspect_multiple, multiple);
+  EXPECT_FALSE(p->info().device_path);
+  bool some_size_differs = false;
+  ASSERT_FALSE(section.at("images").empty());
+  for (const auto& im : section.at("images")) {
+    const std::string file = im.at("file").get<std::string>();
+    SCOPED_TRACE(file);
+    auto r = p->run_file(golden_dir() / file);
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->transform.dst_width, im.at("input_width").get<int>());
+    EXPECT_EQ(r->transform.dst_height, im.at("input_height").get<int>());
+    some_size_differs |= r->transform.dst_width != p->info().preprocess.width ||
+                         r->transform.dst_height != p->info().preprocess.height;
+    check_depth_image(*r, im, section.at("grid"), min_spread, model + " keep aspect ", 4000);
+    // The JSON names the size the image was fed at.
+    const json j = json::parse(p->to_json(*r));
+    EXPECT_EQ(j.at("transform").at("input_width").get<int>(), im.at("input_width").get<int>());
+  }
+  EXPECT_TRUE(some_size_differs) << "no golden image got a size other than the fixed one";
+}
+
+TEST(PipelineGoldenDepthKeepAspect, DepthAnythingMatchesTransformers) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  check_keep_aspect_run("depth_anything", "vits", "depth_anything_reference.json", 14, 1.0f);
+}
+
+TEST(PipelineGoldenDepthKeepAspect, ZoeDepthMatchesTransformers) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  check_keep_aspect_run("zoedepth", "nk", "zoedepth_reference.json", 32, 0.2f);
+}
+
+TEST(PipelineGoldenDepthKeepAspect, DepthAnythingOnOnnxRuntimeCpu) {
+  // The same keep-aspect run on ONNX Runtime's CPU EP (not in the manifest's
+  // backend list: --allow-unlisted-backend); runs in builds without OpenVINO
+  // (the asan preset) too.
+  const json doc = aegisrt::testing::load_golden_reference("depth_anything_reference.json");
+  const json& section = doc.at("keep_aspect");
+  PipelineOptions o;
+  o.model = "depth_anything";
+  o.variant = "vits";
+  o.backend = "onnx";
+  o.allow_unlisted_backend = true;
+  o.onnx = golden_dir() / section.at("model").get<std::string>();
+  o.precision = "fp32";
+  o.backend_options["intra_op_threads"] = "1";
+  auto p = Pipeline::create(o, aegisrt::testing::source_models_dir());
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ((*p)->info().keep_aspect_multiple, 14);
+  for (const auto& im : section.at("images")) {
+    const std::string file = im.at("file").get<std::string>();
+    SCOPED_TRACE(file);
+    auto r = (*p)->run_file(golden_dir() / file);
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->transform.dst_width, im.at("input_width").get<int>());
+    EXPECT_EQ(r->transform.dst_height, im.at("input_height").get<int>());
+    check_depth_image(*r, im, section.at("grid"), 1.0f, "depth_anything keep aspect (onnx) ", 4000);
+  }
+}
+
+TEST(PipelineGoldenDepthKeepAspect, FixedSizeExportKeepsTheFixedResize) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  // The manifest has keep_aspect, the fixed 518x518 export cannot take it.
+  auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden.onnx",
+                                                  "openvino");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->info().keep_aspect_multiple, 0);
+  auto r = p->run_file(golden_dir() / "golden_street.png");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->transform.dst_width, 518);
+  EXPECT_EQ(r->transform.dst_height, 518);
+}
+
+TEST(PipelineGoldenDepthKeepAspect, RunBatchTakesOneInputSizeOnly) {
+  AEGISRT_SKIP_WITHOUT_OPENVINO();
+  auto p = aegisrt::testing::make_golden_pipeline("depth_anything", "vits", "depth-anything-v2-golden-dynamic.onnx",
+                                                  "openvino");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->max_batch(), 0);  // the dynamic export's batch axis is dynamic too
+  auto street = vision::load_image(golden_dir() / "golden_street.png", 3);
+  auto portrait = vision::load_image(golden_dir() / "golden_portrait.png", 3);
+  ASSERT_TRUE(street.ok() && portrait.ok());
+  // 640x480 -> 686x518, 720x1280 -> 518x924: refused, naming both sizes.
+  const std::vector<vision::Image> mixed{*street, *portrait};
+  auto bad = p->run_batch(mixed);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(bad.error().message().find("686x518"), std::string::npos) << bad.error();
+  EXPECT_NE(bad.error().message().find("518x924"), std::string::npos) << bad.error();
+  // Images of one input size run as one batch; each result is run()'s.
+  auto one = p->run(*street);
+  ASSERT_TRUE(one.ok()) << one.error();
+  const std::vector<vision::Image> same{*street, *street};
+  auto both = p->run_batch(same);
+  ASSERT_TRUE(both.ok()) << both.error();
+  ASSERT_EQ(both->size(), 2u);
+  for (const FrameResult& r : *both) {
+    EXPECT_EQ(r.transform.dst_width, 686);
+    EXPECT_EQ(r.transform.dst_height, 518);
+    const auto* d = r.depth();
+    ASSERT_NE(d, nullptr);
+    ASSERT_EQ(d->depth.values.size(), one->depth()->depth.values.size());
+    const float scale = std::max(std::abs(one->depth()->min_value), std::abs(one->depth()->max_value));
+    double worst = 0.0;
+    for (std::size_t i = 0; i < d->depth.values.size(); ++i) {
+      worst = std::max(worst, static_cast<double>(std::abs(d->depth.values[i] - one->depth()->depth.values[i])));
+    }
+    EXPECT_LE(worst / scale, kMaxRelError);
   }
 }
 

@@ -117,6 +117,19 @@ struct BorderPadding {
   double factor = 3.0;                    // key `factor`, in (0, 64]
 };
 
+/// `input.preprocessing.keep_aspect`: the reference image processors'
+/// aspect-keeping resize (transformers' DPT / Depth Anything / ZoeDepth
+/// processors, keep_aspect_ratio=True with ensure_multiple_of), applied by
+/// the pipeline only when the export's input height and width are dynamic
+/// (a fixed-size export is stretched to `size` as before). Per image: scale
+/// as little as possible so that one side meets its `size` target, both
+/// sides by that scale, each rounded to the nearest multiple of
+/// `multiple_of` (half to even); with a `border`, of the bordered image.
+/// vision::keep_aspect_input_size computes it.
+struct KeepAspect {
+  int multiple_of = 1;  // key `multiple_of`, in [1, 1024]
+};
+
 struct Preprocessing {
   ResizeMethod resize = ResizeMethod::Resize;
   Interpolation interpolation = Interpolation::Bilinear;  // key `interpolation`
@@ -125,6 +138,7 @@ struct Preprocessing {
   /// interpolate(align_corners=True)) instead of half-pixel centres.
   bool align_corners = false;
   std::optional<BorderPadding> border;  // key `border` (resize only, not letterbox)
+  std::optional<KeepAspect> keep_aspect;  // key `keep_aspect` (resize only, not letterbox)
   ImageSize size;                      // target (network input) size
   int pad_value = 0;                   // 0..255, letterbox padding before normalisation
   PadPosition pad_position = PadPosition::Center;

@@ -162,6 +162,14 @@ struct PipelineInfo {
   models::OutputLayout output_layout = models::OutputLayout::YoloV8;
   std::vector<std::string> class_names;
   vision::PreprocessConfig preprocess;
+  /// > 0: the manifest's input.preprocessing.keep_aspect applies with this
+  /// multiple, because the export's input height and width are dynamic: each
+  /// image gets its own input size (vision::keep_aspect_config; `preprocess`
+  /// width/height are the target the policy aims at, FrameResult::transform
+  /// has the size used). 0: every image is resized to `preprocess`'s fixed
+  /// size (no keep_aspect in the manifest, or a fixed-size export: a log
+  /// line says so at create()).
+  int keep_aspect_multiple = 0;
   std::string input_name;        // bound model input
   std::size_t memory_budget_bytes = 0;
   Duration load_time{0};         // cold start: selection, backend creation and load
@@ -349,7 +357,9 @@ class Pipeline {
   /// --track the tracker sees the images in order, 0 .. N-1). `sources`
   /// (empty, or N names) become FrameResult::source. Stage timings of each
   /// result are the batch's stage times divided by N (its share).
-  /// InvalidArgument for N = 0, for `sources` of another length, and when the
+  /// InvalidArgument for N = 0, for `sources` of another length, for images
+  /// whose keep-aspect input sizes differ (PipelineInfo::keep_aspect_multiple;
+  /// batch equal sizes only, or run them one by one), and when the
   /// model's input batch dimension is fixed to a value other than N (a fixed
   /// batch of 1 with N > 1 is refused, not split into N executes: the caller
   /// asked for one execute; max_batch() tells beforehand). Top-down pose
@@ -385,6 +395,9 @@ class Pipeline {
   Result<void> load_model(const models::Selection& sel, const models::BackendBinding& binding,
                           const PipelineOptions& options);
   Result<void> bind_input(const models::ResolvedVariant& rv);
+  // The pre-processing of one image: info_.preprocess, or with keep_aspect
+  // its per-image size.
+  [[nodiscard]] Result<vision::PreprocessConfig> input_config(const vision::Image& image) const;
   [[nodiscard]] detail::DecoderSetup decoder_setup() const;
   // Top-down pose (a SimCC model with a `detector` part; top_down.cpp).
   Result<void> attach_top_down(const models::ModelCatalog& catalog, const models::Selection& sel,
