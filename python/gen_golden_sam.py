@@ -32,6 +32,13 @@ Writes into the output folder (tests/data/golden):
   each: one foreground point, two points (one background), a box, a box with
   a point. The mask per prompt as COCO RLE (uncompressed, column-major counts
   starting with background), its area, the predicted IoU.
+  Plus, under "detector_prompts": SamPredictor's masks on golden_people.png
+  (1920x2560) for box prompts equal to the golden person detector's reference
+  boxes, i.e. the Ultralytics predictor's boxes on yolov8-person-golden.onnx
+  that python/gen_golden_rtmpose.py recorded in rtmpose_reference.json (read
+  from the output folder; not recomputed here). What the pipeline must give
+  when segment_anything has a `detector` part and no --point/--box: one mask
+  per detected box (pipeline_sam_test, GoldenSam.DetectorBoxesArePrompts).
 
 The decoder's `masks` output: under torch 2.15's TorchScript exporter,
 SamOnnxModel.mask_postprocessing's crop `masks[..., :int(prepadded_size[0]),
@@ -121,14 +128,11 @@ def build_sam() -> Sam:
 def rle(mask: np.ndarray) -> dict:
     """COCO RLE, uncompressed: counts of runs in column-major (Fortran) order, starting with 0s."""
     flat = mask.astype(np.uint8).flatten(order="F")
-    counts = []
-    prev, run = 0, 0
-    for v in flat:
-        if v != prev:
-            counts.append(run)
-            prev, run = v, 0
-        run += 1
-    counts.append(run)
+    # Run boundaries where the value changes (vectorised: 1920x2560 masks).
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]])
+    counts = np.diff(bounds).tolist()
+    if flat.size and flat[0] == 1:
+        counts = [0] + counts  # the first run counts background
     return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": [int(c) for c in counts]}
 
 
@@ -143,6 +147,73 @@ def onnx_prompt(predictor: SamPredictor, points, box, hw):
         labels += [2.0, 3.0]
     c = predictor.transform.apply_coords(np.array(coords, dtype=np.float64)[None], hw).astype(np.float32)
     return c, np.array([labels], dtype=np.float32)
+
+
+def predict_case(sam, predictor: SamPredictor, dec, hw, points, box, what: str):
+    """SamPredictor's mask for one prompt (the SamOnnxModel single-mask rule),
+    checked against the decoder ONNX on the predictor's own embedding."""
+    n_onnx = len(points) + (1 if box is None else 2)
+    multimask = n_onnx <= 2
+    with torch.no_grad():
+        masks, scores, _ = predictor.predict(
+            point_coords=np.array([p[:2] for p in points], dtype=np.float32) if points else None,
+            point_labels=np.array([p[2] for p in points], dtype=np.float32) if points else None,
+            box=np.array(box, dtype=np.float32) if box is not None else None,
+            multimask_output=multimask)
+    best = int(np.argmax(scores))
+    mask = masks[best]
+    iou = float(scores[best])
+    # The decoder ONNX on the predictor's embedding must agree (same selection rule).
+    c, l = onnx_prompt(predictor, points, box, hw)
+    emb = predictor.get_image_embedding().cpu().numpy()
+    _, s, low = dec.run(None, {"image_embeddings": emb, "point_coords": c, "point_labels": l,
+                             "mask_input": np.zeros((1, 1, 256, 256), np.float32),
+                             "has_mask_input": np.zeros(1, np.float32),
+                             "orig_im_size": np.array(hw, np.float32)})
+    # low_res_masks upsampled as SamPredictor does (see the docstring: the
+    # exported `masks` output has the dummy size's crop baked in).
+    with torch.no_grad():
+        up = sam.postprocess_masks(torch.from_numpy(low), predictor.input_size, predictor.original_size)
+    onnx_mask = up.numpy()[0, 0] > sam.mask_threshold
+    inter = np.logical_and(onnx_mask, mask).sum()
+    union = np.logical_or(onnx_mask, mask).sum()
+    agree = float(inter / max(union, 1))
+    assert abs(float(s[0, 0]) - iou) < 1e-4 and agree > 0.999, (what, s, iou, agree)
+    return mask, iou, multimask, agree
+
+
+def detector_prompts(sam, predictor: SamPredictor, dec, out: Path) -> dict:
+    """Masks for the golden person detector's reference boxes (see the docstring)."""
+    det_ref = json.loads((out / "rtmpose_reference.json").read_text())
+    im = det_ref["images"][0]
+    image_name = im["file"]
+    image = np.array(Image.open(out / image_name).convert("RGB"))
+    hw = image.shape[:2]
+    assert (hw[1], hw[0]) == (im["width"], im["height"]), (hw, im["width"], im["height"])
+    with torch.no_grad():
+        predictor.set_image(image, image_format="RGB")
+    masks = []
+    for i, person in enumerate(im["persons"]):
+        box = [float(v) for v in person["box"]]
+        mask, iou, multimask, agree = predict_case(sam, predictor, dec, hw, [], box, f"{image_name} person {i}")
+        area = int(mask.sum())
+        entry = {"box": box, "detector_score": float(person["score"]), "multimask_output": multimask,
+                 "iou_prediction": iou, "area": area, "rle": rle(mask)}
+        if area > 0:
+            ys, xs = np.nonzero(mask)
+            entry["bbox"] = [int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())]
+            bbox = entry["bbox"]
+        else:
+            bbox = None
+        masks.append(entry)
+        print(f"{image_name:20s} person {i:2d} box {[round(v, 1) for v in box]} area {area / mask.size:.3f} "
+              f"iou {iou:.4f} onnx agree {agree:.5f} bbox {bbox}")
+    # The boxes must give different masks (the prompt matters), not one blob.
+    distinct = {tuple(m["rle"]["counts"]) for m in masks}
+    assert len(distinct) >= len(masks) // 2, f"only {len(distinct)} distinct masks for {len(masks)} boxes"
+    return {"image": image_name, "detector": "yolov8-person-golden.onnx",
+            "boxes_from": "rtmpose_reference.json (python/gen_golden_rtmpose.py: " + det_ref["reference"] + ")",
+            "detector_settings": det_ref["settings"], "masks": masks}
 
 
 def main() -> None:
@@ -185,33 +256,7 @@ def main() -> None:
             with torch.no_grad():
                 predictor.set_image(image, image_format="RGB")
             current = image_name
-        n_onnx = len(points) + (1 if box is None else 2)
-        multimask = n_onnx <= 2
-        with torch.no_grad():
-            masks, scores, _ = predictor.predict(
-                point_coords=np.array([p[:2] for p in points], dtype=np.float32) if points else None,
-                point_labels=np.array([p[2] for p in points], dtype=np.float32) if points else None,
-                box=np.array(box, dtype=np.float32) if box is not None else None,
-                multimask_output=multimask)
-        best = int(np.argmax(scores))
-        mask = masks[best]
-        iou = float(scores[best])
-        # The decoder ONNX on the predictor's embedding must agree (same selection rule).
-        c, l = onnx_prompt(predictor, points, box, hw)
-        emb = predictor.get_image_embedding().cpu().numpy()
-        _, s, low = dec.run(None, {"image_embeddings": emb, "point_coords": c, "point_labels": l,
-                                 "mask_input": np.zeros((1, 1, 256, 256), np.float32),
-                                 "has_mask_input": np.zeros(1, np.float32),
-                                 "orig_im_size": np.array(hw, np.float32)})
-        # low_res_masks upsampled as SamPredictor does (see the docstring: the
-        # exported `masks` output has the dummy size's crop baked in).
-        with torch.no_grad():
-            up = sam.postprocess_masks(torch.from_numpy(low), predictor.input_size, predictor.original_size)
-        onnx_mask = up.numpy()[0, 0] > sam.mask_threshold
-        inter = np.logical_and(onnx_mask, mask).sum()
-        union = np.logical_or(onnx_mask, mask).sum()
-        agree = float(inter / max(union, 1))
-        assert abs(float(s[0, 0]) - iou) < 1e-4 and agree > 0.999, (name, image_name, s, iou, agree)
+        mask, iou, multimask, agree = predict_case(sam, predictor, dec, hw, points, box, f"{image_name} {name}")
         area = int(mask.sum())
         frac = area / mask.size
         assert 0.02 < frac < 0.98, f"{image_name} {name}: mask covers {frac:.3f} of the image"
@@ -236,6 +281,7 @@ def main() -> None:
         "mask_threshold": float(sam.mask_threshold),
         "rle": "COCO uncompressed: column-major run lengths, first run = background",
         "cases": cases,
+        "detector_prompts": detector_prompts(sam, predictor, dec, out),
     }
     (out / "sam_reference.json").write_text(json.dumps(ref, indent=1) + "\n")
     print("wrote", enc_path, enc_path.stat().st_size, dec_path, dec_path.stat().st_size)

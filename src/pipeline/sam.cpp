@@ -399,16 +399,29 @@ Result<void> Pipeline::attach_sam(const models::ModelCatalog& catalog, const mod
                                   "this one: " + have + ")"));
     }
   }
-  // Optional detector part: its boxes are the prompts when none is given.
-  if (const models::ResolvedPart* det = detail::find_detector_part(sel.parts); det != nullptr) {
+  // Optional detector part: its boxes are the prompts when none is given. It
+  // is loaded only then (the prompts are fixed for the pipeline's life), so a
+  // run with --point/--box needs none of the detector's files.
+  const bool prompted = !options.prompt_points.empty() || options.prompt_box.has_value();
+  const models::ResolvedPart* det = detail::find_detector_part(sel.parts);
+  if (det != nullptr && prompted) {
+    spdlog::debug("pipeline: {} has --point/--box prompts; its detector part '{}' ({}/{}) is not loaded", sel.model,
+                  det->name, det->model, det->variant);
+  } else if (det != nullptr) {
     PipelineOptions o = detail::detector_part_options(sel, *det, options);
     // SAM's detector also follows --allow-unlisted-backend (top-down pose's
     // does not, as before this helper).
     o.allow_unlisted_backend = options.allow_unlisted_backend;
     auto detector = Pipeline::create(catalog, o);
     if (!detector.ok()) {
-      return std::move(detector).error().with_context(sel.model + " part '" + det->name + "' (" + det->model +
-                                                      " variant " + det->variant + ")");
+      // The part's own error (e.g. yolov8n.onnx not found, every path tried),
+      // saying which part it is and what else the user can do.
+      const Error& e = detector.error();
+      return Error(e.code(),
+                   sel.model + " part '" + det->name + "' (" + det->model + " variant " + det->variant +
+                       "), whose boxes are the prompts when no --point/--box is given: " + e.message() +
+                       ". Pass --point/--box, or the detector's file with --part-onnx " + det->name + "=FILE",
+                   e.context());
     }
     s->detector = std::move(*detector);
     if (s->detector->info().output_type != models::OutputType::Detections) {
@@ -425,7 +438,7 @@ Result<void> Pipeline::attach_sam(const models::ModelCatalog& catalog, const mod
       }
       s->class_ids.push_back(static_cast<int>(it - s->class_names.begin()));
     }
-  } else if (options.prompt_points.empty() && !options.prompt_box) {
+  } else if (!prompted) {
     return Error(ErrorCode::InvalidArgument,
                  sel.model + " needs a prompt: pass --point x,y[,label] (repeatable) and/or --box x0,y0,x1,y1 "
                              "(variant '" + sel.variant + "' has no detector part to take boxes from)",

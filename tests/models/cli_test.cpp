@@ -135,14 +135,22 @@ TEST(Cli, ValidateSeesEveryPart) {
   const CliRun j = run_cli(kModels + "validate --model segment_anything --backend cuda --variant vit_l --json");
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const auto d = nlohmann::json::parse(j.out);
-  ASSERT_EQ(d["parts"].size(), 2U) << j.out;
+  // main, the model-level detector (the prompts without --point/--box), the variant's prompt decoder.
+  ASSERT_EQ(d["parts"].size(), 3U) << j.out;
   EXPECT_EQ(d["parts"][0]["name"], "main");
   EXPECT_EQ(d["parts"][0]["onnx"], "sam_vit_l_encoder.onnx");
   EXPECT_EQ(d["parts"][0]["cache_name"], "vit_l");
-  EXPECT_EQ(d["parts"][1]["name"], "prompt_decoder");
-  EXPECT_EQ(d["parts"][1]["kind"], "file");
-  EXPECT_EQ(d["parts"][1]["onnx"], "sam_vit_l_decoder.onnx");
-  EXPECT_EQ(d["parts"][1]["cache_name"], "vit_l+prompt_decoder");
+  EXPECT_EQ(d["parts"][1]["name"], "detector");
+  EXPECT_EQ(d["parts"][1]["kind"], "model");
+  EXPECT_EQ(d["parts"][1]["model"], "yolo");
+  EXPECT_EQ(d["parts"][1]["variant"], "v8n");
+  EXPECT_EQ(d["parts"][1]["onnx"], "yolov8n.onnx");
+  EXPECT_TRUE(d["parts"][1]["classes"].empty()) << "every class's box is a prompt";
+  EXPECT_EQ(d["parts"][1]["cache_name"], "vit_l+detector");
+  EXPECT_EQ(d["parts"][2]["name"], "prompt_decoder");
+  EXPECT_EQ(d["parts"][2]["kind"], "file");
+  EXPECT_EQ(d["parts"][2]["onnx"], "sam_vit_l_decoder.onnx");
+  EXPECT_EQ(d["parts"][2]["cache_name"], "vit_l+prompt_decoder");
   // A single-file model: one part, no parts block in the text.
   const CliRun y = run_cli(kModels + "validate --model yolo --backend onnx --json");
   ASSERT_EQ(y.exit_code, 0) << y.err;
@@ -157,7 +165,8 @@ TEST(Cli, ValidateSeesEveryPart) {
   const CliRun details_json = run_cli(kModels + "models segment_anything --json");
   ASSERT_EQ(details_json.exit_code, 0) << details_json.err;
   const auto sd = nlohmann::json::parse(details_json.out);
-  EXPECT_EQ(sd["variant_details"][2]["parts"][0]["onnx"], "sam_vit_h_decoder.onnx") << details_json.out;
+  EXPECT_EQ(sd["variant_details"][2]["parts"][0]["model"], "yolo") << details_json.out;
+  EXPECT_EQ(sd["variant_details"][2]["parts"][1]["onnx"], "sam_vit_h_decoder.onnx") << details_json.out;
 }
 
 TEST(Cli, ValidateNamesABrokenPartReference) {

@@ -448,12 +448,20 @@ TEST(CatalogParts, ShippedRtmposeAndSamDeclareTheirParts) {
   for (const auto& v : {"vit_b", "vit_l", "vit_h"}) {
     auto sam = c->parts("segment_anything", v);
     ASSERT_TRUE(sam.ok()) << sam.error().message();
-    ASSERT_EQ(sam->size(), 2U);
-    EXPECT_EQ((*sam)[1].name, "prompt_decoder");
-    EXPECT_EQ((*sam)[1].kind, PartKind::File);
-    EXPECT_EQ((*sam)[1].onnx, std::string("sam_") + v + "_decoder.onnx");
+    // main, the model-level detector (yolo v8n, every class), the variant's prompt decoder.
+    ASSERT_EQ(sam->size(), 3U);
+    EXPECT_EQ((*sam)[1].name, "detector");
+    EXPECT_EQ((*sam)[1].kind, PartKind::Model);
+    EXPECT_EQ((*sam)[1].model, "yolo");
+    EXPECT_EQ((*sam)[1].variant, "v8n");
+    EXPECT_EQ((*sam)[1].onnx, "yolov8n.onnx");
+    EXPECT_TRUE((*sam)[1].classes.empty());
+    EXPECT_EQ((*sam)[1].cache_name, std::string(v) + "+detector");
+    EXPECT_EQ((*sam)[2].name, "prompt_decoder");
+    EXPECT_EQ((*sam)[2].kind, PartKind::File);
+    EXPECT_EQ((*sam)[2].onnx, std::string("sam_") + v + "_decoder.onnx");
     files.insert((*sam)[0].onnx);
-    files.insert((*sam)[1].onnx);
+    files.insert((*sam)[2].onnx);
   }
   EXPECT_EQ(files.size(), 6U);
   // Single-file models are unchanged.

@@ -369,6 +369,74 @@ TEST_F(CliTest, RunSegmentAnythingWithPointsWritesOverlayAndJson) {
   EXPECT_EQ(png->height(), 480);
 }
 
+// Without --point/--box the catalog's `detector` part (yolo v8n; here its
+// file is the golden person detector) gives one prompt per box: one mask per
+// detected person of golden_people.png, each from source "detector", its box
+// one of the reference's (python/gen_golden_sam.py "detector_prompts"). The
+// mask values are GoldenSam.DetectorBoxesArePrompts' job; here --max-det 6
+// (passed on to the detector part) keeps the run short: the 6 best boxes.
+TEST_F(CliTest, RunSegmentAnythingWithTheDetectorPartWritesAMaskPerBox) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  using aegisrt::testing::golden_dir;
+  const auto ref = aegisrt::testing::load_golden_reference("sam_reference.json").at("detector_prompts");
+  constexpr std::size_t boxes = 6;
+  ASSERT_GT(ref.at("masks").size(), boxes);
+  const fs::path out = work_ / "o";
+  auto r = aegisrt("run --model segment_anything --backend onnx --allow-unlisted-backend --threads 1 --onnx '" +
+                   (golden_dir() / "sam-golden-encoder.onnx").string() + "' --part-onnx 'prompt_decoder=" +
+                   (golden_dir() / "sam-golden-decoder.onnx").string() + "' --part-onnx 'detector=" +
+                   (golden_dir() / ref.at("detector").get<std::string>()).string() + "' --input '" +
+                   (golden_dir() / "golden_people.png").string() + "' --output '" + out.string() + "' --max-det 6");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(out / "golden_people.json"));
+  EXPECT_EQ(j.at("output_layout"), "sam_masks");
+  ASSERT_EQ(j.at("prompts").size(), boxes);
+  std::size_t nonempty = 0;
+  for (const auto& p : j.at("prompts")) {
+    EXPECT_EQ(p.at("source"), "detector");
+    EXPECT_TRUE(p.at("points").empty());
+    ASSERT_EQ(p.at("box").size(), 4U);
+    float nearest = 1e30f;  // largest corner distance to the nearest of the reference's best boxes
+    for (std::size_t k = 0; k < boxes; ++k) {
+      const auto& b = ref.at("masks")[k].at("box");
+      nearest = std::min(nearest, std::max({std::abs(p.at("box").at("x1").get<float>() - b[0].get<float>()),
+                                            std::abs(p.at("box").at("y1").get<float>() - b[1].get<float>()),
+                                            std::abs(p.at("box").at("x2").get<float>() - b[2].get<float>()),
+                                            std::abs(p.at("box").at("y2").get<float>() - b[3].get<float>())}));
+    }
+    EXPECT_LE(nearest, 1.0f) << p.at("box").dump();
+    EXPECT_EQ(p.at("mask_rle").at("size"), nlohmann::json::array({2560, 1920}));
+    nonempty += p.at("mask_area").get<long>() > 0 ? 1 : 0;
+  }
+  EXPECT_GT(nonempty, boxes / 2);
+  auto png = vision::load_image(out / "golden_people.annotated.png", 3);
+  ASSERT_TRUE(png.ok()) << png.error();
+  EXPECT_EQ(png->width(), 1920);
+  EXPECT_EQ(png->height(), 2560);
+}
+
+// No prompt and no file for the detector part: the error names the part, the
+// file looked for and what to pass instead. A --point run needs no detector file.
+TEST_F(CliTest, RunSegmentAnythingWithoutPromptOrDetectorFileNamesThePart) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  using aegisrt::testing::golden_dir;
+  const std::string args = "run --model segment_anything --backend onnx --allow-unlisted-backend --threads 1 "
+                           "--onnx '" + (golden_dir() / "sam-golden-encoder.onnx").string() +
+                           "' --part-onnx 'prompt_decoder=" + (golden_dir() / "sam-golden-decoder.onnx").string() +
+                           "' --input '" + (golden_dir() / "golden_street.png").string() + "' --output '" +
+                           (work_ / "o").string() + "'";
+  aegisrt::testing::CliOptions no_env;
+  no_env.env_prefix = "env -u AEGISRT_MODEL_DATA ";
+  auto r = run_cli("--models-dir " + shell_quote(source_models_dir().string()) + " " + args, tmp_, no_env);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("segment_anything part 'detector' (yolo variant v8n)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("yolov8n.onnx"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--part-onnx detector=FILE"), std::string::npos) << r.err;
+  auto ok = run_cli("--models-dir " + shell_quote(source_models_dir().string()) + " " + args + " --point 200,300",
+                    tmp_, no_env);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(CliTest, RunSegmentAnythingRefusesMalformedPrompts) {
   using aegisrt::testing::golden_dir;
   for (const char* bad : {"--point 1,x", "--point 1,2,5", "--box 5,5,1,1", "--box 1,2,3"}) {

@@ -1,18 +1,25 @@
 // Segment Anything through the pipeline against the reference (segment-
 // anything's SamPredictor on the same tiny model): committed encoder and
 // prompt-decoder ONNX, images and reference masks in tests/data/golden, made
-// by python/gen_golden_sam.py. Plus prompt parsing, the
+// by python/gen_golden_sam.py, also with the golden person detector as the
+// `detector` part (its boxes as prompts, no --point/--box). Plus prompt parsing, the
 // --allow-unlisted-backend override, per-instance contexts, and the same run
 // on backend cuda when a GPU is present.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "aegisrt/cuda/device_info.h"
+#include "aegisrt/models/catalog.h"
 #include "aegisrt/vision/resize_pillow.h"
+#include "common/temp_dir.h"
 #include "golden_fixture.h"
 
 namespace aegisrt::testing {
@@ -21,6 +28,7 @@ namespace {
 constexpr const char* kReference = "sam_reference.json";
 constexpr double kMaskIou = 0.98;         // issue 15: masks IoU >= 0.98
 constexpr float kIouPredTolerance = 1e-3f;
+constexpr double kBackgroundIou = 0.9;    // the complement of a mostly-full mask (detector prompts)
 
 std::string cuda_skip_reason() {
   if (!build::kHaveCuda) return "built without the CUDA layer (AEGISRT_WITH_CUDA=OFF)";
@@ -111,6 +119,43 @@ void check_against_reference(const std::string& backend, double min_iou, float i
     EXPECT_EQ(m.area, m.mask.area());
   }
 }
+
+/// Mask IoU of the pipeline's mask and a reference mask (row-major); 1 when
+/// both are empty. `background`: the IoU of their complements instead.
+double mask_iou(const pipeline::InstanceMask& m, const std::vector<std::uint8_t>& want, int w, int h,
+                bool background = false) {
+  std::size_t inter = 0;
+  std::size_t uni = 0;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const bool a = m.at(x, y) != background;
+      const bool b =
+          (want[static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)] != 0) !=
+          background;
+      inter += (a && b) ? 1 : 0;
+      uni += (a || b) ? 1 : 0;
+    }
+  }
+  return uni == 0 ? 1.0 : static_cast<double>(inter) / static_cast<double>(uni);
+}
+
+/// $AEGISRT_MODEL_DATA unset for one test (the detector's file must not be
+/// found there), restored after.
+class ModelDataUnset {
+ public:
+  ModelDataUnset() {
+    if (const char* v = std::getenv("AEGISRT_MODEL_DATA"); v != nullptr) saved_ = v;
+    ::unsetenv("AEGISRT_MODEL_DATA");
+  }
+  ~ModelDataUnset() {
+    if (saved_) ::setenv("AEGISRT_MODEL_DATA", saved_->c_str(), 1);
+  }
+  ModelDataUnset(const ModelDataUnset&) = delete;
+  ModelDataUnset& operator=(const ModelDataUnset&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
+};
 
 TEST(GoldenSam, MasksMatchSamPredictorForEveryPrompt) {
   AEGISRT_SKIP_WITHOUT_ORT();  // encoder and prompt decoder run on ONNX Runtime CPU
@@ -204,13 +249,129 @@ TEST(SamPipeline, OverrideDoesNotAcceptUnknownBackends) {
   EXPECT_EQ(p.error().code(), ErrorCode::NotFound) << p.error();
 }
 
+// Issue 15: "the prompt decoder per prompt (--point, --box, or the
+// detector's boxes)". The catalog's segment_anything declares yolo v8n as its
+// `detector` part; here its file is the golden person detector (the same
+// --part-onnx a user passes), the image golden_people.png, no prompt given.
+// Reference: SamPredictor's mask for each of the Ultralytics predictor's boxes
+// on that detector (python/gen_golden_sam.py "detector_prompts", the boxes of
+// python/gen_golden_rtmpose.py).
+TEST(GoldenSam, DetectorBoxesArePrompts) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const auto ref = load_golden_reference(kReference).at("detector_prompts");
+  const auto& want = ref.at("masks");
+  ASSERT_GT(want.size(), 5U) << "the golden image must have several persons";
+  auto o = sam_options();
+  o.part_onnx["detector"] = golden_dir() / ref.at("detector").get<std::string>();
+  auto p = pipeline::Pipeline::create(o, source_models_dir());
+  ASSERT_TRUE(p.ok()) << p.error();
+  auto img = vision::load_image(golden_dir() / ref.at("image").get<std::string>());
+  ASSERT_TRUE(img.ok()) << img.error();
+  auto r = (*p)->run(*img, "people");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const auto* sam = std::get_if<pipeline::SamResult>(&r->output);
+  ASSERT_NE(sam, nullptr);
+  ASSERT_EQ(sam->masks.size(), want.size()) << "one mask per detected box";
+  const auto j = nlohmann::json::parse((*p)->to_json(*r));
+  ASSERT_EQ(j.at("prompts").size(), want.size());
+  for (std::size_t i = 0; i < sam->masks.size(); ++i) {
+    EXPECT_EQ(j.at("prompts")[i].at("source"), "detector");
+    EXPECT_TRUE(j.at("prompts")[i].at("points").empty());
+    EXPECT_FALSE(j.at("prompts")[i].at("box").is_null());
+    EXPECT_EQ(sam->masks[i].prompt.source, "detector");
+    ASSERT_TRUE(sam->masks[i].prompt.box.has_value());
+    EXPECT_TRUE(sam->masks[i].prompt.points.empty());
+  }
+  // Each reference box's mask: the mask of the unused prompt box nearest to it
+  // (largest corner distance; Ultralytics clips boxes to the image, so some
+  // are degenerate, zero width at the border, and IoU of boxes says nothing).
+  std::vector<bool> used(sam->masks.size(), false);
+  std::size_t nonempty = 0;
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    const auto& c = want[k];
+    SCOPED_TRACE("reference box " + std::to_string(k) + " " + c.at("box").dump());
+    const vision::Box wb{c.at("box")[0].get<float>(), c.at("box")[1].get<float>(), c.at("box")[2].get<float>(),
+                         c.at("box")[3].get<float>()};
+    std::size_t best = 0;
+    float best_dist = 1e30f;
+    for (std::size_t i = 0; i < sam->masks.size(); ++i) {
+      const vision::Box& b = *sam->masks[i].prompt.box;
+      const float dist = std::max({std::abs(b.x1 - wb.x1), std::abs(b.y1 - wb.y1), std::abs(b.x2 - wb.x2),
+                                   std::abs(b.y2 - wb.y2)});
+      if (!used[i] && dist < best_dist) {
+        best_dist = dist;
+        best = i;
+      }
+    }
+    used[best] = true;
+    EXPECT_LE(best_dist, 1.0f) << "no prompt box is the reference detector box";
+    const pipeline::SamMask& m = sam->masks[best];
+    int h = 0;
+    int w = 0;
+    const auto rm = decode_rle(c.at("rle"), h, w);
+    ASSERT_EQ(m.mask.width, w);
+    ASSERT_EQ(m.mask.height, h);
+    EXPECT_GE(mask_iou(m.mask, rm, w, h), kMaskIou) << "mask IoU vs SamPredictor on the detector box";
+    // The untrained golden network's masks cover most of the image (see
+    // docs/PIPELINE.md), so the prompt shows mostly in the holes: their IoU
+    // must be high too (a wrong box moves them).
+    EXPECT_GE(mask_iou(m.mask, rm, w, h, /*background=*/true), kBackgroundIou)
+        << "background IoU vs SamPredictor on the detector box";
+    EXPECT_NEAR(m.iou_prediction, c.at("iou_prediction").get<float>(), kIouPredTolerance);
+    EXPECT_EQ(m.area, m.mask.area());
+    nonempty += c.at("area").get<std::size_t>() > 0 ? 1 : 0;
+  }
+  EXPECT_GT(nonempty, want.size() / 2) << "the reference masks must mostly be non-empty";
+}
+
+// A run with --point/--box does not load the detector part, so it needs none
+// of its files; without a prompt the missing file is a clear error naming the
+// part and the file.
+TEST(SamPipeline, DetectorIsLoadedOnlyWithoutPrompts) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  TempDir empty("aegisrt_sam_");
+  ModelDataUnset no_env;
+  auto o = sam_options();
+  o.model_data_dirs = {empty.path()};
+  o.prompt_points.push_back({200.0f, 300.0f, 1});
+  auto p = pipeline::Pipeline::create(o, source_models_dir());
+  ASSERT_TRUE(p.ok()) << p.error();
+  auto r = (*p)->run_file(golden_dir() / "golden_street.png");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(std::get<pipeline::SamResult>(r->output).masks.size(), 1U);
+  EXPECT_EQ(std::get<pipeline::SamResult>(r->output).masks[0].prompt.source, "cli");
+
+  o.prompt_points.clear();
+  auto q = pipeline::Pipeline::create(o, source_models_dir());
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error().code(), ErrorCode::NotFound) << q.error();
+  const std::string msg = q.error().to_string();
+  EXPECT_NE(msg.find("part 'detector'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("yolov8n.onnx"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--point"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--part-onnx detector="), std::string::npos) << msg;
+}
+
+// A catalog whose segment_anything has no detector part (the shipped one
+// with its model-level parts removed): without a prompt, create() asks for one.
 TEST(SamPipeline, NoPromptAndNoDetectorIsAClearError) {
   AEGISRT_SKIP_WITHOUT_ORT();
-  auto p = pipeline::Pipeline::create(sam_options(), source_models_dir());
+  auto shipped = models::ModelCatalog::load_directory(source_models_dir());
+  ASSERT_TRUE(shipped.ok()) << shipped.error();
+  models::ModelCatalog catalog;
+  for (models::ModelManifest m : shipped->models()) {
+    if (m.name == "segment_anything") {
+      ASSERT_FALSE(m.parts.empty()) << "the shipped manifest declares the detector part";
+      m.parts.clear();
+    }
+    ASSERT_TRUE(catalog.add(std::move(m)).ok());
+  }
+  auto p = pipeline::Pipeline::create(catalog, sam_options());
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code(), ErrorCode::InvalidArgument);
   EXPECT_NE(p.error().message().find("--point"), std::string::npos) << p.error();
   EXPECT_NE(p.error().message().find("--box"), std::string::npos) << p.error();
+  EXPECT_NE(p.error().message().find("no detector part"), std::string::npos) << p.error();
 }
 
 TEST(SamPipeline, PointsOutsideTheImageAreRefused) {
