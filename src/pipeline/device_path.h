@@ -41,6 +41,7 @@ struct DevicePathQuery {
   BackendCapabilities capabilities;    // of the loaded backend
   bool top_down = false;               // a top-down pose pipeline (two models)
   bool sam = false;                    // Segment Anything (encoder + prompt decoder)
+  bool generation = false;             // Florence-2 (vision encoder + generation loop)
 };
 
 /// Why the device path cannot be used for `q` (the CPU path runs), or an
