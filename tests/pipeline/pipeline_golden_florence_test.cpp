@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "aegisrt/models/catalog.h"
+#include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/image.h"
 #include "aegisrt/vision/preprocess.h"
 #include "golden_fixture.h"
@@ -108,6 +110,57 @@ TEST(GoldenFlorence, GeneratesTheReferenceTokensAndParse) {
         }
       }
     }
+  }
+}
+
+// Through Pipeline (the parts loaded by attach_florence from the golden test
+// catalog): the reference's <OD> boxes/labels, and a create_instance() copy
+// (its own part instances over the same loaded models) gives the same.
+TEST(GoldenFlorence, PipelineAndItsInstanceGiveTheReference) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  const auto ref = load_golden_reference("florence/florence_reference.json");
+  const auto& want = ref["tasks"][1];
+  ASSERT_EQ(want["task"], "<OD>");
+  auto catalog = models::ModelCatalog::load_directory(florence_dir() / "catalog");
+  ASSERT_TRUE(catalog.ok()) << catalog.error().to_string();
+  pipeline::PipelineOptions o;
+  o.model = "florence";
+  o.backend = "onnx";
+  o.task = "<OD>";
+  o.backend_options["intra_op_threads"] = "1";
+  auto p = pipeline::Pipeline::create(*catalog, o);
+  ASSERT_TRUE(p.ok()) << p.error().to_string();
+  EXPECT_FALSE((*p)->info().device_path);
+  auto copy = (*p)->create_instance();
+  ASSERT_TRUE(copy.ok()) << copy.error().to_string();
+  for (pipeline::Pipeline* pl : {p->get(), copy->get()}) {
+    auto r = pl->run_file(golden_dir() / ref["image"].get<std::string>());
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    const auto* g = std::get_if<pipeline::GenerationResult>(&r->output);
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(g->token_ids, want["generated_ids"].get<std::vector<std::int64_t>>());
+    EXPECT_EQ(g->raw_text, want["raw_text"].get<std::string>());
+    EXPECT_EQ(g->labels, want["parsed"]["labels"].get<std::vector<std::string>>());
+    ASSERT_EQ(g->boxes.size(), want["parsed"]["bboxes"].size());
+    for (std::size_t i = 0; i < g->boxes.size(); ++i) {
+      const auto& b = want["parsed"]["bboxes"][i];
+      EXPECT_EQ(g->boxes[i].x1, b[0].get<float>());
+      EXPECT_EQ(g->boxes[i].y1, b[1].get<float>());
+      EXPECT_EQ(g->boxes[i].x2, b[2].get<float>());
+      EXPECT_EQ(g->boxes[i].y2, b[3].get<float>());
+    }
+  }
+  // run_batch runs the images one by one through the generator.
+  auto image = vision::load_image(golden_dir() / ref["image"].get<std::string>(), 3);
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ((*p)->max_batch(), 0);
+  const std::vector<vision::Image> two{*image, *image};
+  auto batch = (*p)->run_batch(two);
+  ASSERT_TRUE(batch.ok()) << batch.error().to_string();
+  ASSERT_EQ(batch->size(), 2u);
+  for (const auto& r : *batch) {
+    EXPECT_EQ(std::get<pipeline::GenerationResult>(r.output).token_ids,
+              want["generated_ids"].get<std::vector<std::int64_t>>());
   }
 }
 
