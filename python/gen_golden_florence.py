@@ -74,6 +74,7 @@ D_MODEL = 8
 MAX_POS = 128
 MAX_NEW = 40
 TRAIN_STEPS = 150
+MIN_MARGIN = 1e-2  # the recorded margins must exceed this (the C++ test asserts > 1e-3)
 IMAGE = "golden_street.png"
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -431,10 +432,24 @@ def main() -> int:
         prompt = task + (text_input or "")
         enc = processor(text=prompt, images=image, return_tensors="pt")
         with torch.no_grad():
-            gen = model.generate(input_ids=enc.input_ids, pixel_values=enc.pixel_values,
+            res = model.generate(input_ids=enc.input_ids, pixel_values=enc.pixel_values,
                                  attention_mask=enc.attention_mask, max_new_tokens=MAX_NEW,
-                                 num_beams=1, do_sample=False)
+                                 num_beams=1, do_sample=False, output_logits=True,
+                                 return_dict_in_generate=True)
+        gen = res.sequences
         ids = gen[0].tolist()
+        # Smallest top1 - top2 logit gap over the generated steps: how far each argmax is
+        # from flipping (the C++ test requires > 1e-3 so that float rounding differences
+        # between CPUs, e.g. AVX2 vs AVX-512 kernels, cannot change a token).
+        margins = []
+        for step_logits in res.logits:
+            top2 = torch.topk(step_logits[0].float(), 2).values
+            margins.append(float(top2[0] - top2[1]))
+        min_margin = min(margins)
+        if min_margin <= MIN_MARGIN:
+            print(f"{task}: smallest top1-top2 logit margin {min_margin} <= {MIN_MARGIN}; "
+                  "change SEED/TRAIN_STEPS", file=sys.stderr)
+            return 1
         raw = processor.batch_decode(gen, skip_special_tokens=False)[0]
         parsed = processor.post_process_generation(raw, task=task, image_size=(image.width, image.height))
         text_ids = [i for i in enc.input_ids[0].tolist() if i != image_token_id]
@@ -446,6 +461,7 @@ def main() -> int:
             "generated_ids": ids, "raw_text": raw,
             "text_skip_special": processor.batch_decode(gen, skip_special_tokens=True)[0],
             "parsed": parsed[task],
+            "min_logit_margin": min_margin,
         })
         print(task, ids, raw, parsed, file=sys.stderr)
         if first_inputs is None:

@@ -38,7 +38,7 @@ Result<Tensor> slice_output(const Tensor& t, std::size_t batch, std::size_t inde
 }  // namespace
 
 std::int64_t Pipeline::max_batch() const {
-  if (top_down_) return 0;
+  if (top_down_ || florence_) return 0;
   for (const TensorDesc& d : context_->backend().input_specs()) {
     if (d.name != info_.input_name) continue;
     if (d.shape.empty() || d.shape.front() == kDynamicDim) return 0;
@@ -58,8 +58,9 @@ Result<std::vector<FrameResult>> Pipeline::run_batch(std::span<const vision::Ima
   const auto source_of = [&](std::size_t i) { return sources.empty() ? std::string() : sources[i]; };
   std::vector<FrameResult> results;
   results.reserve(n);
-  if (top_down_) {
-    // Two models per image (detector, then pose per person): no one batch.
+  if (top_down_ || florence_) {
+    // Two models per image (detector, then pose per person) / Florence-2's
+    // generation loop per image: no one batch.
     for (std::size_t i = 0; i < n; ++i) {
       AEGIS_ASSIGN_OR_RETURN(FrameResult r, run(images[i], source_of(i)));
       results.push_back(std::move(r));

@@ -68,6 +68,7 @@ std::string device_path_refusal(const DevicePathQuery& q) {
   if (q.mode == DevicePathMode::Off) return "device path switched off (PipelineOptions::device_path = off)";
   if (q.top_down) return "top-down pose (detector + pose model, crops per person) pre-processes on the CPU";
   if (q.sam) return "Segment Anything (image encoder + prompt decoder) pre-processes on the CPU";
+  if (q.generation) return "Florence-2 (vision encoder + generation loop) pre-processes on the CPU";
   if (!q.capabilities.device_inputs) {
     return "backend '" + q.runtime_backend + "' as loaded takes no device inputs (it runs on " +
            to_string(q.device) + ")";
@@ -109,6 +110,7 @@ Result<void> Pipeline::attach_device_path() {
   q.top_down = top_down_ != nullptr;
   q.sam = sam_ != nullptr;
   q.keep_aspect_multiple = info_.keep_aspect_multiple;
+  q.generation = florence_ != nullptr;
   // The device the backend was loaded on (Pipeline::load_model: the
   // vocabulary name's device); a CPU binding whose backend options chose a
   // CUDA provider runs on device 0.

@@ -49,6 +49,7 @@ struct DevicePathQuery {
   /// on a dynamic-size export, PipelineInfo::keep_aspect_multiple); the
   /// device path has one fixed-size input buffer.
   int keep_aspect_multiple = 0;
+  bool generation = false;             // Florence-2 (vision encoder + generation loop)
 };
 
 /// Why the device path cannot be used for `q` (the CPU path runs), or an

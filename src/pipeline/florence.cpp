@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <regex>
 #include <utility>
 
@@ -43,8 +44,9 @@ ExecutionRequest request(std::vector<NamedTensorView> inputs) {
   return r;
 }
 
-// argmax over the last position of logits [1, t, V] (first index on ties, as torch.argmax).
-Result<std::int64_t> last_argmax(const Tensor& logits, const std::string& part) {
+// argmax over the last position of logits [1, t, V] (first index on ties, as
+// torch.argmax); `margin` is lowered to the top1 - top2 gap of that row.
+Result<std::int64_t> last_argmax(const Tensor& logits, const std::string& part, float& margin) {
   if (logits.dtype() != DType::Float32 || logits.shape().size() != 3 || logits.shape()[0] != 1 ||
       logits.shape()[1] < 1 || logits.shape()[2] < 1) {
     return Error(ErrorCode::InvalidArgument, "florence part " + part + ": logits must be float32 [1, t, V], got " +
@@ -52,7 +54,15 @@ Result<std::int64_t> last_argmax(const Tensor& logits, const std::string& part) 
   }
   const std::int64_t v = logits.shape()[2];
   const float* row = logits.data_as<float>() + (logits.shape()[1] - 1) * v;
-  return static_cast<std::int64_t>(std::max_element(row, row + v) - row);
+  const auto best = static_cast<std::int64_t>(std::max_element(row, row + v) - row);
+  if (v > 1) {
+    float second = -std::numeric_limits<float>::infinity();
+    for (std::int64_t i = 0; i < v; ++i) {
+      if (i != best) second = std::max(second, row[i]);
+    }
+    margin = std::min(margin, row[best] - second);
+  }
+  return best;
 }
 
 }  // namespace
@@ -64,7 +74,7 @@ Result<std::unique_ptr<Generator>> Generator::load(const PartPaths& parts, const
     std::unique_ptr<ExecutionContext>* ctx;
     const char* name;
   };
-  for (const Item& it : {Item{&parts.vision_encoder, &g->vision_, "vision_encoder"},
+  for (const Item& it : {Item{&parts.vision_encoder, &g->owned_vision_, "vision_encoder"},
                          Item{&parts.embed_tokens, &g->embed_, "embed_tokens"},
                          Item{&parts.encoder_model, &g->encoder_, "encoder_model"},
                          Item{&parts.decoder_model, &g->decoder_, "decoder_model"},
@@ -73,7 +83,35 @@ Result<std::unique_ptr<Generator>> Generator::load(const PartPaths& parts, const
     if (!c) return std::move(c).error();
     *it.ctx = std::move(*c);
   }
+  g->vision_ = g->owned_vision_.get();
   return g;
+}
+
+Result<std::unique_ptr<Generator>> Generator::from_contexts(ExecutionContext* vision,
+                                                            std::array<std::unique_ptr<ExecutionContext>, 4> parts) {
+  if (vision == nullptr) return Error(ErrorCode::InvalidArgument, "florence: no vision_encoder context");
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (!parts[i]) return Error(ErrorCode::InvalidArgument, std::string("florence: no context for part ") + kPartNames[i]);
+  }
+  auto g = std::unique_ptr<Generator>(new Generator());
+  g->vision_ = vision;
+  g->embed_ = std::move(parts[0]);
+  g->encoder_ = std::move(parts[1]);
+  g->decoder_ = std::move(parts[2]);
+  g->decoder_past_ = std::move(parts[3]);
+  return g;
+}
+
+Result<std::unique_ptr<Generator>> Generator::create_instance(ExecutionContext* vision) const {
+  std::array<std::unique_ptr<ExecutionContext>, 4> parts;
+  const std::array<const ExecutionContext*, 4> mine = {embed_.get(), encoder_.get(), decoder_.get(),
+                                                       decoder_past_.get()};
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto c = ExecutionContext::create_instance(mine[i]->shared_model(), mine[i]->budget());
+    if (!c) return std::move(c).error().with_context(std::string("another instance of florence part ") + kPartNames[i]);
+    parts[i] = std::move(c).value();
+  }
+  return from_contexts(vision, std::move(parts));
 }
 
 Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_values,
@@ -83,6 +121,8 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
   if (options.max_new_tokens < 1) {
     return Error(ErrorCode::InvalidArgument, "florence: max_new_tokens must be >= 1");
   }
+  last_min_margin_ = std::numeric_limits<float>::infinity();
+  float margin = std::numeric_limits<float>::infinity();
   auto vis = vision_->execute(request({{"pixel_values", pixel_values}}));
   if (!vis) return std::move(vis).error().with_context("florence vision_encoder");
   auto feats = output(*vis, "image_features", "vision_encoder");
@@ -147,7 +187,7 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
   }
   const Tensor* logits = first->find("logits");
   if (logits == nullptr) return Error(ErrorCode::NotFound, "florence decoder_model has no output 'logits'");
-  auto next = last_argmax(*logits, "decoder_model");
+  auto next = last_argmax(*logits, "decoder_model", margin);
   for (int step = 0; step < options.max_new_tokens; ++step) {
     if (!next) return std::move(next).error();
     token = *next;
@@ -178,8 +218,9 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
     }
     const Tensor* lg = r->find("logits");
     if (lg == nullptr) return Error(ErrorCode::NotFound, "florence decoder_with_past has no output 'logits'");
-    next = last_argmax(*lg, "decoder_with_past");
+    next = last_argmax(*lg, "decoder_with_past", margin);
   }
+  last_min_margin_ = margin;
   return generated;
 }
 
@@ -220,7 +261,7 @@ Result<std::string> task_question(const std::string& task, const std::string& te
   for (const auto& [t, q] : without) {
     if (t == task) {
       if (!strip(text_input).empty()) {
-        return Error(ErrorCode::InvalidArgument, "florence task " + task + " takes no text (--prompt)");
+        return Error(ErrorCode::InvalidArgument, "florence task " + task + " takes no text (--text)");
       }
       return q;
     }
@@ -228,12 +269,12 @@ Result<std::string> task_question(const std::string& task, const std::string& te
   for (const auto& [t, q] : with) {
     if (t == task) {
       if (strip(text_input).empty()) {
-        return Error(ErrorCode::InvalidArgument, "florence task " + task + " needs a text (--prompt)");
+        return Error(ErrorCode::InvalidArgument, "florence task " + task + " needs a text (--text)");
       }
       return t == "<OPEN_VOCABULARY_DETECTION>" ? q + strip(text_input) + " in the image." : q + strip(text_input);
     }
   }
-  return Error(ErrorCode::Unsupported, "florence task '" + task +
+  return Error(ErrorCode::Unsupported, "florence task (--task) '" + task +
                                            "' is not supported (supported: <CAPTION>, <DETAILED_CAPTION>, "
                                            "<MORE_DETAILED_CAPTION>, <OCR>, <OD>, <DENSE_REGION_CAPTION>, "
                                            "<REGION_PROPOSAL>, <CAPTION_TO_PHRASE_GROUNDING>, "
@@ -257,12 +298,17 @@ Result<Parsed> parse(const std::string& task, const std::string& raw, int width,
   p.task = task;
   const bool boxes = task == "<OD>" || task == "<DENSE_REGION_CAPTION>" || task == "<REGION_PROPOSAL>" ||
                      task == "<CAPTION_TO_PHRASE_GROUNDING>" || task == "<OPEN_VOCABULARY_DETECTION>";
+  if (task == "<OCR_WITH_REGION>") {
+    // post_process_generation's 'ocr': quad boxes (8 locations) per text; not implemented.
+    return Error(ErrorCode::Unsupported, "florence task <OCR_WITH_REGION> (--task): parsing its quad boxes is not "
+                                         "implemented; use <OCR> for the text");
+  }
   if (!boxes) {
     p.text = strip(replace_all(replace_all(raw, "<s>", ""), "</s>", ""));
     return p;
   }
   if (task == "<REGION_PROPOSAL>") {
-    return Error(ErrorCode::Unsupported, "florence task <REGION_PROPOSAL>: parsing not implemented");
+    return Error(ErrorCode::Unsupported, "florence task <REGION_PROPOSAL> (--task): parsing not implemented");
   }
   const bool grounding = task == "<CAPTION_TO_PHRASE_GROUNDING>";
   const std::string text = replace_all(replace_all(replace_all(raw, "<s>", ""), "</s>", ""), "<pad>", "");

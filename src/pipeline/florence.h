@@ -1,5 +1,13 @@
 // Private: Florence-2 generation through the backend interface (issue #18 item 4).
 //
+// Inside Pipeline (seq2seq_tokens, Pipeline::attach_florence): the vision
+// encoder is the variant's main ONNX, loaded by Pipeline::load_model into the
+// pipeline's context; the manifest's parts embed_tokens, encoder_model,
+// decoder_model and decoder_with_past are found and loaded like SAM's
+// prompt_decoder (catalog lookup, --part-onnx, same backend binding,
+// precision, cache key and budget), and Generator::from_contexts runs the loop.
+// Generator::load (stand-alone, five paths) remains for the library test.
+//
 // Five ONNX parts, each run in its own ExecutionContext (any backend that
 // takes dynamic shapes; ONNX Runtime here):
 //   vision_encoder      pixel_values [1,3,H,W] f32 -> image_features [1,N,D]
@@ -24,6 +32,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +40,10 @@
 #include "aegisrt/context/execution_context.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/tensor.h"
+#include "aegisrt/models/manifest.h"
+#include "aegisrt/pipeline/pipeline.h"
+#include "pipeline/decoders/decoder.h"
+#include "text/bpe.h"
 
 namespace aegisrt::pipeline::florence {
 
@@ -49,10 +62,27 @@ struct GenerateOptions {
   int decoder_layers = 0;                   // 0: counted from decoder_model's outputs
 };
 
+/// The parts the generator runs besides the vision encoder, in manifest
+/// `parts` names.
+inline constexpr std::array<const char*, 4> kPartNames = {"embed_tokens", "encoder_model", "decoder_model",
+                                                          "decoder_with_past"};
+
 class Generator {
  public:
   /// Loads every part on `backend` (e.g. "onnx"); errors name the part.
   static Result<std::unique_ptr<Generator>> load(const PartPaths& parts, const std::string& backend);
+  /// Over already loaded parts (Pipeline): `vision` is not owned (the
+  /// pipeline's own context) and must outlive the generator; the others are
+  /// kPartNames in order. InvalidArgument for a null one.
+  static Result<std::unique_ptr<Generator>> from_contexts(ExecutionContext* vision,
+                                                          std::array<std::unique_ptr<ExecutionContext>, 4> parts);
+  /// Another generator over the same loaded parts (ExecutionContext::
+  /// create_instance of each), with `vision` as its vision encoder.
+  [[nodiscard]] Result<std::unique_ptr<Generator>> create_instance(ExecutionContext* vision) const;
+
+  /// The smallest top1 - top2 logit gap over the steps of the last
+  /// generate() (how close an argmax came to flipping); +inf before one.
+  [[nodiscard]] float last_min_margin() const noexcept { return last_min_margin_; }
 
   /// Generated ids: decoder start, then each argmax token, up to and
   /// including EOS (or max_new_tokens of them), as transformers' generate().
@@ -62,7 +92,10 @@ class Generator {
                                              const GenerateOptions& options);
 
  private:
-  std::unique_ptr<ExecutionContext> vision_, embed_, encoder_, decoder_, decoder_past_;
+  std::unique_ptr<ExecutionContext> owned_vision_;  // load(); from_contexts() borrows the pipeline's
+  ExecutionContext* vision_ = nullptr;
+  std::unique_ptr<ExecutionContext> embed_, encoder_, decoder_, decoder_past_;
+  float last_min_margin_ = std::numeric_limits<float>::infinity();
 };
 
 /// The processor's task prompt -> question (transformers' Florence2Processor
@@ -90,3 +123,20 @@ std::array<int, 4> dequantize_box(const std::array<int, 4>& bins, int width, int
 Result<Parsed> parse(const std::string& task, const std::string& raw, int width, int height);
 
 }  // namespace aegisrt::pipeline::florence
+
+namespace aegisrt::pipeline::detail {
+
+/// Pipeline's Florence-2 state (Pipeline::attach_florence / run_florence).
+struct Florence {
+  std::unique_ptr<florence::Generator> generator;
+  text::BpeTokenizer tokenizer;
+  std::string task;                        // "<CAPTION>", ...
+  std::vector<std::int64_t> question_ids;  // <s> question </s>
+  florence::GenerateOptions generate;
+};
+
+/// The annotate/to_json side of seq2seq_tokens (generation happens in
+/// Pipeline::run_florence).
+Result<std::unique_ptr<OutputDecoder>> make_florence_decoder(const DecoderSetup& setup);
+
+}  // namespace aegisrt::pipeline::detail

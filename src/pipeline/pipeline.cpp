@@ -19,6 +19,7 @@
 #include "aegisrt/vision/keep_aspect.h"
 #include "pipeline/decoders/decoder.h"
 #include "pipeline/device_path.h"
+#include "pipeline/florence.h"
 #include "pipeline/sam.h"
 #include "pipeline/grounding_dino.h"
 #include "pipeline/top_down.h"
@@ -289,6 +290,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const models::ModelCatalog& c
   AEGIS_TRY(p->attach_top_down(catalog, sel, rv, options));
   // 6. Segment Anything: the prompt decoder part (sam.cpp).
   AEGIS_TRY(p->attach_sam(catalog, sel, rv, options));
+  // 6b. Florence-2: the embed/encoder/decoder parts and the tokenizer (florence_pipeline.cpp).
+  AEGIS_TRY(p->attach_florence(catalog, sel, rv, options));
   // 7. Pre-processing on the GPU when the backend reads device inputs (device_path.cpp).
   AEGIS_TRY(p->attach_device_path());
   p->info_.load_time = since(t0);
@@ -438,6 +441,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create_instance() const {
                                                    info_.variant);
   }
   p->context_ = std::move(context).value();
+  if (florence_) {
+    // Florence-2: its own instances of the four parts, over this instance's vision encoder.
+    auto f = std::make_unique<detail::Florence>();
+    AEGIS_ASSIGN_OR_RETURN(f->generator, florence_->generator->create_instance(p->context_.get()));
+    f->tokenizer = florence_->tokenizer;
+    f->task = florence_->task;
+    f->question_ids = florence_->question_ids;
+    f->generate = florence_->generate;
+    p->florence_ = std::move(f);
+  }
   AEGIS_TRY(p->attach_device_path());  // its own stream and buffers
   p->info_.load_time = since(t0);
   return p;
@@ -605,6 +618,7 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
   frame.orientation_applied = input.orientation_applied();
   if (top_down_) return run_top_down(*image, std::move(frame));
   if (sam_) return run_sam(*image, std::move(frame));
+  if (florence_) return run_florence(*image, std::move(frame));
 
   TimePoint t = Clock::now();
   ExecutionRequest request;

@@ -169,6 +169,45 @@ TEST(Cli, ValidateSeesEveryPart) {
   EXPECT_EQ(sd["variant_details"][2]["parts"][1]["onnx"], "sam_vit_h_decoder.onnx") << details_json.out;
 }
 
+// Florence-2 declares its five files as the main part + four parts, and its
+// tokenizer file; `models` shows both, with each part's export.
+TEST(Cli, FlorencePartsTokenizerAndExports) {
+  const CliRun v = run_cli(kModels + "validate --model florence --backend onnx --variant large");
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_NE(v.out.find("parts (5):\n  main: florence2_large_vision_encoder.onnx, cache key large\n"
+                       "  embed_tokens: florence2_large_embed_tokens.onnx, cache key large+embed_tokens\n"
+                       "  encoder_model: florence2_large_encoder_model.onnx, cache key large+encoder_model\n"
+                       "  decoder_model: florence2_large_decoder_model.onnx, cache key large+decoder_model\n"
+                       "  decoder_with_past: florence2_large_decoder_with_past_model.onnx, cache key "
+                       "large+decoder_with_past\n"),
+            std::string::npos)
+      << v.out;
+  const CliRun t = run_cli(kModels + "models florence");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("tokenizer_file tokenizer.json"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("+ part decoder_with_past: florence2_base_decoder_with_past_model.onnx"), std::string::npos)
+      << t.out;
+  EXPECT_NE(t.out.find("export: with the variant's file (source.export below)"), std::string::npos) << t.out;
+  const CliRun j = run_cli(kModels + "models florence --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto d = nlohmann::json::parse(j.out);
+  EXPECT_EQ(d["input"]["prompt"]["tokenizer_file"], "tokenizer.json");
+  const auto& parts = d["variant_details"][0]["parts"];
+  ASSERT_EQ(parts.size(), 4U) << j.out;
+  for (const auto& p : parts) EXPECT_EQ(p["export"], d["source"]["export"]) << p.dump();
+  // A catalog-model part's export is the referenced model's (rtmpose's detector: yolo's).
+  const CliRun r = run_cli(kModels + "models rtmpose --json");
+  const CliRun y = run_cli(kModels + "models yolo --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(y.exit_code, 0) << y.err;
+  const auto rd = nlohmann::json::parse(r.out);
+  const auto yd = nlohmann::json::parse(y.out);
+  ASSERT_FALSE(yd["source"]["export"].get<std::string>().empty());
+  EXPECT_EQ(rd["variant_details"][0]["parts"][0]["export"], yd["source"]["export"]) << r.out;
+  const CliRun rt = run_cli(kModels + "models rtmpose");
+  EXPECT_NE(rt.out.find("export: " + yd["source"]["export"].get<std::string>()), std::string::npos) << rt.out;
+}
+
 TEST(Cli, ValidateNamesABrokenPartReference) {
   testing::ScratchDir dir;
   dir.write_manifest("det", testing::tiny_named("det"));

@@ -56,11 +56,22 @@ nlohmann::json summary_json(const ModelManifest& m) {
   return j;
 }
 
+/// How a part's file is made: a file of this model comes from the model's own
+/// source.export; a catalog-model part from that model's manifest (empty when
+/// it is not in the catalog).
+std::string part_export(const ModelManifest& m, const models::PartSpec& p, const models::ModelCatalog* catalog) {
+  if (p.kind == models::PartKind::File) return m.source.export_command;
+  const ModelManifest* ref = catalog != nullptr ? catalog->find(p.model) : nullptr;
+  return ref != nullptr ? ref->source.export_command : std::string();
+}
+
 /// The declared parts of a variant (besides its own file), as JSON.
-nlohmann::json parts_json(const std::vector<models::PartSpec>& parts) {
+nlohmann::json parts_json(const ModelManifest& m, const std::vector<models::PartSpec>& parts,
+                          const models::ModelCatalog* catalog) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : parts) {
-    nlohmann::json j{{"name", p.name}, {"kind", std::string(to_string(p.kind))}, {"description", p.description}};
+    nlohmann::json j{{"name", p.name}, {"kind", std::string(to_string(p.kind))}, {"description", p.description},
+                     {"export", part_export(m, p, catalog)}};
     if (p.kind == models::PartKind::File) {
       j["onnx"] = p.onnx;
     } else {
@@ -102,7 +113,7 @@ std::string describe_part(const models::ResolvedPart& p) {
   return out;
 }
 
-nlohmann::json variant_details_json(const ModelManifest& m) {
+nlohmann::json variant_details_json(const ModelManifest& m, const models::ModelCatalog* catalog) {
   nlohmann::json variants = nlohmann::json::array();
   for (const auto& v : m.variants) {
     auto r = m.resolve(v.name);
@@ -114,7 +125,7 @@ nlohmann::json variant_details_json(const ModelManifest& m) {
         vj["input_size"] = {r->input.preprocessing->size.height, r->input.preprocessing->size.width};
       }
       vj["num_classes"] = r->output.class_names.size();
-      vj["parts"] = parts_json(r->parts);
+      vj["parts"] = parts_json(m, r->parts, catalog);
     }
     variants.push_back(vj);
   }
@@ -152,7 +163,9 @@ nlohmann::json input_json(const ModelManifest& m) {
                            {"normalize", {{"scale", p->normalize.scale}, {"mean", p->normalize.mean}, {"std", p->normalize.stddev}}},
                            {"layout", std::string(to_string(p->layout))}};
   }
-  if (const auto& pr = m.input.prompt) in["prompt"] = {{"tokenizer", pr->tokenizer}, {"max_tokens", pr->max_tokens}};
+  if (const auto& pr = m.input.prompt) {
+    in["prompt"] = {{"tokenizer", pr->tokenizer}, {"tokenizer_file", pr->tokenizer_file}, {"max_tokens", pr->max_tokens}};
+  }
   return in;
 }
 
@@ -197,14 +210,14 @@ nlohmann::json postprocessing_json(const ModelManifest& m) {
   return pp;
 }
 
-nlohmann::json detail_json(const ModelManifest& m) {
+nlohmann::json detail_json(const ModelManifest& m, const models::ModelCatalog* catalog = nullptr) {
   nlohmann::json j = summary_json(m);
   j["description"] = m.description;
   j["source"] = {{"weights", m.source.weights},
                  {"export", m.source.export_command},
                  {"license", m.source.license},
                  {"url", m.source.url}};
-  j["variant_details"] = variant_details_json(m);
+  j["variant_details"] = variant_details_json(m, catalog);
   j["backend_status"] = backend_status_json(m);
   j["auto_backend"] = auto_backend_json(m);
   j["input"] = input_json(m);
@@ -224,7 +237,7 @@ void print_table(const ModelCatalog& catalog) {
   }
 }
 
-void print_details(const ModelManifest& m) {
+void print_details(const ModelManifest& m, const models::ModelCatalog& catalog) {
   std::cout << m.name << " (" << m.family << ")\n";
   if (!m.description.empty()) std::cout << "  " << m.description << "\n";
   std::cout << "  manifest: " << m.manifest_path.string() << "\n";
@@ -244,6 +257,12 @@ void print_details(const ModelManifest& m) {
                         ? p.onnx
                         : "model " + p.model + " variant " + (p.variant.empty() ? std::string("(its default)") : p.variant) +
                               (p.classes.empty() ? std::string() : ", classes " + join(p.classes)))
+                << (p.description.empty() ? std::string() : "  " + p.description) << "\n";
+      // A file of this model is made by the model's own export (source, below); a catalog model's by its own.
+      const std::string how = part_export(m, p, &catalog);
+      std::cout << "        export: "
+                << (p.kind == models::PartKind::File ? std::string("with the variant's file (source.export below)")
+                                                     : (how.empty() ? std::string("(model not in the catalog)") : how))
                 << "\n";
     }
   }
@@ -273,7 +292,9 @@ void print_details(const ModelManifest& m) {
                              to_string(p->layout));
   }
   if (const auto& pr = m.input.prompt) {
-    std::cout << "    prompt: tokenizer " << pr->tokenizer << ", at most " << pr->max_tokens << " tokens\n";
+    std::cout << "    prompt: tokenizer " << pr->tokenizer << ", at most " << pr->max_tokens << " tokens";
+    if (!pr->tokenizer_file.empty()) std::cout << ", tokenizer_file " << pr->tokenizer_file << " (next to the ONNX)";
+    std::cout << "\n";
   }
   std::cout << "  output: " << to_string(m.output.type) << " (layout " << to_string(m.output.layout) << ")";
   if (!m.output.class_names.empty()) {
@@ -340,9 +361,9 @@ void run_models_list(CliContext& ctx, const std::string& name, bool json) {
       return;
     }
     if (json) {
-      std::cout << detail_json(**m).dump(2) << "\n";
+      std::cout << detail_json(**m, &catalog).dump(2) << "\n";
     } else {
-      print_details(**m);
+      print_details(**m, catalog);
     }
   } else if (json) {
     nlohmann::json out = nlohmann::json::array();

@@ -51,6 +51,8 @@ struct SelectionFlags {
   std::vector<std::string> points;  // --point x,y[,label]
   std::string box;                  // --box x0,y0,x1,y1
   std::string prompt;  // text-prompted models (grounding_dino)
+  std::string task;    // Florence-2 task prompt (<CAPTION>, <OD>, ...)
+  std::string text;    // Florence-2 task text (<CAPTION_TO_PHRASE_GROUNDING>)
 };
 
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
@@ -62,6 +64,11 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
                   "OpenVINO device for backend openvino: CPU (default), GPU, NPU, AUTO, GPU.1, ...");
   cmd->add_option("--variant", f.variant, "Model variant (default: the manifest's default_variant)");
   cmd->add_option("--prompt", f.prompt, "Text prompt of text-prompted models: grounding_dino's phrases (\"person . car .\")");
+  cmd->add_option("--task", f.task,
+                  "Florence-2 task prompt: <CAPTION>, <DETAILED_CAPTION>, <MORE_DETAILED_CAPTION>, <OCR>, <OD>, "
+                  "<DENSE_REGION_CAPTION>, <CAPTION_TO_PHRASE_GROUNDING> (with --text), "
+                  "<OPEN_VOCABULARY_DETECTION> (with --text)");
+  cmd->add_option("--text", f.text, "Florence-2 task text, e.g. the phrases of <CAPTION_TO_PHRASE_GROUNDING>");
   cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
   cmd->add_option("--part-onnx", f.part_onnx,
@@ -173,7 +180,12 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
     AEGIS_ASSIGN_OR_RETURN(o.prompt_box, pipeline::parse_prompt_box(f.box));
   }
   o.allow_unlisted_backend = f.allow_unlisted_backend;  // the pipeline warns on stderr when it is used
-  o.prompt = f.prompt;
+  if (!f.prompt.empty() && !f.text.empty()) {
+    return Error(ErrorCode::InvalidArgument,
+                 "give the text once: --prompt (grounding_dino's phrases) or --text (Florence-2's task text)", "--text");
+  }
+  o.prompt = f.text.empty() ? f.prompt : f.text;
+  o.task = f.task;
   return o;
 }
 
@@ -184,7 +196,15 @@ std::string summary_line(const pipeline::Pipeline& p, const pipeline::FrameResul
     return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
                                                                    : "class_" + std::to_string(id);
   };
-  if (const auto* sam = std::get_if<pipeline::SamResult>(&r.output)) {
+  if (const auto* gen = std::get_if<pipeline::GenerationResult>(&r.output)) {
+    if (gen->boxes.empty()) {
+      what = fmt::format("{} \"{}\"", gen->task, gen->text);
+    } else {
+      std::string labels;
+      for (const auto& l : gen->labels) labels += fmt::format("{}'{}'", labels.empty() ? "" : ", ", l);
+      what = fmt::format("{} {} boxes ({})", gen->task, gen->boxes.size(), labels);
+    }
+  } else if (const auto* sam = std::get_if<pipeline::SamResult>(&r.output)) {
     std::string areas;
     for (const auto& m : sam->masks) areas += fmt::format("{}{} px", areas.empty() ? "" : ", ", m.area);
     what = fmt::format("{} masks ({})", sam->masks.size(), areas);

@@ -11,9 +11,11 @@
 // 17 keypoints), depth maps (relative or metric, colourised), keypoints
 // (SimCC), Segment Anything masks (sam.cpp: encoder once per image, the
 // prompt_decoder part once per prompt) and text-prompted detections
-// (Grounding DINO: PipelineOptions::prompt). Others (multi-task Florence-2,
-// the tracker-only bytetrack entry) are refused at create() with Unsupported,
-// saying what to use instead.
+// (Grounding DINO: PipelineOptions::prompt) and Florence-2's generated text
+// (seq2seq_tokens: PipelineOptions::task, florence.cpp: the vision encoder is
+// the main model, the embed/encoder/decoder parts run the greedy loop). The
+// tracker-only bytetrack entry is refused at create() with Unsupported, saying
+// what to use instead.
 //
 // Thread safety: one Pipeline is used by one thread at a time (the tracker
 // keeps state across frames); create several for parallel streams.
@@ -145,8 +147,13 @@ struct PipelineOptions {
   DevicePathMode device_path = DevicePathMode::Auto;
   /// Where JPEGs are decoded (see DecodeMode).
   DecodeMode decode = DecodeMode::Auto;
-  /// Text prompt: Grounding DINO's phrases ("person . dog ."), Florence-2's task text.
+  /// Text prompt: Grounding DINO's phrases ("person . dog ."), Florence-2's
+  /// task text (`--text`: the phrase of <CAPTION_TO_PHRASE_GROUNDING>).
   std::string prompt;
+  /// Florence-2 (seq2seq_tokens) task prompt, e.g. "<CAPTION>", "<OD>",
+  /// "<CAPTION_TO_PHRASE_GROUNDING>" (with `prompt` as its text). Required
+  /// for those models, refused (InvalidArgument naming --task) for others.
+  std::string task;
 };
 
 /// How the pipeline was put together (after defaults were resolved).
@@ -269,9 +276,22 @@ struct SamResult {
   std::vector<SamMask> masks;
 };
 
+/// Florence-2 (seq2seq_tokens): the generated text and, for box tasks
+/// (<OD>, <CAPTION_TO_PHRASE_GROUNDING>, ...), transformers'
+/// post_process_generation boxes (original-image pixels, the reference's
+/// integer truncation) with one label each.
+struct GenerationResult {
+  std::string task;                       // "<CAPTION>", ...
+  std::string text;                       // parsed text (pure-text tasks); empty for box tasks
+  std::string raw_text;                   // decoded with special tokens (<s>, <loc_*>, </s>)
+  std::vector<std::int64_t> token_ids;    // decoder start, generated ids, EOS
+  std::vector<vision::Box> boxes;         // x1 y1 x2 y2
+  std::vector<std::string> labels;        // one per box
+};
+
 /// What the layout's decoder produced; monostate before decoding.
 using FrameOutput = std::variant<std::monostate, DetectionResult, InstanceSegmentationResult, PoseResult,
-                                 KeypointsResult, DepthResult, SamResult>;
+                                 KeypointsResult, DepthResult, SamResult, GenerationResult>;
 
 /// Everything one image produced. Coordinates are original-image pixels.
 struct FrameResult {
@@ -305,6 +325,7 @@ struct TopDown;
 class DevicePath;
 struct Sam;
 struct TextPrompt;
+struct Florence;
 }
 
 class Pipeline {
@@ -415,6 +436,10 @@ class Pipeline {
   Result<FrameResult> run_sam(const vision::Image& image, FrameResult frame);
   // The part of run() after pre-processing: execute + post-process.
   Result<FrameResult> execute_frame(FrameResult frame, TensorView input, ExecutionRequest request);
+  // Florence-2 (seq2seq_tokens: the vision encoder + embed/encoder/decoder parts; florence.cpp).
+  Result<void> attach_florence(const models::ModelCatalog& catalog, const models::Selection& sel,
+                               const models::ResolvedVariant& rv, const PipelineOptions& options);
+  Result<FrameResult> run_florence(const vision::Image& image, FrameResult frame);
 
   PipelineInfo info_;
   models::ResolvedVariant variant_;  // what the decoder is built from (again, per instance)
@@ -429,6 +454,7 @@ class Pipeline {
   std::unique_ptr<detail::DevicePath> device_;  // set when info_.device_path
   std::size_t device_bytes_ = 0;                // its buffers, reserved in context_'s budget
   std::unique_ptr<detail::Sam> sam_;           // set for Segment Anything
+  std::unique_ptr<detail::Florence> florence_;  // set for Florence-2 (seq2seq_tokens)
   std::shared_ptr<const detail::TextPrompt> text_;  // set for text-prompted models (grounding_dino.h)
 };
 

@@ -1,6 +1,7 @@
 // OutputDecoder selection and the helpers the decoders share.
 #include "pipeline/decoders/decoder.h"
 #include "pipeline/sam.h"
+#include "pipeline/florence.h"
 
 #include <algorithm>
 #include <cmath>
@@ -39,6 +40,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
     case OutputLayout::SimCC: return make_simcc_decoder(setup);
     case OutputLayout::SamMasks: return make_sam_decoder(setup);
     case OutputLayout::GroundingDino: return make_grounding_dino_decoder(setup);
+    case OutputLayout::Seq2SeqTokens: return make_florence_decoder(setup);
     default:
       return Error(ErrorCode::Unsupported,
                    "the pipeline cannot post-process " + who + "'s output (type " +
@@ -47,7 +49,7 @@ Result<std::unique_ptr<OutputDecoder>> make_decoder(const DecoderSetup& setup) {
                        "); supported layouts: yolov8 (detections), yolo_v8_seg (segmentation), "
                        "yolo_v8_pose and simcc (keypoints), relative_inverse_depth and "
                        "metric_depth (depth_map), sam_masks (segmentation), grounding_dino (text-prompted "
-                       "detections). Use `aegisrt exec` to run the raw model");
+                       "detections), seq2seq_tokens (Florence-2 text and boxes). Use `aegisrt exec` to run the raw model");
   }
 }
 
