@@ -94,7 +94,7 @@ fi
 # Fixed order: what every run needs comes first, the large optional ORT GPU libraries
 # and the Triton server last.
 (cd "$G/stage" && tar -cf - debs wheels ort-headers nvjpeg $(ls -d ortgpu.tar.zst bench-wheels triton.tar.zst triton-wheels 2>/dev/null)) |
-  split -b "${AEGISRT_GPU_PART_MB:-48}M" -d -a 2 - "$G/parts/part."  # + the working tree: under 64 MiB a call
+  split -b "${AEGISRT_GPU_PART_MB:-40}M" -d -a 2 - "$G/parts/part."  # + the working tree (~18 MB tracked): under 64 MiB a call
 (cd "$G/parts" && ls part.* > MANIFEST && cat part.* | sha256sum | cut -d' ' -f1 > SHA256)
 ls -la "$G/parts"
 echo "prepared $(wc -l < $G/parts/MANIFEST) part(s); send each with run_all.sh --collect, the last with run_all.sh"
