@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <random>
+
 #include "aegisrt/vision/detection.h"
 #include "aegisrt/vision/preprocess.h"
 
@@ -105,6 +108,57 @@ TEST(DecodeYolo, TransposedViewAndChannelsLastAgree) {
   auto d = decode_yolo(strided, cfg, transform_640x480_to_320());
   ASSERT_TRUE(d.ok()) << d.error();
   expect_crafted_result(*d);
+}
+
+// The class-major scan (float32, contiguous anchors) and the anchor-major one
+// (any other layout: here a channels-last copy, anchor stride 4+C) pick the
+// same class per anchor, ties to the first class, NaN never: identical output
+// on random scores with many ties and some NaNs.
+TEST(DecodeYolo, ClassMajorScanEqualsAnchorMajorScan) {
+  constexpr std::int64_t kClasses = 80, kCh = 4 + kClasses, kN = 700;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> pos(20.0f, 300.0f), size(4.0f, 40.0f);
+  std::uniform_int_distribution<int> level(0, 9);
+  std::vector<float> first(static_cast<std::size_t>(kCh * kN));
+  auto at = [&](std::int64_t c, std::int64_t i) -> float& { return first[static_cast<std::size_t>(c * kN + i)]; };
+  for (std::int64_t i = 0; i < kN; ++i) {
+    at(0, i) = pos(rng);
+    at(1, i) = pos(rng);
+    at(2, i) = size(rng);
+    at(3, i) = size(rng);
+    for (std::int64_t c = 0; c < kClasses; ++c) at(4 + c, i) = 0.1f * static_cast<float>(level(rng));  // ties
+    if (i % 37 == 0) at(4 + (i % kClasses), i) = std::numeric_limits<float>::quiet_NaN();
+  }
+  std::vector<float> last(first.size());
+  for (std::int64_t i = 0; i < kN; ++i) {
+    for (std::int64_t c = 0; c < kCh; ++c) last[static_cast<std::size_t>(i * kCh + c)] = at(c, i);
+  }
+  YoloDecodeConfig cfg;
+  cfg.conf_threshold = 0.75f;
+  cfg.max_detections = 1000;
+  YoloDecodeConfig cfg_last = cfg;
+  cfg_last.layout = YoloLayout::ChannelsLast;
+  auto a = decode_yolo(TensorView(first.data(), {1, kCh, kN}, DType::Float32), cfg, transform_640x480_to_320());
+  auto b = decode_yolo(TensorView(last.data(), {1, kN, kCh}, DType::Float32), cfg_last, transform_640x480_to_320());
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_GT(a->size(), 20u);
+  ASSERT_EQ(a->size(), b->size());
+  for (std::size_t k = 0; k < a->size(); ++k) {
+    EXPECT_EQ((*a)[k].class_id, (*b)[k].class_id) << k;
+    EXPECT_EQ((*a)[k].score, (*b)[k].score) << k;
+    EXPECT_EQ((*a)[k].box, (*b)[k].box) << k;
+  }
+  // Ties go to the first class with the top score (Ultralytics' argmax).
+  std::vector<float> one(static_cast<std::size_t>(kCh * 1), 0.0f);
+  one[0] = one[1] = 100.0f;
+  one[2] = one[3] = 10.0f;
+  one[4 + 5] = 0.9f;
+  one[4 + 17] = 0.9f;
+  auto t = decode_yolo(TensorView(one.data(), {1, kCh, 1}, DType::Float32), {}, transform_640x480_to_320());
+  ASSERT_TRUE(t.ok()) << t.error();
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_EQ((*t)[0].class_id, 5);
 }
 
 TEST(DecodeYolo, Float16AndBatchIndex) {
