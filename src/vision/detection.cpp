@@ -69,8 +69,9 @@ Result<std::vector<Detection>> decode_yolo(const TensorView& output, const YoloD
 
   // Best class per anchor. For a float32 [B, 4+C, N] output with contiguous
   // anchors (what v8/v11 exports give) the scan goes class by class over
-  // contiguous rows (vectorisable, cache-friendly: 2.7 ms -> well under 1 ms
-  // for [1,84,8400] on the H100 host); otherwise anchor by anchor. Both keep
+  // contiguous rows (vectorisable, cache-friendly; YOLOv8n's anchor-major
+  // decode took 2.7 ms p50 on the H100 host, docs/PERFORMANCE.md); otherwise
+  // anchor by anchor. Both keep
   // the first class of the highest score (strict >) and never pick a NaN.
   std::vector<float> best_score(static_cast<std::size_t>(n), -1.0f);
   std::vector<int> best_cls(static_cast<std::size_t>(n), 0);
