@@ -398,6 +398,7 @@ TEST(PipelineGoldenDepthKeepAspect, ZoeDepthMatchesTransformers) {
 }
 
 TEST(PipelineGoldenDepthKeepAspect, DepthAnythingOnOnnxRuntimeCpu) {
+  AEGISRT_SKIP_WITHOUT_ORT();
   // The same keep-aspect run on ONNX Runtime's CPU EP (not in the manifest's
   // backend list: --allow-unlisted-backend); runs in builds without OpenVINO
   // (the asan preset) too.
