@@ -1,7 +1,11 @@
 // Artefact cache sidecars: ArtifactMetadata as JSON ({artefact}.json), and
 // the checks of an entry against its sidecar shared by lookup() and verify()
 // (file name, validator, backend version and GPU, size and checksum).
+#include <cstdint>
 #include <exception>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +38,24 @@ std::string ArtifactMetadata::to_json() const {
   return j.dump(2) + "\n";
 }
 
+namespace {
+// nlohmann's get<int>() / get<std::uint64_t>() convert a floating-point JSON
+// number with a C++ cast (undefined behaviour out of range: a sidecar with
+// "format_version": 1e128 was found by fuzz/sidecar_fuzzer); read integers
+// only from integer JSON numbers, range-checked.
+std::int64_t integer_field(const nlohmann::json& v, const char* name) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      throw std::out_of_range(std::string("'") + name + "' is out of range");
+    }
+    return static_cast<std::int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  throw std::invalid_argument(std::string("'") + name + "' is not an integer");
+}
+}  // namespace
+
 Result<ArtifactMetadata> ArtifactMetadata::from_json(std::string_view text, std::string_view what) {
   const std::string where(what);
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -42,13 +64,13 @@ Result<ArtifactMetadata> ArtifactMetadata::from_json(std::string_view text, std:
   }
   ArtifactMetadata m;
   try {
-    const auto version = j.at("format_version").get<int>();
+    const std::int64_t version = integer_field(j.at("format_version"), "format_version");
     if (version != kFormatVersion) {
       return Error(ErrorCode::Corrupt, "sidecar '" + where + "' has format_version " +
                                            std::to_string(version) + ", expected " +
                                            std::to_string(kFormatVersion));
     }
-    m.format_version = version;
+    m.format_version = static_cast<int>(version);
     m.backend = j.at("backend").get<std::string>();
     m.backend_display_name = j.value("backend_display_name", m.backend);
     m.backend_version = j.at("backend_version").get<std::string>();
@@ -63,11 +85,17 @@ Result<ArtifactMetadata> ArtifactMetadata::from_json(std::string_view text, std:
     m.compute_capability = gpu.at("compute_capability").get<std::string>();
     m.gpu_name = gpu.value("name", std::string());
     const auto& art = j.at("artifact");
-    m.artifact_size = art.at("size").get<std::uint64_t>();
+    const std::int64_t size = integer_field(art.at("size"), "artifact.size");
+    if (size < 0) throw std::out_of_range("'artifact.size' is negative");
+    m.artifact_size = static_cast<std::uint64_t>(size);
     m.artifact_sha256 = art.at("sha256").get<std::string>();
     m.artifact_file = art.value("file", std::string());
     m.created_utc = j.value("created_utc", std::string());
-    m.build_seconds = j.value("build_seconds", 0.0);
+    if (j.contains("build_seconds")) {
+      const auto& b = j.at("build_seconds");
+      if (!b.is_number()) throw std::invalid_argument("'build_seconds' is not a number");
+      m.build_seconds = b.get<double>();
+    }
     if (j.contains("extra")) m.extra = j.at("extra").get<std::map<std::string, std::string>>();
   } catch (const std::exception& e) {
     return Error(ErrorCode::Corrupt,

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "aegisrt/cache/sha256.h"
 #include "cache/cache_fixture.h"
@@ -605,6 +606,40 @@ TEST(ArtifactMetadataTest, JsonRoundTripAndGarbage) {
   auto future = ArtifactMetadata::from_json("{\"format_version\":99}", "z.json");
   ASSERT_FALSE(future.ok());
   EXPECT_NE(future.error().message().find("format_version 99"), std::string::npos);
+}
+
+// Numbers that do not fit the field are Corrupt, not a cast (the sidecar
+// fuzzer found "format_version": 1e128 converted to int: undefined behaviour).
+TEST(ArtifactMetadataTest, OutOfRangeOrFractionalNumbersAreCorrupt) {
+  ArtifactMetadata m;
+  m.backend = "tvm";
+  m.backend_version = "0.27.0";
+  m.variant = "affine";
+  m.precision = "fp32";
+  m.artifact_size = 42;
+  const std::string good = m.to_json();
+  ASSERT_TRUE(ArtifactMetadata::from_json(good, "ok.json").ok());
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = good;
+    const auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) t.replace(at, from.size(), to);
+    return ArtifactMetadata::from_json(t, "bad.json");
+  };
+  const std::string version = "\"format_version\": 1";
+  const std::string size = "\"size\": 42";
+  for (const auto& [from, to, field] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {version, "\"format_version\": 1e128", "format_version"},
+           {version, "\"format_version\": 1.5", "format_version"},
+           {version, "\"format_version\": 99999999999999999999999", "format_version"},
+           {size, "\"size\": -1", "artifact.size"},
+           {size, "\"size\": 4.2e1", "artifact.size"},
+           {size, "\"size\": 1e300", "artifact.size"}}) {
+    auto r = with(from, to);
+    ASSERT_FALSE(r.ok()) << to;
+    EXPECT_EQ(r.error().code(), ErrorCode::Corrupt) << to;
+    EXPECT_NE(r.error().message().find(field), std::string::npos) << to << ": " << r.error().message();
+  }
 }
 
 }  // namespace
