@@ -68,7 +68,6 @@ import golden_common as gc  # noqa: E402
 SEED = 20261127
 SIZE = 518
 IMAGES = ["golden_street.png", "golden_portrait.png"]
-KEEP_ASPECT_GRID = {"offset": 3, "stride": 8}
 # (height, width) of images whose keep-aspect input size the processor reports
 # (the C++ size function is tested against this table): landscape, portrait,
 # square, tiny, huge, ties of the rounding and of the "scale as little as
@@ -127,7 +126,6 @@ def calibrate(model, pixel_values) -> None:
 
 def main() -> int:
     import torch
-    from PIL import Image
     import transformers
 
     import PIL
@@ -138,13 +136,12 @@ def main() -> int:
     out = gc.output_folder(__doc__)
     proc = processor()
     model = build_model()
-    images = [Image.open(out / f).convert("RGB") for f in IMAGES]
+    images = gc.load_rgb_images(out, IMAGES)
     batch = torch.cat([proc(images=im, return_tensors="pt")["pixel_values"] for im in images])
     calibrate(model, batch)
 
     onnx_path = out / "depth-anything-v2-golden.onnx"
-    torch.onnx.export(model, (torch.zeros(1, 3, SIZE, SIZE),), str(onnx_path), opset_version=17,
-                      input_names=["image"], output_names=["depth"], dynamo=False)
+    gc.export_onnx(model, torch.zeros(1, 3, SIZE, SIZE), onnx_path, "image", "depth")
     sess = gc.onnx_session(onnx_path, model)
     doc = gc.depth_reference_doc(
         "python/gen_golden_depth.py",
@@ -156,11 +153,9 @@ def main() -> int:
         pv = proc(images=im, return_tensors="pt")["pixel_values"]
         with torch.no_grad():
             outputs = model(pixel_values=pv)
-        depth = proc.post_process_depth_estimation(outputs, target_sizes=[(im.height, im.width)])[0]
-        depth = depth["predicted_depth"].numpy().astype(np.float32)
-        assert depth.shape == (im.height, im.width), depth.shape
-        onnx_depth = sess.run(None, {"image": pv.numpy()})[0]
-        err = np.abs(onnx_depth - outputs.predicted_depth.numpy()).max() / np.abs(onnx_depth).max()
+        depth = gc.full_size_depth(proc.post_process_depth_estimation(outputs, target_sizes=[(im.height, im.width)]),
+                                   im)
+        _, err = gc.onnx_vs_torch(sess, "image", pv, outputs.predicted_depth.numpy())
         gc.record_depth(out, doc, "depth_anything", name, depth)
         print(f"  {name}: depth {depth.min():.4f}..{depth.max():.4f} (std {depth.std():.4f}, "
               f"{100 * (depth <= 0).mean():.2f}% <= 0); ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
@@ -177,7 +172,6 @@ def traceable_head(model):
     would stay 518x518 whatever the input size. While exporting, the head
     runs the same code with the size kept symbolic (transformers' torch_int);
     the computation is unchanged (the ONNX run is checked against PyTorch)."""
-    import torch
     from torch import nn
     from transformers.utils import torch_int
 
@@ -203,47 +197,30 @@ def keep_aspect_reference(out: Path, model, images) -> dict:
     end-to-end result with the processor's keep-aspect default on the golden
     images, plus the processor's input size for SIZE_TABLE."""
     import torch
-    from PIL import Image
 
     proc = processor(keep_aspect_ratio=True)
     onnx_path = out / "depth-anything-v2-golden-dynamic.onnx"
     with traceable_head(model):
-        torch.onnx.export(model, (torch.zeros(1, 3, SIZE, SIZE),), str(onnx_path), opset_version=17,
-                          input_names=["image"], output_names=["depth"], dynamo=False,
-                          dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
-                                        "depth": {0: "batch", 1: "height", 2: "width"}})
+        gc.export_onnx(model, torch.zeros(1, 3, SIZE, SIZE), onnx_path, "image", "depth",
+                       dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
+                                     "depth": {0: "batch", 1: "height", 2: "width"}})
     sess = gc.onnx_session(onnx_path, model)
-    section = {"model": onnx_path.name, "policy": {"size": [SIZE, SIZE], "multiple_of": 14},
-               "grid": KEEP_ASPECT_GRID, "images": [], "sizes": []}
-    for h, w in SIZE_TABLE:
-        try:
-            pv = proc(images=Image.new("RGB", (w, h)), return_tensors="pt")["pixel_values"]
-        except ValueError:  # a side rounds to 0: the processor refuses the image
-            section["sizes"].append({"height": h, "width": w, "refused": True})
-            continue
-        section["sizes"].append({"height": h, "width": w, "input_height": int(pv.shape[2]),
-                                 "input_width": int(pv.shape[3])})
+    section = gc.keep_aspect_section(onnx_path.name, [SIZE, SIZE], 14)
+    # ValueError: a side rounds to 0, the processor refuses the image.
+    section["sizes"] = gc.keep_aspect_sizes(proc, SIZE_TABLE, (ValueError,))
     for name, im in zip(IMAGES, images):
         pv = proc(images=im, return_tensors="pt")["pixel_values"]
         assert pv.shape[2] % 14 == 0 and pv.shape[3] % 14 == 0 and (pv.shape[2], pv.shape[3]) != (SIZE, SIZE)
         with torch.no_grad():
             outputs = model(pixel_values=pv)
-        depth = proc.post_process_depth_estimation(outputs, target_sizes=[(im.height, im.width)])[0]
-        depth = depth["predicted_depth"].numpy().astype(np.float32)
-        assert depth.shape == (im.height, im.width), depth.shape
-        onnx_depth = sess.run(None, {"image": pv.numpy()})[0]
-        err = gc.max_rel(onnx_depth, outputs.predicted_depth.numpy())
+        depth = gc.full_size_depth(proc.post_process_depth_estimation(outputs, target_sizes=[(im.height, im.width)]),
+                                   im)
+        onnx_depth, err = gc.onnx_vs_torch(sess, "image", pv, outputs.predicted_depth.numpy())
         # The batch axis is dynamic too: two copies give the single result twice.
         pair = sess.run(None, {"image": np.concatenate([pv.numpy()] * 2)})[0]
         assert pair.shape[0] == 2 and gc.max_rel(pair[1:], onnx_depth) < 1e-5, gc.max_rel(pair[1:], onnx_depth)
-        sample = np.ascontiguousarray(depth[KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"],
-                                            KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"]])
-        npy = f"depth_anything_keep_aspect_{Path(name).stem}.npy"
-        np.save(out / npy, sample)
-        section["images"].append({"file": name, "width": im.width, "height": im.height,
-                                  "input_width": int(pv.shape[3]), "input_height": int(pv.shape[2]),
-                                  "min": float(depth.min()), "max": float(depth.max()), "samples": npy,
-                                  "sample_shape": list(sample.shape)})
+        gc.record_depth(out, section, "depth_anything_keep_aspect", name, depth, grid=gc.KEEP_ASPECT_GRID,
+                        input_width=int(pv.shape[3]), input_height=int(pv.shape[2]))
         print(f"  keep aspect {name}: input {pv.shape[3]}x{pv.shape[2]}, depth {depth.min():.4f}..{depth.max():.4f}; "
               f"ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
     return section

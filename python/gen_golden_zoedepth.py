@@ -78,7 +78,6 @@ IMAGES = ["golden_street.png", "golden_portrait.png"]
 # fixed size; the portrait (1430x832 bordered: a rounding tie, 27.5 * 32) and
 # the people image (2774x2104) give other sizes.
 KEEP_ASPECT_IMAGES = ["golden_street.png", "golden_portrait.png", "golden_people.png"]
-KEEP_ASPECT_GRID = {"offset": 3, "stride": 8}
 # (height, width) of images whose keep-aspect input size the processor reports
 # (the C++ size function is tested against this table).
 SIZE_TABLE = [(480, 640), (1280, 720), (2560, 1920), (384, 512), (383, 513), (100, 37), (37, 100),
@@ -157,10 +156,9 @@ def export(model, path: Path, dynamic: bool = False) -> None:
     import torch
     from onnx.tools import update_model_dims
 
-    torch.onnx.export(model, (torch.zeros(1, 3, HEIGHT, WIDTH),), str(path), opset_version=17,
-                      input_names=["pixel_values"], output_names=["predicted_depth"], dynamo=False,
-                      dynamic_axes={"pixel_values": {2: "height", 3: "width"},
-                                    "predicted_depth": {1: "height", 2: "width"}})
+    gc.export_onnx(model, torch.zeros(1, 3, HEIGHT, WIDTH), path, "pixel_values", "predicted_depth",
+                   dynamic_axes={"pixel_values": {2: "height", 3: "width"},
+                                 "predicted_depth": {1: "height", 2: "width"}})
     m = onnx.load(str(path))
     # Short names: the traced graph has ~4000 nodes whose generated names
     # (module paths) would take as much space as the weights.
@@ -185,12 +183,11 @@ def export(model, path: Path, dynamic: bool = False) -> None:
 def main() -> int:
     import torch
     import transformers
-    from PIL import Image
 
     out = gc.output_folder(__doc__)
     proc = processor()
     model = build_model()
-    images = [Image.open(out / f).convert("RGB") for f in IMAGES]
+    images = gc.load_rgb_images(out, IMAGES)
 
     onnx_path = out / "zoedepth-golden.onnx"
     export(model, onnx_path)
@@ -210,13 +207,11 @@ def main() -> int:
             # Sensitivity: a 1e-5 input change must not move the depth by
             # anything near the test's 1e-3 tolerance.
             nudged = model(pixel_values=pv + 1e-5 * torch.randn(pv.shape, generator=torch.Generator().manual_seed(1)))
-        depth = proc.post_process_depth_estimation(outputs, source_sizes=[(im.height, im.width)])[0]
-        depth = depth["predicted_depth"].numpy().astype(np.float32)
-        assert depth.shape == (im.height, im.width), depth.shape
+        depth = gc.full_size_depth(proc.post_process_depth_estimation(outputs, source_sizes=[(im.height, im.width)]),
+                                   im)
         ref = outputs.predicted_depth.numpy()
-        sens = np.abs(nudged.predicted_depth.numpy() - ref).max() / np.abs(ref).max()
-        onnx_depth = sess.run(None, {"pixel_values": pv.numpy()})[0]
-        err = np.abs(onnx_depth - ref).max() / np.abs(ref).max()
+        sens = gc.max_rel(nudged.predicted_depth.numpy(), ref)
+        _, err = gc.onnx_vs_torch(sess, "pixel_values", pv, ref)
         pad_h, pad_w = int(np.sqrt(im.height / 2) * 3), int(np.sqrt(im.width / 2) * 3)
         gc.record_depth(out, doc, "zoedepth", name, depth, pad_h=pad_h, pad_w=pad_w)
         print(f"  {name}: pad {pad_h}x{pad_w}, depth {depth.min():.4f}..{depth.max():.4f} m "
@@ -232,42 +227,24 @@ def keep_aspect_reference(out: Path, model) -> dict:
     end-to-end result with the processor's keep-aspect policy on the golden
     images, plus the processor's input size for SIZE_TABLE."""
     import torch
-    from PIL import Image
 
     proc = processor(keep_aspect_ratio=True)
     onnx_path = out / "zoedepth-golden-dynamic.onnx"
     export(model, onnx_path, dynamic=True)
     sess = gc.onnx_session(onnx_path, model)
-    section = {"model": onnx_path.name, "policy": {"size": [HEIGHT, WIDTH], "multiple_of": 32},
-               "grid": KEEP_ASPECT_GRID, "images": [], "sizes": []}
-    for h, w in SIZE_TABLE:
-        try:
-            pv = proc(images=Image.new("RGB", (w, h)), return_tensors="pt")["pixel_values"]
-        except (ValueError, RuntimeError):  # border not smaller than the image, or a side rounds to 0
-            section["sizes"].append({"height": h, "width": w, "refused": True})
-            continue
-        section["sizes"].append({"height": h, "width": w, "input_height": int(pv.shape[2]),
-                                 "input_width": int(pv.shape[3])})
-    for name in KEEP_ASPECT_IMAGES:
-        im = Image.open(out / name).convert("RGB")
+    section = gc.keep_aspect_section(onnx_path.name, [HEIGHT, WIDTH], 32)
+    # ValueError, RuntimeError: the border is not smaller than the image, or a side rounds to 0.
+    section["sizes"] = gc.keep_aspect_sizes(proc, SIZE_TABLE, (ValueError, RuntimeError))
+    for name, im in zip(KEEP_ASPECT_IMAGES, gc.load_rgb_images(out, KEEP_ASPECT_IMAGES)):
         pv = proc(images=im, return_tensors="pt")["pixel_values"]
         assert pv.shape[2] % 32 == 0 and pv.shape[3] % 32 == 0, pv.shape
         with torch.no_grad():
             outputs = model(pixel_values=pv)
-        depth = proc.post_process_depth_estimation(outputs, source_sizes=[(im.height, im.width)])[0]
-        depth = depth["predicted_depth"].numpy().astype(np.float32)
-        assert depth.shape == (im.height, im.width), depth.shape
-        ref = outputs.predicted_depth.numpy()
-        onnx_depth = sess.run(None, {"pixel_values": pv.numpy()})[0]
-        err = gc.max_rel(onnx_depth, ref)
-        sample = np.ascontiguousarray(depth[KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"],
-                                            KEEP_ASPECT_GRID["offset"]::KEEP_ASPECT_GRID["stride"]])
-        npy = f"zoedepth_keep_aspect_{Path(name).stem}.npy"
-        np.save(out / npy, sample)
-        section["images"].append({"file": name, "width": im.width, "height": im.height,
-                                  "input_width": int(pv.shape[3]), "input_height": int(pv.shape[2]),
-                                  "min": float(depth.min()), "max": float(depth.max()), "samples": npy,
-                                  "sample_shape": list(sample.shape)})
+        depth = gc.full_size_depth(proc.post_process_depth_estimation(outputs, source_sizes=[(im.height, im.width)]),
+                                   im)
+        _, err = gc.onnx_vs_torch(sess, "pixel_values", pv, outputs.predicted_depth.numpy())
+        gc.record_depth(out, section, "zoedepth_keep_aspect", name, depth, grid=gc.KEEP_ASPECT_GRID,
+                        input_width=int(pv.shape[3]), input_height=int(pv.shape[2]))
         print(f"  keep aspect {name}: input {pv.shape[3]}x{pv.shape[2]}, depth {depth.min():.4f}..{depth.max():.4f} m; "
               f"ONNX vs PyTorch max rel {err:.2e}", file=sys.stderr)
     return section

@@ -7,9 +7,11 @@
   of anchors scores above the confidence threshold, exported by Ultralytics'
   own ONNX exporter (opset 17, static shape).
 * The depth references (gen_golden_depth.py, gen_golden_zoedepth.py): the
-  reference's full-size depth map sampled on a grid (every STRIDE-th pixel
-  from OFFSET) and written as float32 .npy, one entry per image in the
-  reference JSON.
+  golden images loaded as RGB, the legacy (TorchScript) ONNX export, the
+  ONNX Runtime vs PyTorch check, the reference's full-size depth map sampled
+  on a grid (every STRIDE-th pixel from OFFSET) and written as float32 .npy,
+  one entry per image in the reference JSON, and the keep-aspect section
+  (its head and the processor's input-size table).
 
 Imports of torch / ultralytics happen inside the functions: importing this
 module needs numpy only.
@@ -189,12 +191,76 @@ def max_rel(ours: np.ndarray, ref: np.ndarray) -> float:
     return float(np.abs(ours - ref).max() / np.abs(ref).max())
 
 
-def record_depth(out: Path, doc: dict, prefix: str, name: str, depth: np.ndarray, **extra) -> dict:
-    """Samples the full-size reference `depth` of image `name` on the grid,
-    writes them as <prefix>_<stem>.npy (float32) into out and appends the
-    image's entry (size, `extra` keys, full-map min/max, samples) to doc."""
+def load_rgb_images(folder: Path, names: list[str]) -> list:
+    """The images `names` of `folder` as PIL RGB images."""
+    from PIL import Image
+
+    return [Image.open(folder / n).convert("RGB") for n in names]
+
+
+def export_onnx(model, example, path: Path, input_name: str, output_name: str, dynamic_axes=None) -> None:
+    """torch.onnx.export of `model` traced on `example` (one input tensor):
+    opset 17, the legacy TorchScript exporter (dynamo=False), one named input
+    and output, `dynamic_axes` as torch.onnx.export takes them (None: none)."""
+    import torch
+
+    kwargs = {} if dynamic_axes is None else {"dynamic_axes": dynamic_axes}
+    torch.onnx.export(model, (example,), str(path), opset_version=17, input_names=[input_name],
+                      output_names=[output_name], dynamo=False, **kwargs)
+
+
+def onnx_vs_torch(sess, input_name: str, pixel_values, torch_depth: np.ndarray) -> tuple[np.ndarray, float]:
+    """The ONNX Runtime session's output for `pixel_values` (a torch tensor)
+    and its max_rel from PyTorch's `torch_depth` (the export check)."""
+    onnx_depth = sess.run(None, {input_name: pixel_values.numpy()})[0]
+    return onnx_depth, max_rel(onnx_depth, torch_depth)
+
+
+def full_size_depth(post_processed: list, im) -> np.ndarray:
+    """float32 predicted_depth of transformers' post_process_depth_estimation
+    result (one image), checked to be the size of the PIL image `im`."""
+    depth = post_processed[0]["predicted_depth"].numpy().astype(np.float32)
+    assert depth.shape == (im.height, im.width), depth.shape
+    return depth
+
+
+# The keep-aspect references' (coarser) grid: every 8th pixel from 3.
+KEEP_ASPECT_GRID = {"offset": 3, "stride": 8}
+
+
+def keep_aspect_section(model: str, size: list[int], multiple_of: int) -> dict:
+    """The reference JSON's `keep_aspect` section head; images are appended by
+    record_depth(..., grid=KEEP_ASPECT_GRID), sizes by keep_aspect_sizes."""
+    return {"model": model, "policy": {"size": size, "multiple_of": multiple_of},
+            "grid": KEEP_ASPECT_GRID, "images": [], "sizes": []}
+
+
+def keep_aspect_sizes(proc, table: list[tuple[int, int]], refused: tuple) -> list[dict]:
+    """The processor's input size for a blank image of each (height, width) of
+    `table`, computed by calling the processor itself; an image for which it
+    raises one of `refused` is listed as refused."""
+    from PIL import Image
+
+    sizes = []
+    for h, w in table:
+        try:
+            pv = proc(images=Image.new("RGB", (w, h)), return_tensors="pt")["pixel_values"]
+        except refused:
+            sizes.append({"height": h, "width": w, "refused": True})
+            continue
+        sizes.append({"height": h, "width": w, "input_height": int(pv.shape[2]), "input_width": int(pv.shape[3])})
+    return sizes
+
+
+def record_depth(out: Path, doc: dict, prefix: str, name: str, depth: np.ndarray, grid: dict | None = None,
+                 **extra) -> dict:
+    """Samples the full-size reference `depth` of image `name` on `grid`
+    (default: the GRID_OFFSET/GRID_STRIDE one), writes them as
+    <prefix>_<stem>.npy (float32) into out and appends the image's entry
+    (size, `extra` keys, full-map min/max, samples) to doc."""
+    offset, stride = (GRID_OFFSET, GRID_STRIDE) if grid is None else (grid["offset"], grid["stride"])
     height, width = depth.shape
-    sample = np.ascontiguousarray(depth[GRID_OFFSET::GRID_STRIDE, GRID_OFFSET::GRID_STRIDE].astype(np.float32))
+    sample = np.ascontiguousarray(depth[offset::stride, offset::stride].astype(np.float32))
     npy = f"{prefix}_{Path(name).stem}.npy"
     np.save(out / npy, sample)
     entry = {"file": name, "width": width, "height": height, **extra,
