@@ -31,7 +31,8 @@ Writes into the output folder (tests/data/golden):
   upscaled) and golden_portrait.png (720x1280, downscaled), for four prompts
   each: one foreground point, two points (one background), a box, a box with
   a point. The mask per prompt as COCO RLE (uncompressed, column-major counts
-  starting with background), its area, the predicted IoU.
+  starting with background), its area, the predicted IoU. Written compactly
+  (no indent).
   Plus, under "detector_prompts": SamPredictor's masks on golden_people.png
   (1920x2560) for box prompts equal to the golden person detector's reference
   boxes, i.e. the Ultralytics predictor's boxes on yolov8-person-golden.onnx
@@ -283,7 +284,9 @@ def main() -> None:
         "cases": cases,
         "detector_prompts": detector_prompts(sam, predictor, dec, out),
     }
-    (out / "sam_reference.json").write_text(json.dumps(ref, indent=1) + "\n")
+    # Compact (no indent, no spaces; floats as Python prints them, which round-trip): the
+    # RLE counts make an indented file several MB.
+    (out / "sam_reference.json").write_text(json.dumps(ref, separators=(",", ":")) + "\n")
     print("wrote", enc_path, enc_path.stat().st_size, dec_path, dec_path.stat().st_size)
 
 
