@@ -128,49 +128,39 @@ def infer(client, module, data):
     return dets, json.loads(doc.reshape(-1)[0])
 
 
-class _ServerBase(unittest.TestCase):
-    """Starts `aegisrt serve ...` on loopback ports found free, waits (bounded) for the
-    models in READY_MODELS, and stops it (SIGTERM, SIGKILL of the group if it hangs)."""
-    server = None
-    log_path = None
-    workdir = None
-    READY_MODELS = (MODEL,)
+class ServeProcess:
+    """One `aegisrt serve <serve_args>` on loopback ports found free, in its own process
+    group, its stdout and stderr in log_path. Every wait is bounded."""
 
-    @classmethod
-    def _start(cls, serve_args):
-        cls.http_port, cls.grpc_port, cls.metrics_port = free_ports(3)
-        cls.log_path = os.path.join(cls.workdir, "serve.log")
-        log = open(cls.log_path, "wb")
-        cls.server = subprocess.Popen(
-            [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *serve_args,
-             "--http-port", str(cls.http_port), "--grpc-port", str(cls.grpc_port),
-             "--metrics-port", str(cls.metrics_port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        try:
-            cls._wait_ready()
-        except BaseException:
-            cls._stop()
-            raise
+    def __init__(self, serve_args, log_path):
+        self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
+        self.log_path = log_path
+        with open(log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *serve_args,
+                 "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
+                 "--metrics-port", str(self.metrics_port)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
-    @classmethod
-    def _log(cls):
+    def log(self, tail=6000):
         try:
-            with open(cls.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")[-6000:]
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+        return text[-tail:] if tail else text
 
-    @classmethod
-    def _wait_ready(cls):
+    def wait_ready(self, paths):
+        """Until each HTTP endpoint of `paths` answers 200, SERVER_START_TIMEOUT_S in all;
+        AssertionError (with the log) on timeout or when the server exits."""
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        for model in cls.READY_MODELS:
-            url = f"http://127.0.0.1:{cls.http_port}/v2/models/{model}/ready"
+        for path in paths:
+            url = f"http://127.0.0.1:{self.http_port}{path}"
             while True:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"model {model} not ready within {SERVER_START_TIMEOUT_S} s:\n{cls._log()}")
-                if cls.server.poll() is not None:
-                    raise AssertionError(f"aegisrt serve exited with {cls.server.returncode}:\n{cls._log()}")
+                    raise AssertionError(f"{path} not ready within {SERVER_START_TIMEOUT_S} s:\n{self.log()}")
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"aegisrt serve exited with {self.proc.returncode}:\n{self.log()}")
                 try:
                     with urllib.request.urlopen(url, timeout=2) as r:
                         if r.status == 200:
@@ -179,33 +169,106 @@ class _ServerBase(unittest.TestCase):
                     pass
                 time.sleep(0.25)
 
-    @classmethod
-    def _stop(cls):
-        """SIGTERM to aegisrt serve (forwarded to tritonserver); SIGKILL the group if it hangs."""
-        if cls.server is None or cls.server.poll() is not None:
-            return cls.server.returncode if cls.server else None
-        cls.server.send_signal(signal.SIGTERM)
+    def tritonserver_pid(self):
+        """The pid `aegisrt serve` logged for the tritonserver it started, None before that."""
+        m = re.search(r"tritonserver pid (\d+)", self.log(tail=None))
+        return int(m.group(1)) if m else None
+
+    def stop(self, sig=signal.SIGTERM):
+        """`sig` to aegisrt serve (it forwards it to tritonserver); its exit code. If it does
+        not stop within STOP_TIMEOUT_S: SIGKILL of the group, and AssertionError."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(sig)
         try:
-            return cls.server.wait(timeout=STOP_TIMEOUT_S)
+            return self.proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            os.killpg(cls.server.pid, signal.SIGKILL)
-            cls.server.wait(timeout=10)
-            raise AssertionError(f"aegisrt serve did not stop within {STOP_TIMEOUT_S} s:\n{cls._log()}")
+            self.kill()
+            raise AssertionError(f"aegisrt serve did not stop within {STOP_TIMEOUT_S} s:\n{self.log()}")
+
+    def kill(self):
+        """SIGKILL of the process group, if aegisrt serve still runs."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def tritonserver_running(pid):
+    """Whether process `pid` (None: none) exists and is a tritonserver."""
+    if pid is None:
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"tritonserver" in f.read()
+    except OSError:
+        return False
+
+
+def write_repo(repo, serve_args):
+    """`aegisrt serve <serve_args> --repo <repo> --write-repo-only` (no server)."""
+    r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *serve_args, "--repo", repo,
+                        "--write-repo-only"], capture_output=True, text=True, timeout=60, check=False)
+    if r.returncode != 0:
+        raise AssertionError(f"aegisrt serve --write-repo-only {serve_args}: {r.stderr}")
+
+
+class _ServerBase(unittest.TestCase):
+    """The server fixture of the classes below. setUpClass makes a work folder (`workdir`,
+    `repo` = workdir/repo for a model repository), calls the class's prepare() (skips,
+    references, the repository; it returns the `aegisrt serve` arguments), starts the
+    server (ServeProcess) and waits, bounded, for the models in READY_MODELS.
+    tearDownClass stops it (SIGTERM, SIGKILL of the group if it hangs), checks that it
+    exited with 0 and that tritonserver is gone. The work folder is removed in both, also
+    when setUpClass fails part way (unittest then skips tearDownClass)."""
+    serve = None
+    workdir = None
+    READY_MODELS = (MODEL,)
+    METRIC_MODEL = MODEL
+    WORKDIR_PREFIX = "aegisrt_serving_"
+
+    @classmethod
+    def prepare(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.serve = None
+        cls.workdir = tempfile.mkdtemp(prefix=cls.WORKDIR_PREFIX)
+        cls.repo = os.path.join(cls.workdir, "repo")
+        try:
+            serve_args = cls.prepare()
+            cls.serve = ServeProcess(serve_args, os.path.join(cls.workdir, "serve.log"))
+            cls.http_port, cls.grpc_port, cls.metrics_port = (
+                cls.serve.http_port, cls.serve.grpc_port, cls.serve.metrics_port)
+            cls.serve.wait_ready([f"/v2/models/{m}/ready" for m in cls.READY_MODELS])
+        except BaseException:
+            try:
+                if cls.serve is not None:
+                    cls.serve.stop()
+            finally:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
+            raise
 
     @classmethod
     def tearDownClass(cls):
         try:
-            m = re.search(r"tritonserver pid (\d+)", cls._log())
-            rc = cls._stop()
+            pid = cls.serve.tritonserver_pid()
+            rc = cls.serve.stop()
             if rc != 0:
-                raise AssertionError(f"aegisrt serve exited with {rc} after SIGTERM:\n{cls._log()}")
-            if m and os.path.exists(f"/proc/{m.group(1)}"):
-                with open(f"/proc/{m.group(1)}/cmdline", "rb") as f:
-                    if b"tritonserver" in f.read():
-                        raise AssertionError("tritonserver still running after aegisrt serve stopped")
+                raise AssertionError(f"aegisrt serve exited with {rc} after SIGTERM:\n{cls.serve.log()}")
+            if tritonserver_running(pid):
+                raise AssertionError("tritonserver still running after aegisrt serve stopped")
         finally:
-            if cls.workdir:
-                shutil.rmtree(cls.workdir, ignore_errors=True)
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def metric(self, name):
+        """Triton's Prometheus counter `name` for METRIC_MODEL, summed over the other labels
+        (nv_inference_request_failure has one line per reason)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        found = re.findall(r'^' + name + r'\{[^}]*model="' + self.METRIC_MODEL + r'"[^}]*\} (\d+)', text, re.M)
+        self.assertTrue(found, f"{name} for {self.METRIC_MODEL} not in metrics:\n{text[:3000]}")
+        return sum(int(v) for v in found)
 
     def http(self):
         return httpclient.InferenceServerClient(f"127.0.0.1:{self.http_port}", network_timeout=60.0)
@@ -215,10 +278,10 @@ class _ServerBase(unittest.TestCase):
 
 
 class ServingTest(_ServerBase):
+    WORKDIR_PREFIX = "aegisrt_serving_test_"
+
     @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_test_")
-        cls.repo = os.path.join(cls.workdir, "repo")
+    def prepare(cls):
         cls.images = {}
         for name in IMAGES:
             with open(os.path.join(ARGS.demo_dir, name), "rb") as f:
@@ -227,7 +290,7 @@ class ServingTest(_ServerBase):
         with open(os.path.join(ARGS.demo_dir, "demo_ground_truth.json")) as f:
             truth = json.load(f)
         cls.truth_counts = {e["file"]: len(e["objects"]) for e in truth["images"]}
-        cls._start([*selection_args(), "--repo", cls.repo])
+        return [*selection_args(), "--repo", cls.repo]
 
     def assert_matches(self, name, dets, doc):
         ref = self.refs[name]
@@ -241,14 +304,6 @@ class ServingTest(_ServerBase):
         for key in ("schema", "image", "model", "output_type", "transform", "thresholds", "detections"):
             self.assertEqual(doc[key], ref[key], f"{name}: JSON field {key}")
         self.assertEqual(len(doc["detections"]), self.truth_counts[name], name)
-
-    def metric(self, name):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
-            text = r.read().decode()
-        # Summed over the other labels (nv_inference_request_failure has one line per reason).
-        found = re.findall(r'^' + name + r'\{[^}]*model="' + MODEL + r'"[^}]*\} (\d+)', text, re.M)
-        self.assertTrue(found, f"{name} for {MODEL} not in metrics:\n{text[:3000]}")
-        return sum(int(v) for v in found)
 
     def test_01_health_and_metadata(self):
         c = self.http()
@@ -504,14 +559,13 @@ class LayoutServingTest(_ServerBase):
     """Segment and pose models (the committed golden ONNX files) served from a repository
     written by `aegisrt serve --write-repo-only`: every output equals `aegisrt run`'s JSON."""
     READY_MODELS = tuple(GOLDEN)
+    WORKDIR_PREFIX = "aegisrt_serving_layouts_"
 
     @classmethod
-    def setUpClass(cls):
+    def prepare(cls):
         if not ARGS.golden_dir or not all(os.path.exists(os.path.join(ARGS.golden_dir, o)) for _, o in GOLDEN.values()):
             raise unittest.SkipTest(f"golden models not found in --golden-dir '{ARGS.golden_dir}'")
         global DEPTH_ONNX
-        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_layouts_")
-        cls.repo = os.path.join(cls.workdir, "repo")
         served = list(GOLDEN)
         cls.with_depth = REF_OK and "openvino" in compiled_backends()
         if cls.with_depth:
@@ -520,17 +574,12 @@ class LayoutServingTest(_ServerBase):
             served.append("depth")
             cls.READY_MODELS = tuple(served)
         for model in served:
-            r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *golden_args(model),
-                                "--name", model, "--repo", cls.repo, "--write-repo-only"],
-                               capture_output=True, text=True, timeout=60, check=False)
-            if r.returncode != 0:
-                shutil.rmtree(cls.workdir, ignore_errors=True)
-                raise AssertionError(f"aegisrt serve --write-repo-only {model}: {r.stderr}")
+            write_repo(cls.repo, [*golden_args(model), "--name", model])
         cls.refs = {(m, i): golden_reference(m, i) for m in GOLDEN for i in GOLDEN_IMAGES}
         if cls.with_depth:
             cls.depth_png = os.path.join(cls.workdir, "depth_run.png")
             cls.refs[("depth", GOLDEN_IMAGES[0])] = golden_reference("depth", GOLDEN_IMAGES[0], cls.depth_png)
-        cls._start(["--repo", cls.repo])
+        return ["--repo", cls.repo]
 
     def served(self, client, module, model, inp, outputs):
         res = client.infer(model, [inp], outputs=[module.InferRequestedOutput(o) for o in outputs])
@@ -671,19 +720,18 @@ def compiled_backends():
 class TensorServingTest(_ServerBase):
     """Tensor mode (the model file's own tensors) on each AegisRT backend this build has,
     against ONNX Runtime run in-process by the test Python; dynamic batching."""
+    WORKDIR_PREFIX = "aegisrt_serving_tensor_"
 
     @classmethod
-    def setUpClass(cls):
+    def prepare(cls):
         if not REF_OK:
             raise unittest.SkipTest("no test Python with onnx and onnxruntime (--ref-python '"
                                     + ARGS.ref_python + "'): tensor mode needs the model and its reference")
         cls.backends = sorted(compiled_backends())
         if "onnx" not in cls.backends:
             raise unittest.SkipTest("ONNX Runtime not compiled in")
-        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_tensor_")
         cls.onnx = os.path.join(cls.workdir, "tensor_model.onnx")
         ref_tool("make-model", cls.onnx)
-        cls.repo = os.path.join(cls.workdir, "repo")
         models = {f"t_{b}": tensor_config(f"t_{b}", b, cls.onnx, cache_dir=os.path.join(cls.workdir, "cache"))
                   for b in cls.backends}
         models["t_batched"] = tensor_config("t_batched", "onnx", cls.onnx, max_batch=8, batching=True)
@@ -696,7 +744,7 @@ class TensorServingTest(_ServerBase):
             with open(os.path.join(cls.repo, name, "config.pbtxt"), "w") as f:
                 f.write(cfg)
         cls.READY_MODELS = tuple(models)
-        cls._start(["--repo", cls.repo])
+        return ["--repo", cls.repo]
 
     def reference(self, x):
         with tempfile.TemporaryDirectory(prefix="aegisrt_serving_ort_") as d:
@@ -896,35 +944,24 @@ class BatchedPipelineServingTest(_ServerBase):
     metrics show fewer executions than requests, a corrupt image inside a batch fails
     alone. No timing is asserted: the queue delay only makes the requests meet."""
     READY_MODELS = (BATCH_MODEL,)
+    METRIC_MODEL = BATCH_MODEL
+    WORKDIR_PREFIX = "aegisrt_serving_batched_"
 
     @classmethod
-    def setUpClass(cls):
+    def prepare(cls):
         if not ARGS.golden_dir or not os.path.exists(batch_onnx()):
             raise unittest.SkipTest(f"dynamic-batch golden model not found (--batch-models-dir "
                                     f"'{ARGS.batch_models_dir}', target aegisrt_batch_models)")
-        cls.workdir = tempfile.mkdtemp(prefix="aegisrt_serving_batched_")
-        cls.repo = os.path.join(cls.workdir, "repo")
         for args in ([*batched_seg_args(), "--name", BATCH_MODEL, "--max-batch-size", str(BATCH_MAX),
                       "--batch-delay-us", str(BATCH_DELAY_US)],
                      [*selection_args(), "--name", FIXED_BATCH_MODEL, "--max-batch-size", "4"]):
-            r = subprocess.run([ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *args, "--repo", cls.repo,
-                                "--write-repo-only"], capture_output=True, text=True, timeout=60, check=False)
-            if r.returncode != 0:
-                shutil.rmtree(cls.workdir, ignore_errors=True)
-                raise AssertionError(f"aegisrt serve --write-repo-only {args}: {r.stderr}")
+            write_repo(cls.repo, args)
         cls.images = {}
         for name in BATCH_IMAGES:
             with open(os.path.join(ARGS.golden_dir, name), "rb") as f:
                 cls.images[name] = f.read()
         cls.refs = {name: batched_reference(name) for name in BATCH_IMAGES}
-        cls._start(["--repo", cls.repo])
-
-    def metric(self, name):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
-            text = r.read().decode()
-        found = re.findall(r'^' + name + r'\{[^}]*model="' + BATCH_MODEL + r'"[^}]*\} (\d+)', text, re.M)
-        self.assertTrue(found, f"{name} for {BATCH_MODEL} not in metrics:\n{text[:3000]}")
-        return sum(int(v) for v in found)
+        return ["--repo", cls.repo]
 
     def counters(self):
         return {k: self.metric(k) for k in ("nv_inference_request_success", "nv_inference_request_failure",
@@ -1136,38 +1173,20 @@ class ServeCommandTest(unittest.TestCase):
             self.assertIn(ARGS.demo_dir, params["model_data"].split(":"))
 
     def test_sigint_stops_server_and_removes_temporary_repository(self):
-        http, grpc, metrics = free_ports(3)
         with tempfile.TemporaryDirectory() as d:
-            log_path = os.path.join(d, "serve.log")
-            with open(log_path, "wb") as log:
-                proc = subprocess.Popen(
-                    [ARGS.cli, "--models-dir", ARGS.models_dir, "serve", *selection_args(),
-                     "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics)],
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            server = ServeProcess(selection_args(), os.path.join(d, "serve.log"))
             try:
-                deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-                ready = False
-                while time.monotonic() < deadline and proc.poll() is None and not ready:
-                    try:
-                        with urllib.request.urlopen(f"http://127.0.0.1:{http}/v2/health/ready", timeout=2) as r:
-                            ready = r.status == 200
-                    except OSError:
-                        time.sleep(0.25)
-                with open(log_path, "rb") as f:
-                    text = f.read().decode("utf-8", "replace")
-                self.assertTrue(ready, text[-4000:])
-                pid = re.search(r"tritonserver pid (\d+)", text).group(1)
+                server.wait_ready(["/v2/health/ready"])
+                text = server.log(tail=None)
+                pid = server.tritonserver_pid()
+                self.assertIsNotNone(pid, text[-4000:])
                 repo = re.search(r"model repository: (\S+)", text).group(1)
                 self.assertTrue(os.path.isdir(repo))
-                proc.send_signal(signal.SIGINT)
-                self.assertEqual(proc.wait(timeout=STOP_TIMEOUT_S), 0)
-                self.assertFalse(os.path.exists(f"/proc/{pid}/cmdline") and
-                                 b"tritonserver" in open(f"/proc/{pid}/cmdline", "rb").read())
+                self.assertEqual(server.stop(signal.SIGINT), 0)
+                self.assertFalse(tritonserver_running(pid))
                 self.assertFalse(os.path.exists(repo), "temporary repository left behind")
             finally:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
+                server.kill()
 
 
 def main():
