@@ -82,6 +82,20 @@ void log(TRITONSERVER_LogLevel level, int line, const std::string& msg) {
   }
 }
 
+/// "aegisrt model '<name>'" + `suffix`: the context that every error and log
+/// line about the Triton model configured by `c` starts with (suffix: " (tensor
+/// mode)", ", instance '<instance>'").
+std::string model_context(const BackendConfig& c, std::string_view suffix = {}) {
+  return "aegisrt model '" + c.triton_model_name + "'" + std::string(suffix);
+}
+
+/// A model that cannot load: `e` logged at error level (line: the caller's
+/// __LINE__) and returned as Triton's error.
+TRITONSERVER_Error* load_failure(int line, const Error& e) {
+  log(TRITONSERVER_LOG_ERROR, line, "aegisrt: " + e.to_string());
+  return to_triton(e);
+}
+
 /// Turns a server-call error into an AegisRT Error (and frees it).
 Error from_triton(TRITONSERVER_Error* err, std::string_view what) {
   std::string msg = std::string(what) + ": " + TRITONSERVER_ErrorMessage(err);
@@ -112,7 +126,7 @@ struct TensorModel {
 };
 
 Result<std::unique_ptr<TensorModel>> load_tensor_model(const BackendConfig& c) {
-  const std::string what = "aegisrt model '" + c.triton_model_name + "' (tensor mode)";
+  const std::string what = model_context(c, " (tensor mode)");
   auto binding = models::bind_backend(c.options.backend);
   if (!binding.ok()) return binding.error().with_context(what);
   if (binding->registry_name.empty()) {
@@ -162,10 +176,10 @@ struct ModelState {
 
   Result<std::unique_ptr<pipeline::Pipeline>> make_pipeline() const {
     auto p = pipeline::Pipeline::create(config.options, config.models_dir);
-    if (!p.ok()) return p.error().with_context("aegisrt model '" + config.triton_model_name + "'");
+    if (!p.ok()) return p.error().with_context(model_context(config));
     if (family_outputs((*p)->info().output_layout).empty()) {
       return Error(ErrorCode::Unsupported,
-                   "aegisrt model '" + config.triton_model_name + "': output layout '" +
+                   model_context(config) + ": output layout '" +
                        std::string(models::to_string((*p)->info().output_layout)) +
                        "' is not served in pipeline mode (detections, yolo_v8_seg, yolo_v8_pose, simcc, depth are)");
     }
@@ -799,7 +813,7 @@ TRITONSERVER_Error* execute_pipeline(TRITONBACKEND_ModelInstance* instance, Inst
                                                 : batch_error->to_string();
       if (thrown != nullptr) TRITONSERVER_ErrorDelete(thrown);
       log(TRITONSERVER_LOG_WARN, __LINE__,
-          "aegisrt model '" + c.triton_model_name + "': a batch of " + std::to_string(g.members.size()) +
+          model_context(c) + ": a batch of " + std::to_string(g.members.size()) +
               " images failed (" + why + "); running them one by one");
       for (std::size_t k = 0; k < g.members.size(); ++k) {
         const std::size_t i = g.members[k];
@@ -858,15 +872,12 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
     state->config = std::move(*cfg);
     if (state->config.mode == as::ServingMode::Tensor) {
       auto t = as::load_tensor_model(state->config);
-      if (!t.ok()) {
-        as::log(TRITONSERVER_LOG_ERROR, __LINE__, "aegisrt: " + t.error().to_string());
-        return as::to_triton(t.error());
-      }
+      if (!t.ok()) return as::load_failure(__LINE__, t.error());
       std::string desc;
       for (const auto& d : (*t)->inputs) desc += " in " + d.name + " " + aegisrt::shape_to_string(d.shape);
       for (const auto& d : (*t)->outputs) desc += " out " + d.name + " " + aegisrt::shape_to_string(d.shape);
       as::log(TRITONSERVER_LOG_INFO, __LINE__,
-              "aegisrt model '" + state->config.triton_model_name + "' (tensor mode): " +
+              as::model_context(state->config, " (tensor mode): ") +
                   state->config.options.onnx.string() + " on " + std::string((*t)->backend->name()) +
                   ", max_batch_size " + std::to_string(state->config.max_batch_size) + ":" + desc);
       state->tensor = std::move(*t);
@@ -875,13 +886,10 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
       return nullptr;
     }
     auto p = state->make_pipeline();
-    if (!p.ok()) {
-      as::log(TRITONSERVER_LOG_ERROR, __LINE__, "aegisrt: " + p.error().to_string());
-      return as::to_triton(p.error());
-    }
+    if (!p.ok()) return as::load_failure(__LINE__, p.error());
     const auto& info = (*p)->info();
     as::log(TRITONSERVER_LOG_INFO, __LINE__,
-            "aegisrt model '" + state->config.triton_model_name + "': " + info.model + "/" + info.variant + " on " +
+            as::model_context(state->config, ": ") + info.model + "/" + info.variant + " on " +
                 info.backend + " (" + info.precision + "), " + info.onnx_path.string());
     if (const int mbs = state->config.max_batch_size; mbs > 0) {
       // Dynamic batching: up to max_batch_size requests per execute, run as
@@ -890,16 +898,15 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInitialize(TRITONBACKEND_Model* model) {
       if (can != 0 && can < mbs) {
         const aegisrt::Error e(
             aegisrt::ErrorCode::Unsupported,
-            "aegisrt model '" + state->config.triton_model_name + "': max_batch_size " + std::to_string(mbs) +
+            as::model_context(state->config, ": max_batch_size ") + std::to_string(mbs) +
                 " but the model file '" + info.onnx_path.string() + "' takes a fixed batch of " +
                 std::to_string(can) + " image(s) per execute (input '" + info.input_name +
                 "'); serve an export with a dynamic batch dimension, or max_batch_size <= " + std::to_string(can) +
                 " (0: unbatched)");
-        as::log(TRITONSERVER_LOG_ERROR, __LINE__, e.to_string());
-        return as::to_triton(e);
+        return as::load_failure(__LINE__, e);
       }
       as::log(TRITONSERVER_LOG_INFO, __LINE__,
-              "aegisrt model '" + state->config.triton_model_name + "': dynamic batching, max_batch_size " +
+              as::model_context(state->config, ": dynamic batching, max_batch_size ") +
                   std::to_string(mbs) + ", the model takes " +
                   (can == 0 ? std::string("any batch") : "a batch of " + std::to_string(can)));
     }
@@ -935,8 +942,7 @@ TRITONSERVER_Error* TRITONBACKEND_ModelInstanceInitialize(TRITONBACKEND_ModelIns
       std::lock_guard lock(ms->mu);  // Triton may initialise instances concurrently
       auto p = ms->prototype->create_instance();
       if (!p.ok()) {
-        return as::to_triton(p.error().with_context("aegisrt model '" + ms->config.triton_model_name +
-                                                    "', instance '" + inst->name + "'"));
+        return as::to_triton(p.error().with_context(as::model_context(ms->config, ", instance '" + inst->name + "'")));
       }
       inst->pipeline = std::move(*p);
     }
