@@ -15,6 +15,7 @@
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/core/file_util.h"
+#include "aegisrt/pipeline/gpu_decode.h"
 #include "aegisrt/vision/draw.h"
 #include "aegisrt/vision/keep_aspect.h"
 #include "pipeline/decoders/decoder.h"
@@ -199,6 +200,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const PipelineOptions& option
   AEGIS_ASSIGN_OR_RETURN(auto catalog, models::ModelCatalog::load_directory(dir.path));
   return create(catalog, options);
 }
+
+bool gpu_jpeg_decode_compiled() noexcept { return detail::DevicePath::jpeg_decode_compiled(); }
 
 namespace {
 

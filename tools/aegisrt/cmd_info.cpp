@@ -5,6 +5,7 @@
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/build_config.h"
+#include "aegisrt/pipeline/gpu_decode.h"
 #include "cli_common.h"
 #if AEGISRT_CLI_HAVE_CUDA
 #include "aegisrt/cuda/device_info.h"
@@ -18,7 +19,8 @@ namespace aegisrt::cli {
 namespace {
 
 /// What `aegisrt info --json` prints: version, backends (compiled in, version,
-/// OpenVINO's devices) and the devices found.
+/// OpenVINO's devices), CUDA and nvJPEG GPU JPEG decoding (compiled in) and
+/// the devices found.
 nlohmann::json info_json() {
   nlohmann::json out;
   out["version"] = build::kVersion;
@@ -47,6 +49,8 @@ nlohmann::json info_json() {
   }
   out["cuda"]["compiled_in"] = build::kHaveCuda;
   out["cuda"]["toolkit"] = build::kCudaVersion;
+  out["nvjpeg"]["compiled_in"] = pipeline::gpu_jpeg_decode_compiled();  // the library's own answer
+  out["nvjpeg"]["cmake_option"] = "AEGISRT_WITH_NVJPEG";
   out["devices"] = nlohmann::json::array();
   out["devices"].push_back({{"name", "cpu"}, {"kind", "cpu"}});
 #if AEGISRT_CLI_HAVE_CUDA
@@ -83,6 +87,11 @@ void print_info(nlohmann::json& out) {  // non-const: operator[] as before
     }
     if (b.contains("devices_error")) std::cout << "    devices: " << b["devices_error"].get<std::string>() << "\n";
   }
+  std::cout << "\nfeatures:\n  nvjpeg (GPU JPEG decode): "
+            << (out["nvjpeg"]["compiled_in"].get<bool>()
+                    ? std::string("compiled in")
+                    : "not compiled in (" + out["nvjpeg"]["cmake_option"].get<std::string>() + ")")
+            << "\n";
   std::cout << "\ndevices:\n";
   for (const auto& d : out["devices"]) {
     std::cout << "  " << d["name"].get<std::string>();
