@@ -2,8 +2,8 @@
 // the variant's main ONNX is the vision encoder (Pipeline::load_model), the
 // manifest's parts embed_tokens / encoder_model / decoder_model /
 // decoder_with_past are loaded here like SAM's prompt decoder, and per image
-// run_florence pre-processes on the CPU, generates greedily
-// (florence::Generator), decodes the ids with the model's tokenizer.json and
+// run_florence pre-processes on the CPU, generates as the manifest's
+// output.generation (beam search or greedy, --num-beams; florence::Generator), decodes the ids with the model's tokenizer.json and
 // parses them as transformers' post_process_generation (florence::parse).
 #include <cstdlib>
 #include <variant>
