@@ -4,6 +4,7 @@
 // manifest_checks.cpp.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <set>
 
 #include "aegisrt/backend/backend_vocabulary.h"
@@ -438,10 +439,11 @@ void ManifestParser::parse_output(const MapReader& top, ModelManifest& m) {
   if (!node.IsDefined()) return;
   const std::size_t before = issue_count();
   MapReader out(*this, node, "output", top.key_mark("output"),
-                {"type", "layout", "fields", "class_names", "keypoint_names"});
+                {"type", "layout", "fields", "class_names", "keypoint_names", "generation"});
   if (!out.valid()) return;
   const std::optional<OutputType> type = parse_output_type_and_layout(out, m);
   parse_output_fields(out, m);
+  parse_generation(out, m);
 
   if (YAML::Node c = out.get("class_names"); c.IsDefined()) {
     if (auto names = name_list(c, out.key_mark("class_names"), "output.class_names", &m.output.class_names_source)) {
@@ -454,6 +456,55 @@ void ManifestParser::parse_output(const MapReader& top, ModelManifest& m) {
     }
   }
   output_ok_ = issue_count() == before && type.has_value();
+}
+
+/// output.generation (seq2seq_tokens): transformers' GenerationConfig decoding settings.
+void ManifestParser::parse_generation(const MapReader& out, ModelManifest& m) {
+  const YAML::Node node = out.get("generation");
+  if (!node.IsDefined()) return;
+  if (m.output.layout != OutputLayout::Seq2SeqTokens) {
+    report(ManifestIssueKind::Inconsistent, out.key_mark("generation"), "output.generation",
+           "only seq2seq_tokens outputs (Florence-2) are generated token by token; remove this section");
+    return;
+  }
+  MapReader g(*this, node, "output.generation", out.key_mark("generation"),
+              {"num_beams", "no_repeat_ngram_size", "forced_bos_token_id", "forced_eos_token_id", "early_stopping",
+               "length_penalty", "max_new_tokens", "min_length"});
+  if (!g.valid()) return;
+  GenerationSpec spec;
+  if (auto v = positive_int(g, "num_beams", 16)) spec.num_beams = *v;
+  if (auto v = positive_int(g, "max_new_tokens", 1 << 16)) spec.max_new_tokens = *v;
+  // Non-negative integers (0 = off), bounded.
+  const auto non_negative = [&](std::string_view key, std::int64_t max_value) -> std::optional<std::int64_t> {
+    const YAML::Node n = g.get(key);
+    if (!n.IsDefined()) return std::nullopt;
+    auto v = integer(n, g.key_mark(key), g.field(key));
+    if (!v) return std::nullopt;
+    if (*v < 0 || *v > max_value) {
+      report(ManifestIssueKind::OutOfRange, n, g.key_mark(key), g.field(key),
+             "must be within [0, " + std::to_string(max_value) + "], got " + std::to_string(*v));
+      return std::nullopt;
+    }
+    return v;
+  };
+  if (auto v = non_negative("no_repeat_ngram_size", 1 << 16)) spec.no_repeat_ngram_size = static_cast<int>(*v);
+  if (auto v = non_negative("min_length", 1 << 16)) spec.min_length = static_cast<int>(*v);
+  spec.forced_bos_token_id = non_negative("forced_bos_token_id", std::int64_t{1} << 40);
+  spec.forced_eos_token_id = non_negative("forced_eos_token_id", std::int64_t{1} << 40);
+  if (auto v = choice(g, "early_stopping", false, {"true", "false", "never"}, "early_stopping")) {
+    spec.early_stopping = *v;
+  }
+  if (const YAML::Node lp = g.get("length_penalty"); lp.IsDefined()) {
+    if (auto v = number(lp, g.key_mark("length_penalty"), g.field("length_penalty"))) {
+      if (!std::isfinite(*v)) {
+        report(ManifestIssueKind::OutOfRange, lp, g.key_mark("length_penalty"), g.field("length_penalty"),
+               "must be a finite number");
+      } else {
+        spec.length_penalty = *v;
+      }
+    }
+  }
+  m.output.generation = spec;
 }
 
 /// output.type and output.layout (a layout must decode the declared type).

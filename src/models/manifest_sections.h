@@ -41,6 +41,7 @@ class ManifestParser : public YamlReader {
   void parse_output(const MapReader& top, ModelManifest& m);
   std::optional<OutputType> parse_output_type_and_layout(const MapReader& out, ModelManifest& m);
   void parse_output_fields(const MapReader& out, ModelManifest& m);
+  void parse_generation(const MapReader& out, ModelManifest& m);
   void parse_field_shape(const YAML::Node& s, const MapReader& fr, OutputField& field);
   void parse_postprocessing(const MapReader& top, ModelManifest& m);
   void parse_resources(const MapReader& top, ModelManifest& m);

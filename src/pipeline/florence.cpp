@@ -1,9 +1,11 @@
-// Florence-2 greedy generation over the five ONNX parts (see florence.h).
+// Florence-2 generation (greedy or beam search) over the five ONNX parts (see florence.h).
 #include "pipeline/florence.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <regex>
 #include <utility>
 
@@ -44,28 +46,295 @@ ExecutionRequest request(std::vector<NamedTensorView> inputs) {
   return r;
 }
 
-// argmax over the last position of logits [1, t, V] (first index on ties, as
-// torch.argmax); `margin` is lowered to the top1 - top2 gap of that row.
-Result<std::int64_t> last_argmax(const Tensor& logits, const std::string& part, float& margin) {
+// The last position's row of logits [1, t, V].
+Result<const float*> last_row(const Tensor& logits, const std::string& part, std::int64_t& vocab) {
   if (logits.dtype() != DType::Float32 || logits.shape().size() != 3 || logits.shape()[0] != 1 ||
       logits.shape()[1] < 1 || logits.shape()[2] < 1) {
     return Error(ErrorCode::InvalidArgument, "florence part " + part + ": logits must be float32 [1, t, V], got " +
                                                  shape_to_string(logits.shape()));
   }
-  const std::int64_t v = logits.shape()[2];
-  const float* row = logits.data_as<float>() + (logits.shape()[1] - 1) * v;
-  const auto best = static_cast<std::int64_t>(std::max_element(row, row + v) - row);
-  if (v > 1) {
-    float second = -std::numeric_limits<float>::infinity();
-    for (std::int64_t i = 0; i < v; ++i) {
-      if (i != best) second = std::max(second, row[i]);
-    }
-    margin = std::min(margin, row[best] - second);
+  vocab = logits.shape()[2];
+  return logits.data_as<float>() + (logits.shape()[1] - 1) * vocab;
+}
+
+// Greedy: the processors on the last row, then argmax (first index on ties, as
+// torch.argmax); `margin` is lowered to the top1 - top2 gap of the processed
+// row (ignoring -inf, e.g. a forced token).
+Result<std::int64_t> greedy_next(const Tensor& logits, const std::string& part, const std::vector<std::int64_t>& seq,
+                                 const GenerateOptions& options, int max_length, float& margin) {
+  std::int64_t v = 0;
+  AEGIS_ASSIGN_OR_RETURN(const float* raw, last_row(logits, part, v));
+  std::vector<float> row(raw, raw + v);
+  for (float x : row) {
+    if (std::isnan(x)) return Error(ErrorCode::InvalidArgument, "florence part " + part + ": logits contain NaN");
   }
+  AEGIS_TRY(apply_processors(seq, row.data(), v, options, max_length));
+  const auto best = static_cast<std::int64_t>(std::max_element(row.begin(), row.end()) - row.begin());
+  float second = -std::numeric_limits<float>::infinity();
+  for (std::int64_t i = 0; i < v; ++i) {
+    if (i != best) second = std::max(second, row[static_cast<std::size_t>(i)]);
+  }
+  if (std::isfinite(second)) margin = std::min(margin, row[static_cast<std::size_t>(best)] - second);
   return best;
 }
 
+// Scores below this carry beam search's -1e9 masks (dummy / finished beams):
+// never a decision between real hypotheses.
+constexpr float kReal = -1.0e8F;
+constexpr float kMask = -1.0e9F;
+
+bool real(float s) { return std::isfinite(s) && s > kReal; }
+
+// log_softmax of one row in float32 (the sum of exponentials in double).
+void log_softmax(const float* in, float* out, std::int64_t v) {
+  const float mx = *std::max_element(in, in + v);
+  double sum = 0;
+  for (std::int64_t i = 0; i < v; ++i) {
+    out[i] = in[i] - mx;
+    sum += std::exp(static_cast<double>(out[i]));
+  }
+  const auto lse = static_cast<float>(std::log(sum));
+  for (std::int64_t i = 0; i < v; ++i) out[i] -= lse;
+}
+
+float length_norm(int length, float penalty) {
+  return static_cast<float>(std::pow(static_cast<double>(length), static_cast<double>(penalty)));
+}
+
 }  // namespace
+
+Result<void> validate(const GenerateOptions& o) {
+  if (o.num_beams < 1 || o.num_beams > kMaxBeams) {
+    return Error(ErrorCode::InvalidArgument, "florence: num_beams (output.generation.num_beams / --num-beams) must be "
+                                             "within [1, " + std::to_string(kMaxBeams) + "], got " +
+                                                 std::to_string(o.num_beams));
+  }
+  if (o.no_repeat_ngram_size < 0) {
+    return Error(ErrorCode::InvalidArgument, "florence: no_repeat_ngram_size (output.generation.no_repeat_ngram_size) "
+                                             "must be >= 0, got " + std::to_string(o.no_repeat_ngram_size));
+  }
+  if (o.min_length < 0) {
+    return Error(ErrorCode::InvalidArgument,
+                 "florence: min_length (output.generation.min_length) must be >= 0, got " + std::to_string(o.min_length));
+  }
+  if (o.max_new_tokens < 1) {
+    return Error(ErrorCode::InvalidArgument, "florence: max_new_tokens (output.generation.max_new_tokens) must be "
+                                             ">= 1, got " + std::to_string(o.max_new_tokens));
+  }
+  if (!std::isfinite(o.length_penalty)) {
+    return Error(ErrorCode::InvalidArgument, "florence: length_penalty (output.generation.length_penalty) must be finite");
+  }
+  return {};
+}
+
+Result<GenerateOptions> options_from(const models::GenerationSpec& spec, GenerateOptions o) {
+  o.num_beams = spec.num_beams;
+  o.no_repeat_ngram_size = spec.no_repeat_ngram_size;
+  o.forced_bos_token_id = spec.forced_bos_token_id.value_or(-1);
+  o.forced_eos_token_id = spec.forced_eos_token_id.value_or(-1);
+  o.min_length = spec.min_length;
+  o.length_penalty = static_cast<float>(spec.length_penalty);
+  if (spec.max_new_tokens > 0) o.max_new_tokens = spec.max_new_tokens;
+  if (spec.early_stopping == "true") {
+    o.early_stopping = EarlyStopping::True;
+  } else if (spec.early_stopping == "false") {
+    o.early_stopping = EarlyStopping::False;
+  } else if (spec.early_stopping == "never") {
+    o.early_stopping = EarlyStopping::Never;
+  } else {
+    return Error(ErrorCode::InvalidArgument, "florence: output.generation.early_stopping must be true, false or never, "
+                                             "got '" + spec.early_stopping + "'");
+  }
+  AEGIS_TRY(validate(o));
+  return o;
+}
+
+std::vector<std::int64_t> banned_ngram_tokens(const std::vector<std::int64_t>& seq, int n) {
+  std::vector<std::int64_t> banned;
+  const auto len = static_cast<std::ptrdiff_t>(seq.size());
+  if (n < 1 || len < n) return banned;
+  // The last n - 1 tokens; each earlier window of n whose first n - 1 match bans its last.
+  const auto prefix = seq.begin() + (len + 1 - n);
+  for (std::ptrdiff_t s = 0; s + n <= len; ++s) {
+    if (std::equal(prefix, seq.end(), seq.begin() + s)) banned.push_back(seq[static_cast<std::size_t>(s + n - 1)]);
+  }
+  return banned;
+}
+
+Result<void> apply_processors(const std::vector<std::int64_t>& seq, float* scores, std::int64_t vocab,
+                              const GenerateOptions& o, int max_length) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const auto in_vocab = [&](std::int64_t id, const char* what) -> Result<void> {
+    if (id < 0 || id >= vocab) {
+      return Error(ErrorCode::InvalidArgument, std::string("florence: ") + what + " " + std::to_string(id) +
+                                                   " is outside the vocabulary of " + std::to_string(vocab));
+    }
+    return {};
+  };
+  const auto len = static_cast<std::int64_t>(seq.size());
+  for (std::int64_t t : banned_ngram_tokens(seq, o.no_repeat_ngram_size)) {
+    if (t >= 0 && t < vocab) scores[t] = -kInf;  // (transformers: ids beyond the logits are ignored)
+  }
+  if (len < o.min_length) {
+    AEGIS_TRY(in_vocab(o.eos_token_id, "eos_token_id"));
+    scores[o.eos_token_id] = -kInf;
+  }
+  if (o.forced_bos_token_id >= 0 && len == 1) {
+    AEGIS_TRY(in_vocab(o.forced_bos_token_id, "output.generation.forced_bos_token_id"));
+    std::fill(scores, scores + vocab, -kInf);
+    scores[o.forced_bos_token_id] = 0.0F;
+  }
+  if (o.forced_eos_token_id >= 0 && len == max_length - 1) {
+    AEGIS_TRY(in_vocab(o.forced_eos_token_id, "output.generation.forced_eos_token_id"));
+    std::fill(scores, scores + vocab, -kInf);
+    scores[o.forced_eos_token_id] = 0.0F;
+  }
+  return {};
+}
+
+BeamSearch::BeamSearch(const GenerateOptions& options)
+    : opt_(options),
+      n_(std::max(1, options.num_beams)),
+      max_length_(1 + options.max_new_tokens),
+      running_(static_cast<std::size_t>(n_), std::vector<std::int64_t>{options.decoder_start_token_id}),
+      running_score_(static_cast<std::size_t>(n_), kMask),
+      finished_(running_),
+      finished_score_(static_cast<std::size_t>(n_), kMask),
+      finished_done_(static_cast<std::size_t>(n_), 0),
+      min_gap_(std::numeric_limits<float>::infinity()) {
+  // Only the first beam is live at first (transformers: 0, then -1e9).
+  running_score_[0] = 0.0F;
+}
+
+Result<std::vector<int>> BeamSearch::step(const std::vector<const float*>& rows, std::int64_t vocab) {
+  if (done_) return Error(ErrorCode::Internal, "florence beam search: step() after the search ended");
+  const auto n = static_cast<std::size_t>(n_);
+  const std::size_t k_keep = 2 * n;  // transformers' beams_to_keep with one EOS token
+  if (rows.size() != n) {
+    return Error(ErrorCode::Internal, "florence beam search: " + std::to_string(rows.size()) + " logits rows for " +
+                                          std::to_string(n) + " beams");
+  }
+  if (vocab < 1 || static_cast<std::size_t>(vocab) * n < k_keep + n) {
+    return Error(ErrorCode::InvalidArgument, "florence beam search: a vocabulary of " + std::to_string(vocab) +
+                                                 " is too small for " + std::to_string(n) + " beams");
+  }
+  const auto v = static_cast<std::size_t>(vocab);
+  // b. log_softmax, processors, + the beam's running score.
+  std::vector<float> flat(n * v);
+  for (std::size_t b = 0; b < n; ++b) {
+    float* row = flat.data() + b * v;
+    for (std::size_t i = 0; i < v; ++i) {
+      if (std::isnan(rows[b][i])) return Error(ErrorCode::InvalidArgument, "florence beam search: logits contain NaN");
+    }
+    log_softmax(rows[b], row, vocab);
+    AEGIS_TRY(apply_processors(running_[b], row, vocab, opt_, max_length_));
+    for (std::size_t i = 0; i < v; ++i) row[i] += running_score_[b];
+  }
+  // c. The best candidates over all beams (higher score first, lower index on ties).
+  const std::size_t m = k_keep + n;
+  std::vector<std::size_t> order(flat.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto better = [&](std::size_t a, std::size_t b) { return flat[a] > flat[b] || (flat[a] == flat[b] && a < b); };
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(), better);
+  const auto token_of = [&](std::size_t idx) { return static_cast<std::int64_t>(idx % v); };
+  const auto hits_stop = [&](std::size_t idx) {
+    return token_of(idx) == opt_.eos_token_id || cur_len_ + 1 >= max_length_;
+  };
+  const auto note_gap = [&](float a, float b) {
+    if (real(a) && real(b)) min_gap_ = std::min(min_gap_, a - b);
+  };
+  // Decisions: who is among the top N candidates; who is the N-th running one.
+  note_gap(flat[order[n - 1]], flat[order[n]]);
+  {
+    std::vector<float> nonhit;
+    for (std::size_t i = 0; i < m && nonhit.size() < n + 1; ++i) {
+      if (!hits_stop(order[i])) nonhit.push_back(flat[order[i]]);
+    }
+    if (nonhit.size() == n + 1) note_gap(nonhit[n - 1], nonhit[n]);
+  }
+  std::vector<float> cand_score(k_keep);
+  std::vector<char> hit(k_keep);
+  for (std::size_t k = 0; k < k_keep; ++k) {
+    cand_score[k] = flat[order[k]];
+    hit[k] = hits_stop(order[k]) ? 1 : 0;
+  }
+  const auto cand_seq = [&](std::size_t k) {
+    std::vector<std::int64_t> s = running_[order[k] / v];
+    s.push_back(token_of(order[k]));
+    return s;
+  };
+  // e. The running beams of the next step: the best non-finished candidates.
+  std::vector<float> rs(k_keep);
+  for (std::size_t k = 0; k < k_keep; ++k) rs[k] = cand_score[k] + (hit[k] != 0 ? kMask : 0.0F);
+  std::vector<std::size_t> keep(k_keep);
+  std::iota(keep.begin(), keep.end(), std::size_t{0});
+  std::stable_sort(keep.begin(), keep.end(), [&](std::size_t a, std::size_t b) { return rs[a] > rs[b]; });
+  keep.resize(n);
+  // f. Finished hypotheses: the top N candidates that hit EOS / max_length,
+  // scored sum / length^length_penalty, merged with the earlier ones.
+  const float norm = length_norm(cur_len_, opt_.length_penalty);
+  const bool all_done =
+      std::all_of(finished_done_.begin(), finished_done_.end(), [](char d) { return d != 0; });
+  const bool full = all_done && opt_.early_stopping == EarlyStopping::True;
+  std::vector<float> merged_score(finished_score_);
+  std::vector<char> merged_done(finished_done_);
+  for (std::size_t k = 0; k < k_keep; ++k) {
+    float s = cand_score[k] / norm;
+    if (full) s += kMask;
+    if (!heuristic_unsatisfied_) s += kMask;
+    const bool just_finished = hit[k] != 0 && k < n;
+    if (!just_finished) s += kMask;
+    merged_score.push_back(s);
+    merged_done.push_back(just_finished ? 1 : 0);
+  }
+  std::vector<std::size_t> morder(merged_score.size());
+  std::iota(morder.begin(), morder.end(), std::size_t{0});
+  std::stable_sort(morder.begin(), morder.end(),
+                   [&](std::size_t a, std::size_t b) { return merged_score[a] > merged_score[b]; });
+  for (std::size_t i = 0; i + 1 < morder.size() && i < n; ++i) {
+    note_gap(merged_score[morder[i]], merged_score[morder[i + 1]]);
+  }
+  std::vector<std::vector<std::int64_t>> fin;
+  std::vector<float> fin_score;
+  std::vector<char> fin_done;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t j = morder[i];
+    fin.push_back(j < n ? finished_[j] : cand_seq(j - n));
+    fin_score.push_back(merged_score[j]);
+    fin_done.push_back(merged_done[j]);
+  }
+  finished_ = std::move(fin);
+  finished_score_ = std::move(fin_score);
+  finished_done_ = std::move(fin_done);
+  std::vector<std::vector<std::int64_t>> next;
+  std::vector<float> next_score;
+  std::vector<int> parents;
+  for (std::size_t k : keep) {
+    next.push_back(cand_seq(k));
+    next_score.push_back(rs[k]);
+    parents.push_back(static_cast<int>(order[k] / v));
+  }
+  running_ = std::move(next);
+  running_score_ = std::move(next_score);
+  // g. The stopping condition (transformers' _check_early_stop_heuristic and
+  // _beam_search_has_unfinished_sequences).
+  ++cur_len_;
+  const int best_len = (opt_.early_stopping == EarlyStopping::Never && opt_.length_penalty > 0.0F) ? max_length_ - 1
+                                                                                                   : cur_len_ - 1;
+  const float best_running = running_score_[0] / length_norm(best_len, opt_.length_penalty);
+  const bool now_all_done =
+      std::all_of(finished_done_.begin(), finished_done_.end(), [](char d) { return d != 0; });
+  if (now_all_done) {
+    const float worst = *std::min_element(finished_score_.begin(), finished_score_.end());
+    if (real(best_running) && real(worst)) min_gap_ = std::min(min_gap_, std::abs(best_running - worst));
+    heuristic_unsatisfied_ = heuristic_unsatisfied_ && best_running > worst;
+  } else {
+    heuristic_unsatisfied_ = heuristic_unsatisfied_ && best_running > kMask;
+  }
+  const bool all_hit = std::all_of(hit.begin(), hit.end(), [](char h) { return h != 0; });
+  done_ = !heuristic_unsatisfied_ || (now_all_done && opt_.early_stopping == EarlyStopping::True) || all_hit;
+  return parents;
+}
 
 Result<std::unique_ptr<Generator>> Generator::load(const PartPaths& parts, const std::string& backend) {
   auto g = std::unique_ptr<Generator>(new Generator());
@@ -118,9 +387,7 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
                                                       const std::vector<std::int64_t>& text_ids,
                                                       const GenerateOptions& options) {
   if (text_ids.empty()) return Error(ErrorCode::InvalidArgument, "florence: empty prompt ids");
-  if (options.max_new_tokens < 1) {
-    return Error(ErrorCode::InvalidArgument, "florence: max_new_tokens must be >= 1");
-  }
+  AEGIS_TRY(validate(options));
   last_min_margin_ = std::numeric_limits<float>::infinity();
   float margin = std::numeric_limits<float>::infinity();
   auto vis = vision_->execute(request({{"pixel_values", pixel_values}}));
@@ -155,7 +422,9 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
   if (!enc) return std::move(enc).error().with_context("florence encoder_model");
   auto hidden = output(*enc, "last_hidden_state", "encoder_model");
   if (!hidden) return std::move(hidden).error();
+  if (options.num_beams > 1) return beam_search(**hidden, mask_view, options);
 
+  const int max_length = 1 + options.max_new_tokens;
   std::vector<std::int64_t> generated{options.decoder_start_token_id};
   std::int64_t token = options.decoder_start_token_id;
   auto first = decoder_->execute(request({{"input_ids", TensorView(&token, {1, 1}, DType::Int64)},
@@ -187,7 +456,7 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
   }
   const Tensor* logits = first->find("logits");
   if (logits == nullptr) return Error(ErrorCode::NotFound, "florence decoder_model has no output 'logits'");
-  auto next = last_argmax(*logits, "decoder_model", margin);
+  auto next = greedy_next(*logits, "decoder_model", generated, options, max_length, margin);
   for (int step = 0; step < options.max_new_tokens; ++step) {
     if (!next) return std::move(next).error();
     token = *next;
@@ -218,10 +487,111 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
     }
     const Tensor* lg = r->find("logits");
     if (lg == nullptr) return Error(ErrorCode::NotFound, "florence decoder_with_past has no output 'logits'");
-    next = last_argmax(*lg, "decoder_with_past", margin);
+    next = greedy_next(*lg, "decoder_with_past", generated, options, max_length, margin);
   }
   last_min_margin_ = margin;
   return generated;
+}
+
+namespace {
+
+// The decoder inputs of one beam: its token, the shared cross-attention cache
+// and its own self-attention cache.
+ExecutionRequest past_request(const std::int64_t& token, const Tensor& hidden, const TensorView& mask_view, int layers,
+                              const std::vector<Tensor>& self_kv, const std::vector<Tensor>& cross_kv) {
+  ExecutionRequest req;
+  req.inputs.push_back({"input_ids", TensorView(&token, {1, 1}, DType::Int64)});
+  req.inputs.push_back({"encoder_hidden_states", hidden.view()});
+  req.inputs.push_back({"encoder_attention_mask", mask_view});
+  for (int i = 0; i < layers; ++i) {
+    const std::string base = "past_key_values." + std::to_string(i);
+    req.inputs.push_back({base + ".decoder.key", self_kv[static_cast<std::size_t>(2 * i)].view()});
+    req.inputs.push_back({base + ".decoder.value", self_kv[static_cast<std::size_t>(2 * i + 1)].view()});
+    req.inputs.push_back({base + ".encoder.key", cross_kv[static_cast<std::size_t>(2 * i)].view()});
+    req.inputs.push_back({base + ".encoder.value", cross_kv[static_cast<std::size_t>(2 * i + 1)].view()});
+  }
+  return req;
+}
+
+// present.{i}.decoder.key/value of a decoder result, cloned (the result's
+// buffers are reused by the next run).
+Result<std::vector<Tensor>> self_cache(const ExecutionResult& r, int layers, const std::string& part) {
+  std::vector<Tensor> kv;
+  for (int i = 0; i < layers; ++i) {
+    for (const char* kind : {"key", "value"}) {
+      AEGIS_ASSIGN_OR_RETURN(const Tensor* t, output(r, "present." + std::to_string(i) + ".decoder." + kind, part));
+      AEGIS_ASSIGN_OR_RETURN(Tensor c, t->clone());
+      kv.push_back(std::move(c));
+    }
+  }
+  return kv;
+}
+
+}  // namespace
+
+Result<std::vector<std::int64_t>> Generator::beam_search(const Tensor& hidden, const TensorView& mask_view,
+                                                         const GenerateOptions& options) {
+  const std::int64_t start = options.decoder_start_token_id;
+  auto first = decoder_->execute(request({{"input_ids", TensorView(&start, {1, 1}, DType::Int64)},
+                                          {"encoder_hidden_states", hidden.view()},
+                                          {"encoder_attention_mask", mask_view}}));
+  if (!first) return std::move(first).error().with_context("florence decoder_model");
+  int layers = options.decoder_layers;
+  if (layers == 0) {
+    while (first->find("present." + std::to_string(layers) + ".decoder.key") != nullptr) ++layers;
+  }
+  if (layers == 0) return Error(ErrorCode::NotFound, "florence decoder_model has no present.0.decoder.key output");
+  std::vector<Tensor> cross_kv;
+  for (int i = 0; i < layers; ++i) {
+    for (const char* kind : {"key", "value"}) {
+      AEGIS_ASSIGN_OR_RETURN(const Tensor* c,
+                             output(*first, "present." + std::to_string(i) + ".encoder." + kind, "decoder_model"));
+      AEGIS_ASSIGN_OR_RETURN(Tensor cc, c->clone());
+      cross_kv.push_back(std::move(cc));
+    }
+  }
+  using Cache = std::shared_ptr<const std::vector<Tensor>>;
+  AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> kv0, self_cache(*first, layers, "decoder_model"));
+  const auto n = static_cast<std::size_t>(options.num_beams);
+  // Every beam starts from the decoder start token: one first step, shared.
+  std::vector<Cache> caches(n, std::make_shared<const std::vector<Tensor>>(std::move(kv0)));
+  const Tensor* logits0 = first->find("logits");
+  if (logits0 == nullptr) return Error(ErrorCode::NotFound, "florence decoder_model has no output 'logits'");
+  std::int64_t vocab = 0;
+  AEGIS_ASSIGN_OR_RETURN(const float* row0, last_row(*logits0, "decoder_model", vocab));
+  std::vector<std::vector<float>> rows(n, std::vector<float>(row0, row0 + vocab));
+  BeamSearch search(options);
+  for (int step = 0;; ++step) {
+    std::vector<const float*> ptrs;
+    for (const auto& r : rows) ptrs.push_back(r.data());
+    AEGIS_ASSIGN_OR_RETURN(std::vector<int> parents, search.step(ptrs, vocab));
+    if (search.done()) break;
+    // Each new beam continues its parent's cache with its last token.
+    std::vector<Cache> next(n);
+    for (std::size_t b = 0; b < n; ++b) {
+      const std::int64_t token = search.running()[b].back();
+      const Cache& parent = caches[static_cast<std::size_t>(parents[b])];
+      auto r = decoder_past_->execute(past_request(token, hidden, mask_view, layers, *parent, cross_kv));
+      if (!r) {
+        return std::move(r).error().with_context("florence decoder_with_past (step " + std::to_string(step) +
+                                                 ", beam " + std::to_string(b) + ")");
+      }
+      AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> kv, self_cache(*r, layers, "decoder_with_past"));
+      next[b] = std::make_shared<const std::vector<Tensor>>(std::move(kv));
+      const Tensor* lg = r->find("logits");
+      if (lg == nullptr) return Error(ErrorCode::NotFound, "florence decoder_with_past has no output 'logits'");
+      std::int64_t v = 0;
+      AEGIS_ASSIGN_OR_RETURN(const float* row, last_row(*lg, "decoder_with_past", v));
+      if (v != vocab) {
+        return Error(ErrorCode::InvalidArgument, "florence decoder_with_past: logits over " + std::to_string(v) +
+                                                     " tokens, decoder_model's over " + std::to_string(vocab));
+      }
+      rows[b].assign(row, row + v);
+    }
+    caches = std::move(next);
+  }
+  last_min_margin_ = search.min_gap();
+  return search.best();
 }
 
 namespace {

@@ -2,8 +2,8 @@
 // the variant's main ONNX is the vision encoder (Pipeline::load_model), the
 // manifest's parts embed_tokens / encoder_model / decoder_model /
 // decoder_with_past are loaded here like SAM's prompt decoder, and per image
-// run_florence pre-processes on the CPU, generates greedily
-// (florence::Generator), decodes the ids with the model's tokenizer.json and
+// run_florence pre-processes on the CPU, generates as the manifest's
+// output.generation (beam search or greedy, --num-beams; florence::Generator), decodes the ids with the model's tokenizer.json and
 // parses them as transformers' post_process_generation (florence::parse).
 #include <cstdlib>
 #include <variant>
@@ -64,6 +64,12 @@ Result<std::unique_ptr<OutputDecoder>> make_florence_decoder(const DecoderSetup&
 Result<void> Pipeline::attach_florence(const models::ModelCatalog& catalog, const models::Selection& sel,
                                        const models::ResolvedVariant& rv, const PipelineOptions& options) {
   if (rv.output.layout != models::OutputLayout::Seq2SeqTokens) {
+    if (options.num_beams) {
+      return Error(ErrorCode::InvalidArgument,
+                   "--num-beams is Florence-2's beam search; " + sel.model + " outputs " +
+                       std::string(models::to_string(rv.output.layout)),
+                   "--num-beams");
+    }
     if (!options.task.empty()) {
       return Error(ErrorCode::InvalidArgument,
                    "--task is a Florence-2 task prompt; " + sel.model + " outputs " +
@@ -112,12 +118,24 @@ Result<void> Pipeline::attach_florence(const models::ModelCatalog& catalog, cons
   }
   f->generate.decoder_start_token_id = eos;
   f->generate.eos_token_id = eos;
+  // The manifest's output.generation (transformers' GenerationConfig), --num-beams over it.
+  if (rv.output.generation) {
+    auto g = florence::options_from(*rv.output.generation, f->generate);
+    if (!g.ok()) return std::move(g).error().with_context(who + "'s manifest");
+    f->generate = *g;
+  }
+  if (options.num_beams) {
+    f->generate.num_beams = *options.num_beams;
+    if (*options.num_beams < 1 || *options.num_beams > florence::kMaxBeams) {
+      return Error(ErrorCode::InvalidArgument,
+                   "--num-beams must be within [1, " + std::to_string(florence::kMaxBeams) + "], got " +
+                       std::to_string(*options.num_beams),
+                   "--num-beams");
+    }
+  }
+  AEGIS_TRY(florence::validate(f->generate));
 
   // The four parts, each on the selection's backend, precision and budget.
-  std::vector<std::filesystem::path> dirs;
-  if (const char* env = std::getenv("AEGISRT_MODEL_DATA"); env != nullptr && *env != '\0') dirs.emplace_back(env);
-  dirs.insert(dirs.end(), options.model_data_dirs.begin(), options.model_data_dirs.end());
-  AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, models::bind_backend(sel.backend));
   std::array<std::unique_ptr<ExecutionContext>, 4> contexts;
   for (std::size_t i = 0; i < florence::kPartNames.size(); ++i) {
     const std::string name = florence::kPartNames[i];
@@ -130,36 +148,9 @@ Result<void> Pipeline::attach_florence(const models::ModelCatalog& catalog, cons
                    who + ": a seq2seq_tokens (Florence-2) model needs the parts embed_tokens, encoder_model, "
                          "decoder_model and decoder_with_past in its manifest; '" + name + "' is missing");
     }
-    std::filesystem::path onnx;
-    if (auto it = options.part_onnx.find(name); it != options.part_onnx.end()) {
-      AEGIS_TRY(check_regular_file(it->second, "--part-onnx " + name));
-      onnx = it->second;
-    } else {
-      auto found = catalog.find_part_onnx(sel.model, sel.variant, *part, dirs);
-      if (!found.ok()) {
-        return std::move(found).error().with_context(sel.model + " part '" + name + "' (pass --part-onnx " + name +
-                                                     "=FILE)");
-      }
-      onnx = *found;
-    }
-    AEGIS_ASSIGN_OR_RETURN(auto backend, BackendFactory::create(binding.registry_name));
-    LoadOptions load;
-    load.artifact_path = onnx;
-    load.device = binding.device;
-    load.precision = sel.precision;
-    load.cache_dir = options.cache_dir;
-    load.variant = part->cache_name;
-    load.backend_options = binding.backend_options;
-    for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
-    const auto in_context = [&](Error e) {
-      return e.with_context("loading " + who + " part '" + name + "' (" + onnx.string() + ") on backend " +
-                            sel.backend);
-    };
-    auto model = LoadedModel::load(ModelId(sel.model + "+" + name), std::move(backend), load);
-    if (!model.ok()) return in_context(std::move(model).error());
-    auto context = ExecutionContext::create_instance(std::move(model).value(), context_->budget());
-    if (!context.ok()) return in_context(std::move(context).error());
-    contexts[i] = std::move(context).value();
+    AEGIS_ASSIGN_OR_RETURN(detail::LoadedPart loaded,
+                           detail::load_file_part(catalog, sel, *part, options, context_->budget()));
+    contexts[i] = std::move(loaded.context);
   }
   AEGIS_ASSIGN_OR_RETURN(f->generator, florence::Generator::from_contexts(context_.get(), std::move(contexts)));
   florence_ = std::move(f);

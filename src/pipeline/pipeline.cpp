@@ -14,6 +14,7 @@
 
 #include "aegisrt/backend/registry.h"
 #include "aegisrt/backend/backend_vocabulary.h"
+#include "aegisrt/context/loaded_model.h"
 #include "aegisrt/core/file_util.h"
 #include "aegisrt/pipeline/gpu_decode.h"
 #include "aegisrt/vision/draw.h"
@@ -746,5 +747,50 @@ const std::vector<vision::Keypoint>& FrameResult::keypoints() const noexcept {
 std::size_t InstanceMask::area() const noexcept {
   return static_cast<std::size_t>(std::count(data.begin(), data.end(), std::uint8_t{1}));
 }
+
+namespace detail {
+
+Result<LoadedPart> load_file_part(const models::ModelCatalog& catalog, const models::Selection& sel,
+                                  const models::ResolvedPart& part, const PipelineOptions& options,
+                                  const ContextBudget& budget) {
+  const std::string& name = part.name;
+  LoadedPart out;
+  if (auto it = options.part_onnx.find(name); it != options.part_onnx.end()) {
+    AEGIS_TRY(check_regular_file(it->second, "--part-onnx " + name));
+    out.onnx = it->second;
+  } else {
+    std::vector<std::filesystem::path> dirs;
+    if (const char* env = std::getenv("AEGISRT_MODEL_DATA"); env != nullptr && *env != '\0') dirs.emplace_back(env);
+    dirs.insert(dirs.end(), options.model_data_dirs.begin(), options.model_data_dirs.end());
+    auto found = catalog.find_part_onnx(sel.model, sel.variant, part, dirs);
+    if (!found.ok()) {
+      return std::move(found).error().with_context(sel.model + " part '" + name + "' (pass --part-onnx " + name +
+                                                   "=FILE)");
+    }
+    out.onnx = *found;
+  }
+  AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, models::bind_backend(sel.backend));
+  AEGIS_ASSIGN_OR_RETURN(auto backend, BackendFactory::create(binding.registry_name));
+  LoadOptions load;
+  load.artifact_path = out.onnx;
+  load.device = binding.device;
+  load.precision = sel.precision;
+  load.cache_dir = options.cache_dir;
+  load.variant = part.cache_name;
+  load.backend_options = binding.backend_options;
+  for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
+  const auto in_context = [&](Error e) {
+    return e.with_context("loading " + sel.model + "/" + sel.variant + " part '" + name + "' (" + out.onnx.string() +
+                          ") on backend " + sel.backend);
+  };
+  auto model = LoadedModel::load(ModelId(sel.model + "+" + name), std::move(backend), load);
+  if (!model.ok()) return in_context(std::move(model).error());
+  auto context = ExecutionContext::create_instance(std::move(model).value(), budget);
+  if (!context.ok()) return in_context(std::move(context).error());
+  out.context = std::move(context).value();
+  return out;
+}
+
+}  // namespace detail
 
 }  // namespace aegisrt::pipeline

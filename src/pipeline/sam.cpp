@@ -351,39 +351,14 @@ Result<void> Pipeline::attach_sam(const models::ModelCatalog& catalog, const mod
                                                  "': a sam_masks model needs a `prompt_decoder` part (the "
                                                  "SamOnnxModel export) in its manifest");
   }
-  if (auto it = options.part_onnx.find(part->name); it != options.part_onnx.end()) {
-    AEGIS_TRY(check_regular_file(it->second, "--part-onnx prompt_decoder"));
-    s->decoder_onnx = it->second;
-  } else {
-    std::vector<std::filesystem::path> dirs;
-    if (const char* env = std::getenv("AEGISRT_MODEL_DATA"); env != nullptr && *env != '\0') dirs.emplace_back(env);
-    dirs.insert(dirs.end(), options.model_data_dirs.begin(), options.model_data_dirs.end());
-    auto found = catalog.find_part_onnx(sel.model, sel.variant, *part, dirs);
-    if (!found.ok()) {
-      return std::move(found).error().with_context(sel.model + " part 'prompt_decoder' (pass --part-onnx "
-                                                   "prompt_decoder=FILE)");
-    }
-    s->decoder_onnx = *found;
-  }
-  AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, models::bind_backend(sel.backend));
-  AEGIS_ASSIGN_OR_RETURN(auto backend, BackendFactory::create(binding.registry_name));
-  LoadOptions load;
-  load.artifact_path = s->decoder_onnx;
-  load.device = binding.device;
-  load.precision = sel.precision;
-  load.cache_dir = options.cache_dir;
-  load.variant = part->cache_name;
-  load.backend_options = binding.backend_options;
-  for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
+  AEGIS_ASSIGN_OR_RETURN(detail::LoadedPart loaded,
+                         detail::load_file_part(catalog, sel, *part, options, context_->budget()));
+  s->decoder_onnx = std::move(loaded.onnx);
+  s->decoder = std::move(loaded.context);
   const auto in_context = [&](Error e) {
     return e.with_context("loading " + sel.model + "/" + sel.variant + " part 'prompt_decoder' (" +
                           s->decoder_onnx.string() + ") on backend " + sel.backend);
   };
-  auto model = LoadedModel::load(ModelId(sel.model + "+prompt_decoder"), std::move(backend), load);
-  if (!model.ok()) return in_context(std::move(model).error());
-  auto context = ExecutionContext::create_instance(std::move(model).value(), context_->budget());
-  if (!context.ok()) return in_context(std::move(context).error());
-  s->decoder = std::move(context).value();
   // Its inputs must be SamOnnxModel's.
   std::vector<std::string> names;
   for (const auto& d : s->decoder->backend().input_specs()) names.push_back(d.name);

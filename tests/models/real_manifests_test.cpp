@@ -5,6 +5,7 @@
 #include <map>
 
 #include "aegisrt/build_config.h"
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 
 namespace aegisrt::models {
@@ -147,5 +148,83 @@ TEST(ShippedManifests, OutputTypesPerModel) {
   EXPECT_EQ(shipped().find("rtmpose")->output.keypoint_names.size(), 17U);
 }
 
+
+// Florence-2's output.generation: the published generation_config
+// (microsoft/Florence-2-base generation_config.json), and the typed errors
+// naming the key for bad values.
+TEST(ShippedManifests, FlorenceGenerationIsThePublishedOne) {
+  const ModelManifest* m = shipped().find("florence");
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(m->output.generation.has_value());
+  const GenerationSpec& g = *m->output.generation;
+  EXPECT_EQ(g.num_beams, 3);
+  EXPECT_EQ(g.no_repeat_ngram_size, 3);
+  EXPECT_EQ(g.forced_bos_token_id, std::optional<std::int64_t>(0));
+  EXPECT_EQ(g.forced_eos_token_id, std::optional<std::int64_t>(2));
+  EXPECT_EQ(g.early_stopping, "true");
+  EXPECT_EQ(g.length_penalty, 1.0);
+  EXPECT_EQ(g.max_new_tokens, 1024);
+  EXPECT_EQ(g.min_length, 0);
+  // Every variant resolves with it.
+  auto rv = m->resolve("large");
+  ASSERT_TRUE(rv.ok()) << rv.error();
+  ASSERT_TRUE(rv->output.generation.has_value());
+  EXPECT_EQ(rv->output.generation->num_beams, 3);
+}
+
+std::string florence_with_generation(const std::string& generation_block) {
+  auto text = read_file(std::filesystem::path(AEGISRT_SOURCE_DIR) / "models/florence/manifest.yaml", "manifest");
+  EXPECT_TRUE(text.ok());
+  if (!text.ok()) return {};
+  std::string s = *text;
+  const std::size_t at = s.find("  generation:\n");
+  const std::size_t end = s.find("\nresources:");
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_NE(end, std::string::npos);
+  if (at == std::string::npos || end == std::string::npos) return {};
+  return s.substr(0, at) + generation_block + "\n" + s.substr(end);
+}
+
+TEST(ShippedManifests, FlorenceGenerationBadValuesNameTheKey) {
+  struct Case {
+    const char* block;
+    const char* key;
+  };
+  for (const Case& c : {Case{"  generation: {num_beams: 0}\n", "output.generation.num_beams"},
+                        Case{"  generation: {num_beams: 17}\n", "output.generation.num_beams"},
+                        Case{"  generation: {no_repeat_ngram_size: -1}\n", "output.generation.no_repeat_ngram_size"},
+                        Case{"  generation: {min_length: -2}\n", "output.generation.min_length"},
+                        Case{"  generation: {early_stopping: sometimes}\n", "output.generation.early_stopping"},
+                        Case{"  generation: {forced_bos_token_id: -1}\n", "output.generation.forced_bos_token_id"},
+                        Case{"  generation: {length_penalty: .inf}\n", "output.generation.length_penalty"},
+                        Case{"  generation: {num_beam: 3}\n", "num_beam"}}) {
+    SCOPED_TRACE(c.block);
+    auto m = parse_manifest(florence_with_generation(c.block), "florence/manifest.yaml");
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(m.error().message().find(c.key), std::string::npos) << m.error().message();
+  }
+  // Valid: "never" and false; absent keys keep transformers' defaults.
+  auto ok = parse_manifest(florence_with_generation("  generation: {early_stopping: never, num_beams: 5}\n"),
+                           "florence/manifest.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ(ok->output.generation->early_stopping, "never");
+  EXPECT_EQ(ok->output.generation->num_beams, 5);
+  EXPECT_EQ(ok->output.generation->no_repeat_ngram_size, 0);
+  EXPECT_FALSE(ok->output.generation->forced_bos_token_id.has_value());
+  EXPECT_EQ(ok->output.generation->length_penalty, 1.0);
+}
+
+TEST(ShippedManifests, GenerationOnlyForSeq2SeqTokens) {
+  auto text = read_file(std::filesystem::path(AEGISRT_SOURCE_DIR) / "models/yolo/manifest.yaml", "manifest");
+  ASSERT_TRUE(text.ok());
+  std::string s = *text;
+  const std::size_t at = s.find("\noutput:\n");
+  ASSERT_NE(at, std::string::npos);
+  s.insert(at + 9, "  generation: {num_beams: 3}\n");
+  auto m = parse_manifest(s, "yolo/manifest.yaml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message().find("output.generation"), std::string::npos) << m.error().message();
+}
 }  // namespace
 }  // namespace aegisrt::models

@@ -53,6 +53,7 @@ struct SelectionFlags {
   std::string prompt;  // text-prompted models (grounding_dino)
   std::string task;    // Florence-2 task prompt (<CAPTION>, <OD>, ...)
   std::string text;    // Florence-2 task text (<CAPTION_TO_PHRASE_GROUNDING>)
+  std::optional<int> num_beams;  // Florence-2 beam count (--num-beams; 1 = greedy)
 };
 
 void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
@@ -69,6 +70,9 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
                   "<DENSE_REGION_CAPTION>, <CAPTION_TO_PHRASE_GROUNDING> (with --text), "
                   "<OPEN_VOCABULARY_DETECTION> (with --text)");
   cmd->add_option("--text", f.text, "Florence-2 task text, e.g. the phrases of <CAPTION_TO_PHRASE_GROUNDING>");
+  cmd->add_option("--num-beams", f.num_beams,
+                  "Florence-2 beam search width, 1 (greedy) to 16 (default: the manifest's "
+                  "output.generation.num_beams, 3 for Florence-2)");
   cmd->add_option("-p,--precision", f.precision, "fp32, fp16 or int8 (default: fp32 if allowed)");
   cmd->add_option("--onnx", f.onnx, "ONNX file to use instead of the variant's own");
   cmd->add_option("--part-onnx", f.part_onnx,
@@ -186,6 +190,7 @@ Result<pipeline::PipelineOptions> to_options(const SelectionFlags& f, const mode
   }
   o.prompt = f.text.empty() ? f.prompt : f.text;
   o.task = f.task;
+  o.num_beams = f.num_beams;
   return o;
 }
 

@@ -179,6 +179,20 @@ struct OutputField {
   [[nodiscard]] TensorDesc desc() const { return {name, shape, dtype}; }
 };
 
+/// output.generation of a seq2seq_tokens model (Florence-2): transformers'
+/// GenerationConfig decoding settings; an absent key keeps transformers'
+/// default. docs/MANIFEST.md "output.generation".
+struct GenerationSpec {
+  int num_beams = 1;                                // 1 = greedy, at most 16
+  int no_repeat_ngram_size = 0;                     // 0 = off
+  std::optional<std::int64_t> forced_bos_token_id;  // forced as the first generated token
+  std::optional<std::int64_t> forced_eos_token_id;  // forced at max_length - 1
+  std::string early_stopping = "false";             // "true", "false" or "never"
+  double length_penalty = 1.0;
+  int max_new_tokens = 0;                           // 0 = not set (the pipeline's default)
+  int min_length = 0;                               // EOS banned below this length (start token included)
+};
+
 struct OutputSpec {
   OutputType type = OutputType::Detections;
   OutputLayout layout = OutputLayout::YoloV8;
@@ -188,6 +202,7 @@ struct OutputSpec {
   /// "coco80" etc. when class_names came from a built-in list, else "inline" or "".
   std::string class_names_source;
   std::vector<std::string> keypoint_names;  // keypoints outputs
+  std::optional<GenerationSpec> generation;  // seq2seq_tokens only
   [[nodiscard]] const OutputField* find_field(std::string_view name) const noexcept;
 };
 

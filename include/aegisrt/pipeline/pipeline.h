@@ -154,6 +154,10 @@ struct PipelineOptions {
   /// "<CAPTION_TO_PHRASE_GROUNDING>" (with `prompt` as its text). Required
   /// for those models, refused (InvalidArgument naming --task) for others.
   std::string task;
+  /// Florence-2 beam count overriding the manifest's output.generation.num_beams
+  /// (`--num-beams`; 1 = greedy). InvalidArgument naming --num-beams outside
+  /// [1, 16] or for models that do not generate tokens.
+  std::optional<int> num_beams;
 };
 
 /// How the pipeline was put together (after defaults were resolved).

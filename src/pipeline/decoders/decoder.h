@@ -25,6 +25,20 @@ struct TextPrompt;  // grounding_dino.h
 
 using Json = nlohmann::ordered_json;
 
+/// A File part of a multi-part model (SAM's prompt_decoder, Florence-2's
+/// embed_tokens / encoder_model / decoder_model / decoder_with_past), loaded
+/// for Pipeline::attach_*: --part-onnx NAME=FILE, else the catalog's lookup
+/// (AEGISRT_MODEL_DATA, then --model-data dirs), on the selection's backend,
+/// device, precision and cache dir (cache name = the part's cache_name), in a
+/// context of `budget`. Errors name the part, its file and the backend.
+struct LoadedPart {
+  std::unique_ptr<ExecutionContext> context;
+  std::filesystem::path onnx;
+};
+Result<LoadedPart> load_file_part(const models::ModelCatalog& catalog, const models::Selection& sel,
+                                  const models::ResolvedPart& part, const PipelineOptions& options,
+                                  const ContextBudget& budget);
+
 /// What a decoder is built from.
 struct DecoderSetup {
   const models::ResolvedVariant& variant;
