@@ -12,8 +12,9 @@ namespace aegisrt::vision::detail {
 namespace {
 
 __global__ void yolo_select_kernel(YoloDecodeKernelParams p) {
-  const int i = static_cast<int>(blockIdx.x) * static_cast<int>(blockDim.x) + static_cast<int>(threadIdx.x);
-  if (i >= p.anchors) return;
+  const long long index = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index >= p.anchors) return;
+  const int i = static_cast<int>(index);
   const float* column = p.output + i;  // channel k of this anchor: column[k * channel_stride]
   // As detection.cpp's scan: start at -1 / class 0, take a class only when
   // strictly greater (the first of equal maxima wins, NaN never does).
@@ -49,7 +50,7 @@ cudaError_t launch_yolo_decode_kernel(const YoloDecodeKernelParams& p, cudaStrea
   }
   if (p.anchors <= 0) return cudaSuccess;
   constexpr int kThreads = 256;
-  const int blocks = (p.anchors + kThreads - 1) / kThreads;
+  const auto blocks = static_cast<unsigned int>((static_cast<long long>(p.anchors) + kThreads - 1) / kThreads);
   yolo_select_kernel<<<blocks, kThreads, 0, stream>>>(p);
   return cudaGetLastError();
 }
