@@ -9,6 +9,8 @@
 
 #include "aegisrt/backend/backend_vocabulary.h"
 #include "aegisrt/vision/preprocess_cuda.h"
+#include "pipeline/decoders/decoder.h"
+#include "vision/yolo_decode_cuda.h"
 
 namespace aegisrt::pipeline {
 
@@ -64,6 +66,30 @@ bool backend_uses_request_stream(std::string_view runtime_backend) noexcept {
   return runtime_backend == "tensorrt";
 }
 
+bool backend_device_outputs_complete(std::string_view runtime_backend) noexcept {
+  return runtime_backend == "tensorrt" || runtime_backend == "onnx";
+}
+
+std::string gpu_postprocess_refusal(const GpuPostprocessQuery& q) {
+  if (!q.device_path_reason.empty()) {
+    return "post-processing on the GPU needs the device path, which is off: " + q.device_path_reason;
+  }
+  if (!q.decoder_has_gpu_decode) {
+    return "output layout '" + q.output_layout + "' decodes on the host (the GPU decode covers yolo_v8 detections)";
+  }
+  if (!q.capabilities.device_outputs) {
+    return "backend '" + q.runtime_backend + "' as loaded returns no device outputs";
+  }
+  if (!backend_device_outputs_complete(q.runtime_backend)) {
+    return "backend '" + q.runtime_backend +
+           "' may return device outputs before its stream has written them (the GPU decode reads them after "
+           "ONNX Runtime, which synchronises its stream, and TensorRT, which runs on the pipeline's stream)";
+  }
+  if (!q.outputs_float32) return "the model's outputs are not all float32 (the decode kernel reads float32)";
+  if (!q.kernel_compiled) return "AegisRT was built without the CUDA toolkit (no decode kernel)";
+  return {};
+}
+
 std::string device_path_refusal(const DevicePathQuery& q) {
   if (q.mode == DevicePathMode::Off) return "device path switched off (PipelineOptions::device_path = off)";
   if (q.top_down) return "top-down pose (detector + pose model, crops per person) pre-processes on the CPU";
@@ -98,6 +124,7 @@ std::string device_path_refusal(const DevicePathQuery& q) {
 }  // namespace detail
 
 Result<void> Pipeline::attach_device_path() {
+  if (decoder_) decoder_->set_device_decode(nullptr);  // it must not keep the path replaced here
   device_.reset();
   info_.device_path = false;
   detail::DevicePathQuery q;
@@ -142,9 +169,11 @@ Result<void> Pipeline::attach_device_path() {
   if (device_) {
     info_.device_path = true;
     info_.device_path_reason.clear();
+    attach_gpu_postprocess();
     return attach_jpeg_decoder();
   }
   info_.device_path_reason = reason;
+  attach_gpu_postprocess();
   if (options_.device_path == DevicePathMode::Require) {
     return Error(ErrorCode::Unsupported, "device path required for " + info_.model + "/" + info_.variant +
                                              " on " + info_.backend + " but unavailable: " + reason);
@@ -153,6 +182,39 @@ Result<void> Pipeline::attach_device_path() {
     spdlog::info("pipeline: {}/{} pre-processes on the CPU: {}", info_.model, info_.variant, reason);
   }
   return attach_jpeg_decoder();
+}
+
+void Pipeline::attach_gpu_postprocess() {
+  info_.gpu_postprocess = false;
+  detail::GpuPostprocessQuery q;
+  q.device_path_reason = info_.device_path_reason;
+  q.decoder_has_gpu_decode = decoder_ != nullptr && decoder_->has_device_decode();
+  q.output_layout = std::string(models::to_string(variant_.output.layout));
+  q.runtime_backend = info_.runtime_backend;
+  q.capabilities = context_->backend().capabilities();
+  const auto outputs = context_->backend().output_specs();
+  q.outputs_float32 = !outputs.empty() && std::all_of(outputs.begin(), outputs.end(), [](const TensorDesc& d) {
+    return d.dtype == DType::Float32;
+  });
+  q.kernel_compiled = vision::cuda_yolo_decode_compiled();
+  std::string reason = detail::gpu_postprocess_refusal(q);
+  if (reason.empty() && !device_) reason = "no device path";  // (device_path_reason is set whenever device_ is null)
+  if (reason.empty()) {
+    if (auto made = device_->enable_yolo_decode(); !made.ok()) {
+      reason = "creating the GPU decode buffers failed: " + made.error().message();
+    }
+  }
+  if (reason.empty()) {
+    decoder_->set_device_decode(device_.get());
+    info_.gpu_postprocess = true;
+    info_.gpu_postprocess_reason.clear();
+    return;
+  }
+  // Not an error in any mode: the host decode gives the same results.
+  info_.gpu_postprocess_reason = reason;
+  if (device_ && q.decoder_has_gpu_decode) {
+    spdlog::info("pipeline: {}/{} post-processes on the host: {}", info_.model, info_.variant, reason);
+  }
 }
 
 Result<void> Pipeline::attach_jpeg_decoder() {

@@ -10,6 +10,12 @@
 // stream (TensorRT) get the stream and follow the kernel without a host wait;
 // the others (ORT's CUDA EP and TVM run on their own streams) are started
 // after the stream has been synchronised.
+//
+// Post-processing on the GPU (yolo_v8 detections; gpu_postprocess_refusal):
+// the backend leaves the output in device memory and vision::CudaYoloDecoder
+// selects the candidates with a kernel on the same stream, downloads them in
+// one small copy and finishes (NMS, letterbox inverse) on the host, with
+// results identical to vision::decode_yolo.
 #pragma once
 
 #include <cstddef>
@@ -18,12 +24,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aegisrt/backend/runtime_backend.h"
 #include "aegisrt/core/result.h"
 #include "aegisrt/core/runtime_types.h"
 #include "aegisrt/core/tensor.h"
 #include "aegisrt/pipeline/pipeline.h"
+#include "aegisrt/vision/detection.h"
 #include "aegisrt/vision/geometry.h"
 #include "aegisrt/vision/image.h"
 #include "aegisrt/vision/preprocess.h"
@@ -67,6 +75,34 @@ std::string gpu_decode_refusal(DecodeMode mode, std::string_view device_path_rea
 /// true when the backend enqueues on ExecutionRequest::stream, so the
 /// execute can follow the kernel on the same stream without a host wait.
 bool backend_uses_request_stream(std::string_view runtime_backend) noexcept;
+
+/// true when the backend's device outputs are safe to read from the device
+/// path's stream as soon as execute() returns: TensorRT writes them on that
+/// stream (the request's); ONNX Runtime synchronises its CUDA stream at the
+/// end of Run (its default, run option disable_synchronize_execution_providers
+/// = 0, which AegisRT never changes; the cuda_graph=1 path copies its outputs
+/// synchronously). TVM returns them with its stream's work possibly still
+/// queued, so it is refused.
+bool backend_device_outputs_complete(std::string_view runtime_backend) noexcept;
+
+/// What the choice of GPU post-processing depends on.
+struct GpuPostprocessQuery {
+  std::string device_path_reason;     // PipelineInfo::device_path_reason (empty: device path on)
+  bool decoder_has_gpu_decode = false;  // the output layout's decoder can (yolo_v8 detections)
+  std::string output_layout;          // for the message
+  std::string runtime_backend;        // registry name
+  BackendCapabilities capabilities;   // of the loaded backend
+  /// Every model output is float32 (the kernel reads float32; a float16
+  /// head would be downloaded in full every frame).
+  bool outputs_float32 = false;
+  bool kernel_compiled = false;       // vision::cuda_yolo_decode_compiled()
+};
+
+/// Why the model output is decoded on the host (downloaded in full by the
+/// backend), or an empty string when the GPU decode may run
+/// (PipelineInfo::gpu_postprocess). Creating its buffers may still fail
+/// afterwards (then that error is the reason).
+std::string gpu_postprocess_refusal(const GpuPostprocessQuery& q);
 
 /// The per-pipeline device resources: CUDA stream (inside the
 /// preprocessor), pinned staging memory, the device input tensor.
@@ -113,6 +149,20 @@ class DevicePath {
   /// cuda::NvJpegDecoder::decode (Unsupported: decode it on the CPU instead;
   /// Corrupt / CudaError name `name`); FailedPrecondition before enable_jpeg_decode().
   Result<JpegFrame> preprocess_jpeg(std::span<const std::byte> jpeg, std::string_view name);
+
+  /// Creates the GPU YOLO decoder (vision::CudaYoloDecoder: a device buffer
+  /// and a page-locked download buffer) on this path's device. Unsupported
+  /// without CUDA, CudaError when the buffers cannot be made.
+  Result<void> enable_yolo_decode();
+  [[nodiscard]] bool yolo_decode_enabled() const noexcept;
+  /// vision::decode_yolo of image 0 of `output` (a device output of this
+  /// execute, complete: see backend_device_outputs_complete), decoded on the
+  /// GPU on this path's stream and synchronised on return (identical
+  /// detections; falls back to a full download + decode_yolo when the kernel
+  /// cannot take the head or more anchors pass than its buffer holds). A host
+  /// output is decoded by decode_yolo. FailedPrecondition before enable_yolo_decode().
+  Result<std::vector<vision::Detection>> decode_yolo(const TensorView& output, const vision::YoloDecodeConfig& config,
+                                                     const vision::LetterboxTransform& transform);
 
   struct Impl;
 

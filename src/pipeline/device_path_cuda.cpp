@@ -4,7 +4,8 @@
 // CUDA call goes through the cuda layer (PinnedBuffer, allocate_device_tensor,
 // CudaStream, NvJpegDecoder) and vision::CudaPreprocessor. With nvJPEG, a
 // JPEG is decoded straight into device memory on the same stream and the
-// kernel reads it there (preprocess_jpeg).
+// kernel reads it there (preprocess_jpeg). A yolo_v8 output left in device
+// memory is decoded by vision::CudaYoloDecoder on the same stream (decode_yolo).
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "aegisrt/vision/preprocess_cuda.h"
 #include "cuda/nvjpeg_decoder.h"
 #include "pipeline/device_path.h"
+#include "vision/yolo_decode_cuda.h"
 
 namespace aegisrt::pipeline::detail {
 
@@ -33,6 +35,7 @@ struct DevicePath::Impl {
   Tensor input;                 // device float32, config.tensor_shape(1)
   cuda::PinnedBuffer pinned;    // the decoded image, page-locked, grown on demand
   std::optional<cuda::NvJpegDecoder> jpeg;  // GPU JPEG decode (enable_jpeg_decode), its output buffer
+  std::optional<vision::CudaYoloDecoder> yolo;  // GPU YOLO decode (enable_yolo_decode), its buffers
   std::optional<vision::CudaPreprocessor> pre;
 
   ~Impl() {
@@ -127,6 +130,31 @@ Result<DevicePath::JpegFrame> DevicePath::preprocess_jpeg(std::span<const std::b
   AEGIS_ASSIGN_OR_RETURN(f.transform, m.pre->run_into(img.view, m.config, m.input, 0, !m.stream_ordered_execute));
   f.preprocess = since(t);
   return f;
+}
+
+Result<void> DevicePath::enable_yolo_decode() {
+  Impl& m = *impl_;
+  if (m.yolo) return {};
+  AEGIS_ASSIGN_OR_RETURN(vision::CudaYoloDecoder d, vision::CudaYoloDecoder::create(m.pre->device()));
+  m.yolo.emplace(std::move(d));
+  return {};
+}
+
+bool DevicePath::yolo_decode_enabled() const noexcept { return impl_->yolo.has_value(); }
+
+Result<std::vector<vision::Detection>> DevicePath::decode_yolo(const TensorView& output,
+                                                               const vision::YoloDecodeConfig& config,
+                                                               const vision::LetterboxTransform& transform) {
+  Impl& m = *impl_;
+  if (!m.yolo) {
+    return Error(ErrorCode::FailedPrecondition, "GPU YOLO decoding was not enabled on this device path");
+  }
+  cuda::CudaStream* stream = m.pre->stream();
+  if (stream == nullptr) return Error(ErrorCode::Internal, "the device path's pre-processor has no stream");
+  // On the pipeline's stream: after a TensorRT execute queued there; ONNX
+  // Runtime's outputs are complete when execute() returns
+  // (backend_device_outputs_complete).
+  return m.yolo->decode(output, config, transform, *stream);
 }
 
 }  // namespace aegisrt::pipeline::detail

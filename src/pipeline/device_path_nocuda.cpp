@@ -28,4 +28,13 @@ Result<DevicePath::JpegFrame> DevicePath::preprocess_jpeg(std::span<const std::b
   return Error(ErrorCode::Unsupported, "GPU JPEG decoding is not available in this build");
 }
 
+Result<void> DevicePath::enable_yolo_decode() {
+  return Error(ErrorCode::Unsupported, "GPU YOLO decoding is not available: AegisRT was built without the CUDA toolkit");
+}
+bool DevicePath::yolo_decode_enabled() const noexcept { return false; }
+Result<std::vector<vision::Detection>> DevicePath::decode_yolo(const TensorView&, const vision::YoloDecodeConfig&,
+                                                               const vision::LetterboxTransform&) {
+  return Error(ErrorCode::Unsupported, "GPU YOLO decoding is not available in this build");
+}
+
 }  // namespace aegisrt::pipeline::detail

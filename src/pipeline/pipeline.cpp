@@ -654,6 +654,8 @@ Result<FrameResult> Pipeline::run(const vision::Image& input, std::string source
 Result<FrameResult> Pipeline::execute_frame(FrameResult frame, TensorView view, ExecutionRequest request) {
   TimePoint t = Clock::now();
   request.inputs.push_back({info_.input_name, view});
+  // GPU post-processing: the output stays on the device for the decoder's kernel.
+  if (info_.gpu_postprocess) request.output_placement = OutputPlacement::Device;
   if (text_) {
     for (const auto& [name, tensor] : text_->tensors) request.inputs.push_back({name, tensor.view()});
   }

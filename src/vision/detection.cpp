@@ -6,6 +6,7 @@
 #include <string>
 
 #include "vision/tensor_access.h"
+#include "vision/yolo_decode.h"
 
 namespace aegisrt::vision {
 
@@ -61,9 +62,7 @@ Result<std::vector<Detection>> decode_yolo(const TensorView& output, const YoloD
     return Error(ErrorCode::InvalidArgument, what + ": batch index " + std::to_string(batch_index) +
                                                  " out of range for shape " + shape_to_string(s));
   }
-  if (transform.scale_x <= 0.0f || transform.scale_y <= 0.0f) {
-    return Error(ErrorCode::InvalidArgument, "letterbox transform has a non-positive scale");
-  }
+  AEGIS_TRY(detail::check_yolo_transform(transform));
   const std::int64_t base = batch_index * st[0];
   const std::int64_t classes = channels - 4;
 
@@ -113,6 +112,20 @@ Result<std::vector<Detection>> decode_yolo(const TensorView& output, const YoloD
     const float h = detail::load(output, at + 3 * ch_stride);
     candidates.push_back({Box::from_center(cx, cy, w, h), best, best_class});
   }
+  return detail::finish_yolo_decode(std::move(candidates), config, transform);
+}
+
+namespace detail {
+
+Result<void> check_yolo_transform(const LetterboxTransform& transform) {
+  if (transform.scale_x <= 0.0f || transform.scale_y <= 0.0f) {
+    return Error(ErrorCode::InvalidArgument, "letterbox transform has a non-positive scale");
+  }
+  return {};
+}
+
+std::vector<Detection> finish_yolo_decode(std::vector<Detection> candidates, const YoloDecodeConfig& config,
+                                          const LetterboxTransform& transform) {
   if (config.max_candidates > 0 &&
       candidates.size() > static_cast<std::size_t>(config.max_candidates)) {
     std::stable_sort(candidates.begin(), candidates.end(),
@@ -127,5 +140,23 @@ Result<std::vector<Detection>> decode_yolo(const TensorView& output, const YoloD
   for (Detection& d : kept) d.box = transform.to_original(d.box).clipped(W, H);
   return kept;
 }
+
+std::optional<std::vector<Detection>> decode_yolo_candidates(std::span<YoloCandidate> written, std::uint32_t count,
+                                                             const YoloDecodeConfig& config,
+                                                             const LetterboxTransform& transform) {
+  if (count > written.size()) return std::nullopt;  // the kernel dropped some: decode on the host
+  const std::span<YoloCandidate> found = written.first(count);
+  // Anchor order, as decode_yolo's own scan collects them (anchors are unique).
+  std::sort(found.begin(), found.end(),
+            [](const YoloCandidate& a, const YoloCandidate& b) { return a.anchor < b.anchor; });
+  std::vector<Detection> candidates;
+  candidates.reserve(found.size());
+  for (const YoloCandidate& c : found) {
+    candidates.push_back({Box::from_center(c.cx, c.cy, c.w, c.h), c.score, static_cast<int>(c.class_id)});
+  }
+  return finish_yolo_decode(std::move(candidates), config, transform);
+}
+
+}  // namespace detail
 
 }  // namespace aegisrt::vision

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aegisrt/build_config.h"
+#include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/detection.h"
 
 namespace aegisrt::testing {
@@ -19,6 +20,20 @@ namespace aegisrt::testing {
 inline std::filesystem::path demo_dir() { return AEGISRT_DEMO_DATA_DIR; }
 inline std::filesystem::path source_models_dir() {
   return std::filesystem::path(AEGISRT_SOURCE_DIR) / "models";
+}
+
+/// The demo detector (model yolo, variant demo) on `backend`, one intra-op
+/// thread, with the device path `mode`.
+inline pipeline::PipelineOptions demo_options(const std::string& backend = "onnx",
+                                              pipeline::DevicePathMode mode = pipeline::DevicePathMode::Auto) {
+  pipeline::PipelineOptions o;
+  o.model = "yolo";
+  o.variant = "demo";
+  o.backend = backend;
+  o.model_data_dirs = {demo_dir()};
+  o.backend_options["intra_op_threads"] = "1";
+  o.device_path = mode;
+  return o;
 }
 
 #define AEGISRT_SKIP_WITHOUT_ORT()                                                     \

@@ -199,10 +199,16 @@ TEST_F(CliTest, BenchDevicePathFlag) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_FALSE(j.at("device_path").at("used").get<bool>());
   EXPECT_NE(j.at("device_path").at("reason").get<std::string>().find("switched off"), std::string::npos);
+  // No device path: the YOLO output is decoded on the host, and the JSON says why.
+  EXPECT_FALSE(j.at("gpu_postprocess").at("used").get<bool>());
+  EXPECT_NE(j.at("gpu_postprocess").at("reason").get<std::string>().find("needs the device path, which is off"),
+            std::string::npos);
   // auto on a CPU backend: the CPU path, with the reason in the text report.
   r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("device path: off (backend 'onnx' as loaded takes no device inputs"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("post-proc. : host (post-processing on the GPU needs the device path"), std::string::npos)
       << r.out;
   // require on a CPU backend: refused at creation (exit 3, the reason named).
   r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --device-path require");

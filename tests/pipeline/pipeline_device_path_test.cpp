@@ -22,6 +22,13 @@
 // IoU >= 0.99), and a corrupt / truncated JPEG is a typed error after which
 // the next frame decodes normally. The JPEGs are encoded here with
 // libjpeg-turbo (the test images are PNGs).
+//
+// GPU post-processing (yolo_v8 decode kernel; issue 16). CPU:
+// gpu_postprocess_refusal, and a CPU backend's pipeline says why it decodes
+// on the host. GPU (skip as above): the demo detector with the output left on
+// the device and decoded by the kernel gives the CPU path's results (same
+// classes, box IoU >= 0.99), also from an instance and over repeated runs; a
+// pose head keeps the host decode and says so.
 #include <gtest/gtest.h>
 #include <turbojpeg.h>
 #include <unistd.h>
@@ -55,6 +62,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using aegisrt::testing::demo_dir;
+using aegisrt::testing::demo_options;
 using aegisrt::testing::golden_dir;
 using aegisrt::testing::source_models_dir;
 using detail::DevicePathQuery;
@@ -144,6 +152,53 @@ TEST(DevicePathSelection, OnlyTensorRtFollowsTheKernelOnTheRequestStream) {
   EXPECT_FALSE(detail::backend_uses_request_stream("openvino"));
 }
 
+// ---------------------------------------------------------------- CPU: GPU post-processing selection
+
+detail::GpuPostprocessQuery gpu_postprocess_accepted() {
+  detail::GpuPostprocessQuery q;
+  q.decoder_has_gpu_decode = true;
+  q.output_layout = "yolo_v8";
+  q.runtime_backend = "onnx";
+  q.capabilities = cuda_caps();
+  q.outputs_float32 = true;
+  q.kernel_compiled = true;
+  return q;
+}
+
+TEST(GpuPostprocessSelection, AcceptsYoloV8OnOnnxRuntimeAndTensorRt) {
+  EXPECT_EQ(detail::gpu_postprocess_refusal(gpu_postprocess_accepted()), "");
+  auto q = gpu_postprocess_accepted();
+  q.runtime_backend = "tensorrt";
+  EXPECT_EQ(detail::gpu_postprocess_refusal(q), "");
+}
+
+TEST(GpuPostprocessSelection, RefusalNamesTheReason) {
+  const auto refusal = [](auto&& edit) {
+    auto q = gpu_postprocess_accepted();
+    edit(q);
+    return detail::gpu_postprocess_refusal(q);
+  };
+  using Q = detail::GpuPostprocessQuery;
+  const std::string off = refusal([](Q& q) { q.device_path_reason = "device path switched off"; });
+  EXPECT_NE(off.find("needs the device path, which is off: device path switched off"), std::string::npos) << off;
+  const std::string layout = refusal([](Q& q) {
+    q.decoder_has_gpu_decode = false;
+    q.output_layout = "yolo_v8_pose";
+  });
+  EXPECT_NE(layout.find("'yolo_v8_pose' decodes on the host"), std::string::npos) << layout;
+  const std::string outputs = refusal([](Q& q) { q.capabilities.device_outputs = false; });
+  EXPECT_NE(outputs.find("returns no device outputs"), std::string::npos) << outputs;
+  // TVM returns device outputs with its stream's work possibly still queued.
+  const std::string tvm = refusal([](Q& q) { q.runtime_backend = "tvm"; });
+  EXPECT_NE(tvm.find("backend 'tvm' may return device outputs before"), std::string::npos) << tvm;
+  EXPECT_NE(refusal([](Q& q) { q.outputs_float32 = false; }).find("not all float32"), std::string::npos);
+  EXPECT_NE(refusal([](Q& q) { q.kernel_compiled = false; }).find("without the CUDA toolkit"), std::string::npos);
+  EXPECT_TRUE(detail::backend_device_outputs_complete("onnx"));
+  EXPECT_TRUE(detail::backend_device_outputs_complete("tensorrt"));
+  EXPECT_FALSE(detail::backend_device_outputs_complete("tvm"));
+  EXPECT_FALSE(detail::backend_device_outputs_complete("openvino"));
+}
+
 TEST(DevicePathSelection, CatalogVariants) {
   // The source catalog's pre-processing: YOLO letterbox (bilinear) goes to the
   // GPU; Depth Anything (Pillow bicubic) and ZoeDepth (reflect border +
@@ -184,17 +239,6 @@ TEST(DevicePathMode, NamesRoundTrip) {
 
 // ---------------------------------------------------------------- CPU: create() on a CPU backend
 
-PipelineOptions demo_options(const std::string& backend, DevicePathMode mode) {
-  PipelineOptions o;
-  o.model = "yolo";
-  o.variant = "demo";
-  o.backend = backend;
-  o.model_data_dirs = {demo_dir()};
-  o.backend_options["intra_op_threads"] = "1";
-  o.device_path = mode;
-  return o;
-}
-
 TEST(DevicePathPipeline, CpuBackendRunsTheCpuPathAndSaysWhy) {
   AEGISRT_SKIP_WITHOUT_ORT();
   auto p = Pipeline::create(demo_options("onnx", DevicePathMode::Auto), source_models_dir());
@@ -206,6 +250,15 @@ TEST(DevicePathPipeline, CpuBackendRunsTheCpuPathAndSaysWhy) {
   ASSERT_TRUE(off.ok()) << off.error();
   EXPECT_FALSE((*off)->info().device_path);
   EXPECT_NE((*off)->info().device_path_reason.find("switched off"), std::string::npos);
+}
+
+TEST(DevicePathPipeline, CpuBackendPostProcessesOnTheHostAndSaysWhy) {
+  AEGISRT_SKIP_WITHOUT_ORT();
+  auto p = Pipeline::create(demo_options("onnx", DevicePathMode::Auto), source_models_dir());
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_FALSE((*p)->info().gpu_postprocess);
+  EXPECT_NE((*p)->info().gpu_postprocess_reason.find("needs the device path, which is off"), std::string::npos)
+      << (*p)->info().gpu_postprocess_reason;
 }
 
 TEST(DevicePathPipeline, RequireOnACpuBackendFailsWithTheReason) {
@@ -354,6 +407,39 @@ TEST(DevicePathGpu, DemoDetectorMatchesTheCpuPath) {
   }
 }
 
+// GPU post-processing (yolo_v8 on the device path, ORT CUDA): the output
+// stays on the device, the decode kernel + one small download + host NMS give
+// the CPU path's detections; also from an instance (its own device path) and
+// over repeated runs (the decoder's buffers are reused per frame).
+TEST(DevicePathGpu, DemoDetectorGpuPostprocessMatchesTheCpuPath) {
+  AEGISRT_SKIP_WITHOUT_GPU_PIPELINE(cpu, demo_options("cuda", DevicePathMode::Off));
+  EXPECT_FALSE(cpu->info().gpu_postprocess);
+  auto dev = Pipeline::create(demo_options("cuda", DevicePathMode::Require), source_models_dir());
+  ASSERT_TRUE(dev.ok()) << dev.error();
+  ASSERT_TRUE((*dev)->info().gpu_postprocess) << (*dev)->info().gpu_postprocess_reason;
+  EXPECT_EQ((*dev)->info().gpu_postprocess_reason, "");
+  auto inst = (*dev)->create_instance();
+  ASSERT_TRUE(inst.ok()) << inst.error();
+  EXPECT_TRUE((*inst)->info().gpu_postprocess) << (*inst)->info().gpu_postprocess_reason;
+  const auto truth = aegisrt::testing::load_ground_truth();
+  ASSERT_FALSE(truth.empty());
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& t : truth) {
+      SCOPED_TRACE(t.file);
+      auto a = cpu->run_file(demo_dir() / t.file);
+      auto b = (*dev)->run_file(demo_dir() / t.file);
+      auto c = (*inst)->run_file(demo_dir() / t.file);
+      ASSERT_TRUE(a.ok()) << a.error();
+      ASSERT_TRUE(b.ok()) << b.error();
+      ASSERT_TRUE(c.ok()) << c.error();
+      expect_same_results(*a, *b, 0.25f);
+      expect_same_results(*a, *c, 0.25f);
+      const auto problems = aegisrt::testing::match_ground_truth(b->detections(), t);
+      EXPECT_TRUE(problems.empty()) << problems.front();
+    }
+  }
+}
+
 PipelineOptions golden_options(const std::string& variant, const std::string& onnx, DevicePathMode mode) {
   PipelineOptions o;
   o.model = "yolo";
@@ -388,6 +474,15 @@ TEST(DevicePathGpu, GoldenYoloSegmentMatchesTheCpuPath) {
 }
 TEST(DevicePathGpu, GoldenYoloPoseMatchesTheCpuPath) {
   golden_matches_cpu_path("v8n-pose", "yolov8-pose-golden.onnx", "yolov8_pose_reference.json");
+}
+
+// Pose / segment heads keep the host decode on the device path, and say so.
+TEST(DevicePathGpu, GoldenPoseKeepsTheHostDecode) {
+  AEGISRT_SKIP_WITHOUT_GPU_PIPELINE(dev, golden_options("v8n-pose", "yolov8-pose-golden.onnx", DevicePathMode::Require));
+  EXPECT_TRUE(dev->info().device_path);
+  EXPECT_FALSE(dev->info().gpu_postprocess);
+  EXPECT_NE(dev->info().gpu_postprocess_reason.find("decodes on the host"), std::string::npos)
+      << dev->info().gpu_postprocess_reason;
 }
 
 // Several pipelines over one loaded model on backend cuda, each on its own

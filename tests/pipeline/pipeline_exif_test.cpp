@@ -21,16 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace aegisrt::testing;
 
-PipelineOptions demo_options() {
-  PipelineOptions o;
-  o.model = "yolo";
-  o.variant = "demo";
-  o.backend = "onnx";
-  o.model_data_dirs = {demo_dir()};
-  o.backend_options["intra_op_threads"] = "1";
-  return o;
-}
-
 TEST(PipelineExif, RotatedPhotoIsTurnedUprightAndReported) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const auto truth = load_ground_truth();

@@ -17,6 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using aegisrt::testing::demo_dir;
+using aegisrt::testing::demo_options;
 using aegisrt::testing::source_models_dir;
 
 /// The shipped yolo manifest with `sha256: <pin>` added to the demo variant.
@@ -33,16 +34,6 @@ Result<models::ModelCatalog> yolo_catalog_pinning(const std::string& pin) {
   models::ModelCatalog c;
   AEGIS_TRY(c.add(std::move(manifest)));
   return c;
-}
-
-PipelineOptions demo_options() {
-  PipelineOptions o;
-  o.model = "yolo";
-  o.variant = "demo";
-  o.backend = "onnx";
-  o.model_data_dirs = {demo_dir()};
-  o.backend_options["intra_op_threads"] = "1";
-  return o;
 }
 
 TEST(PipelinePin, MismatchedSha256IsCorruptBeforeLoading) {

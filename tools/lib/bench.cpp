@@ -304,6 +304,7 @@ std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int in
                 {"backend", info.backend},   {"runtime_backend", info.runtime_backend},
                 {"precision", info.precision}, {"onnx", info.onnx_path.string()}};
   j["device_path"] = {{"used", info.device_path}, {"reason", info.device_path_reason}};
+  j["gpu_postprocess"] = {{"used", info.gpu_postprocess}, {"reason", info.gpu_postprocess_reason}};
   j["decoder"] = {{"configured", info.decoder},
                   {"reason", info.decoder_reason},
                   {"gpu_decoded_images", r.gpu_decoded_images}};
@@ -335,6 +336,9 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
                               r.distinct_images, r.warmup);
   s += info.device_path ? std::string("  device path: on (pre-processing on the GPU, device input)\n")
                         : fmt::format("  device path: off ({})\n", info.device_path_reason);
+  s += info.gpu_postprocess
+           ? std::string("  post-proc. : GPU (YOLO decode kernel + one small download, NMS on the host)\n")
+           : fmt::format("  post-proc. : host ({})\n", info.gpu_postprocess_reason);
   s += info.decoder == "nvjpeg"
            ? fmt::format("  decoder    : nvjpeg on the GPU ({} of {} timed images; PNGs and --prefetch/--batch "
                          "on the CPU)\n", r.gpu_decoded_images, r.iterations)

@@ -189,6 +189,15 @@ struct PipelineInfo {
   bool device_path = false;
   /// Why the CPU path is used (empty with the device path).
   std::string device_path_reason;
+  /// true: the model output stays in device memory and the YOLO decode's
+  /// per-anchor scan runs on the GPU (one small download of the candidates,
+  /// then NMS on the host; results identical to the host decode). yolo_v8
+  /// detections on the device path, with a backend that returns device
+  /// outputs (ONNX Runtime CUDA, TensorRT). FrameResult::timings.postprocess
+  /// then covers kernel + download + NMS.
+  bool gpu_postprocess = false;
+  /// Why the output is downloaded and decoded on the host (empty with gpu_postprocess).
+  std::string gpu_postprocess_reason;
   /// The JPEG decoder of run_file() / run_encoded(): "nvjpeg" (GPU, into
   /// device memory; PipelineOptions::decode) or "cpu" (libjpeg-turbo).
   /// PNGs and the JPEGs nvJPEG leaves out decode on the CPU either way
@@ -434,6 +443,9 @@ class Pipeline {
   // GPU JPEG decode (device_path.cpp, after attach_device_path): sets
   // info_.decoder / decoder_reason and enables nvJPEG on device_.
   Result<void> attach_jpeg_decoder();
+  // GPU post-processing (device_path.cpp, after attach_device_path): sets
+  // info_.gpu_postprocess / gpu_postprocess_reason and the decoder's device path.
+  void attach_gpu_postprocess();
   // Segment Anything (sam_masks: an encoder + a `prompt_decoder` part; sam.cpp).
   Result<void> attach_sam(const models::ModelCatalog& catalog, const models::Selection& sel,
                           const models::ResolvedVariant& rv, const PipelineOptions& options);

@@ -22,6 +22,7 @@
 namespace aegisrt::pipeline::detail {
 
 struct TextPrompt;  // grounding_dino.h
+class DevicePath;  // device_path.h
 
 using Json = nlohmann::ordered_json;
 
@@ -68,6 +69,15 @@ class OutputDecoder {
   virtual void to_json(const FrameResult& r, Json& j) const = 0;
   /// Start of a new video (trackers forget their state).
   virtual void reset() {}
+
+  /// true when this layout can decode its output on the GPU
+  /// (DevicePath::decode_yolo; yolo_v8 detections only).
+  [[nodiscard]] virtual bool has_device_decode() const noexcept { return false; }
+  /// The device path whose GPU decode decode() uses for outputs in device
+  /// memory (Pipeline: when PipelineInfo::gpu_postprocess); null: none (host
+  /// outputs only). Must outlive its use; the Pipeline resets it before it
+  /// replaces its device path.
+  virtual void set_device_decode(DevicePath* path) noexcept { (void)path; }
 };
 
 /// The decoder for the variant's output layout; Unsupported (naming the

@@ -5,6 +5,7 @@
 
 #include "aegisrt/vision/tracking.h"
 #include "pipeline/decoders/decoder.h"
+#include "pipeline/device_path.h"
 
 namespace aegisrt::pipeline::detail {
 namespace {
@@ -35,7 +36,13 @@ class YoloV8Decoder final : public OutputDecoder {
   Result<void> decode(const ExecutionResult& out, FrameResult& frame) override {
     AEGIS_ASSIGN_OR_RETURN(const Tensor* t, output_at(out, variant_, 0));
     DetectionResult r;
-    AEGIS_ASSIGN_OR_RETURN(r.detections, vision::decode_yolo(t->view(), cfg_, frame.transform));
+    if (device_ != nullptr && t->location().is_device()) {
+      // GPU post-processing (PipelineInfo::gpu_postprocess): kernel + one
+      // small download + the same NMS as decode_yolo.
+      AEGIS_ASSIGN_OR_RETURN(r.detections, device_->decode_yolo(t->view(), cfg_, frame.transform));
+    } else {
+      AEGIS_ASSIGN_OR_RETURN(r.detections, vision::decode_yolo(t->view(), cfg_, frame.transform));
+    }
     if (tracker_) {
       r.tracks = tracker_->update(r.detections);
       // Report only what passes the user's threshold; the tracker saw the low ones too.
@@ -81,12 +88,16 @@ class YoloV8Decoder final : public OutputDecoder {
     if (tracker_) tracker_->reset();
   }
 
+  [[nodiscard]] bool has_device_decode() const noexcept override { return true; }
+  void set_device_decode(DevicePath* path) noexcept override { device_ = path; }
+
  private:
   models::ResolvedVariant variant_;
   std::vector<std::string> names_;
   vision::YoloDecodeConfig cfg_;
   float report_conf_;  // detections reported at or above this (lower when tracking)
   std::unique_ptr<vision::ByteTracker> tracker_;
+  DevicePath* device_ = nullptr;  // GPU decode of device outputs (Pipeline::attach_gpu_postprocess)
 };
 
 }  // namespace
