@@ -388,7 +388,7 @@ class Bench:
 
             def aeg(get=get):
                 _, cc, _ = get()
-                ips = med([j["wall_images_per_second"] for j in cc])
+                ips = med([j["images_per_second"] for j in cc])  # as run_pipeline_bench.sh
                 w = {k: med([j["warm_ms"][k]["mean"] for j in cc])
                      for k in ("decode", "preprocess", "execute", "postprocess", "total")}
                 return (f"{ips:.1f} img/s",
@@ -412,7 +412,7 @@ class Bench:
 
             def speedup(get=get, fmt=fmt):
                 p, cc, cs = get()
-                ratios = [c["wall_images_per_second"] / x["images_per_s"] for x, c in zip(p, cc)]
+                ratios = [c["images_per_second"] / x["images_per_s"] for x, c in zip(p, cc)]
                 ratios_s = [c["wall_images_per_second"] / x["images_per_s"] for x, c in zip(p, cs)]
                 return (f"{med(ratios):.2f}x",
                         f"{fmt}, one image at a time, median of the round ratios "
