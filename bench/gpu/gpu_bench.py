@@ -23,6 +23,11 @@ the rows it finished) with the raw outputs beside it:
     device-to-device copy (bench_vision_cuda);
   * ORT overhead on the micro model (bench_ort_overhead, CPU EP: the micro
     model is a CPU-overhead measurement);
+  * the CPU pipeline vs Python on the GPU host's 16 quiet cores (the dev VM's
+    bench/pipeline/run_pipeline_bench.sh comparison): ONNX Runtime's CPU EP on
+    both sides, `aegisrt bench --backend onnx` (one image at a time and
+    --prefetch 2) vs python_baseline.py --provider cpu, demo detector, on the
+    PNGs and on their JPEG copies; CPU_ROUNDS alternating rounds, medians;
   * time to first output with a warm cache for ResNet-50 (~100 MB fp32):
     wall time of a whole `aegisrt exec` process, second of two runs (ORT CUDA:
     OS page cache warm; TVM cuda: artefact cache warm, the first run builds).
@@ -45,7 +50,29 @@ TARGETS = {
     "ratio": "<= 1.10",
     "bandwidth": ">= 70 %",
     "overhead": "p50 <= 2 %",
+    "cpu_speedup": ">= 1.5x (issue 16)",
 }
+CPU_ROUNDS = 3  # alternating rounds of the CPU-EP comparison (median reported)
+
+
+def source_id():
+    """The commit the tree on this machine was prepared from: $AEGISRT_SOURCE_COMMIT,
+    else the SOURCE file scripts/gpu/prepare.sh writes into the parts (unpacked to
+    /tmp/aegis-stage by run_all.sh) and into .gpu/. Not `git rev-parse HEAD`: the GPU
+    machine's copy of the tree has no .git of its own commit (its HEAD is stale)."""
+    env = os.environ.get("AEGISRT_SOURCE_COMMIT", "").strip()
+    if env:
+        return f"{env} (AEGISRT_SOURCE_COMMIT)"
+    for path in (os.environ.get("AEGISRT_SOURCE_FILE", ""), "/tmp/aegis-stage/SOURCE",
+                 os.path.join(ROOT, ".gpu", "SOURCE")):
+        if path and os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                kv = dict(line.strip().split("=", 1) for line in f if "=" in line)
+            commit = kv.get("commit", "")[:12] or "?"
+            dirty = kv.get("dirty", "0")
+            dirty_note = "" if dirty in ("", "0") else f" + {dirty} uncommitted file(s)"
+            return f"{commit}{dirty_note} (prepared {kv.get('prepared', '?')}, scripts/gpu/prepare.sh)"
+    return "unknown (no SOURCE from scripts/gpu/prepare.sh; set AEGISRT_SOURCE_COMMIT)"
 
 
 class RowError(Exception):
@@ -111,7 +138,7 @@ class Bench:
                 result, note = "FAILED", str(e)
             except Exception as e:  # noqa: BLE001 - a broken row must not end the run
                 result, note = "FAILED", f"{type(e).__name__}: {e}"
-        note = note.replace("|", "/").replace("\n", " ")[:300]
+        note = note.replace("|", "/").replace("\n", " ")[:600]
         self.rows.append((measurement, model, config, result, target, note))
         print(f"[{time.monotonic() - self.t0:5.0f} s] {measurement} | {model} | {config} | {result} | {note}",
               file=sys.stderr, flush=True)
@@ -289,17 +316,27 @@ class Bench:
                     raise RowError(f"{n}: {b.get('error_message', 'error')}")
             copy = next(b for n, b in by.items() if n.startswith("BM_CudaMemcpyD2D"))
             parts = []
-            share = None
+            share = share_gpu = None
             for n, b in by.items():
                 if n.startswith("BM_CudaPreprocess"):
                     s = 100.0 * b["GB/s_effective"] / copy["GB/s_effective"]
-                    share = s if share is None else share
-                    parts.append(f"{n.split('/', 1)[1].split('/manual')[0]}: {b['GB/s_effective']:.0f} GB/s, "
-                                 f"{b['us_per_launch']:.1f} us ({s:.0f} %)")
+                    # CUDA events, launches queued back to back (no host launch cost).
+                    sg = 100.0 * b.get("GB/s_gpu_b2b", 0.0) / copy["GB/s_gpu_b2b"] if copy.get("GB/s_gpu_b2b") else None
+                    if share is None:
+                        share, share_gpu = s, sg
+                    parts.append(f"{n.split('/', 1)[1].split('/manual')[0]}: wall {b['us_per_launch']:.1f} us "
+                                 f"({s:.0f} %), GPU b2b {b.get('us_gpu_b2b', 0):.2f} us"
+                                 + (f" ({sg:.0f} %)" if sg is not None else "")
+                                 + f", single {b.get('us_gpu_single', 0):.2f}, 1+sync {b.get('us_wall_single', 0):.1f}")
             if share is None:
                 raise RowError("no BM_CudaPreprocess result")
-            return (f"{share:.0f} % of D2D copy",
-                    f"D2D copy {copy['GB/s_effective']:.0f} GB/s; " + "; ".join(parts))
+            res = f"{share:.0f} % of D2D copy"
+            if share_gpu is not None:
+                res += f" (host wall); {share_gpu:.0f} % (GPU events, back to back)"
+            return (res,
+                    f"D2D copy {copy['GB/s_effective']:.0f} GB/s, {copy['us_per_launch']:.2f} us wall; GPU b2b "
+                    f"{copy.get('us_gpu_b2b', 0):.2f} us, single {copy.get('us_gpu_single', 0):.2f} us; "
+                    + "; ".join(parts))
         self.row("pre-processing kernel bandwidth", "640x480 -> 1x3x640x640", "bench_vision_cuda", fn,
                  TARGETS["bandwidth"])
 
@@ -317,6 +354,77 @@ class Bench:
                     f"raw ORT p50 {j['raw_p50_us']:.1f} us vs aegisrt {j['aegisrt_p50_us']:.1f} us "
                     f"(p99 ratio {j['ratio_p99']:.3f}); CPU EP, on the GPU host's CPU")
         self.row("ORT overhead", "micro", "bench_ort_overhead (CPU EP)", fn, TARGETS["overhead"])
+
+    def cpu_ep_rows(self, model):
+        """aegisrt (ONNX Runtime CPU EP) vs python_baseline.py --provider cpu, PNG and JPEG."""
+        sets = [("PNG", self.a.images)]
+        if self.jpeg_images:
+            sets.append(("JPEG", self.jpeg_images))
+        it = str(self.a.cpu_iterations)
+
+        def runs(fmt, images):
+            def fn():
+                tag = f"{model['key']}_{fmt.lower()}"
+                py, cc, cs = [], [], []
+                for r in range(1, CPU_ROUNDS + 1):
+                    k = f"cpu_python_{tag}_{r}"
+                    py.append(self.first_json(self.sh(
+                        [self.bpy, os.path.join(ROOT, "bench", "pipeline", "python_baseline.py"), "--onnx",
+                         model["onnx"], "--input", images, "--iterations", it, "--warmup", str(self.a.warmup),
+                         "--provider", "cpu", "--json"], 120, k)))
+                    base = [self.cli, "bench", "--model", "yolo", "--variant", model["variant"], "--backend",
+                            "onnx", "--input", images, "--iterations", it, "--warmup", str(self.a.warmup),
+                            "--json"] + model["args"]
+                    k = f"cpu_aegisrt_{tag}_{r}"
+                    cc.append(self.first_json(self.sh(base, 120, k)))
+                    k = f"cpu_aegisrt_prefetch_{tag}_{r}"
+                    cs.append(self.first_json(self.sh(base + ["--prefetch", "2"], 120, k)))
+                return py, cc, cs
+            return lambda: self.cached(f"cpu_ep_{model['key']}_{fmt}", fn)
+
+        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        for fmt, images in sets:
+            get = runs(fmt, images)
+
+            def aeg(get=get):
+                _, cc, _ = get()
+                ips = med([j["images_per_second"] for j in cc])  # as run_pipeline_bench.sh
+                w = {k: med([j["warm_ms"][k]["mean"] for j in cc])
+                     for k in ("decode", "preprocess", "execute", "postprocess", "total")}
+                return (f"{ips:.1f} img/s",
+                        f"one image at a time, median of {CPU_ROUNDS}; mean ms: decode {w['decode']:.2f}, pre "
+                        f"{w['preprocess']:.2f}, execute {w['execute']:.2f}, post {w['postprocess']:.2f}, "
+                        f"total {w['total']:.2f}; {cc[0].get('detections_per_image', 0):.1f} det/img")
+
+            def aeg_prefetch(get=get):
+                _, _, cs = get()
+                ips = med([j["wall_images_per_second"] for j in cs])
+                return f"{ips:.1f} img/s", f"--prefetch 2 (decode on a helper thread), wall clock, median of {CPU_ROUNDS}"
+
+            def py(get=get):
+                p, _, _ = get()
+                ips = med([j["images_per_s"] for j in p])
+                m = {k: med([j["mean_ms"][k] for j in p]) for k in ("decode", "pre", "execute", "post", "total")}
+                return (f"{ips:.1f} img/s",
+                        f"onnxruntime {p[0]['onnxruntime']} (cpu), OpenCV {p[0]['opencv']}; median of {CPU_ROUNDS}; "
+                        f"mean ms: decode {m['decode']:.2f}, pre {m['pre']:.2f}, execute {m['execute']:.2f}, post "
+                        f"{m['post']:.2f}, total {m['total']:.2f}; {p[0]['detections_per_image']:.1f} det/img")
+
+            def speedup(get=get, fmt=fmt):
+                p, cc, cs = get()
+                ratios = [c["images_per_second"] / x["images_per_s"] for x, c in zip(p, cc)]
+                ratios_s = [c["wall_images_per_second"] / x["images_per_s"] for x, c in zip(p, cs)]
+                return (f"{med(ratios):.2f}x",
+                        f"{fmt}, one image at a time, median of the round ratios "
+                        f"({', '.join(f'{x:.2f}' for x in ratios)}); --prefetch 2: {med(ratios_s):.2f}x "
+                        f"({', '.join(f'{x:.2f}' for x in ratios_s)}); ORT CPU EP on both sides, default threads")
+
+            self.row(f"end-to-end, CPU EP ({fmt})", model["label"], "aegisrt bench, onnx (CPU EP)", aeg)
+            self.row(f"end-to-end, CPU EP ({fmt})", model["label"], "aegisrt bench, onnx (CPU EP), --prefetch 2",
+                     aeg_prefetch)
+            self.row(f"end-to-end, CPU EP ({fmt})", model["label"], "python_baseline.py --provider cpu", py)
+            self.row(f"speedup vs python, CPU EP ({fmt})", model["label"], "aegisrt / python", speedup,
+                     TARGETS["cpu_speedup"])
 
     def resnet_rows(self, onnx):
         def exec_json(extra, name, n=1, warmup=0, timeout=120):
@@ -359,10 +467,8 @@ class Bench:
                                      capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
             except Exception:  # noqa: BLE001
                 pass
-        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
         self.header = (f"GPU benchmark (bench/gpu/run_gpu_bench.sh), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-                       f"card: {gpu}, commit {commit or '?'}, images: {self.a.images}, "
+                       f"card: {gpu}, source {source_id()}, images: {self.a.images}, "
                        f"{self.a.iterations} timed + {self.a.warmup} warm-up images per row\n")
         print(self.header, file=sys.stderr, flush=True)
         models_dir = os.path.join(self.out, "models")
@@ -419,6 +525,7 @@ class Bench:
             self.stream_rows(y8)
         self.preprocess_rows()
         self.overhead_row()
+        self.cpu_ep_rows(demo)
         if made.get("resnet50"):
             self.resnet_rows(os.path.join(models_dir, "resnet50.onnx"))
         self.write_table()
@@ -434,6 +541,8 @@ def main():
     ap.add_argument("--images", default="", help="image folder (default: BUILD/test_data/demo)")
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--cpu-iterations", type=int, default=150,
+                    help="timed images per run of the CPU-EP comparison rows")
     ap.add_argument("--python", default=os.environ.get("AEGISRT_BENCH_PYTHON", sys.executable),
                     help="Python with onnxruntime-gpu, OpenCV, torch (and ultralytics)")
     ap.add_argument("--budget", type=float, default=540.0, help="seconds for the whole run")

@@ -9,15 +9,33 @@
 // the whole sample's: reporting sample/kInner made Google Benchmark believe
 // each iteration was kInner times shorter than it was, so it ran kInner (50)
 // times more iterations than its --benchmark_min_time asked for.
+//
+// The host wall clock above includes the host's launch cost (run_into's
+// validation + cudaLaunchKernel, or cudaMemcpyAsync), which at ~5 us per
+// launch can exceed the GPU time itself. So each benchmark also reports
+// times taken by CUDA events on the stream (GpuTimes below):
+//   us_gpu_b2b     kInner launches queued while the stream is held by a host
+//                  function, then released: events around the batch / kInner
+//                  (back-to-back GPU time per launch, no host gaps);
+//   us_gpu_single  one launch queued the same way, events around it (the GPU
+//                  time of a single launch including its start-up);
+//   us_wall_single one call then a synchronize, host wall clock (what a caller
+//                  doing one image at a time waits for).
+// Each is the median of kEventReps samples.
 #include <benchmark/benchmark.h>
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <thread>
 #include <vector>
 
+#include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/vision/preprocess_cuda.h"
 
 namespace {
@@ -30,6 +48,83 @@ using aegisrt::vision::CudaPreprocessor;
 using aegisrt::vision::PreprocessConfig;
 
 constexpr int kInner = 50;  // launches per timed sample (one benchmark iteration)
+constexpr int kEventReps = 21;  // samples per event-timed figure (median)
+
+// Host function that holds the stream until `released` is set (bounded at
+// 2 s so a bug cannot hang the benchmark): work queued behind it starts
+// back-to-back when it returns.
+void CUDART_CB hold_stream(void* flag) {
+  auto* released = static_cast<std::atomic<bool>*>(flag);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!released->load(std::memory_order_acquire) && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct GpuTimes {
+  double us_b2b = 0.0;          // per launch, kInner queued back to back
+  double us_single = 0.0;       // one queued launch
+  double us_wall_single = 0.0;  // one call + synchronize, host wall clock
+  bool ok = false;
+};
+
+// `enqueue` queues one launch (kernel or copy) on `s`.
+GpuTimes gpu_times(cudaStream_t s, const std::function<void()>& enqueue) {
+  GpuTimes t;
+  cudaEvent_t e0 = nullptr, e1 = nullptr;
+  if (cudaEventCreate(&e0) != cudaSuccess || cudaEventCreate(&e1) != cudaSuccess) {
+    cudaEventDestroy(e0);
+    return t;
+  }
+  auto timed = [&](int launches) -> double {
+    std::atomic<bool> released{false};
+    cudaLaunchHostFunc(s, hold_stream, &released);
+    cudaEventRecord(e0, s);
+    for (int i = 0; i < launches; ++i) enqueue();
+    cudaEventRecord(e1, s);
+    released.store(true, std::memory_order_release);
+    cudaStreamSynchronize(s);
+    float ms = 0.0f;
+    if (cudaEventElapsedTime(&ms, e0, e1) != cudaSuccess) return -1.0;
+    return static_cast<double>(ms) * 1e3 / launches;
+  };
+  std::vector<double> b2b, single, wall;
+  for (int r = 0; r < kEventReps; ++r) {
+    b2b.push_back(timed(kInner));
+    single.push_back(timed(1));
+    const auto t0 = std::chrono::steady_clock::now();
+    enqueue();
+    cudaStreamSynchronize(s);
+    wall.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  t.ok = std::all_of(b2b.begin(), b2b.end(), [](double x) { return x >= 0.0; }) &&
+         std::all_of(single.begin(), single.end(), [](double x) { return x >= 0.0; }) &&
+         cudaGetLastError() == cudaSuccess;
+  t.us_b2b = median(b2b);
+  t.us_single = median(single);
+  t.us_wall_single = median(wall);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  return t;
+}
+
+void set_gpu_counters(benchmark::State& state, const GpuTimes& t, double bytes_moved) {
+  if (!t.ok) {
+    state.SkipWithError("CUDA event timing failed");
+    return;
+  }
+  state.counters["us_gpu_b2b"] = t.us_b2b;
+  state.counters["us_gpu_single"] = t.us_single;
+  state.counters["us_wall_single"] = t.us_wall_single;
+  if (t.us_b2b > 0.0) state.counters["GB/s_gpu_b2b"] = bytes_moved / (t.us_b2b * 1e-6) / 1e9;
+  if (t.us_single > 0.0) state.counters["GB/s_gpu_single"] = bytes_moved / (t.us_single * 1e-6) / 1e9;
+}
 
 void BM_CudaPreprocess(benchmark::State& state) {
   const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
@@ -80,12 +175,19 @@ void BM_CudaPreprocess(benchmark::State& state) {
   }
   state.counters["bytes_read"] = static_cast<double>(host.size());
   state.counters["bytes_written"] = static_cast<double>(out_bytes);
+  bool launched = true;
+  const GpuTimes gt = gpu_times(pre->stream()->native(), [&] {
+    launched = pre->run_into(src_view, cfg, out, 0, false).ok() && launched;
+  });
+  if (!launched) state.SkipWithError("run_into failed during the event-timed launches");
+  else set_gpu_counters(state, gt, moved);
   cudaFree(src);
 }
 BENCHMARK(BM_CudaPreprocess)
     ->ArgNames({"w", "h"})
     ->Args({640, 480})
     ->Args({1920, 1080})
+    ->Args({1280, 720})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
@@ -122,6 +224,8 @@ void BM_CudaMemcpyD2D(benchmark::State& state) {
     state.counters["us_per_launch"] = total_s / static_cast<double>(copies) * 1e6;
   }
   state.counters["bytes"] = static_cast<double>(bytes);
+  set_gpu_counters(state, gpu_times(s, [&] { cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, s); }),
+                   2.0 * static_cast<double>(bytes));
   cudaStreamDestroy(s);
   cudaFree(a);
   cudaFree(b);

@@ -12,6 +12,12 @@
 #   - bench-wheels: opencv-python-headless, ultralytics + thop for bench/gpu/run_gpu_bench.sh
 #   - nvjpeg: the pinned nvidia-nvjpeg wheel (CUDA 13, ~4 MB) that scripts/deps/45-nvjpeg.sh
 #     unpacks (GPU JPEG decode on the device path; the GPU machine's CUDA has no nvJPEG)
+#   - SOURCE: the commit this tree was prepared from (commit=, dirty= count of
+#     uncommitted tracked files, prepared= UTC time), also written to .gpu/SOURCE;
+#     bench/gpu/gpu_bench.py prints it in its header (the GPU machine's copy of the
+#     tree has a stale .git, so its `git rev-parse HEAD` names the wrong commit).
+#     Re-run prepare.sh after committing, or pass AEGISRT_SOURCE_COMMIT=<id> on the
+#     device call, else the header names the tree of the last prepare.
 # Then each part travels in its own device call (scripts/gpu/run_all.sh --collect)
 # and the last call runs scripts/gpu/run_all.sh, which joins them.
 set -euo pipefail
@@ -91,9 +97,15 @@ if [ "${AEGISRT_GPU_WITH_TRITON:-1}" = "1" ] && [ -x third_party/triton/bin/trit
     urllib3==2.8.0 grpcio==1.85.3 protobuf==4.25.9 packaging==26.4
   sed -n 's/^triton=//p' third_party/triton/VERSION > "$G/stage/triton-wheels/TRITON_VERSION"
 fi
+{
+  echo "commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
+  echo "dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)"
+  echo "prepared=$(date -u '+%Y-%m-%d %H:%M UTC')"
+} > "$G/stage/SOURCE"
+cp "$G/stage/SOURCE" "$G/SOURCE"
 # Fixed order: what every run needs comes first, the large optional ORT GPU libraries
 # and the Triton server last.
-(cd "$G/stage" && tar -cf - debs wheels ort-headers nvjpeg $(ls -d ortgpu.tar.zst bench-wheels triton.tar.zst triton-wheels 2>/dev/null)) |
+(cd "$G/stage" && tar -cf - SOURCE debs wheels ort-headers nvjpeg $(ls -d ortgpu.tar.zst bench-wheels triton.tar.zst triton-wheels 2>/dev/null)) |
   split -b "${AEGISRT_GPU_PART_MB:-40}M" -d -a 2 - "$G/parts/part."  # + the working tree (~18 MB tracked): under 64 MiB a call
 (cd "$G/parts" && ls part.* > MANIFEST && cat part.* | sha256sum | cut -d' ' -f1 > SHA256)
 ls -la "$G/parts"

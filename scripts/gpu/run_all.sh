@@ -94,6 +94,8 @@ while read -r p; do [ -f "$PARTS/$p" ] || { echo "missing $p"; missing=1; }; don
 have="$(cd "$PARTS" && cat $(cat "$ROOT/.gpu/parts/MANIFEST") | sha256sum | cut -d' ' -f1)"
 [ "$have" = "$(cat .gpu/parts/SHA256)" ] || { summary "joined parts fail their checksum"; exit 2; }
 rm -rf "$STAGE" && mkdir -p "$STAGE" && (cd "$PARTS" && cat $(cat "$ROOT/.gpu/parts/MANIFEST")) | tar -x -C "$STAGE"
+# The commit prepare.sh packed these parts from (bench/gpu/gpu_bench.py reads the same file).
+summary "source: $(tr '\n' ' ' < "$STAGE/SOURCE" 2>/dev/null || echo 'unknown (parts from a prepare.sh without SOURCE)')"
 
 echo "== Debian packages -> $DEPS"
 mkdir -p "$DEPS"

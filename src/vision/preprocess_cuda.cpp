@@ -3,12 +3,14 @@
 // CUDA resource and error goes through the cuda layer (CudaStream,
 // DeviceBuffer, allocate_device_tensor, DeviceGuard, AEGIS_CUDA_TRY); this file
 // calls no CUDA runtime function itself.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/cuda/device_buffer.h"
@@ -27,6 +29,16 @@ struct CudaPreprocessor::Impl {
   int device = 0;
   cuda::CudaStream stream;
   cuda::DeviceBuffer staging;  // device copy of host sources, grown on demand
+  // Sampling-tap tables of the last geometry (detail::make_tap on the host,
+  // uploaded once and reused while source and resized sizes repeat): x then
+  // y, each as i0[], i1[], w[] (w as float bits). host_taps backs the queued
+  // upload, so it is only rewritten after a stream synchronize.
+  cuda::DeviceBuffer taps;
+  std::vector<std::int32_t> host_taps;
+  struct TapKey {
+    int src_w = -1, src_h = -1, resized_w = -1, resized_h = -1;
+    bool operator==(const TapKey&) const = default;
+  } taps_key;
 
   ~Impl() { (void)stream.synchronize(); }
   Impl(const Impl&) = delete;
@@ -94,6 +106,22 @@ Result<void> check_run_into(const TensorView& src, const PreprocessConfig& confi
   return {};
 }
 
+/// Appends the taps of `out` resized pixels from `in` source pixels to
+/// `words` as i0[], i1[], w[]: the CPU path's detail::make_tap() with the
+/// CPU path's scale (preprocess.cpp run_image), so both sample alike.
+void append_taps(std::vector<std::int32_t>& words, int in, int out) {
+  const double inv = static_cast<double>(in) / out;
+  const std::size_t base = words.size();
+  const auto n = static_cast<std::size_t>(out);
+  words.resize(base + 3 * n);
+  for (std::size_t d = 0; d < n; ++d) {
+    const detail::Tap t = detail::make_tap(static_cast<int>(d), inv, in);
+    words[base + d] = t.i0;
+    words[base + n + d] = t.i1;
+    words[base + 2 * n + d] = std::bit_cast<std::int32_t>(t.w);
+  }
+}
+
 }  // namespace
 
 Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
@@ -135,6 +163,29 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
     src_dev = static_cast<const std::uint8_t*>(impl_->staging.data());
   }
 
+  const Impl::TapKey key{w, h, t.resized_width, t.resized_height};
+  if (!(key == impl_->taps_key)) {
+    // Work queued earlier may still read the device table (kernels) or the
+    // host one (its upload).
+    AEGIS_TRY(impl_->stream.synchronize());
+    impl_->taps_key = {};
+    impl_->host_taps.clear();
+    append_taps(impl_->host_taps, w, t.resized_width);
+    append_taps(impl_->host_taps, h, t.resized_height);
+    const std::size_t bytes = impl_->host_taps.size() * sizeof(std::int32_t);
+    if (bytes > impl_->taps.size()) {
+      impl_->taps = cuda::DeviceBuffer();
+      AEGIS_ASSIGN_OR_RETURN(impl_->taps, cuda::DeviceBuffer::create(bytes, impl_->device));
+    }
+    AEGIS_TRY(impl_->taps.copy_from_host(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(impl_->host_taps.data()), bytes),
+        &impl_->stream));
+    impl_->taps_key = key;
+  }
+  const auto* words = static_cast<const std::int32_t*>(impl_->taps.data());
+  const std::size_t rw = static_cast<std::size_t>(t.resized_width);
+  const std::size_t rh = static_cast<std::size_t>(t.resized_height);
+
   const detail::NormPlan plan = detail::make_norm_plan(config, c);
   detail::PreprocessKernelParams p{};
   p.src = src_dev;
@@ -149,8 +200,10 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
   p.resized_h = t.resized_height;
   p.pad_x = t.pad_x;
   p.pad_y = t.pad_y;
-  p.inv_x = static_cast<double>(w) / t.resized_width;
-  p.inv_y = static_cast<double>(h) / t.resized_height;
+  // Float weights read as float: the table was written from float bits.
+  const auto* fwords = reinterpret_cast<const float*>(words);
+  p.x_taps = {words, words + rw, fwords + 2 * rw};
+  p.y_taps = {words + 3 * rw, words + 3 * rw + rh, fwords + 3 * rw + 2 * rh};
   for (int k = 0; k < 3; ++k) {
     p.mul[k] = plan.mul[static_cast<std::size_t>(k)];
     p.add[k] = plan.add[static_cast<std::size_t>(k)];

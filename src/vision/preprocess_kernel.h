@@ -10,6 +10,17 @@
 
 namespace aegisrt::vision::detail {
 
+/// Sampling taps of one axis in device memory, one entry per resized pixel
+/// (resized_w entries for x, resized_h for y): source indices i0/i1 (pixels,
+/// not bytes) and the weight of i1. Computed on the host by detail::make_tap()
+/// (preprocess_plan.h), the very function the CPU path uses, so both paths
+/// sample the same source pixels with the same weights.
+struct DeviceTaps {
+  const int* i0;
+  const int* i1;
+  const float* w;
+};
+
 struct PreprocessKernelParams {
   const std::uint8_t* src;
   int src_w, src_h;
@@ -17,7 +28,8 @@ struct PreprocessKernelParams {
   float* dst;            // first element of this image's slot
   int dst_w, dst_h;
   int resized_w, resized_h, pad_x, pad_y;
-  double inv_x, inv_y;  // source pixels per resized pixel (double, as on the CPU)
+  DeviceTaps x_taps;  // resized_w entries
+  DeviceTaps y_taps;  // resized_h entries
   float mul[3], add[3], pad[3];
   int ch[3];  // source channel feeding output channel k
 };

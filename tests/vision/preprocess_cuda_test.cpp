@@ -108,6 +108,106 @@ TEST_F(CudaPreprocess, MatchesCpuAcrossConfigs) {
   }
 }
 
+// Every code path of the kernel (preprocess_kernel.cu): 1/3/4 source
+// channels, NCHW/NHWC, RGB/BGR, output widths that are a multiple of 4 (float4
+// stores) and not (odd, even but not a multiple of 4: scalar stores, last
+// thread of a row partly outside), letterbox padding left/right (tall source)
+// and top/bottom (wide source), upscale and downscale, stretch (no padding),
+// and mean/std normalisation. The reference is the CPU path.
+TEST_F(CudaPreprocess, MatchesCpuOnEveryKernelPath) {
+  struct Dst {
+    int w, h;
+  };
+  struct Src {
+    int w, h;
+    ResizeMode mode;
+  };
+  const Dst dsts[] = {{640, 640}, {321, 243}, {322, 200}, {100, 64}, {7, 5}};
+  const Src srcs[] = {{311, 97, ResizeMode::Letterbox},   // wide: pad rows
+                      {97, 311, ResizeMode::Letterbox},   // tall: pad columns
+                      {601, 587, ResizeMode::Letterbox},  // near square downscale
+                      {53, 41, ResizeMode::Stretch}};
+  unsigned seed = 100;
+  int cases = 0;
+  for (const int ch : {1, 3, 4}) {
+    for (const Layout layout : {Layout::NCHW, Layout::NHWC}) {
+      for (const ColorOrder order : {ColorOrder::RGB, ColorOrder::BGR}) {
+        for (const Dst& d : dsts) {
+          for (const Src& s : srcs) {
+            PreprocessConfig cfg;
+            cfg.width = d.w;
+            cfg.height = d.h;
+            cfg.layout = layout;
+            cfg.color_order = order;
+            cfg.resize = s.mode;
+            if (order == ColorOrder::BGR) {
+              cfg.mean = {0.485f, 0.456f, 0.406f};
+              cfg.std = {0.229f, 0.224f, 0.225f};
+              cfg.pad_value = 0;
+            }
+            const float err = max_abs_diff(random_image(s.w, s.h, ch, seed++), cfg);
+            EXPECT_LE(err, kMaxAbsError)
+                << "C=" << ch << " " << to_string(layout) << " " << to_string(order) << " " << s.w << "x"
+                << s.h << " " << to_string(s.mode) << " -> " << d.w << "x" << d.h;
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 3 * 2 * 2 * 5 * 4);
+}
+
+// The pad value against a hand computation (not the CPU path): a 64x16 grey
+// image letterboxed into 64x64 leaves rows [0, 24) and [40, 64) padded with
+// (114 / 255 - mean) / std; the content rows of a constant image are
+// (v / 255 - mean) / std.
+TEST_F(CudaPreprocess, PadAndConstantContentMatchHandComputedValues) {
+  Image img = Image::create(64, 16, 3).value();
+  for (auto& p : img.pixels()) p = 200;
+  for (const Layout layout : {Layout::NCHW, Layout::NHWC}) {
+    PreprocessConfig cfg;
+    cfg.width = cfg.height = 64;
+    cfg.layout = layout;
+    cfg.mean = {0.5f, 0.25f, 0.0f};
+    cfg.std = {0.5f, 0.25f, 2.0f};
+    auto gpu = pre_->run(img, cfg);
+    ASSERT_TRUE(gpu.ok()) << gpu.error();
+    EXPECT_EQ(gpu->transforms[0].pad_y, 24);
+    const auto host = download(gpu->tensor);
+    for (int y = 0; y < 64; ++y) {
+      for (int x = 0; x < 64; ++x) {
+        for (int k = 0; k < 3; ++k) {
+          const auto uk = static_cast<std::size_t>(k);
+          const double raw = (y < 24 || y >= 40) ? 114.0 : 200.0;
+          const double want = (raw / 255.0 - cfg.mean[uk]) / cfg.std[uk];
+          const std::size_t i = layout == Layout::NCHW
+                                    ? static_cast<std::size_t>((k * 64 + y) * 64 + x)
+                                    : static_cast<std::size_t>((y * 64 + x) * 3 + k);
+          ASSERT_NEAR(host[i], want, 1e-5) << to_string(layout) << " y=" << y << " x=" << x << " k=" << k;
+        }
+      }
+    }
+  }
+}
+
+// The tap tables are cached per geometry: alternating source and output sizes
+// on one preprocessor (table re-uploaded, grown, shrunk) must each match the
+// CPU, including a geometry change while earlier work is still queued.
+TEST_F(CudaPreprocess, GeometryChangesReuseOrRebuildTaps) {
+  PreprocessConfig small;
+  small.width = small.height = 96;
+  PreprocessConfig big;  // 640x640
+  const Image a = random_image(200, 120, 3, 7);
+  const Image b = random_image(1280, 720, 3, 8);
+  EXPECT_LE(max_abs_diff(a, small), kMaxAbsError);
+  EXPECT_LE(max_abs_diff(b, big), kMaxAbsError);    // grows the table
+  EXPECT_LE(max_abs_diff(a, small), kMaxAbsError);  // smaller again
+  EXPECT_LE(max_abs_diff(a, small), kMaxAbsError);  // cached
+  EXPECT_LE(max_abs_diff(b, small), kMaxAbsError);  // same output, other source
+  EXPECT_LE(max_abs_diff(a, big), kMaxAbsError);
+}
+
 #if AEGISRT_TEST_HAVE_CUDART
 TEST_F(CudaPreprocess, RunIntoDeviceSourceFillsBatchSlot) {
   const Image img = random_image(200, 100, 3, 42);
@@ -135,6 +235,35 @@ TEST_F(CudaPreprocess, RunIntoDeviceSourceFillsBatchSlot) {
     ASSERT_NEAR(host[per + i], cpu->tensor.span<float>()[i], kMaxAbsError) << i;
   }
   cudaFree(src);
+}
+#endif
+
+#if AEGISRT_TEST_HAVE_CUDART
+// Two asynchronous run_into() calls of different geometries back to back
+// (the second rebuilds the tap table while the first may still be queued),
+// and a destination that is not 16-byte aligned (float4 stores must fall
+// back to scalar ones: a tensor adopted one float into an allocation).
+TEST_F(CudaPreprocess, AsyncGeometryChangeAndUnalignedDestination) {
+  PreprocessConfig cfg;
+  cfg.width = cfg.height = 128;  // width % 4 == 0: the float4 path when aligned
+  const Image a = random_image(300, 100, 3, 21);
+  const Image b = random_image(90, 250, 3, 22);
+  const std::size_t per = cfg.elements_per_image();
+  float* raw = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&raw), (2 * per + 1) * sizeof(float)), cudaSuccess);
+  Tensor out = Tensor::adopt(raw + 1, cfg.tensor_shape(2), DType::Float32, Location::device(0),
+                             [raw](void*) { cudaFree(raw); });
+  ASSERT_TRUE(pre_->run_into(a.view(), cfg, out, 0, /*synchronize=*/false).ok());
+  ASSERT_TRUE(pre_->run_into(b.view(), cfg, out, 1, /*synchronize=*/false).ok());
+  ASSERT_TRUE(pre_->synchronize().ok());
+  const auto host = download(out);
+  const auto ra = preprocess(a, cfg);
+  const auto rb = preprocess(b, cfg);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  for (std::size_t i = 0; i < per; ++i) {
+    ASSERT_NEAR(host[i], ra->tensor.span<float>()[i], kMaxAbsError) << "slot 0, element " << i;
+    ASSERT_NEAR(host[per + i], rb->tensor.span<float>()[i], kMaxAbsError) << "slot 1, element " << i;
+  }
 }
 #endif
 
