@@ -13,8 +13,9 @@
 // bench_profile_ours() / bench_profile_raw() and exit without timing. Run it
 // under callgrind to count instructions per call, which the load on a shared
 // machine does not move (docs/PERFORMANCE.md):
-//   valgrind --tool=callgrind --toggle-collect='*bench_profile_ours*' \
+//   valgrind --tool=callgrind --toggle-collect='*bench_profile_ours*'
 //     --toggle-collect='*bench_profile_raw*' bench_ort_overhead --model micro --profile-calls 2000
+//   (one command line)
 //   callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep bench_profile
 #include <onnxruntime_cxx_api.h>
 
