@@ -7,6 +7,16 @@
 //
 //   bench_ort_overhead [--model cnn|micro|all] [--trials N] [--rounds N] [--block K]
 //                      [--threads T] [--models-dir DIR] [--json FILE]
+//                      [--profile-calls N]
+//
+// --profile-calls N: load once, warm up, then make N calls on each side inside
+// bench_profile_ours() / bench_profile_raw() and exit without timing. Run it
+// under callgrind to count instructions per call, which the load on a shared
+// machine does not move (docs/PERFORMANCE.md):
+//   valgrind --tool=callgrind --toggle-collect='*bench_profile_ours*'
+//     --toggle-collect='*bench_profile_raw*' bench_ort_overhead --model micro --profile-calls 2000
+//   (one command line)
+//   callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep bench_profile
 #include <onnxruntime_cxx_api.h>
 
 #include <algorithm>
@@ -15,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,6 +65,19 @@ double percentile(std::vector<double> v, double p) {
 
 double median(std::vector<double> v) { return percentile(std::move(v), 50.0); }
 
+// Kept out of line (and out of the anonymous namespace) so callgrind's
+// --toggle-collect can name them: all work done inside is one side's calls.
+}  // namespace
+__attribute__((noinline)) void bench_profile_ours(const std::function<void()>& call, int n);
+__attribute__((noinline)) void bench_profile_raw(const std::function<void()>& call, int n);
+void bench_profile_ours(const std::function<void()>& call, int n) {
+  for (int i = 0; i < n; ++i) call();
+}
+void bench_profile_raw(const std::function<void()>& call, int n) {
+  for (int i = 0; i < n; ++i) call();
+}
+namespace {
+
 struct Side {
   std::vector<double> all_us;  // every timed call
 };
@@ -65,7 +89,7 @@ struct Sides {
 };
 
 int run_case(const ModelCase& c, const std::filesystem::path& models_dir, Ort::Env& env, int trials,
-             int rounds, int block, int threads, nlohmann::json& report) {
+             int rounds, int block, int threads, int profile_calls, nlohmann::json& report) {
   const auto path = models_dir / (c.file + ".onnx");
   if (!std::filesystem::exists(path)) {
     std::fprintf(stderr, "model %s not found (build target aegisrt_test_models or pass --models-dir)\n",
@@ -114,6 +138,20 @@ int run_case(const ModelCase& c, const std::filesystem::path& models_dir, Ort::E
     auto outs = sides.raw->Run(Ort::RunOptions{nullptr}, in_names, &in, 1, out_names, 1);
     sink = sink + outs[0].GetTensorData<float>()[0];
   };
+
+  if (profile_calls > 0) {  // instruction counting (callgrind), no timing
+    load_ours(sides);
+    load_raw(sides);
+    for (int i = 0; i < 100; ++i) {
+      call_ours();
+      call_raw();
+    }
+    bench_profile_ours(call_ours, profile_calls);
+    bench_profile_raw(call_raw, profile_calls);
+    sides = {};
+    std::printf("%s: %d calls per side made for profiling (no timing)\n", c.key.c_str(), profile_calls);
+    return 0;
+  }
 
   Side s_ours, s_raw;
   std::vector<double> trial_ratio_p50, trial_ratio_p99;
@@ -211,6 +249,7 @@ int main(int argc, char** argv) {
   int threads = 1;
   std::string models_dir = AEGISRT_BENCH_MODELS_DIR;
   std::string json_path;
+  int profile_calls = 0;
   app.add_option("--model", model, "cnn, micro or all")->check(CLI::IsMember({"cnn", "micro", "all"}));
   app.add_option("--trials", trials, "fresh session pairs, created in alternating order")
       ->check(CLI::Range(1, 10000));
@@ -219,6 +258,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "intra-op threads on both sides")->check(CLI::Range(0, 256));
   app.add_option("--models-dir", models_dir, "where bench_cnn.onnx / bench_micro.onnx are");
   app.add_option("--json", json_path, "also write the results as JSON here");
+  app.add_option("--profile-calls", profile_calls,
+                 "only make N calls per side in bench_profile_ours/raw (for callgrind), no timing")
+      ->check(CLI::Range(0, 100000000));
   CLI11_PARSE(app, argc, argv);
 
   std::printf("ONNX Runtime %s, intra-op threads %d, hardware threads %u\n",
@@ -230,7 +272,7 @@ int main(int argc, char** argv) {
     for (const auto& c : kCases) {
       if (model != "all" && model != c.key) continue;
       rc |= run_case(c, models_dir, env, trials, rounds, block > 0 ? block : c.default_block, threads,
-                     report);
+                     profile_calls, report);
     }
   } catch (const Ort::Exception& e) {
     std::fprintf(stderr, "raw ORT failed: %s\n", e.what());

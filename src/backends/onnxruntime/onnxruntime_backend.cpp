@@ -605,18 +605,12 @@ Result<void> OnnxRuntimeBackend::Model::run(OrtValue** in, OrtValue** out, bool 
 Result<Tensor> OnnxRuntimeBackend::Model::take_output(OrtValue*& value, std::size_t i, bool device_out) {
   const OrtApi& api = Ort::GetApi();
   const std::string& name = outputs[i].name;
-  OrtTensorTypeAndShapeInfo* info = nullptr;
-  if (OrtStatus* s = api.GetTensorTypeAndShape(value, &info)) {
-    return ort::status_to_error(s, "reading output '" + name + "'");
-  }
-  std::size_t rank = 0;
   ONNXTensorElementDataType et = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-  OrtStatus* s = api.GetDimensionsCount(info, &rank);
-  Shape shape(rank);
-  if (s == nullptr) s = api.GetDimensions(info, shape.data(), rank);
-  if (s == nullptr) s = api.GetTensorElementType(info, &et);
-  api.ReleaseTensorTypeAndShapeInfo(info);
-  if (s != nullptr) return ort::status_to_error(s, "reading output '" + name + "'");
+  Shape shape;
+  if (auto r = ort::read_type_and_shape(value, et, shape, "reading output"); !r.ok()) {
+    // The message is built only on this path (execute() is hot).
+    return std::move(r).error().with_context("output '" + name + "'");
+  }
   const auto dtype = ort::from_onnx(et);
   if (!dtype) {
     return Error(ErrorCode::BackendError, "output '" + name + "' came back as " + ort::onnx_type_name(et));

@@ -1,6 +1,8 @@
 // Process-wide ORT environment, error and type mapping (see ort_common.h).
 #include "backends/onnxruntime/ort_common.h"
 
+#include <atomic>
+#include <cstring>
 #include <memory>
 
 namespace aegisrt::ort {
@@ -35,7 +37,103 @@ Error make_error(OrtErrorCode code, std::string_view message, std::string_view w
   return Error(map_error_code(code), std::move(text));
 }
 
+// --- GetTensorElementTypeAndShapeDataReference (ORT C API 24) -----------------
+// ORT >= 1.24 has
+//   OrtStatus* GetTensorElementTypeAndShapeDataReference(const OrtValue* value,
+//       ONNXTensorElementDataType* elem_type, const int64_t** shape_data, size_t* shape_data_count);
+// (the shape pointer refers to the value's own dims, valid while it lives).
+// Our headers are Debian's ORT 1.21 (API 21) and are not replaced, so the
+// entry is declared here and read from its slot in the OrtApi table: the C API
+// table is append-only (ORT static_asserts every slot), and this entry is the
+// last of API 24, slot 414 (byte offset 3312 on 64-bit; the API 24 table is
+// 415 pointers, the API 21 table of our headers 285). Only used when
+// GetApi(24) succeeds and the entry answers a probe tensor correctly.
+using TypeAndShapeRefFn = OrtStatus*(ORT_API_CALL*)(const OrtValue*, ONNXTensorElementDataType*, const int64_t**,
+                                                     size_t*);
+constexpr std::size_t kTypeAndShapeRefSlot = 414;
+static_assert(sizeof(OrtApi) / sizeof(void*) <= kTypeAndShapeRefSlot,
+              "our ORT headers declare GetTensorElementTypeAndShapeDataReference: use the member instead");
+
+TypeAndShapeRefFn resolve_type_and_shape_ref() noexcept {
+  const OrtApiBase* base = OrtGetApiBase();
+  if (base == nullptr || sizeof(void*) != 8) return nullptr;
+  const OrtApi* api24 = base->GetApi(24);
+  if (api24 == nullptr) return nullptr;  // ORT < 1.24
+  TypeAndShapeRefFn fn = nullptr;
+  std::memcpy(&fn, reinterpret_cast<const unsigned char*>(api24) + kTypeAndShapeRefSlot * sizeof(void*), sizeof fn);
+  if (fn == nullptr) return nullptr;
+  // Probe: a float tensor of shape [2, 3, 5] over our own buffer.
+  const OrtApi* api = base->GetApi(ORT_API_VERSION);
+  if (api == nullptr) return nullptr;
+  OrtMemoryInfo* mem = nullptr;
+  if (OrtStatus* s = api->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &mem)) {
+    api->ReleaseStatus(s);
+    return nullptr;
+  }
+  static float probe_data[30] = {};
+  const std::int64_t probe_shape[3] = {2, 3, 5};
+  OrtValue* value = nullptr;
+  OrtStatus* s = api->CreateTensorWithDataAsOrtValue(mem, probe_data, sizeof probe_data, probe_shape, 3,
+                                                     ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &value);
+  api->ReleaseMemoryInfo(mem);
+  if (s != nullptr) {
+    api->ReleaseStatus(s);
+    return nullptr;
+  }
+  ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  const std::int64_t* dims = nullptr;
+  std::size_t rank = 0;
+  s = fn(value, &type, &dims, &rank);
+  const bool ok = s == nullptr && type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT && rank == 3 && dims != nullptr &&
+                  dims[0] == 2 && dims[1] == 3 && dims[2] == 5;
+  if (s != nullptr) api->ReleaseStatus(s);
+  api->ReleaseValue(value);
+  return ok ? fn : nullptr;
+}
+
+TypeAndShapeRefFn type_and_shape_ref() noexcept {
+  static const TypeAndShapeRefFn fn = resolve_type_and_shape_ref();
+  return fn;
+}
+
+std::atomic<bool> g_use_type_and_shape_ref{true};
+
 }  // namespace
+
+bool tensor_shape_reference_available() noexcept { return type_and_shape_ref() != nullptr; }
+
+void use_tensor_shape_reference(bool enabled) noexcept {
+  g_use_type_and_shape_ref.store(enabled, std::memory_order_relaxed);
+}
+
+Result<void> read_type_and_shape(const OrtValue* value, ONNXTensorElementDataType& type,
+                                 std::vector<std::int64_t>& shape, std::string_view what) {
+  const OrtApi& api = Ort::GetApi();
+  if (g_use_type_and_shape_ref.load(std::memory_order_relaxed)) {
+    if (const TypeAndShapeRefFn fn = type_and_shape_ref()) {
+      const std::int64_t* dims = nullptr;
+      std::size_t rank = 0;
+      if (OrtStatus* s = fn(value, &type, &dims, &rank)) return status_to_error(s, what);
+      if (rank != 0 && dims == nullptr) {
+        return Error(ErrorCode::BackendError, std::string(what) + ": ONNX Runtime gave a rank but no dimensions");
+      }
+      shape.assign(dims, dims + rank);
+      return {};
+    }
+  }
+  OrtTensorTypeAndShapeInfo* info = nullptr;
+  if (OrtStatus* s = api.GetTensorTypeAndShape(value, &info)) return status_to_error(s, what);
+  std::size_t rank = 0;
+  OrtStatus* s = api.GetDimensionsCount(info, &rank);
+  if (s == nullptr) {
+    shape.resize(rank);
+    s = api.GetDimensions(info, shape.data(), rank);
+  }
+  if (s == nullptr) s = api.GetTensorElementType(info, &type);
+  api.ReleaseTensorTypeAndShapeInfo(info);
+  if (s != nullptr) return status_to_error(s, what);
+  return {};
+}
 
 Result<Ort::Env*> env() {
   struct Holder {

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdint>
+#include <vector>
+
 #include "backends/onnxruntime/ort_common.h"
 
 namespace aegisrt::ort {
@@ -54,6 +58,90 @@ TEST(OrtTypes, DTypeRoundTrip) {
   EXPECT_FALSE(from_onnx(ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX64).has_value());
   EXPECT_EQ(onnx_type_name(ONNX_TENSOR_ELEMENT_DATA_TYPE_COMPLEX128), "COMPLEX128");
   EXPECT_EQ(onnx_type_name(ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT8E4M3FN), "FLOAT8E4M3FN");
+}
+
+// read_type_and_shape(): element type and shape of a tensor OrtValue, through
+// ORT C API 24's shape reference (declared by us: our headers are API 21)
+// and through the older GetTensorTypeAndShape calls. Both must report what the
+// value was created with.
+struct ShapeCase {
+  std::vector<std::int64_t> shape;
+  ONNXTensorElementDataType type;
+  std::size_t elem_bytes;
+};
+
+class OrtTypeAndShape : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(env().ok());
+    use_tensor_shape_reference(GetParam());
+  }
+  void TearDown() override { use_tensor_shape_reference(true); }
+};
+
+TEST_P(OrtTypeAndShape, ReportsTheCreatedTypeAndShape) {
+  const OrtApi& api = Ort::GetApi();
+  const auto mem = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
+  std::vector<std::uint8_t> buf(1024, 0);
+  const std::vector<ShapeCase> cases = {
+      {{1, 256}, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, 4},
+      {{2, 3, 5, 7, 1, 2}, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, 8},  // rank 6
+      {{}, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, 8},                  // scalar
+      {{4, 0, 3}, ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, 1},            // no elements
+  };
+  for (const auto& c : cases) {
+    std::size_t n = 1;
+    for (auto d : c.shape) n *= static_cast<std::size_t>(d);
+    OrtValue* v = nullptr;
+    ASSERT_EQ(api.CreateTensorWithDataAsOrtValue(mem, buf.data(), n * c.elem_bytes, c.shape.data(),
+                                                 c.shape.size(), c.type, &v),
+              nullptr);
+    ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    std::vector<std::int64_t> shape = {99, 99, 99, 99, 99, 99, 99, 99};  // must be replaced, not appended to
+    const auto r = read_type_and_shape(v, type, shape, "reading output 'y'");
+    api.ReleaseValue(v);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(type, c.type);
+    EXPECT_EQ(shape, c.shape);
+  }
+}
+
+TEST_P(OrtTypeAndShape, NonTensorValueIsAnErrorNamingTheOutput) {
+  // A sequence value has no tensor shape: both paths must refuse it.
+  const OrtApi& api = Ort::GetApi();
+  const auto mem = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
+  float x[2] = {1.f, 2.f};
+  const std::int64_t dims[1] = {2};
+  OrtValue* t = nullptr;
+  ASSERT_EQ(api.CreateTensorWithDataAsOrtValue(mem, x, sizeof x, dims, 1, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &t),
+            nullptr);
+  const OrtValue* elems[1] = {t};
+  OrtValue* seq = nullptr;
+  ASSERT_EQ(api.CreateValue(elems, 1, ONNX_TYPE_SEQUENCE, &seq), nullptr);
+  ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  std::vector<std::int64_t> shape;
+  const auto r = read_type_and_shape(seq, type, shape, "reading output 'y'");
+  api.ReleaseValue(seq);
+  api.ReleaseValue(t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().to_string(), ::testing::HasSubstr("reading output 'y'"));
+}
+
+INSTANTIATE_TEST_SUITE_P(ReferenceAndLegacy, OrtTypeAndShape, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? std::string("ApiReference") : std::string("GetTensorTypeAndShape");
+                         });
+
+TEST(OrtTypeAndShapeReference, ResolvedWhenTheLibraryServesApi24) {
+  // The entry is read from slot 414 of the OrtApi table and must pass its
+  // probe whenever the library has C API 24 (ONNX Runtime >= 1.24); a wrong
+  // slot fails the probe and shows up here as "not available".
+  ASSERT_TRUE(env().ok());
+  const bool has_api24 = OrtGetApiBase()->GetApi(24) != nullptr;
+  int major = 0, minor = 0;
+  ASSERT_EQ(std::sscanf(OrtGetApiBase()->GetVersionString(), "%d.%d", &major, &minor), 2);
+  EXPECT_EQ(has_api24, major > 1 || (major == 1 && minor >= 24));
+  EXPECT_EQ(tensor_shape_reference_available(), has_api24);
 }
 
 }  // namespace
