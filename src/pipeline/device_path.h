@@ -96,6 +96,12 @@ struct GpuPostprocessQuery {
   /// head would be downloaded in full every frame).
   bool outputs_float32 = false;
   bool kernel_compiled = false;       // vision::cuda_yolo_decode_compiled()
+  /// ORT CUDA graph replay (cuda_graph=1): its outputs are copied out of the
+  /// graph's fixed buffers into memory allocated per call, and those
+  /// allocations/frees are not allowed while another pipeline on the same
+  /// session captures a graph (seen on the H200 as CUDNN_STATUS_EXECUTION_FAILED
+  /// in DevicePathGpu.CudaGraphInstancesGiveTheSequentialResults): host decode.
+  bool cuda_graph = false;
 };
 
 /// Why the model output is decoded on the host (downloaded in full by the
