@@ -97,10 +97,11 @@ struct GpuPostprocessQuery {
   bool outputs_float32 = false;
   bool kernel_compiled = false;       // vision::cuda_yolo_decode_compiled()
   /// ORT CUDA graph replay (cuda_graph=1): its outputs are copied out of the
-  /// graph's fixed buffers into memory allocated per call, and those
-  /// allocations/frees are not allowed while another pipeline on the same
-  /// session captures a graph (seen on the H200 as CUDNN_STATUS_EXECUTION_FAILED
-  /// in DevicePathGpu.CudaGraphInstancesGiveTheSequentialResults): host decode.
+  /// graph's fixed buffers into memory allocated (cudaMalloc) and freed per
+  /// call, which must not happen while another thread's ORT run captures a
+  /// graph (ORT captures in global mode): host decode, which adds no device
+  /// allocation. (The capture race itself is older than the GPU decode and
+  /// still open: docs/PERFORMANCE.md, "CUDA graphs and concurrent instances".)
   bool cuda_graph = false;
 };
 
