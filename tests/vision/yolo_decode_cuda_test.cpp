@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#if AEGISRT_TEST_HAVE_CUDART
 #include "aegisrt/cuda/cuda_stream.h"
 #include "aegisrt/cuda/tensor_ops.h"
 #include "aegisrt/vision/detection.h"
@@ -161,3 +162,19 @@ TEST_F(CudaYoloDecode, ZeroCapacityIsInvalidArgument) {
 
 }  // namespace
 }  // namespace aegisrt::vision
+#else  // built without the CUDA toolkit: libaegisrt has no CUDA stream or tensor ops to link
+
+#include "vision/yolo_decode_cuda.h"
+
+namespace aegisrt::vision {
+namespace {
+
+TEST(CudaYoloDecodeWithoutCuda, TheKernelIsNotCompiledIn) {
+  // The pipeline decides on GPU post-processing from this (gpu_postprocess_refusal).
+  EXPECT_FALSE(cuda_yolo_decode_compiled());
+}
+
+}  // namespace
+}  // namespace aegisrt::vision
+#endif  // AEGISRT_TEST_HAVE_CUDART
+
