@@ -223,6 +223,14 @@ for t in tests/cuda/cuda_test tests/vision/vision_cuda_test \
   timeout 200 "$BUILD/$t" > "$OUT/$(basename "$t").log" 2>&1
   summary "$(basename "$t"): $(grep -E '^\[  PASSED  \]' "$OUT/$(basename "$t").log") $(grep -E '^\[  SKIPPED \] [0-9]' "$OUT/$(basename "$t").log") $(grep -E '^\[  FAILED  \] [0-9]' "$OUT/$(basename "$t").log")"
 done
+# The CUDA-graph instances race (two pipelines, one ORT session, cuda_graph=1) failed
+# 1 run in 3 on the H200 before the cuda layer relaxed its capture mode: repeat it.
+if [ -x "$BUILD/tests/pipeline/pipeline_device_path_test" ]; then
+  timeout 240 "$BUILD/tests/pipeline/pipeline_device_path_test" --gtest_filter='DevicePathGpu.CudaGraph*' \
+    --gtest_repeat=15 > "$OUT/cuda_graph_repeat.log" 2>&1
+  summary "cuda graph cases x15: rc=$? instances ok $(grep -c '^\[       OK \] DevicePathGpu.CudaGraphInstances' "$OUT/cuda_graph_repeat.log")/15, over-20-runs ok $(grep -c '^\[       OK \] DevicePathGpu.CudaGraphMatches' "$OUT/cuda_graph_repeat.log")/15"
+  grep -m3 -E "CUDNN|Invalidated|capture" "$OUT/cuda_graph_repeat.log" | tee -a "$OUT/summary.txt"
+fi
 grep -h "max abs" "$OUT/vision_cuda_test.log" "$OUT/pipeline_device_path_test.log" 2>/dev/null | head -32 | tee -a "$OUT/summary.txt"
 
 echo "== benchmarks"

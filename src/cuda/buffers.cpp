@@ -20,6 +20,7 @@ Result<DeviceBuffer> DeviceBuffer::create(std::size_t bytes, int device) {
   detail::DeviceGuard guard(device);
   AEGIS_TRY(guard.status());
   void* p = nullptr;
+  const detail::RelaxedCaptureMode relaxed;  // another thread may be capturing a graph
   if (const auto err = cudaMalloc(&p, bytes); err != cudaSuccess) {
     return detail::cuda_error(err, "cudaMalloc(" + std::to_string(bytes) + " bytes) on device " +
                                        std::to_string(device));
@@ -47,6 +48,7 @@ DeviceBuffer::~DeviceBuffer() { destroy(); }
 void DeviceBuffer::destroy() noexcept {
   if (data_ == nullptr) return;
   detail::DeviceGuard guard(device_);
+  const detail::RelaxedCaptureMode relaxed;
   if (const auto err = cudaFree(data_); err != cudaSuccess) {
     spdlog::error("aegisrt cuda: cudaFree({} bytes) on device {} failed: {} ({})", size_, device_,
                   cudaGetErrorName(err), cudaGetErrorString(err));
@@ -61,6 +63,9 @@ namespace {
 Result<void> copy_bytes(void* dst, const void* src, std::size_t n, cudaMemcpyKind kind,
                         const CudaStream* stream, const char* what) {
   if (n == 0) return {};
+  // From pageable memory even the async copy is staged by the driver (and the
+  // sync one uses the legacy stream): relaxed, see detail::RelaxedCaptureMode.
+  const detail::RelaxedCaptureMode relaxed;
   if (stream != nullptr) {
     AEGIS_TRY(detail::check(cudaMemcpyAsync(dst, src, n, kind, stream->native()),
                             std::string("cudaMemcpyAsync (") + what + ")"));
@@ -103,6 +108,7 @@ Result<void> DeviceBuffer::fill(unsigned char value, const CudaStream* stream) {
   if (stream != nullptr) {
     AEGIS_CUDA_TRY(cudaMemsetAsync(data_, value, size_, stream->native()));
   } else {
+    const detail::RelaxedCaptureMode relaxed;
     AEGIS_CUDA_TRY(cudaMemset(data_, value, size_));
   }
   return {};
@@ -113,6 +119,7 @@ Result<void> DeviceBuffer::fill(unsigned char value, const CudaStream* stream) {
 Result<PinnedBuffer> PinnedBuffer::create(std::size_t bytes) {
   if (bytes == 0) return PinnedBuffer();
   void* p = nullptr;
+  const detail::RelaxedCaptureMode relaxed;
   if (const auto err = cudaMallocHost(&p, bytes); err != cudaSuccess) {
     return detail::cuda_error(err, "cudaMallocHost(" + std::to_string(bytes) + " bytes)");
   }
@@ -136,6 +143,7 @@ PinnedBuffer::~PinnedBuffer() { destroy(); }
 
 void PinnedBuffer::destroy() noexcept {
   if (data_ == nullptr) return;
+  const detail::RelaxedCaptureMode relaxed;
   if (const auto err = cudaFreeHost(data_); err != cudaSuccess) {
     spdlog::error("aegisrt cuda: cudaFreeHost({} bytes) failed: {} ({})", size_,
                   cudaGetErrorName(err), cudaGetErrorString(err));

@@ -40,6 +40,33 @@ class DeviceGuard {
   bool restore_ = false;
 };
 
+/// While it lives, the calling thread may make the CUDA calls that stream
+/// capture counts as "potentially unsafe" (cudaMalloc, cudaFree,
+/// cudaMallocHost, cudaFreeHost, synchronous copies and sets, stream and
+/// event creation, nvJPEG's own allocations) while ANOTHER thread captures a
+/// CUDA graph in cudaStreamCaptureModeGlobal. ONNX Runtime's CUDA provider
+/// captures in that mode (cuda_graph=1): without this, one pipeline's first
+/// frames (growing its pinned or staging buffers) or a freed device tensor
+/// invalidate another pipeline's capture, and ORT's Run fails with
+/// CUDNN_STATUS_EXECUTION_FAILED / cudaErrorStreamCaptureInvalidated. The
+/// calls wrapped here never touch a capturing stream: they allocate, free or
+/// copy on the caller's own (non-blocking) streams, so relaxing them is
+/// exactly what cudaThreadExchangeStreamCaptureMode is for. The previous
+/// mode comes back on destruction. It costs two thread-local exchanges.
+class RelaxedCaptureMode {
+ public:
+  RelaxedCaptureMode() noexcept : ok_(cudaThreadExchangeStreamCaptureMode(&mode_) == cudaSuccess) {}
+  RelaxedCaptureMode(const RelaxedCaptureMode&) = delete;
+  RelaxedCaptureMode& operator=(const RelaxedCaptureMode&) = delete;
+  ~RelaxedCaptureMode() {
+    if (ok_) (void)cudaThreadExchangeStreamCaptureMode(&mode_);
+  }
+
+ private:
+  cudaStreamCaptureMode mode_ = cudaStreamCaptureModeRelaxed;  // then the thread's previous mode
+  bool ok_ = false;
+};
+
 }  // namespace aegisrt::cuda::detail
 
 /// Returns the CudaError of a failing CUDA runtime call from the enclosing

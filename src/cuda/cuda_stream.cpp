@@ -17,6 +17,7 @@ Result<CudaStream> CudaStream::create(int device) {
   detail::DeviceGuard guard(device);
   AEGIS_TRY(guard.status());
   cudaStream_t s = nullptr;
+  const detail::RelaxedCaptureMode relaxed;  // another thread may be capturing a graph
   AEGIS_CUDA_TRY(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   return CudaStream(s, device);
 }
@@ -38,6 +39,7 @@ CudaStream::~CudaStream() { destroy(); }
 void CudaStream::destroy() noexcept {
   if (stream_ == nullptr) return;
   detail::DeviceGuard guard(device_);
+  const detail::RelaxedCaptureMode relaxed;
   if (const auto err = cudaStreamDestroy(stream_); err != cudaSuccess) {
     spdlog::warn("aegisrt cuda: cudaStreamDestroy on device {} failed: {} ({})", device_,
                  cudaGetErrorName(err), cudaGetErrorString(err));
@@ -48,12 +50,14 @@ void CudaStream::destroy() noexcept {
 
 Result<void> CudaStream::synchronize() const {
   if (stream_ == nullptr) return Error(ErrorCode::InvalidArgument, "synchronize() on a moved-from CudaStream");
+  const detail::RelaxedCaptureMode relaxed;  // the stream is ours, never capturing
   AEGIS_CUDA_TRY(cudaStreamSynchronize(stream_));
   return {};
 }
 
 Result<bool> CudaStream::is_idle() const {
   if (stream_ == nullptr) return Error(ErrorCode::InvalidArgument, "is_idle() on a moved-from CudaStream");
+  const detail::RelaxedCaptureMode relaxed;  // the stream is ours, never capturing
   const auto err = cudaStreamQuery(stream_);
   if (err == cudaSuccess) return true;
   if (err == cudaErrorNotReady) {
@@ -78,6 +82,7 @@ Result<CudaEvent> CudaEvent::create(int device, bool timing) {
   detail::DeviceGuard guard(device);
   AEGIS_TRY(guard.status());
   cudaEvent_t e = nullptr;
+  const detail::RelaxedCaptureMode relaxed;
   AEGIS_CUDA_TRY(cudaEventCreateWithFlags(&e, timing ? cudaEventDefault : cudaEventDisableTiming));
   return CudaEvent(e, device, timing);
 }
@@ -100,6 +105,7 @@ CudaEvent::~CudaEvent() { destroy(); }
 void CudaEvent::destroy() noexcept {
   if (event_ == nullptr) return;
   detail::DeviceGuard guard(device_);
+  const detail::RelaxedCaptureMode relaxed;
   if (const auto err = cudaEventDestroy(event_); err != cudaSuccess) {
     spdlog::warn("aegisrt cuda: cudaEventDestroy on device {} failed: {} ({})", device_,
                  cudaGetErrorName(err), cudaGetErrorString(err));
@@ -118,12 +124,14 @@ Result<void> CudaEvent::record(const CudaStream& stream) {
 
 Result<void> CudaEvent::synchronize() const {
   if (event_ == nullptr) return Error(ErrorCode::InvalidArgument, "synchronize() on a moved-from CudaEvent");
+  const detail::RelaxedCaptureMode relaxed;
   AEGIS_CUDA_TRY(cudaEventSynchronize(event_));
   return {};
 }
 
 Result<bool> CudaEvent::is_complete() const {
   if (event_ == nullptr) return Error(ErrorCode::InvalidArgument, "is_complete() on a moved-from CudaEvent");
+  const detail::RelaxedCaptureMode relaxed;  // the event is ours, never recorded in a capture
   const auto err = cudaEventQuery(event_);
   if (err == cudaSuccess) return true;
   if (err == cudaErrorNotReady) {

@@ -64,6 +64,7 @@ struct NvJpegDecoder::Impl {
   DeviceBuffer out;  // the decoded image, grown on demand
 
   ~Impl() {
+    const detail::RelaxedCaptureMode relaxed;  // frees nvJPEG's buffers
     // nvJPEG's objects belong to the device they were made on.
     detail::DeviceGuard guard(device);
     if (state != nullptr) {
@@ -103,6 +104,7 @@ Result<NvJpegDecoder> NvJpegDecoder::create(int device, std::uint64_t max_pixels
   AEGIS_TRY(detail::check_device(device, "NvJpegDecoder::create"));
   detail::DeviceGuard guard(device);
   AEGIS_TRY(guard.status());
+  const detail::RelaxedCaptureMode relaxed;  // nvJPEG allocates here too
   auto impl = std::make_unique<Impl>();
   impl->device = device;
   impl->max_pixels = max_pixels;
@@ -139,6 +141,9 @@ Result<DeviceImage> NvJpegDecoder::decode(std::span<const std::byte> jpeg, const
   }
   detail::DeviceGuard guard(m.device);
   AEGIS_TRY(guard.status());
+  // nvJPEG allocates its device and pinned work buffers with cudaMalloc /
+  // cudaMallocHost inside the calls below (detail::RelaxedCaptureMode says why).
+  const detail::RelaxedCaptureMode relaxed;
   if (m.state == nullptr) AEGIS_TRY(m.renew_state());
 
   const auto* data = reinterpret_cast<const unsigned char*>(jpeg.data());

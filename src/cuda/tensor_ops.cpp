@@ -43,6 +43,7 @@ Result<Tensor> allocate_uninit(Shape shape, DType dtype, int device, std::string
   detail::DeviceGuard guard(device);
   AEGIS_TRY(guard.status());
   void* p = nullptr;
+  const detail::RelaxedCaptureMode relaxed;  // another thread may be capturing a graph
   // A zero-element tensor still gets a (tiny) allocation so that it is not empty().
   if (const auto err = cudaMalloc(&p, bytes == 0 ? 1 : bytes); err != cudaSuccess) {
     return detail::cuda_error(err, "cudaMalloc(" + std::to_string(bytes) + " bytes) for " +
@@ -50,6 +51,7 @@ Result<Tensor> allocate_uninit(Shape shape, DType dtype, int device, std::string
   }
   auto deleter = [device, bytes](void* ptr) {
     detail::DeviceGuard g(device);
+    const detail::RelaxedCaptureMode relaxed_free;
     if (const auto err = cudaFree(ptr); err != cudaSuccess) {
       spdlog::error("aegisrt cuda: cudaFree({} bytes) of a device tensor on cuda:{} failed: {} ({})",
                     bytes, device, cudaGetErrorName(err), cudaGetErrorString(err));
@@ -110,6 +112,7 @@ Result<detail::GatherParams> gather_params(const TensorView& v, const std::strin
 }
 
 Result<void> sync(cudaStream_t s, const std::string& what) {
+  const detail::RelaxedCaptureMode relaxed;
   return detail::check(cudaStreamSynchronize(s), "cudaStreamSynchronize (" + what + ")");
 }
 
@@ -120,6 +123,7 @@ Result<Tensor> device_contiguous(const TensorView& view, std::string name, cudaS
   AEGIS_ASSIGN_OR_RETURN(Tensor dst, allocate_uninit(view.shape(), view.dtype(), dev, std::move(name)));
   if (view.element_count() == 0) return dst;
   detail::DeviceGuard guard(dev);
+  const detail::RelaxedCaptureMode relaxed;  // copies from pageable memory / on the legacy stream
   AEGIS_TRY(guard.status());
   if (view.is_contiguous()) {
     AEGIS_TRY(detail::check(cudaMemcpyAsync(dst.data(), view.data(), view.byte_size(),
@@ -142,6 +146,7 @@ Result<Tensor> allocate_device_tensor(Shape shape, DType dtype, int device, std:
   const std::string what = label(name);
   AEGIS_ASSIGN_OR_RETURN(Tensor t, allocate_uninit(std::move(shape), dtype, device, std::move(name)));
   detail::DeviceGuard guard(device);
+  const detail::RelaxedCaptureMode relaxed;  // copies from pageable memory / on the legacy stream
   AEGIS_TRY(guard.status());
   if (t.byte_size() > 0) {
     AEGIS_TRY(detail::check(cudaMemsetAsync(t.data(), 0, t.byte_size(), nullptr),
@@ -177,6 +182,7 @@ Result<Tensor> copy_to_device(const TensorView& view, int device, std::string na
     AEGIS_ASSIGN_OR_RETURN(Tensor dst, allocate_uninit(view.shape(), view.dtype(), device, std::move(name)));
     if (src.byte_size() == 0) return dst;
     detail::DeviceGuard guard(device);
+    const detail::RelaxedCaptureMode relaxed;  // copies from pageable memory / on the legacy stream
     AEGIS_TRY(guard.status());
     AEGIS_TRY(detail::check(cudaMemcpyPeerAsync(dst.data(), device, src.data(), src_dev,
                                                 src.byte_size(), s),
@@ -195,6 +201,7 @@ Result<Tensor> copy_to_device(const TensorView& view, int device, std::string na
   AEGIS_ASSIGN_OR_RETURN(Tensor dst, allocate_uninit(view.shape(), view.dtype(), device, std::move(name)));
   if (view.byte_size() == 0) return dst;
   detail::DeviceGuard guard(device);
+  const detail::RelaxedCaptureMode relaxed;  // copies from pageable memory / on the legacy stream
   AEGIS_TRY(guard.status());
   AEGIS_TRY(detail::check(
       cudaMemcpyAsync(dst.data(), src, view.byte_size(), cudaMemcpyHostToDevice, s),
@@ -219,6 +226,7 @@ Result<Tensor> copy_to_host(const TensorView& view, std::string name, CudaStream
   AEGIS_ASSIGN_OR_RETURN(Tensor dst, Tensor::allocate_host(view.shape(), view.dtype(), std::move(name)));
   if (view.byte_size() == 0) return dst;
   detail::DeviceGuard guard(view.location().device_id);
+  const detail::RelaxedCaptureMode relaxed;  // copies from pageable memory / on the legacy stream
   AEGIS_TRY(guard.status());
   AEGIS_TRY(detail::check(
       cudaMemcpyAsync(dst.data(), src, view.byte_size(), cudaMemcpyDeviceToHost, s),

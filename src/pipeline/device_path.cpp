@@ -85,10 +85,6 @@ std::string gpu_postprocess_refusal(const GpuPostprocessQuery& q) {
            "' may return device outputs before its stream has written them (the GPU decode reads them after "
            "ONNX Runtime, which synchronises its stream, and TensorRT, which runs on the pipeline's stream)";
   }
-  if (q.cuda_graph) {
-    return "CUDA graph replay (cuda_graph=1) copies the outputs into per-call device memory, which must not be "
-           "allocated while another pipeline on the session captures a graph";
-  }
   if (!q.outputs_float32) return "the model's outputs are not all float32 (the decode kernel reads float32)";
   if (!q.kernel_compiled) return "AegisRT was built without the CUDA toolkit (no decode kernel)";
   return {};
@@ -201,7 +197,6 @@ void Pipeline::attach_gpu_postprocess() {
     return d.dtype == DType::Float32;
   });
   q.kernel_compiled = vision::cuda_yolo_decode_compiled();
-  q.cuda_graph = info_.cuda_graph;
   std::string reason = detail::gpu_postprocess_refusal(q);
   if (reason.empty() && !device_) reason = "no device path";  // (device_path_reason is set whenever device_ is null)
   if (reason.empty()) {

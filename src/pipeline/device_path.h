@@ -96,13 +96,6 @@ struct GpuPostprocessQuery {
   /// head would be downloaded in full every frame).
   bool outputs_float32 = false;
   bool kernel_compiled = false;       // vision::cuda_yolo_decode_compiled()
-  /// ORT CUDA graph replay (cuda_graph=1): its outputs are copied out of the
-  /// graph's fixed buffers into memory allocated (cudaMalloc) and freed per
-  /// call, which must not happen while another thread's ORT run captures a
-  /// graph (ORT captures in global mode): host decode, which adds no device
-  /// allocation. (The capture race itself is older than the GPU decode and
-  /// still open: docs/PERFORMANCE.md, "CUDA graphs and concurrent instances".)
-  bool cuda_graph = false;
 };
 
 /// Why the model output is decoded on the host (downloaded in full by the

@@ -39,6 +39,8 @@ struct CudaPreprocessor::Impl {
     int src_w = -1, src_h = -1, resized_w = -1, resized_h = -1;
     bool operator==(const TapKey&) const = default;
   } taps_key;
+  bool taps_identity = false;  // every tap of taps_key is i0 = index, weight 0
+  bool last_identity = false;  // the last run_into used the identity kernel
 
   ~Impl() { (void)stream.synchronize(); }
   Impl(const Impl&) = delete;
@@ -61,6 +63,8 @@ Result<CudaPreprocessor> CudaPreprocessor::create(int device) {
   AEGIS_ASSIGN_OR_RETURN(cuda::CudaStream stream, cuda::CudaStream::create(device));
   return CudaPreprocessor(std::make_unique<Impl>(device, std::move(stream)));
 }
+
+bool CudaPreprocessor::last_run_was_identity() const noexcept { return impl_ && impl_->last_identity; }
 
 Result<void> CudaPreprocessor::synchronize() {
   if (!impl_) return Error(ErrorCode::InvalidArgument, "CudaPreprocessor was moved from");
@@ -109,17 +113,21 @@ Result<void> check_run_into(const TensorView& src, const PreprocessConfig& confi
 /// Appends the taps of `out` resized pixels from `in` source pixels to
 /// `words` as i0[], i1[], w[]: the CPU path's detail::make_tap() with the
 /// CPU path's scale (preprocess.cpp run_image), so both sample alike.
-void append_taps(std::vector<std::int32_t>& words, int in, int out) {
+/// Returns whether every tap is the identity (i0 = index, weight +0.0f).
+bool append_taps(std::vector<std::int32_t>& words, int in, int out) {
   const double inv = static_cast<double>(in) / out;
   const std::size_t base = words.size();
   const auto n = static_cast<std::size_t>(out);
   words.resize(base + 3 * n);
+  bool identity = in == out;
   for (std::size_t d = 0; d < n; ++d) {
     const detail::Tap t = detail::make_tap(static_cast<int>(d), inv, in);
     words[base + d] = t.i0;
     words[base + n + d] = t.i1;
     words[base + 2 * n + d] = std::bit_cast<std::int32_t>(t.w);
+    identity = identity && t.i0 == static_cast<int>(d) && std::bit_cast<std::uint32_t>(t.w) == 0u;
   }
+  return identity;
 }
 
 }  // namespace
@@ -170,8 +178,9 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
     AEGIS_TRY(impl_->stream.synchronize());
     impl_->taps_key = {};
     impl_->host_taps.clear();
-    append_taps(impl_->host_taps, w, t.resized_width);
-    append_taps(impl_->host_taps, h, t.resized_height);
+    const bool x_identity = append_taps(impl_->host_taps, w, t.resized_width);
+    const bool y_identity = append_taps(impl_->host_taps, h, t.resized_height);
+    impl_->taps_identity = x_identity && y_identity;
     const std::size_t bytes = impl_->host_taps.size() * sizeof(std::int32_t);
     if (bytes > impl_->taps.size()) {
       impl_->taps = cuda::DeviceBuffer();
@@ -210,6 +219,8 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
     p.pad[k] = plan.pad[static_cast<std::size_t>(k)];
     p.ch[k] = plan.src_channel[static_cast<std::size_t>(k)];
   }
+  p.identity = impl_->taps_identity;
+  impl_->last_identity = p.identity;
   const bool nchw = config.layout == Layout::NCHW;
   AEGIS_CUDA_TRY(detail::launch_preprocess_kernel(p, c, nchw, impl_->stream.native()));
   if (synchronize) AEGIS_TRY(impl_->stream.synchronize());

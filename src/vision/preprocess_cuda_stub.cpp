@@ -22,6 +22,7 @@ CudaPreprocessor& CudaPreprocessor::operator=(CudaPreprocessor&&) noexcept = def
 CudaPreprocessor::~CudaPreprocessor() = default;
 int CudaPreprocessor::device() const noexcept { return -1; }
 cuda::CudaStream* CudaPreprocessor::stream() const noexcept { return nullptr; }
+bool CudaPreprocessor::last_run_was_identity() const noexcept { return false; }
 Result<PreprocessResult> CudaPreprocessor::run(const Image&, const PreprocessConfig&) {
   return unsupported();
 }

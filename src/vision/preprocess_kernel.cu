@@ -17,6 +17,11 @@
 // - Grid: blocks of 32x4 threads (128 px x 4 rows); at 640x640 that is 800
 //   blocks of 128 threads, all resident at once on an H100/H200 (132 SMs x 16
 //   blocks), so there is no tail wave.
+// - Identity resize (source size = resized size, every tap i0 = index with
+//   weight 0; preprocess_cuda.cpp checks the tables): content pixels are read
+//   once from the source row, with no table reads and no dependent loads.
+//   With weight 0 the general path's lerps return the first tap exactly, so
+//   both give the same floats.
 // The interpolation and normalisation are the same expressions as before
 // (and as the CPU's separable passes), so the output is unchanged.
 #include <cuda_runtime.h>
@@ -50,7 +55,8 @@ __device__ __forceinline__ void sample(const PreprocessKernelParams& p, const st
 }
 
 // kVec: dst_w % 4 == 0 and dst 16-byte aligned (checked by the launcher).
-template <int C, bool kNchw, bool kVec>
+// kIdentity: PreprocessKernelParams::identity.
+template <int C, bool kNchw, bool kVec, bool kIdentity>
 __global__ void __launch_bounds__(kBlockX * kBlockY) preprocess_kernel(const PreprocessKernelParams p) {
   const int x = (blockIdx.x * kBlockX + threadIdx.x) * kPx;
   const int y = blockIdx.y * kBlockY + threadIdx.y;
@@ -64,6 +70,23 @@ __global__ void __launch_bounds__(kBlockX * kBlockY) preprocess_kernel(const Pre
       v[i][0] = p.pad[0];
       v[i][1] = p.pad[1];
       v[i][2] = p.pad[2];
+    }
+  } else if constexpr (kIdentity) {
+    const std::uint8_t* row = p.src + static_cast<long long>(cy) * p.src_stride;
+#pragma unroll
+    for (int i = 0; i < kPx; ++i) {
+      const int cx = x + i - p.pad_x;
+      if (cx >= 0 && cx < p.resized_w) {
+#pragma unroll
+        for (int k = 0; k < 3; ++k) {
+          const float a = __ldg(row + cx * C + p.ch[k]);
+          v[i][k] = a * p.mul[k] + p.add[k];
+        }
+      } else {
+        v[i][0] = p.pad[0];
+        v[i][1] = p.pad[1];
+        v[i][2] = p.pad[2];
+      }
     }
   } else {
     const int y0 = __ldg(p.y_taps.i0 + cy);
@@ -122,8 +145,13 @@ void launch_layout(const PreprocessKernelParams& p, bool vec, cudaStream_t strea
   const dim3 block(kBlockX, kBlockY);
   const int threads_x = (p.dst_w + kPx - 1) / kPx;
   const dim3 grid((threads_x + kBlockX - 1) / kBlockX, (p.dst_h + kBlockY - 1) / kBlockY);
-  if (vec) preprocess_kernel<C, kNchw, true><<<grid, block, 0, stream>>>(p);
-  else preprocess_kernel<C, kNchw, false><<<grid, block, 0, stream>>>(p);
+  if (p.identity) {
+    if (vec) preprocess_kernel<C, kNchw, true, true><<<grid, block, 0, stream>>>(p);
+    else preprocess_kernel<C, kNchw, false, true><<<grid, block, 0, stream>>>(p);
+  } else {
+    if (vec) preprocess_kernel<C, kNchw, true, false><<<grid, block, 0, stream>>>(p);
+    else preprocess_kernel<C, kNchw, false, false><<<grid, block, 0, stream>>>(p);
+  }
 }
 
 template <int C>

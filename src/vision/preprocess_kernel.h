@@ -32,6 +32,12 @@ struct PreprocessKernelParams {
   DeviceTaps y_taps;  // resized_h entries
   float mul[3], add[3], pad[3];
   int ch[3];  // source channel feeding output channel k
+  /// Every tap is i0 = index, weight 0 (the source is already the resized
+  /// size, e.g. a 640x480 frame letterboxed into 640x640): the kernel reads
+  /// each content pixel once, straight from the source row, without the
+  /// tables. Same values as the general path: with weight 0 its lerps return
+  /// the first tap exactly.
+  bool identity;
 };
 
 /// Enqueues the kernel on `stream`; `channels` is 1, 3 or 4. Returns the

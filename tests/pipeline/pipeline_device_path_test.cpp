@@ -193,7 +193,6 @@ TEST(GpuPostprocessSelection, RefusalNamesTheReason) {
   EXPECT_NE(tvm.find("backend 'tvm' may return device outputs before"), std::string::npos) << tvm;
   EXPECT_NE(refusal([](Q& q) { q.outputs_float32 = false; }).find("not all float32"), std::string::npos);
   EXPECT_NE(refusal([](Q& q) { q.kernel_compiled = false; }).find("without the CUDA toolkit"), std::string::npos);
-  EXPECT_NE(refusal([](Q& q) { q.cuda_graph = true; }).find("CUDA graph replay (cuda_graph=1)"), std::string::npos);
   EXPECT_TRUE(detail::backend_device_outputs_complete("onnx"));
   EXPECT_TRUE(detail::backend_device_outputs_complete("tensorrt"));
   EXPECT_FALSE(detail::backend_device_outputs_complete("tvm"));
@@ -594,9 +593,11 @@ TEST(DevicePathGpu, CudaGraphInstancesGiveTheSequentialResults) {
   ASSERT_TRUE(second.ok()) << second.error();
   EXPECT_TRUE((*second)->info().cuda_graph);
   EXPECT_TRUE((*second)->info().device_path);
-  // Graph replay keeps the host decode (GpuPostprocessQuery::cuda_graph).
-  EXPECT_FALSE((*second)->info().gpu_postprocess);
-  EXPECT_NE((*second)->info().gpu_postprocess_reason.find("cuda_graph=1"), std::string::npos);
+  // Graph replay decodes on the GPU too: its per-call output copies allocate
+  // device memory while the other instance's ORT Run may be capturing, which
+  // the cuda layer's relaxed capture mode makes safe (cuda::detail::
+  // RelaxedCaptureMode; CudaCapture.* in cuda_test checks the mode itself).
+  EXPECT_TRUE((*second)->info().gpu_postprocess) << (*second)->info().gpu_postprocess_reason;
   Pipeline* pipes[2] = {base->get(), second->get()};
   constexpr int kRuns = 20;
   std::vector<std::vector<FrameResult>> got(2);

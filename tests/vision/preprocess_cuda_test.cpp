@@ -158,6 +158,53 @@ TEST_F(CudaPreprocess, MatchesCpuOnEveryKernelPath) {
   EXPECT_EQ(cases, 3 * 2 * 2 * 5 * 4);
 }
 
+// The identity kernel (source already at the resized size: no resampling, no
+// tap tables) against the CPU path, on every store path: 640x480 letterboxed
+// into 640x640 (the common camera case: pad rows, float4 stores), a tall
+// source (pad columns, even and odd pad), a width that is not a multiple of 4
+// (scalar stores) and a stretch to the same size. A resampling geometry (a source
+// twice the size) right after must leave the identity kernel again.
+TEST_F(CudaPreprocess, IdentityResizeMatchesCpuAndIsTakenOnlyWithoutResampling) {
+  struct Case {
+    int src_w, src_h, dst_w, dst_h;
+    ResizeMode mode;
+  };
+  const Case cases[] = {{640, 480, 640, 640, ResizeMode::Letterbox},
+                        {40, 100, 64, 100, ResizeMode::Letterbox},
+                        {39, 100, 64, 100, ResizeMode::Letterbox},
+                        {322, 120, 322, 200, ResizeMode::Letterbox},
+                        {100, 64, 100, 64, ResizeMode::Stretch}};
+  unsigned seed = 900;
+  for (const int ch : {1, 3, 4}) {
+    for (const Layout layout : {Layout::NCHW, Layout::NHWC}) {
+      for (const ColorOrder order : {ColorOrder::RGB, ColorOrder::BGR}) {
+        for (const Case& c : cases) {
+          PreprocessConfig cfg;
+          cfg.width = c.dst_w;
+          cfg.height = c.dst_h;
+          cfg.layout = layout;
+          cfg.color_order = order;
+          cfg.resize = c.mode;
+          cfg.mean = {0.485f, 0.456f, 0.406f};
+          cfg.std = {0.229f, 0.224f, 0.225f};
+          const std::string what = "C=" + std::to_string(ch) + " " + std::string(to_string(layout)) + " " +
+                                   std::string(to_string(order)) + " " + std::to_string(c.src_w) + "x" +
+                                   std::to_string(c.src_h) + " -> " + std::to_string(c.dst_w) + "x" +
+                                   std::to_string(c.dst_h);
+          const float err = max_abs_diff(random_image(c.src_w, c.src_h, ch, seed++), cfg);
+          EXPECT_LE(err, kMaxAbsError) << what;
+          EXPECT_TRUE(pre_->last_run_was_identity()) << what;
+          // The same content from a source twice the size: resampled (2:1),
+          // the general kernel.
+          const float err2 = max_abs_diff(random_image(2 * c.src_w, 2 * c.src_h, ch, seed++), cfg);
+          EXPECT_LE(err2, kMaxAbsError) << what << " (2x source)";
+          EXPECT_FALSE(pre_->last_run_was_identity()) << what << " (2x source)";
+        }
+      }
+    }
+  }
+}
+
 // The pad value against a hand computation (not the CPU path): a 64x16 grey
 // image letterboxed into 64x64 leaves rows [0, 24) and [40, 64) padded with
 // (114 / 255 - mean) / std; the content rows of a constant image are

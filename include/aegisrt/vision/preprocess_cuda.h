@@ -57,6 +57,13 @@ class CudaPreprocessor {
   /// Waits for all work queued by this preprocessor.
   Result<void> synchronize();
 
+  /// Whether the last run_into() read the source without resampling: the
+  /// source already had the resized size (e.g. 640x480 letterboxed into
+  /// 640x640), every tap was the identity and the kernel skipped the tap
+  /// tables. The output is the same either way; tests and benchmarks use it
+  /// to know which kernel they measured.
+  [[nodiscard]] bool last_run_was_identity() const noexcept;
+
  private:
   struct Impl;
   explicit CudaPreprocessor(std::unique_ptr<Impl> impl);
