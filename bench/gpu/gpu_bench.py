@@ -324,7 +324,8 @@ class Bench:
                     sg = 100.0 * b.get("GB/s_gpu_b2b", 0.0) / copy["GB/s_gpu_b2b"] if copy.get("GB/s_gpu_b2b") else None
                     if share is None:
                         share, share_gpu = s, sg
-                    parts.append(f"{n.split('/', 1)[1].split('/manual')[0]}: wall {b['us_per_launch']:.1f} us "
+                    kind = " (no resampling)" if b.get("identity") == 1 else ""
+                    parts.append(f"{n.split('/', 1)[1].split('/manual')[0]}{kind}: wall {b['us_per_launch']:.1f} us "
                                  f"({s:.0f} %), GPU b2b {b.get('us_gpu_b2b', 0):.2f} us"
                                  + (f" ({sg:.0f} %)" if sg is not None else "")
                                  + f", single {b.get('us_gpu_single', 0):.2f}, 1+sync {b.get('us_wall_single', 0):.1f}")
@@ -337,7 +338,7 @@ class Bench:
                     f"D2D copy {copy['GB/s_effective']:.0f} GB/s, {copy['us_per_launch']:.2f} us wall; GPU b2b "
                     f"{copy.get('us_gpu_b2b', 0):.2f} us, single {copy.get('us_gpu_single', 0):.2f} us; "
                     + "; ".join(parts))
-        self.row("pre-processing kernel bandwidth", "640x480 -> 1x3x640x640", "bench_vision_cuda", fn,
+        self.row("pre-processing kernel bandwidth", "640x480 -> 1x3x640x640 (first figure)", "bench_vision_cuda", fn,
                  TARGETS["bandwidth"])
 
     def overhead_row(self):

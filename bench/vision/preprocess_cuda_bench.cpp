@@ -175,6 +175,9 @@ void BM_CudaPreprocess(benchmark::State& state) {
   }
   state.counters["bytes_read"] = static_cast<double>(host.size());
   state.counters["bytes_written"] = static_cast<double>(out_bytes);
+  // 1: the source already had the resized size (640x480 into 640x640), the
+  // identity kernel ran (no resampling, no tap tables); 0: resampled.
+  state.counters["identity"] = pre->last_run_was_identity() ? 1.0 : 0.0;
   bool launched = true;
   const GpuTimes gt = gpu_times(pre->stream()->native(), [&] {
     launched = pre->run_into(src_view, cfg, out, 0, false).ok() && launched;
@@ -186,6 +189,7 @@ void BM_CudaPreprocess(benchmark::State& state) {
 BENCHMARK(BM_CudaPreprocess)
     ->ArgNames({"w", "h"})
     ->Args({640, 480})
+    ->Args({800, 600})  // resampled to 640x480 content: the same output bytes as 640x480
     ->Args({1920, 1080})
     ->Args({1280, 720})
     ->UseManualTime()
