@@ -341,6 +341,37 @@ class Bench:
         self.row("pre-processing kernel bandwidth", "640x480 -> 1x3x640x640 (first figure)", "bench_vision_cuda", fn,
                  TARGETS["bandwidth"])
 
+    def nvjpeg_row(self):
+        """nvJPEG's decode paths, one image at a time (bench_nvjpeg_backends), on the JPEG copies."""
+        exe = os.path.join(self.a.build, "bench", "vision", "bench_nvjpeg_backends")
+
+        def fn():
+            if not os.path.exists(exe):
+                raise RowError(f"{exe} not built (needs nvJPEG)")
+            if not self.jpeg_images:
+                raise RowError("no JPEG copies")
+            files = sorted(os.path.join(self.jpeg_images, f) for f in os.listdir(self.jpeg_images))
+            j = self.first_json(self.sh([exe, "--passes", "100"] + files, 120, "bench_nvjpeg_backends"))
+            if "error" in j:
+                raise RowError(j["error"])
+            ok = [p for p in j["paths"] if p["status"] == "ok"]
+            if not ok:
+                raise RowError("; ".join(f"{p['name']}: {p['status']}" for p in j["paths"]))
+            best = min(ok, key=lambda p: p["p50_us"])
+            simple = next((p for p in ok if p["name"] == "simple"), None)
+            res = f"fastest {best['name']} {best['p50_us']:.0f} us p50"
+            if simple:
+                res += f" vs simple (ours) {simple['p50_us']:.0f} us"
+            parts = []
+            for p in j["paths"]:
+                if p["status"] == "ok":
+                    parts.append(f"{p['name']}: p50 {p['p50_us']:.0f} / p99 {p['p99_us']:.0f} us, "
+                                 f"max |diff| vs simple {p['max_abs_diff_vs_simple']}")
+                else:
+                    parts.append(f"{p['name']}: {p['status'][:120]}")
+            return res, f"{j['images']} image(s) {', '.join(j['sizes'])}, decode + stream sync; " + "; ".join(parts)
+        self.row("nvJPEG decode paths", "JPEG copies", "bench_nvjpeg_backends", fn)
+
     def overhead_row(self):
         exe = os.path.join(self.a.build, "bench", "onnxruntime", "bench_ort_overhead")
 
@@ -531,6 +562,7 @@ class Bench:
         if made.get("yolov8n"):
             self.stream_rows(y8)
         self.preprocess_rows()
+        self.nvjpeg_row()
         self.overhead_row()
         self.cpu_ep_rows(demo)
         if made.get("resnet50"):
