@@ -341,6 +341,74 @@ class Bench:
         self.row("pre-processing kernel bandwidth", "640x480 -> 1x3x640x640 (first figure)", "bench_vision_cuda", fn,
                  TARGETS["bandwidth"])
 
+    @staticmethod
+    def find_ncu():
+        found = shutil.which("ncu")
+        if found:
+            return found
+        import glob
+        for pattern in ("/usr/local/cuda/bin/ncu", "/opt/nvidia/nsight-compute/*/ncu", "/usr/local/cuda*/bin/ncu"):
+            hits = sorted(glob.glob(pattern))
+            if hits:
+                return hits[-1]
+        return None
+
+    def kernel_profile_row(self, model):
+        """Nsight Compute over a few frames of the JPEG + nvJPEG device path: the GPU time of
+        every kernel (gpu__time_duration), grouped by stage, per frame. Against the stages'
+        host-clock p50 of the same configuration (the "end-to-end (JPEG)" row) it says how much
+        of each stage the GPU is busy and how much is host work or waiting (issue 16: the
+        end-to-end / execute gap explained with a profile). ncu serialises kernels and adds
+        its own overhead per launch, so only the kernel durations are read from this run."""
+        ncu = self.find_ncu()
+        frames, warm = 8, 2
+
+        def fn():
+            if not ncu:
+                raise RowError("ncu (Nsight Compute) not found")
+            if not self.jpeg_images:
+                raise RowError("no JPEG copies")
+            cmd = [ncu, "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--csv", "--page", "raw",
+                   self.cli, "bench", "--model", "yolo", "--variant", model["variant"], "--backend", "cuda",
+                   "--input", self.jpeg_images, "--iterations", str(frames), "--warmup", str(warm),
+                   "--device-path", "require", "--decode", "gpu", "--json"] + model["args"]
+            out = self.sh(cmd, 150, f"ncu_{model['key']}")
+            import csv
+            lines = out.splitlines()
+            start = next((i for i, ln in enumerate(lines) if ln.startswith('"ID"')), None)
+            if start is None:
+                raise RowError("no ncu CSV in the output")
+            rows = list(csv.DictReader(lines[start:]))
+            groups = {}
+            for r in rows:
+                try:
+                    ns = float(r.get("gpu__time_duration.sum", "").replace(",", ""))
+                except ValueError:
+                    continue  # the units row
+                name = r.get("Kernel Name", "")
+                low = name.lower()
+                if "preprocess_kernel" in low:
+                    g = "pre-processing kernel (ours)"
+                elif "yolo_select" in low:
+                    g = "YOLO decode kernel (ours)"
+                elif "jpeg" in low or "huffman" in low or "idct" in low:
+                    g = "nvJPEG"
+                elif "strided_gather" in low:
+                    g = "strided gather (ours)"
+                else:
+                    g = "model (ORT CUDA EP / cuDNN / cuBLAS)"
+                c, t = groups.get(g, (0, 0.0))
+                groups[g] = (c + 1, t + ns)
+            if not groups:
+                raise RowError("ncu profiled no kernel")
+            n = frames + warm
+            total = sum(t for _, t in groups.values()) / n / 1000.0
+            parts = [f"{g}: {t / n / 1000.0:.3f} ms in {c / n:.1f} kernels" for g, (c, t) in
+                     sorted(groups.items(), key=lambda kv: -kv[1][1])]
+            return f"{total:.3f} ms GPU time per frame", (f"{n} frames (ncu --clock-control none, "
+                                                          f"gpu__time_duration.sum); " + "; ".join(parts))
+        self.row("GPU kernel time per frame (profile)", model["label"], "ncu over aegisrt bench --decode gpu", fn)
+
     def nvjpeg_row(self):
         """nvJPEG's decode paths, one image at a time (bench_nvjpeg_backends), on the JPEG copies."""
         exe = os.path.join(self.a.build, "bench", "vision", "bench_nvjpeg_backends")
@@ -563,6 +631,9 @@ class Bench:
             self.stream_rows(y8)
         self.preprocess_rows()
         self.nvjpeg_row()
+        self.kernel_profile_row(demo)
+        if made.get("yolov8n"):
+            self.kernel_profile_row(y8)
         self.overhead_row()
         self.cpu_ep_rows(demo)
         if made.get("resnet50"):
