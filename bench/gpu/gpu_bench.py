@@ -361,7 +361,7 @@ class Bench:
         end-to-end / execute gap explained with a profile). ncu serialises kernels and adds
         its own overhead per launch, so only the kernel durations are read from this run."""
         ncu = self.find_ncu()
-        frames, warm = 8, 2
+        frames, warm = 10, 2
 
         def fn():
             if not ncu:
@@ -379,33 +379,48 @@ class Bench:
             if start is None:
                 raise RowError("no ncu CSV in the output")
             rows = list(csv.DictReader(lines[start:]))
-            groups = {}
+            # Kernels in launch order; each frame launches the pre-processing kernel once, so a
+            # new chunk starts at each one (a chunk holds that frame's pre-processing, model and
+            # decode kernels, then the next frame's nvJPEG kernels: one of each per chunk). The
+            # chunks of the warm-up frames (ORT/cuDNN's first-run algorithm search) and the last
+            # one (no next decode) are left out.
+            # nvJPEG's kernels run on the pipeline's stream, the pre-processing kernel's; the
+            # model's on ORT's own stream.
+            pre_streams = {r.get("Stream") for r in rows if "preprocess_kernel" in r.get("Kernel Name", "").lower()}
+            chunks = [{}]
             for r in rows:
                 try:
                     ns = float(r.get("gpu__time_duration.sum", "").replace(",", ""))
                 except ValueError:
                     continue  # the units row
-                name = r.get("Kernel Name", "")
-                low = name.lower()
+                low = r.get("Kernel Name", "").lower()
                 if "preprocess_kernel" in low:
                     g = "pre-processing kernel (ours)"
+                    chunks.append({})
                 elif "yolo_select" in low:
                     g = "YOLO decode kernel (ours)"
-                elif "jpeg" in low or "huffman" in low or "idct" in low:
-                    g = "nvJPEG"
                 elif "strided_gather" in low:
                     g = "strided gather (ours)"
+                elif "jpeg" in low or "huffman" in low or "idct" in low or r.get("Stream") in pre_streams:
+                    g = "nvJPEG"
                 else:
                     g = "model (ORT CUDA EP / cuDNN / cuBLAS)"
-                c, t = groups.get(g, (0, 0.0))
-                groups[g] = (c + 1, t + ns)
-            if not groups:
-                raise RowError("ncu profiled no kernel")
-            n = frames + warm
-            total = sum(t for _, t in groups.values()) / n / 1000.0
-            parts = [f"{g}: {t / n / 1000.0:.3f} ms in {c / n:.1f} kernels" for g, (c, t) in
-                     sorted(groups.items(), key=lambda kv: -kv[1][1])]
-            return f"{total:.3f} ms GPU time per frame", (f"{n} frames (ncu --clock-control none, "
+                c, t = chunks[-1].get(g, (0, 0.0))
+                chunks[-1][g] = (c + 1, t + ns)
+            use = chunks[1 + warm:-1]
+            if len(use) < 3:
+                raise RowError(f"only {len(chunks) - 1} frame(s) seen in the profile (pre-processing kernels)")
+
+            def median(v):
+                v = sorted(v)
+                return v[len(v) // 2]
+            names = sorted({g for ch in use for g in ch})
+            med = {g: (median([ch.get(g, (0, 0.0))[1] for ch in use]) / 1000.0,
+                       median([ch.get(g, (0, 0.0))[0] for ch in use])) for g in names}
+            total = sum(ms for ms, _ in med.values()) / 1000.0
+            parts = [f"{g}: {ms / 1000.0:.3f} ms in {n} kernel(s)" for g, (ms, n) in
+                     sorted(med.items(), key=lambda kv: -kv[1][0])]
+            return f"{total:.3f} ms GPU time per frame", (f"median of {len(use)} frames (ncu --clock-control none, "
                                                           f"gpu__time_duration.sum); " + "; ".join(parts))
         self.row("GPU kernel time per frame (profile)", model["label"], "ncu over aegisrt bench --decode gpu", fn)
 
