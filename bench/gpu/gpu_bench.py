@@ -292,6 +292,34 @@ class Bench:
             self.row("speedup vs python (JPEG)", name, "aegisrt device path + nvJPEG / python", nvjpeg_speedup,
                      TARGETS["speedup"])
 
+            def jpeg_ratio(decode, key):
+                def fn():
+                    j = self.aegis_bench(model, "require", decode=decode, images=jp, name=key)
+                    w = j["warm_ms"]
+                    ex = w["execute"]["p50"]
+                    return (f"{w['total']['p50'] / ex:.2f}",
+                            f"p50 end-to-end {w['total']['p50']:.2f} ms / p50 execute {ex:.2f} ms; stages p50: "
+                            f"decode {w['decode']['p50']:.2f}, pre {w['preprocess']['p50']:.2f}, post "
+                            f"{w['postprocess']['p50']:.2f} ms")
+                return fn
+
+            # The GPU's hardware JPEG engine (--decode gpu-hw: A100/H100 class); refused
+            # with Unsupported on a card without one.
+            def nvjpeg_hw():
+                j = self.aegis_bench(model, "require", decode="gpu-hw", images=jp, name=f"bench_{model['key']}_nvjpeghw")
+                if not j.get("decoder", {}).get("hardware"):
+                    raise RowError("aegisrt bench JSON reports no hardware decoder")
+                res, note = self.fmt_bench(j)
+                p = self.python_baseline(model, jp, f"python_{model['key']}_jpeg")
+                return res, f"{j['wall_images_per_second'] / p['images_per_s']:.2f}x python; " + note
+
+            self.row("end-to-end / inference (JPEG)", name, "aegisrt device path + nvJPEG, p50",
+                     jpeg_ratio("gpu", f"bench_{model['key']}_nvjpeg"), TARGETS["ratio"])
+            self.row("end-to-end (JPEG)", name, "aegisrt bench, cuda, device path + nvJPEG hardware engine "
+                     "(--decode gpu-hw)", nvjpeg_hw)
+            self.row("end-to-end / inference (JPEG)", name, "aegisrt device path + nvJPEG hardware engine, p50",
+                     jpeg_ratio("gpu-hw", f"bench_{model['key']}_nvjpeghw"), TARGETS["ratio"])
+
 
     def stream_rows(self, model):
         for n in (1, 2, 4):

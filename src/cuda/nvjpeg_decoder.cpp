@@ -62,11 +62,20 @@ struct NvJpegDecoder::Impl {
   nvjpegHandle_t handle = nullptr;
   nvjpegJpegState_t state = nullptr;
   DeviceBuffer out;  // the decoded image, grown on demand
+  // JpegBackend::Hardware: the hardware-backend handle, its batched state
+  // (batch 1, interleaved RGB) and a parsed stream for the support check.
+  nvjpegHandle_t hw_handle = nullptr;
+  nvjpegJpegState_t hw_state = nullptr;
+  nvjpegJpegStream_t hw_stream = nullptr;
+  std::uint64_t hw_images = 0;
 
   ~Impl() {
     const detail::RelaxedCaptureMode relaxed;  // frees nvJPEG's buffers
     // nvJPEG's objects belong to the device they were made on.
     detail::DeviceGuard guard(device);
+    if (hw_stream != nullptr) (void)nvjpegJpegStreamDestroy(hw_stream);
+    if (hw_state != nullptr) (void)nvjpegJpegStateDestroy(hw_state);
+    if (hw_handle != nullptr) (void)nvjpegDestroy(hw_handle);
     if (state != nullptr) {
       if (const auto s = nvjpegJpegStateDestroy(state); s != NVJPEG_STATUS_SUCCESS) {
         spdlog::warn("nvjpegJpegStateDestroy failed: {}", status_name(s));
@@ -90,6 +99,34 @@ struct NvJpegDecoder::Impl {
     }
     return {};
   }
+
+  /// The hardware state after a failed batched decode, re-created and
+  /// re-initialised for a batch of 1.
+  Result<void> renew_hw_state() {
+    if (hw_state != nullptr) (void)nvjpegJpegStateDestroy(hw_state);
+    hw_state = nullptr;
+    if (const auto s = nvjpegJpegStateCreate(hw_handle, &hw_state); s != NVJPEG_STATUS_SUCCESS) {
+      hw_state = nullptr;
+      return Error(ErrorCode::CudaError, "nvjpegJpegStateCreate (hardware) failed: " + std::string(status_name(s)));
+    }
+    if (const auto s = nvjpegDecodeBatchedInitialize(hw_handle, hw_state, 1, 1, NVJPEG_OUTPUT_RGBI);
+        s != NVJPEG_STATUS_SUCCESS) {
+      return Error(ErrorCode::CudaError,
+                   "nvjpegDecodeBatchedInitialize (hardware, batch 1) failed: " + std::string(status_name(s)));
+    }
+    return {};
+  }
+
+  /// Whether the hardware engine takes this JPEG (a header it parses, a
+  /// layout nvjpegDecodeBatchedSupported accepts). Anything else goes to the
+  /// default path, which reports bad data with its own typed error.
+  bool hardware_takes(const unsigned char* data, std::size_t size) {
+    if (hw_handle == nullptr || hw_state == nullptr) return false;
+    if (nvjpegJpegStreamParse(hw_handle, data, size, 0, 0, hw_stream) != NVJPEG_STATUS_SUCCESS) return false;
+    int unsupported = 1;  // nvJPEG sets 0 when the decoder can take the stream
+    return nvjpegDecodeBatchedSupported(hw_handle, hw_stream, &unsupported) == NVJPEG_STATUS_SUCCESS &&
+           unsupported == 0;
+  }
 };
 
 NvJpegDecoder::NvJpegDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -100,7 +137,7 @@ NvJpegDecoder::~NvJpegDecoder() = default;
 int NvJpegDecoder::device() const noexcept { return impl_ ? impl_->device : -1; }
 std::size_t NvJpegDecoder::buffer_bytes() const noexcept { return impl_ ? impl_->out.size() : 0; }
 
-Result<NvJpegDecoder> NvJpegDecoder::create(int device, std::uint64_t max_pixels) {
+Result<NvJpegDecoder> NvJpegDecoder::create(int device, std::uint64_t max_pixels, JpegBackend backend) {
   AEGIS_TRY(detail::check_device(device, "NvJpegDecoder::create"));
   detail::DeviceGuard guard(device);
   AEGIS_TRY(guard.status());
@@ -118,8 +155,26 @@ Result<NvJpegDecoder> NvJpegDecoder::create(int device, std::uint64_t max_pixels
     return Error(ErrorCode::CudaError, "nvjpegJpegStateCreate on cuda:" + std::to_string(device) +
                                            " failed: " + std::string(status_name(s)));
   }
+  if (backend == JpegBackend::Hardware) {
+    if (const auto s = nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, 0, &impl->hw_handle);
+        s != NVJPEG_STATUS_SUCCESS) {
+      impl->hw_handle = nullptr;
+      return Error(ErrorCode::Unsupported, "no hardware JPEG decoder on cuda:" + std::to_string(device) +
+                                               " (nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE): " +
+                                               std::string(status_name(s)) +
+                                               "; the engine is on A100, A30 and H100/H200-class GPUs)");
+    }
+    if (const auto s = nvjpegJpegStreamCreate(impl->hw_handle, &impl->hw_stream); s != NVJPEG_STATUS_SUCCESS) {
+      impl->hw_stream = nullptr;
+      return Error(ErrorCode::CudaError, "nvjpegJpegStreamCreate (hardware) on cuda:" + std::to_string(device) +
+                                             " failed: " + std::string(status_name(s)));
+    }
+    AEGIS_TRY(impl->renew_hw_state());
+  }
   return NvJpegDecoder(std::move(impl));
 }
+
+std::uint64_t NvJpegDecoder::hardware_images() const noexcept { return impl_ ? impl_->hw_images : 0; }
 
 Result<DeviceImage> NvJpegDecoder::decode(std::span<const std::byte> jpeg, const CudaStream& stream,
                                           std::string_view name) {
@@ -190,7 +245,20 @@ Result<DeviceImage> NvJpegDecoder::decode(std::span<const std::byte> jpeg, const
   nvjpegImage_t dst{};
   dst.channel[0] = static_cast<unsigned char*>(m.out.data());
   dst.pitch[0] = pitch;
-  if (const auto s = nvjpegDecode(m.handle, m.state, data, jpeg.size(), format, &dst, stream.native());
+  if (channels == 3 && m.hardware_takes(data, jpeg.size())) {
+    const unsigned char* const datas[1] = {data};
+    const std::size_t lengths[1] = {jpeg.size()};
+    if (const auto s = nvjpegDecodeBatched(m.hw_handle, m.hw_state, datas, lengths, &dst, stream.native());
+        s != NVJPEG_STATUS_SUCCESS) {
+      Error e = nvjpeg_error(s, "nvjpegDecodeBatched (hardware)", name);
+      (void)stream.synchronize();
+      if (auto r = m.renew_hw_state(); !r.ok()) {
+        spdlog::warn("nvJPEG: re-creating the hardware state after a failed decode: {}", r.error().message());
+      }
+      return e;
+    }
+    ++m.hw_images;
+  } else if (const auto s = nvjpegDecode(m.handle, m.state, data, jpeg.size(), format, &dst, stream.native());
       s != NVJPEG_STATUS_SUCCESS) {
     Error e = nvjpeg_error(s, "nvjpegDecode", name);
     // Anything the failed decode queued must finish before the state goes.

@@ -48,16 +48,30 @@ struct DeviceImage {
   int channels = 0;
 };
 
+/// Which nvJPEG decode path NvJpegDecoder uses for colour JPEGs.
+///  * Default: nvjpegCreateSimple + nvjpegDecode (the library picks its
+///    hybrid CPU/GPU path).
+///  * Hardware: the GPU's hardware JPEG engine (A100, A30, H100/H200 class:
+///    NVJPEG_BACKEND_HARDWARE, nvjpegDecodeBatched with a batch of 1). Colour
+///    baseline JPEGs the engine takes (nvjpegDecodeBatchedSupported) go to it;
+///    greyscale and the rest (progressive, 4:1:0 / 4:1:1) go to the Default
+///    path of the same decoder. create() fails with Unsupported on a GPU
+///    without the engine.
+enum class JpegBackend : std::uint8_t { Default, Hardware };
+
 /// One nvJPEG library handle (nvjpegCreateSimple: default backend) and one
 /// JPEG state, so one decoder per pipeline instance (one thread at a time),
-/// plus the device output buffer, reused across frames and grown on demand.
+/// plus the device output buffer, reused across frames and grown on demand;
+/// with JpegBackend::Hardware also a hardware-backend handle and state.
 class NvJpegDecoder {
  public:
-  /// Unsupported when this build has no nvJPEG; InvalidArgument for a bad
+  /// Unsupported when this build has no nvJPEG, or (JpegBackend::Hardware)
+  /// when the GPU has no hardware JPEG engine; InvalidArgument for a bad
   /// device index; CudaError when the device or nvJPEG cannot be initialised
   /// (no GPU, no driver). Images with more than `max_pixels` pixels are
   /// refused by decode() from the header (as vision::DecodeOptions::max_pixels).
-  static Result<NvJpegDecoder> create(int device, std::uint64_t max_pixels);
+  static Result<NvJpegDecoder> create(int device, std::uint64_t max_pixels,
+                                      JpegBackend backend = JpegBackend::Default);
 
   NvJpegDecoder(NvJpegDecoder&&) noexcept;
   NvJpegDecoder& operator=(NvJpegDecoder&&) noexcept;
@@ -85,6 +99,9 @@ class NvJpegDecoder {
   [[nodiscard]] int device() const noexcept;
   /// Bytes of the device output buffer now (grows with the largest image).
   [[nodiscard]] std::size_t buffer_bytes() const noexcept;
+  /// The images decoded so far by the hardware JPEG engine (0 with
+  /// JpegBackend::Default).
+  [[nodiscard]] std::uint64_t hardware_images() const noexcept;
 
   struct Impl;
 

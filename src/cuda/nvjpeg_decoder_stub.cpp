@@ -16,7 +16,7 @@ NvJpegDecoder::NvJpegDecoder(NvJpegDecoder&&) noexcept = default;
 NvJpegDecoder& NvJpegDecoder::operator=(NvJpegDecoder&&) noexcept = default;
 NvJpegDecoder::~NvJpegDecoder() = default;
 
-Result<NvJpegDecoder> NvJpegDecoder::create(int, std::uint64_t) {
+Result<NvJpegDecoder> NvJpegDecoder::create(int, std::uint64_t, JpegBackend) {
   return Error(ErrorCode::Unsupported,
                "GPU JPEG decoding is not available: AegisRT was built without nvJPEG "
                "(scripts/deps/45-nvjpeg.sh, AEGISRT_WITH_NVJPEG)");
@@ -26,5 +26,6 @@ Result<DeviceImage> NvJpegDecoder::decode(std::span<const std::byte>, const Cuda
 }
 int NvJpegDecoder::device() const noexcept { return -1; }
 std::size_t NvJpegDecoder::buffer_bytes() const noexcept { return 0; }
+std::uint64_t NvJpegDecoder::hardware_images() const noexcept { return 0; }
 
 }  // namespace aegisrt::cuda

@@ -36,6 +36,7 @@ std::string_view to_string(DecodeMode m) noexcept {
     case DecodeMode::Auto: return "auto";
     case DecodeMode::Cpu: return "cpu";
     case DecodeMode::Gpu: return "gpu";
+    case DecodeMode::GpuHardware: return "gpu-hw";
   }
   return "auto";
 }
@@ -44,7 +45,8 @@ Result<DecodeMode> parse_decode_mode(std::string_view s) {
   if (s == "auto") return DecodeMode::Auto;
   if (s == "cpu") return DecodeMode::Cpu;
   if (s == "gpu") return DecodeMode::Gpu;
-  return Error(ErrorCode::InvalidArgument, "decode '" + std::string(s) + "' is not one of auto, cpu, gpu");
+  if (s == "gpu-hw") return DecodeMode::GpuHardware;
+  return Error(ErrorCode::InvalidArgument, "decode '" + std::string(s) + "' is not one of auto, cpu, gpu, gpu-hw");
 }
 
 namespace detail {
@@ -219,22 +221,26 @@ void Pipeline::attach_gpu_postprocess() {
 
 Result<void> Pipeline::attach_jpeg_decoder() {
   info_.decoder = "cpu";
+  info_.decoder_hardware = false;
+  const bool hardware = options_.decode == DecodeMode::GpuHardware;
   std::string reason = detail::gpu_decode_refusal(options_.decode, info_.device_path_reason,
                                                   detail::DevicePath::jpeg_decode_compiled());
   if (reason.empty() && !device_) reason = "no device path";  // (device_path_reason is set whenever device_ is null)
   if (reason.empty()) {
-    if (auto made = device_->enable_jpeg_decode(vision::kMaxImagePixels); !made.ok()) {
+    if (auto made = device_->enable_jpeg_decode(vision::kMaxImagePixels, hardware); !made.ok()) {
       reason = "creating the nvJPEG decoder failed: " + made.error().message();
     }
   }
   if (reason.empty()) {
     info_.decoder = "nvjpeg";
+    info_.decoder_hardware = hardware;
     info_.decoder_reason.clear();
     return {};
   }
   info_.decoder_reason = reason;
-  if (options_.decode == DecodeMode::Gpu) {
-    return Error(ErrorCode::Unsupported, "GPU JPEG decode (decode = gpu) required for " + info_.model + "/" +
+  if (options_.decode == DecodeMode::Gpu || hardware) {
+    return Error(ErrorCode::Unsupported, "GPU JPEG decode (decode = " + std::string(to_string(options_.decode)) +
+                                             ") required for " + info_.model + "/" +
                                              info_.variant + " on " + info_.backend + " but unavailable: " + reason);
   }
   if (options_.decode == DecodeMode::Auto && device_) {

@@ -132,8 +132,10 @@ class DevicePath {
   static bool jpeg_decode_compiled() noexcept;
   /// Creates the nvJPEG decoder on this path's device (handle + JPEG state;
   /// Unsupported without nvJPEG, CudaError when it cannot be initialised).
-  /// `max_pixels` as vision::DecodeOptions::max_pixels.
-  Result<void> enable_jpeg_decode(std::uint64_t max_pixels);
+  /// `max_pixels` as vision::DecodeOptions::max_pixels. `hardware`: the
+  /// GPU's hardware JPEG engine for the colour JPEGs it takes
+  /// (cuda::JpegBackend::Hardware; Unsupported on a GPU without one).
+  Result<void> enable_jpeg_decode(std::uint64_t max_pixels, bool hardware = false);
   [[nodiscard]] bool jpeg_decode_enabled() const noexcept;
 
   /// A JPEG decoded on the GPU and pre-processed into input().

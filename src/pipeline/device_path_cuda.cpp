@@ -94,10 +94,13 @@ std::size_t DevicePath::device_bytes() const noexcept { return impl_->input.byte
 
 bool DevicePath::jpeg_decode_compiled() noexcept { return cuda::nvjpeg_compiled(); }
 
-Result<void> DevicePath::enable_jpeg_decode(std::uint64_t max_pixels) {
+Result<void> DevicePath::enable_jpeg_decode(std::uint64_t max_pixels, bool hardware) {
   Impl& m = *impl_;
   if (m.jpeg) return {};
-  AEGIS_ASSIGN_OR_RETURN(cuda::NvJpegDecoder d, cuda::NvJpegDecoder::create(m.pre->device(), max_pixels));
+  AEGIS_ASSIGN_OR_RETURN(cuda::NvJpegDecoder d,
+                         cuda::NvJpegDecoder::create(m.pre->device(), max_pixels,
+                                                     hardware ? cuda::JpegBackend::Hardware
+                                                              : cuda::JpegBackend::Default));
   m.jpeg.emplace(std::move(d));
   return {};
 }

@@ -20,7 +20,7 @@ TensorView DevicePath::input() const { return {}; }
 cuda::CudaStream* DevicePath::execute_stream() const noexcept { return nullptr; }
 std::size_t DevicePath::device_bytes() const noexcept { return 0; }
 bool DevicePath::jpeg_decode_compiled() noexcept { return false; }
-Result<void> DevicePath::enable_jpeg_decode(std::uint64_t) {
+Result<void> DevicePath::enable_jpeg_decode(std::uint64_t, bool) {
   return Error(ErrorCode::Unsupported, "GPU JPEG decoding is not available: AegisRT was built without the CUDA toolkit");
 }
 bool DevicePath::jpeg_decode_enabled() const noexcept { return false; }

@@ -739,16 +739,17 @@ PipelineOptions with_decode(PipelineOptions o, DecodeMode mode) {
 // ---------------------------------------------------------------- CPU: selection and names
 
 TEST(DecodeMode, NamesRoundTrip) {
-  for (auto m : {DecodeMode::Auto, DecodeMode::Cpu, DecodeMode::Gpu}) {
+  for (auto m : {DecodeMode::Auto, DecodeMode::Cpu, DecodeMode::Gpu, DecodeMode::GpuHardware}) {
     auto parsed = parse_decode_mode(to_string(m));
     ASSERT_TRUE(parsed.ok()) << parsed.error();
     EXPECT_EQ(*parsed, m);
   }
   EXPECT_EQ(to_string(DecodeMode::Gpu), "gpu");
+  EXPECT_EQ(to_string(DecodeMode::GpuHardware), "gpu-hw");
   auto bad = parse_decode_mode("nvjpeg");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::InvalidArgument);
-  EXPECT_NE(bad.error().message().find("auto, cpu, gpu"), std::string::npos) << bad.error();
+  EXPECT_NE(bad.error().message().find("auto, cpu, gpu, gpu-hw"), std::string::npos) << bad.error();
   EXPECT_EQ(PipelineOptions{}.decode, DecodeMode::Auto);
 }
 
@@ -884,14 +885,14 @@ TEST(GpuDecodePipeline, RunEncodedOnTheCpuEqualsDecodeThenRun) {
 // upsampling) differently: exact equality is not expected. Bounds: 4:4:4 and
 // grey, >= 99% of samples within 4 grey levels and mean |diff| <= 1; 4:2:0,
 // >= 95% within 8 levels and mean <= 2. The figures are printed.
-TEST(GpuDecode, NvJpegMatchesLibjpegTurbo) {
-  AEGISRT_SKIP_WITHOUT_NVJPEG();
-#if !AEGISRT_TEST_HAVE_CUDA
-  GTEST_SKIP() << "test built without the CUDA toolkit";
-#else
+#if AEGISRT_TEST_HAVE_CUDA
+void nvjpeg_matches_libjpeg_turbo(cuda::JpegBackend backend) {
   auto stream = cuda::CudaStream::create(0);
   if (!stream.ok()) GTEST_SKIP() << "no usable CUDA device: " << stream.error();
-  auto dec = cuda::NvJpegDecoder::create(0, vision::kMaxImagePixels);
+  auto dec = cuda::NvJpegDecoder::create(0, vision::kMaxImagePixels, backend);
+  if (backend == cuda::JpegBackend::Hardware && !dec.ok() && dec.error().code() == ErrorCode::Unsupported) {
+    GTEST_SKIP() << dec.error();  // a GPU without the hardware JPEG engine
+  }
   ASSERT_TRUE(dec.ok()) << dec.error();
   std::vector<fs::path> pngs;
   for (const char* f : {"demo_shapes.png", "demo_shapes_square.png", "demo_shapes_wide.png"}) pngs.push_back(demo_dir() / f);
@@ -956,6 +957,33 @@ TEST(GpuDecode, NvJpegMatchesLibjpegTurbo) {
   EXPECT_EQ(compared, 18);
   // The buffer was reused and grown to the largest image (720x1280x3).
   EXPECT_GE(dec->buffer_bytes(), std::size_t{720} * 1280 * 3);
+  if (backend == cuda::JpegBackend::Hardware) {
+    // The 12 colour (4:4:4, 4:2:0) baseline JPEGs went to the engine; the 6
+    // greyscale ones to the default path.
+    EXPECT_EQ(dec->hardware_images(), 12u);
+  } else {
+    EXPECT_EQ(dec->hardware_images(), 0u);
+  }
+}
+#endif
+
+TEST(GpuDecode, NvJpegMatchesLibjpegTurbo) {
+  AEGISRT_SKIP_WITHOUT_NVJPEG();
+#if !AEGISRT_TEST_HAVE_CUDA
+  GTEST_SKIP() << "test built without the CUDA toolkit";
+#else
+  nvjpeg_matches_libjpeg_turbo(cuda::JpegBackend::Default);
+#endif
+}
+
+// The same images through the GPU's hardware JPEG engine (decode = gpu-hw),
+// same bounds; skipped on a GPU without the engine.
+TEST(GpuDecode, NvJpegHardwareMatchesLibjpegTurbo) {
+  AEGISRT_SKIP_WITHOUT_NVJPEG();
+#if !AEGISRT_TEST_HAVE_CUDA
+  GTEST_SKIP() << "test built without the CUDA toolkit";
+#else
+  nvjpeg_matches_libjpeg_turbo(cuda::JpegBackend::Hardware);
 #endif
 }
 
@@ -1011,6 +1039,41 @@ TEST(GpuDecode, DemoDetectorGpuDecodeMatchesCpuDecode) {
     auto png = (*gpu)->run_file(demo_dir() / t.file);
     ASSERT_TRUE(png.ok()) << png.error();
     EXPECT_FALSE(png->decoded_on_gpu);
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// decode = gpu-hw: the demo JPEGs through the hardware JPEG engine give the
+// CPU decode's detections (same bounds as above); the pipeline says it uses
+// the engine. Skipped on a GPU without one (create() refuses gpu-hw there
+// with Unsupported naming it).
+TEST(GpuDecode, DemoDetectorHardwareDecodeMatchesCpuDecode) {
+  AEGISRT_SKIP_WITHOUT_NVJPEG();
+  AEGISRT_SKIP_WITHOUT_GPU_PIPELINE(cpu, with_decode(demo_options("cuda", DevicePathMode::Require), DecodeMode::Cpu));
+  auto hw = Pipeline::create(with_decode(demo_options("cuda", DevicePathMode::Require), DecodeMode::GpuHardware),
+                             source_models_dir());
+  if (!hw.ok() && hw.error().code() == ErrorCode::Unsupported &&
+      hw.error().message().find("hardware JPEG") != std::string::npos) {
+    GTEST_SKIP() << hw.error();
+  }
+  ASSERT_TRUE(hw.ok()) << hw.error();
+  EXPECT_EQ((*hw)->info().decoder, "nvjpeg");
+  EXPECT_TRUE((*hw)->info().decoder_hardware);
+  const fs::path dir = temp_folder("demo_hw");
+  const auto truth = aegisrt::testing::load_ground_truth();
+  ASSERT_FALSE(truth.empty());
+  for (const auto& t : truth) {
+    SCOPED_TRACE(t.file);
+    const fs::path file = write_bytes(dir / (fs::path(t.file).stem().string() + ".jpg"), jpeg_of(demo_dir() / t.file));
+    auto a = cpu->run_file(file);
+    auto b = (*hw)->run_file(file);
+    ASSERT_TRUE(a.ok()) << a.error();
+    ASSERT_TRUE(b.ok()) << b.error();
+    EXPECT_TRUE(b->decoded_on_gpu);
+    expect_same_results(*a, *b, 0.25f, kDecodeScoreTol, /*boxes_only=*/true);
+    const auto problems = aegisrt::testing::match_ground_truth(b->detections(), t);
+    EXPECT_TRUE(problems.empty()) << problems.front();
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -100,7 +100,8 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
   cmd->add_option("--decode", f.decode,
                   "Where JPEGs are decoded. auto: on the GPU with nvJPEG, straight into device memory, when "
                   "the device path is on and this build has nvJPEG (PNGs and JPEGs nvJPEG leaves out: on the "
-                  "CPU); cpu: always libjpeg-turbo on the CPU; gpu: fail unless nvJPEG can be used")
+                  "CPU); cpu: always libjpeg-turbo on the CPU; gpu: fail unless nvJPEG can be used; gpu-hw: as gpu, "
+                  "with the GPU's hardware JPEG engine (A100/H100 class) for the colour JPEGs it takes")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
   cmd->add_flag("--allow-unlisted-backend", f.allow_unlisted_backend,

@@ -306,6 +306,7 @@ std::string bench_to_json(const BenchReport& r, const PipelineInfo& info, int in
   j["device_path"] = {{"used", info.device_path}, {"reason", info.device_path_reason}};
   j["gpu_postprocess"] = {{"used", info.gpu_postprocess}, {"reason", info.gpu_postprocess_reason}};
   j["decoder"] = {{"configured", info.decoder},
+                  {"hardware", info.decoder_hardware},
                   {"reason", info.decoder_reason},
                   {"gpu_decoded_images", r.gpu_decoded_images}};
   j["cuda_graph"] = info.cuda_graph;
@@ -340,8 +341,9 @@ std::string bench_to_text(const BenchReport& r, const PipelineInfo& info) {
            ? std::string("  post-proc. : GPU (YOLO decode kernel + one small download, NMS on the host)\n")
            : fmt::format("  post-proc. : host ({})\n", info.gpu_postprocess_reason);
   s += info.decoder == "nvjpeg"
-           ? fmt::format("  decoder    : nvjpeg on the GPU ({} of {} timed images; PNGs and --prefetch/--batch "
-                         "on the CPU)\n", r.gpu_decoded_images, r.iterations)
+           ? fmt::format("  decoder    : nvjpeg on the GPU{} ({} of {} timed images; PNGs and --prefetch/--batch "
+                         "on the CPU)\n", info.decoder_hardware ? ", hardware engine" : "", r.gpu_decoded_images,
+                         r.iterations)
            : fmt::format("  decoder    : cpu ({})\n", info.decoder_reason);
   if (info.cuda_graph) s += "  CUDA graph : on (replayed per image; one graph per pipeline instance on the device path)\n";
   s += fmt::format("  cold start : load {:.1f} ms + first image {:.2f} ms\n", r.load_ms, r.first_image_ms);

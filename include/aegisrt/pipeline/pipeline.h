@@ -78,9 +78,13 @@ Result<DevicePathMode> parse_device_path_mode(std::string_view s);
 ///  * Cpu: always the CPU decoder (A/B benchmarks: `aegisrt bench --decode cpu`).
 ///  * Gpu: as Auto, but create() fails with Unsupported (the reason) when GPU
 ///    JPEG decoding is unavailable. Non-JPEG inputs still decode on the CPU.
-enum class DecodeMode : std::uint8_t { Auto, Cpu, Gpu };
+///  * GpuHardware: as Gpu, with the GPU's hardware JPEG engine (A100, A30,
+///    H100/H200 class; nvJPEG's hardware backend) for the colour baseline
+///    JPEGs it takes, nvJPEG's default path for the rest; create() fails
+///    with Unsupported on a GPU without the engine.
+enum class DecodeMode : std::uint8_t { Auto, Cpu, Gpu, GpuHardware };
 std::string_view to_string(DecodeMode m) noexcept;
-/// "auto" | "cpu" | "gpu"; InvalidArgument listing them otherwise.
+/// "auto" | "cpu" | "gpu" | "gpu-hw"; InvalidArgument listing them otherwise.
 Result<DecodeMode> parse_decode_mode(std::string_view s);
 /// A Segment Anything prompt point, original-image pixels. label 1 =
 /// foreground, 0 = background (SAM's point labels).
@@ -205,6 +209,9 @@ struct PipelineInfo {
   std::string decoder = "cpu";
   /// Why JPEGs decode on the CPU (empty with "nvjpeg").
   std::string decoder_reason;
+  /// "nvjpeg" with the hardware JPEG engine (PipelineOptions::decode =
+  /// GpuHardware).
+  bool decoder_hardware = false;
   /// true: ONNX Runtime's CUDA provider captures the model as a CUDA graph and
   /// replays it per image (backend option cuda_graph=1; one graph per
   /// pipeline instance on the device path; docs/BACKENDS.md).
