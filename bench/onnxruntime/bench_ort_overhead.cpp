@@ -2,8 +2,10 @@
 // inputs and thread settings, run in interleaved blocks (alternating which
 // goes first) so machine noise hits both sides alike, over several trials
 // with fresh sessions created in alternating order. Reports p50/p99 per side
-// and the AegisRT/raw ratios, pooled over all calls and as the median of the
-// per-trial ratios.
+// and the AegisRT/raw ratios, pooled over all calls, as the median of the
+// per-trial ratios and as the median (and quartiles) of the per-round p50
+// ratios (each round: one block per side, back to back), plus minor page
+// faults per call on each side and the cost of one steady_clock read.
 //
 //   bench_ort_overhead [--model cnn|micro|all] [--trials N] [--rounds N] [--block K]
 //                      [--threads T] [--models-dir DIR] [--json FILE]
@@ -24,6 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <sys/resource.h>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -80,7 +83,27 @@ namespace {
 
 struct Side {
   std::vector<double> all_us;  // every timed call
+  long minor_faults = 0;       // over the timed blocks (getrusage, this thread)
 };
+
+long thread_minor_faults() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_minflt;
+}
+
+// Nanoseconds per steady_clock::now() on this machine (AegisRT's execute()
+// makes two per call for ExecutionResult::latency; raw ORT makes none).
+double clock_read_ns() {
+  constexpr int kReads = 1000000;
+  std::int64_t acc = 0;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < kReads; ++i) acc += Clock::now().time_since_epoch().count() & 1;
+  const auto t1 = Clock::now();
+  volatile std::int64_t keep = acc;
+  (void)keep;
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / kReads;
+}
 
 // One side of the comparison: load + a call that reads the first output value.
 struct Sides {
@@ -154,16 +177,20 @@ int run_case(const ModelCase& c, const std::filesystem::path& models_dir, Ort::E
   }
 
   Side s_ours, s_raw;
-  std::vector<double> trial_ratio_p50, trial_ratio_p99;
+  std::vector<double> trial_ratio_p50, trial_ratio_p99, round_ratio_p50;
   std::vector<double> buf(static_cast<std::size_t>(block));
-  auto time_block = [&](auto&& fn, std::vector<double>& dst) {
+  // Times one block of calls into `dst`; returns the block's p50.
+  auto time_block = [&](auto&& fn, std::vector<double>& dst, Side& side) {
+    const long faults0 = thread_minor_faults();
     for (int i = 0; i < block; ++i) {
       const auto t0 = Clock::now();
       fn();
       const auto t1 = Clock::now();
       buf[static_cast<std::size_t>(i)] = std::chrono::duration<double, std::micro>(t1 - t0).count();
     }
+    side.minor_faults += thread_minor_faults() - faults0;
     dst.insert(dst.end(), buf.begin(), buf.end());
+    return percentile(buf, 50);
   };
   for (int t = 0; t < trials; ++t) {
     // Fresh sessions per trial, created in alternating order: where a
@@ -194,13 +221,15 @@ int run_case(const ModelCase& c, const std::filesystem::path& models_dir, Ort::E
     }
     std::vector<double> t_ours, t_raw;
     for (int r = 0; r < rounds; ++r) {  // interleaved blocks, alternating who goes first
+      double p_ours = 0, p_raw = 0;
       if (r % 2 == 0) {
-        time_block(call_ours, t_ours);
-        time_block(call_raw, t_raw);
+        p_ours = time_block(call_ours, t_ours, s_ours);
+        p_raw = time_block(call_raw, t_raw, s_raw);
       } else {
-        time_block(call_raw, t_raw);
-        time_block(call_ours, t_ours);
+        p_raw = time_block(call_raw, t_raw, s_raw);
+        p_ours = time_block(call_ours, t_ours, s_ours);
       }
+      round_ratio_p50.push_back(p_ours / p_raw);
     }
     trial_ratio_p50.push_back(percentile(t_ours, 50) / percentile(t_raw, 50));
     trial_ratio_p99.push_back(percentile(t_ours, 99) / percentile(t_raw, 99));
@@ -212,13 +241,20 @@ int run_case(const ModelCase& c, const std::filesystem::path& models_dir, Ort::E
   const double o50 = percentile(s_ours.all_us, 50), o99 = percentile(s_ours.all_us, 99);
   const double r50 = percentile(s_raw.all_us, 50), r99 = percentile(s_raw.all_us, 99);
   const double mr50 = median(trial_ratio_p50), mr99 = median(trial_ratio_p99);
+  const double rr25 = percentile(round_ratio_p50, 25), rr50 = percentile(round_ratio_p50, 50),
+               rr75 = percentile(round_ratio_p50, 75);
+  const double calls = static_cast<double>(s_ours.all_us.size());
+  const double faults_ours = static_cast<double>(s_ours.minor_faults) / calls;
+  const double faults_raw = static_cast<double>(s_raw.minor_faults) / calls;
   std::printf("%-6s %-12s %d trials x %d rounds x %d calls/side\n"
               "       raw     p50 %9.2f us  p99 %9.2f us\n"
               "       aegisrt p50 %9.2f us  p99 %9.2f us\n"
               "       ratio (all calls pooled)      p50 %.4f  p99 %.4f\n"
-              "       ratio (median of trials)      p50 %.4f  p99 %.4f\n",
+              "       ratio (median of trials)      p50 %.4f  p99 %.4f\n"
+              "       p50 ratio per round           median %.4f  quartiles %.4f .. %.4f  (%zu rounds)\n"
+              "       minor page faults per call    raw %.4f  aegisrt %.4f\n",
               c.key.c_str(), c.file.c_str(), trials, rounds, block, r50, r99, o50, o99, o50 / r50,
-              o99 / r99, mr50, mr99);
+              o99 / r99, mr50, mr99, rr50, rr25, rr75, round_ratio_p50.size(), faults_raw, faults_ours);
   std::fflush(stdout);
   report[c.key] = {{"model", c.file},
                    {"trials", trials},
@@ -233,6 +269,12 @@ int run_case(const ModelCase& c, const std::filesystem::path& models_dir, Ort::E
                    {"ratio_p99", o99 / r99},
                    {"median_trial_ratio_p50", mr50},
                    {"median_trial_ratio_p99", mr99},
+                   {"round_ratio_p50_median", rr50},
+                   {"round_ratio_p50_q25", rr25},
+                   {"round_ratio_p50_q75", rr75},
+                   {"round_ratio_p50", round_ratio_p50},
+                   {"minor_faults_per_call_raw", faults_raw},
+                   {"minor_faults_per_call_aegisrt", faults_ours},
                    {"trial_ratio_p50", trial_ratio_p50},
                    {"trial_ratio_p99", trial_ratio_p99}};
   return 0;
@@ -263,9 +305,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000000));
   CLI11_PARSE(app, argc, argv);
 
-  std::printf("ONNX Runtime %s, intra-op threads %d, hardware threads %u\n",
-              aegisrt::onnxruntime_version().c_str(), threads, std::thread::hardware_concurrency());
-  nlohmann::json report = {{"ort_version", aegisrt::onnxruntime_version()}, {"threads", threads}};
+  const double clock_ns = clock_read_ns();
+  std::printf("ONNX Runtime %s, intra-op threads %d, hardware threads %u, steady_clock::now() %.1f ns\n",
+              aegisrt::onnxruntime_version().c_str(), threads, std::thread::hardware_concurrency(), clock_ns);
+  nlohmann::json report = {{"ort_version", aegisrt::onnxruntime_version()},
+                           {"threads", threads},
+                           {"clock_read_ns", clock_ns}};
   int rc = 0;
   try {
     Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "bench_raw");

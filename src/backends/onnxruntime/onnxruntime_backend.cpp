@@ -391,6 +391,33 @@ Result<void> make_converted_input(const std::string& name, ONNXTensorElementData
   return {};
 }
 
+// The error paths of execute(): out of line and cold, so the hot path stays
+// a few compact cache lines (the micro model's wall-clock overhead over raw
+// ORT was mostly instruction-cache misses in our code, docs/PERFORMANCE.md).
+[[gnu::cold, gnu::noinline]] Error output_error(Error e, const std::string& name) {
+  return std::move(e).with_context("output '" + name + "'");
+}
+[[gnu::cold, gnu::noinline]] Error output_type_error(ONNXTensorElementDataType et, const std::string& name) {
+  return Error(ErrorCode::BackendError, "output '" + name + "' came back as " + ort::onnx_type_name(et));
+}
+[[gnu::cold, gnu::noinline]] Error output_not_on_device(DType dtype, const std::string& name) {
+  return Error(ErrorCode::Unsupported, "output '" + name + "' is " + std::string(dtype_name(dtype)) +
+                                           ", which AegisRT returns in host memory only");
+}
+[[gnu::cold, gnu::noinline]] Error output_status_error(OrtStatus* st, const std::string& name) {
+  return ort::status_to_error(st, "reading output '" + name + "'");
+}
+[[gnu::cold, gnu::noinline]] Error input_status_error(OrtStatus* st, const std::string& name) {
+  return ort::status_to_error(st, "wrapping input '" + name + "'");
+}
+[[gnu::cold, gnu::noinline]] Error run_status_error(OrtStatus* st) {
+  return ort::status_to_error(st, "ONNX Runtime Run failed");
+}
+[[gnu::cold, gnu::noinline]] Error device_outputs_unsupported(ort::Provider provider) {
+  return Error(ErrorCode::Unsupported, "device outputs need provider cuda or tensorrt (provider is '" +
+                                           std::string(ort::to_string(provider)) + "')");
+}
+
 /// Copies a string or int4/uint4 output out of ORT into an AegisRT host tensor.
 Result<Tensor> read_converted_output(OrtValue* value, Shape shape, DType dtype, const std::string& name) {
   const OrtApi& api = Ort::GetApi();
@@ -542,7 +569,7 @@ Result<bool> OnnxRuntimeBackend::Model::wrap_inputs(const ExecutionRequest& requ
     if (OrtStatus* s = api.CreateTensorWithDataAsOrtValue(
             mem, const_cast<void*>(v.data()), v.byte_size(), v.shape().data(), v.shape().size(),
             input_types[i], &in[i])) {
-      return ort::status_to_error(s, "wrapping input '" + inputs[i].name + "'");
+      return input_status_error(s, inputs[i].name);
     }
   }
   return any_device_input;
@@ -568,8 +595,8 @@ Result<void> OnnxRuntimeBackend::Model::run(OrtValue** in, OrtValue** out, bool 
     // Handing Run() pre-allocated output buffers was measured slower with ORT
     // 1.31 (its pre-allocated-fetch path costs more than the shape query).
     if (OrtStatus* s = Ort::GetApi().Run(session, run_options, input_names.data(), in, n_in, output_names.data(),
-                                         n_out, out)) {
-      return ort::status_to_error(s, "ONNX Runtime Run failed");
+                                         n_out, out)) [[unlikely]] {
+      return run_status_error(s);
     }
     return {};
   }
@@ -604,47 +631,39 @@ Result<void> OnnxRuntimeBackend::Model::run(OrtValue** in, OrtValue** out, bool 
 
 Result<Tensor> OnnxRuntimeBackend::Model::take_output(OrtValue*& value, std::size_t i, bool device_out) {
   const OrtApi& api = Ort::GetApi();
-  const std::string& name = outputs[i].name;
   ONNXTensorElementDataType et = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
   Shape shape;
-  if (auto r = ort::read_type_and_shape(value, et, shape, "reading output"); !r.ok()) {
-    // The message is built only on this path (execute() is hot).
-    return std::move(r).error().with_context("output '" + name + "'");
+  if (auto r = ort::read_type_and_shape(value, et, shape, "reading output"); !r.ok()) [[unlikely]] {
+    return output_error(std::move(r).error(), outputs[i].name);
   }
   const auto dtype = ort::from_onnx(et);
-  if (!dtype) {
-    return Error(ErrorCode::BackendError, "output '" + name + "' came back as " + ort::onnx_type_name(et));
+  if (!dtype) [[unlikely]] {
+    return output_type_error(et, outputs[i].name);
   }
-  if (converted_at_edge(*dtype)) {
-    if (device_out) {
-      return Error(ErrorCode::Unsupported, "output '" + name + "' is " + std::string(dtype_name(*dtype)) +
-                                               ", which AegisRT returns in host memory only");
-    }
-    return read_converted_output(value, std::move(shape), *dtype, name);  // the caller still owns `value`
+  if (converted_at_edge(*dtype)) [[unlikely]] {
+    if (device_out) return output_not_on_device(*dtype, outputs[i].name);
+    return read_converted_output(value, std::move(shape), *dtype, outputs[i].name);  // the caller still owns `value`
   }
   void* data = nullptr;
-  if (OrtStatus* st = api.GetTensorMutableData(value, &data)) {
-    return ort::status_to_error(st, "reading output '" + name + "'");
+  if (OrtStatus* st = api.GetTensorMutableData(value, &data)) [[unlikely]] {
+    return output_status_error(st, outputs[i].name);
   }
   if (data == nullptr) {
     // Zero elements: nothing to adopt.
-    return Tensor::allocate_host(std::move(shape), *dtype, name);
+    return Tensor::allocate_host(std::move(shape), *dtype, outputs[i].name);
   }
   // The output tensor owns ORT's buffer: no copy; releasing the Tensor
   // releases the OrtValue.
   const Location loc = device_out ? Location::device(config.device_id) : Location::host();
   return Tensor::adopt(
       data, std::move(shape), *dtype, loc,
-      [v = std::exchange(value, nullptr)](void*) { Ort::GetApi().ReleaseValue(v); }, name);
+      [v = std::exchange(value, nullptr)](void*) { Ort::GetApi().ReleaseValue(v); }, outputs[i].name);
 }
 
 Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& request) {
   Model& m = *model_;  // not const: Session::Run is a non-const (but thread-safe) call
   const bool device_out = request.output_placement == OutputPlacement::Device;
-  if (device_out && !m.config.uses_cuda()) {
-    return Error(ErrorCode::Unsupported, "device outputs need provider cuda or tensorrt (provider is '" +
-                                             std::string(ort::to_string(m.config.provider)) + "')");
-  }
+  if (device_out && !m.config.uses_cuda()) [[unlikely]] return device_outputs_unsupported(m.config.provider);
 #if defined(AEGISRT_HAVE_CUDA)
   if (m.config.cuda_graph) return m.execute_graph(request, device_out);
 #endif
@@ -655,9 +674,12 @@ Result<ExecutionResult> OnnxRuntimeBackend::do_execute(const ExecutionRequest& r
   AEGIS_TRY(m.run(in.data(), out.data(), any_device_input || device_out, device_out));
 
   ExecutionResult result;
-  result.outputs.resize(m.outputs.size());
+  // Built in place (no default-constructed Tensor to overwrite per output).
+  result.outputs.reserve(m.outputs.size());
   for (std::size_t i = 0; i < m.outputs.size(); ++i) {
-    AEGIS_ASSIGN_OR_RETURN(result.outputs[i], m.take_output(out[i], i, device_out));
+    auto t = m.take_output(out[i], i, device_out);
+    if (!t.ok()) [[unlikely]] return std::move(t).error();
+    result.outputs.push_back(std::move(t).value());
   }
   return result;
 }
