@@ -236,6 +236,10 @@ TEST_F(CliTest, BenchDecodeFlag) {
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("decode = gpu"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("takes no device inputs"), std::string::npos) << r.err;
+  // gpu-hw (the hardware JPEG engine) is a mode of the flag: refused the same way here.
+  r = aegisrt("bench " + demo_args() + " --iterations 2 --warmup 0 --decode gpu-hw");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("decode = gpu-hw"), std::string::npos) << r.err;
   // run takes the flag too.
   r = aegisrt("run " + demo_args() + " --decode gpu --input " + shell_quote(demo_dir().string()) + " --output " +
               shell_quote((work_ / "gpu_decode").string()));

@@ -103,7 +103,7 @@ void add_selection_flags(CLI::App* cmd, SelectionFlags& f) {
                   "CPU); cpu: always libjpeg-turbo on the CPU; gpu: fail unless nvJPEG can be used; gpu-hw: as gpu, "
                   "with the GPU's hardware JPEG engine (A100/H100 class) for the colour JPEGs it takes")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
+      ->check(CLI::IsMember({"auto", "cpu", "gpu", "gpu-hw"}));
   cmd->add_flag("--allow-unlisted-backend", f.allow_unlisted_backend,
                "Run on --backend even when the model's manifest does not list it (e.g. segment_anything, "
                "listed for cuda only, on onnx/CPU); says so on stderr");
