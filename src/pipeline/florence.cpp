@@ -46,6 +46,52 @@ ExecutionRequest request(std::vector<NamedTensorView> inputs) {
   return r;
 }
 
+// The first decoder step (decoder_model) on `token`.
+ExecutionRequest first_request(const std::int64_t& token, const Tensor& hidden, const TensorView& mask_view) {
+  return request({{"input_ids", TensorView(&token, {1, 1}, DType::Int64)},
+                  {"encoder_hidden_states", hidden.view()},
+                  {"encoder_attention_mask", mask_view}});
+}
+
+// The names of layers [names.size(), layers).
+void add_layer_names(std::vector<LayerNames>& names, int layers) {
+  for (auto i = static_cast<int>(names.size()); i < layers; ++i) {
+    const std::string past = "past_key_values." + std::to_string(i);
+    const std::string present = "present." + std::to_string(i);
+    names.push_back({{past + ".decoder.key", past + ".decoder.value", past + ".encoder.key", past + ".encoder.value"},
+                     {present + ".decoder.key", present + ".decoder.value"},
+                     {present + ".encoder.key", present + ".encoder.value"}});
+  }
+}
+
+// The decoder layers: options.decoder_layers, else counted from decoder_model's
+// present.{i}.decoder.key outputs.
+Result<int> decoder_layers(const ExecutionResult& first, const GenerateOptions& options) {
+  int layers = options.decoder_layers;
+  if (layers == 0) {
+    while (first.find("present." + std::to_string(layers) + ".decoder.key") != nullptr) ++layers;
+  }
+  if (layers == 0) return Error(ErrorCode::NotFound, "florence decoder_model has no present.0.decoder.key output");
+  return layers;
+}
+
+// present.{i}.decoder.key/value (self) or present.{i}.encoder.key/value
+// (cross) of a decoder result, key then value per layer, cloned (the result's
+// buffers are reused by the next run).
+Result<std::vector<Tensor>> cache_of(const ExecutionResult& r, const std::vector<LayerNames>& names, int layers,
+                                     bool self, const std::string& part) {
+  std::vector<Tensor> kv;
+  for (int i = 0; i < layers; ++i) {
+    const LayerNames& n = names[static_cast<std::size_t>(i)];
+    for (const std::string& name : self ? n.present_self : n.present_cross) {
+      AEGIS_ASSIGN_OR_RETURN(const Tensor* t, output(r, name, part));
+      AEGIS_ASSIGN_OR_RETURN(Tensor c, t->clone());
+      kv.push_back(std::move(c));
+    }
+  }
+  return kv;
+}
+
 // The last position's row of logits [1, t, V].
 Result<const float*> last_row(const Tensor& logits, const std::string& part, std::int64_t& vocab) {
   if (logits.dtype() != DType::Float32 || logits.shape().size() != 3 || logits.shape()[0] != 1 ||
@@ -353,6 +399,7 @@ Result<std::unique_ptr<Generator>> Generator::load(const PartPaths& parts, const
     *it.ctx = std::move(*c);
   }
   g->vision_ = g->owned_vision_.get();
+  g->name_layers();
   return g;
 }
 
@@ -368,7 +415,39 @@ Result<std::unique_ptr<Generator>> Generator::from_contexts(ExecutionContext* vi
   g->encoder_ = std::move(parts[1]);
   g->decoder_ = std::move(parts[2]);
   g->decoder_past_ = std::move(parts[3]);
+  g->name_layers();
   return g;
+}
+
+void Generator::name_layers() {
+  int declared = 0;
+  const std::vector<TensorDesc> inputs = decoder_past_->backend().input_specs();
+  const auto has = [&](const std::string& name) {
+    return std::any_of(inputs.begin(), inputs.end(), [&](const TensorDesc& d) { return d.name == name; });
+  };
+  while (has("past_key_values." + std::to_string(declared) + ".decoder.key")) ++declared;
+  names_.clear();
+  add_layer_names(names_, declared);
+}
+
+const std::vector<LayerNames>& Generator::names_for(int layers) {
+  add_layer_names(names_, layers);
+  return names_;
+}
+
+ExecutionRequest Generator::past_request(const std::int64_t& token, const Tensor& hidden, const TensorView& mask_view,
+                                         int layers, const std::vector<Tensor>& self_kv,
+                                         const std::vector<Tensor>& cross_kv) const {
+  ExecutionRequest req = first_request(token, hidden, mask_view);
+  for (int i = 0; i < layers; ++i) {
+    const auto& past = names_[static_cast<std::size_t>(i)].past;
+    const auto key = static_cast<std::size_t>(2 * i);
+    req.inputs.push_back({past[0], self_kv[key].view()});
+    req.inputs.push_back({past[1], self_kv[key + 1].view()});
+    req.inputs.push_back({past[2], cross_kv[key].view()});
+    req.inputs.push_back({past[3], cross_kv[key + 1].view()});
+  }
+  return req;
 }
 
 Result<std::unique_ptr<Generator>> Generator::create_instance(ExecutionContext* vision) const {
@@ -427,33 +506,13 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
   const int max_length = 1 + options.max_new_tokens;
   std::vector<std::int64_t> generated{options.decoder_start_token_id};
   std::int64_t token = options.decoder_start_token_id;
-  auto first = decoder_->execute(request({{"input_ids", TensorView(&token, {1, 1}, DType::Int64)},
-                                   {"encoder_hidden_states", (*hidden)->view()},
-                                   {"encoder_attention_mask", mask_view}}));
+  auto first = decoder_->execute(first_request(token, **hidden, mask_view));
   if (!first) return std::move(first).error().with_context("florence decoder_model");
-  int layers = options.decoder_layers;
-  if (layers == 0) {
-    while (first->find("present." + std::to_string(layers) + ".decoder.key") != nullptr) ++layers;
-  }
-  if (layers == 0) return Error(ErrorCode::NotFound, "florence decoder_model has no present.0.decoder.key output");
+  AEGIS_ASSIGN_OR_RETURN(const int layers, decoder_layers(*first, options));
+  const std::vector<LayerNames>& names = names_for(layers);
   // The cache: self-attention (grows), cross-attention (fixed, from the first step).
-  std::vector<Tensor> self_kv;   // [2*layers]: key, value
-  std::vector<Tensor> cross_kv;  // [2*layers]
-  for (int i = 0; i < layers; ++i) {
-    for (const char* kind : {"key", "value"}) {
-      const std::string base = "present." + std::to_string(i);
-      auto s = output(*first, base + ".decoder." + kind, "decoder_model");
-      auto c = output(*first, base + ".encoder." + kind, "decoder_model");
-      if (!s) return std::move(s).error();
-      if (!c) return std::move(c).error();
-      auto sc = (*s)->clone();
-      auto cc = (*c)->clone();
-      if (!sc) return std::move(sc).error();
-      if (!cc) return std::move(cc).error();
-      self_kv.push_back(std::move(*sc));
-      cross_kv.push_back(std::move(*cc));
-    }
-  }
+  AEGIS_ASSIGN_OR_RETURN(const std::vector<Tensor> cross_kv, cache_of(*first, names, layers, false, "decoder_model"));
+  AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> self_kv, cache_of(*first, names, layers, true, "decoder_model"));
   const Tensor* logits = first->find("logits");
   if (logits == nullptr) return Error(ErrorCode::NotFound, "florence decoder_model has no output 'logits'");
   auto next = greedy_next(*logits, "decoder_model", generated, options, max_length, margin);
@@ -462,29 +521,9 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
     token = *next;
     generated.push_back(token);
     if (token == options.eos_token_id || step + 1 == options.max_new_tokens) break;
-    ExecutionRequest req;
-    req.inputs.push_back({"input_ids", TensorView(&token, {1, 1}, DType::Int64)});
-    req.inputs.push_back({"encoder_hidden_states", (*hidden)->view()});
-    req.inputs.push_back({"encoder_attention_mask", mask_view});
-    for (int i = 0; i < layers; ++i) {
-      const std::string base = "past_key_values." + std::to_string(i);
-      req.inputs.push_back({base + ".decoder.key", self_kv[static_cast<std::size_t>(2 * i)].view()});
-      req.inputs.push_back({base + ".decoder.value", self_kv[static_cast<std::size_t>(2 * i + 1)].view()});
-      req.inputs.push_back({base + ".encoder.key", cross_kv[static_cast<std::size_t>(2 * i)].view()});
-      req.inputs.push_back({base + ".encoder.value", cross_kv[static_cast<std::size_t>(2 * i + 1)].view()});
-    }
-    auto r = decoder_past_->execute(req);
+    auto r = decoder_past_->execute(past_request(token, **hidden, mask_view, layers, self_kv, cross_kv));
     if (!r) return std::move(r).error().with_context("florence decoder_with_past (step " + std::to_string(step) + ")");
-    for (int i = 0; i < layers; ++i) {
-      const std::string base = "present." + std::to_string(i);
-      for (int k = 0; k < 2; ++k) {
-        auto t = output(*r, base + ".decoder." + (k == 0 ? "key" : "value"), "decoder_with_past");
-        if (!t) return std::move(t).error();
-        auto c = (*t)->clone();
-        if (!c) return std::move(c).error();
-        self_kv[static_cast<std::size_t>(2 * i + k)] = std::move(*c);
-      }
-    }
+    AEGIS_ASSIGN_OR_RETURN(self_kv, cache_of(*r, names, layers, true, "decoder_with_past"));
     const Tensor* lg = r->find("logits");
     if (lg == nullptr) return Error(ErrorCode::NotFound, "florence decoder_with_past has no output 'logits'");
     next = greedy_next(*lg, "decoder_with_past", generated, options, max_length, margin);
@@ -493,65 +532,16 @@ Result<std::vector<std::int64_t>> Generator::generate(const TensorView& pixel_va
   return generated;
 }
 
-namespace {
-
-// The decoder inputs of one beam: its token, the shared cross-attention cache
-// and its own self-attention cache.
-ExecutionRequest past_request(const std::int64_t& token, const Tensor& hidden, const TensorView& mask_view, int layers,
-                              const std::vector<Tensor>& self_kv, const std::vector<Tensor>& cross_kv) {
-  ExecutionRequest req;
-  req.inputs.push_back({"input_ids", TensorView(&token, {1, 1}, DType::Int64)});
-  req.inputs.push_back({"encoder_hidden_states", hidden.view()});
-  req.inputs.push_back({"encoder_attention_mask", mask_view});
-  for (int i = 0; i < layers; ++i) {
-    const std::string base = "past_key_values." + std::to_string(i);
-    req.inputs.push_back({base + ".decoder.key", self_kv[static_cast<std::size_t>(2 * i)].view()});
-    req.inputs.push_back({base + ".decoder.value", self_kv[static_cast<std::size_t>(2 * i + 1)].view()});
-    req.inputs.push_back({base + ".encoder.key", cross_kv[static_cast<std::size_t>(2 * i)].view()});
-    req.inputs.push_back({base + ".encoder.value", cross_kv[static_cast<std::size_t>(2 * i + 1)].view()});
-  }
-  return req;
-}
-
-// present.{i}.decoder.key/value of a decoder result, cloned (the result's
-// buffers are reused by the next run).
-Result<std::vector<Tensor>> self_cache(const ExecutionResult& r, int layers, const std::string& part) {
-  std::vector<Tensor> kv;
-  for (int i = 0; i < layers; ++i) {
-    for (const char* kind : {"key", "value"}) {
-      AEGIS_ASSIGN_OR_RETURN(const Tensor* t, output(r, "present." + std::to_string(i) + ".decoder." + kind, part));
-      AEGIS_ASSIGN_OR_RETURN(Tensor c, t->clone());
-      kv.push_back(std::move(c));
-    }
-  }
-  return kv;
-}
-
-}  // namespace
-
 Result<std::vector<std::int64_t>> Generator::beam_search(const Tensor& hidden, const TensorView& mask_view,
                                                          const GenerateOptions& options) {
   const std::int64_t start = options.decoder_start_token_id;
-  auto first = decoder_->execute(request({{"input_ids", TensorView(&start, {1, 1}, DType::Int64)},
-                                          {"encoder_hidden_states", hidden.view()},
-                                          {"encoder_attention_mask", mask_view}}));
+  auto first = decoder_->execute(first_request(start, hidden, mask_view));
   if (!first) return std::move(first).error().with_context("florence decoder_model");
-  int layers = options.decoder_layers;
-  if (layers == 0) {
-    while (first->find("present." + std::to_string(layers) + ".decoder.key") != nullptr) ++layers;
-  }
-  if (layers == 0) return Error(ErrorCode::NotFound, "florence decoder_model has no present.0.decoder.key output");
-  std::vector<Tensor> cross_kv;
-  for (int i = 0; i < layers; ++i) {
-    for (const char* kind : {"key", "value"}) {
-      AEGIS_ASSIGN_OR_RETURN(const Tensor* c,
-                             output(*first, "present." + std::to_string(i) + ".encoder." + kind, "decoder_model"));
-      AEGIS_ASSIGN_OR_RETURN(Tensor cc, c->clone());
-      cross_kv.push_back(std::move(cc));
-    }
-  }
+  AEGIS_ASSIGN_OR_RETURN(const int layers, decoder_layers(*first, options));
+  const std::vector<LayerNames>& names = names_for(layers);
+  AEGIS_ASSIGN_OR_RETURN(const std::vector<Tensor> cross_kv, cache_of(*first, names, layers, false, "decoder_model"));
   using Cache = std::shared_ptr<const std::vector<Tensor>>;
-  AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> kv0, self_cache(*first, layers, "decoder_model"));
+  AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> kv0, cache_of(*first, names, layers, true, "decoder_model"));
   const auto n = static_cast<std::size_t>(options.num_beams);
   // Every beam starts from the decoder start token: one first step, shared.
   std::vector<Cache> caches(n, std::make_shared<const std::vector<Tensor>>(std::move(kv0)));
@@ -576,7 +566,7 @@ Result<std::vector<std::int64_t>> Generator::beam_search(const Tensor& hidden, c
         return std::move(r).error().with_context("florence decoder_with_past (step " + std::to_string(step) +
                                                  ", beam " + std::to_string(b) + ")");
       }
-      AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> kv, self_cache(*r, layers, "decoder_with_past"));
+      AEGIS_ASSIGN_OR_RETURN(std::vector<Tensor> kv, cache_of(*r, names, layers, true, "decoder_with_past"));
       next[b] = std::make_shared<const std::vector<Tensor>>(std::move(kv));
       const Tensor* lg = r->find("logits");
       if (lg == nullptr) return Error(ErrorCode::NotFound, "florence decoder_with_past has no output 'logits'");

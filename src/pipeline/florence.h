@@ -148,6 +148,16 @@ class BeamSearch {
 inline constexpr std::array<const char*, 4> kPartNames = {"embed_tokens", "encoder_model", "decoder_model",
                                                           "decoder_with_past"};
 
+/// The cache tensor names of one decoder layer i.
+struct LayerNames {
+  /// decoder_with_past inputs past_key_values.{i}.decoder.key/value, .encoder.key/value.
+  std::array<std::string, 4> past;
+  /// present.{i}.decoder.key/value (self-attention) of decoder_model and decoder_with_past.
+  std::array<std::string, 2> present_self;
+  /// present.{i}.encoder.key/value (cross-attention) of decoder_model.
+  std::array<std::string, 2> present_cross;
+};
+
 class Generator {
  public:
   /// Loads every part on `backend` (e.g. "onnx"); errors name the part.
@@ -178,6 +188,20 @@ class Generator {
   std::unique_ptr<ExecutionContext> owned_vision_;  // load(); from_contexts() borrows the pipeline's
   ExecutionContext* vision_ = nullptr;
   std::unique_ptr<ExecutionContext> embed_, encoder_, decoder_, decoder_past_;
+  /// Made at load for the layers decoder_with_past declares (its
+  /// past_key_values.{i}.decoder.key inputs), not at each decoding step.
+  std::vector<LayerNames> names_;
+  /// Fills names_ from decoder_past_'s inputs (load() and from_contexts()).
+  void name_layers();
+  /// names_ for `layers` layers; only grows names_ when a generation uses more
+  /// layers than decoder_with_past declares (its run then names the input).
+  const std::vector<LayerNames>& names_for(int layers);
+  /// The decoder_with_past request of one step: `token`, the encoder states
+  /// and mask, each layer's self- and cross-attention cache (key, value pairs).
+  [[nodiscard]] ExecutionRequest past_request(const std::int64_t& token, const Tensor& hidden,
+                                              const TensorView& mask_view, int layers,
+                                              const std::vector<Tensor>& self_kv,
+                                              const std::vector<Tensor>& cross_kv) const;
   Result<std::vector<std::int64_t>> beam_search(const Tensor& hidden, const TensorView& mask_view,
                                                 const GenerateOptions& options);
   float last_min_margin_ = std::numeric_limits<float>::infinity();

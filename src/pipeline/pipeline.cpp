@@ -94,6 +94,23 @@ bool is_image_file(const fs::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
+// How a model file (the variant's main ONNX or a part's) is loaded: on the
+// binding's device with the selection's precision, cached under `cache_variant`
+// in the options' cache folder, the binding's backend options overridden by
+// the user's (--backend-option).
+LoadOptions load_options(const fs::path& onnx, const models::BackendBinding& binding, const models::Selection& sel,
+                         const PipelineOptions& options, const std::string& cache_variant) {
+  LoadOptions load;
+  load.artifact_path = onnx;
+  load.device = binding.device;
+  load.precision = sel.precision;
+  load.cache_dir = options.cache_dir;
+  load.variant = cache_variant;
+  load.backend_options = binding.backend_options;
+  for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
+  return load;
+}
+
 }  // namespace
 
 Result<vision::PreprocessConfig> make_preprocess_config(const models::InputSpec& input,
@@ -359,14 +376,8 @@ Result<void> Pipeline::load_model(const models::Selection& sel, const models::Ba
   AEGIS_TRY(budget.validate());
 
   const fs::path& onnx = info_.onnx_path;
-  LoadOptions load;
-  load.artifact_path = onnx;
-  load.device = binding.device;
-  load.precision = sel.precision;
-  load.cache_dir = options.cache_dir;
-  load.variant = options.cache_variant.empty() ? sel.variant : options.cache_variant;
-  load.backend_options = binding.backend_options;
-  for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
+  const LoadOptions load =
+      load_options(onnx, binding, sel, options, options.cache_variant.empty() ? sel.variant : options.cache_variant);
   const auto in_context = [&](Error e) {
     return e.with_context("loading " + sel.model + "/" + sel.variant + " (" + onnx.string() + ") on backend " +
                           sel.backend);
@@ -773,14 +784,7 @@ Result<LoadedPart> load_file_part(const models::ModelCatalog& catalog, const mod
   }
   AEGIS_ASSIGN_OR_RETURN(const models::BackendBinding binding, models::bind_backend(sel.backend));
   AEGIS_ASSIGN_OR_RETURN(auto backend, BackendFactory::create(binding.registry_name));
-  LoadOptions load;
-  load.artifact_path = out.onnx;
-  load.device = binding.device;
-  load.precision = sel.precision;
-  load.cache_dir = options.cache_dir;
-  load.variant = part.cache_name;
-  load.backend_options = binding.backend_options;
-  for (const auto& [k, v] : options.backend_options) load.backend_options[k] = v;
+  const LoadOptions load = load_options(out.onnx, binding, sel, options, part.cache_name);
   const auto in_context = [&](Error e) {
     return e.with_context("loading " + sel.model + "/" + sel.variant + " part '" + name + "' (" + out.onnx.string() +
                           ") on backend " + sel.backend);

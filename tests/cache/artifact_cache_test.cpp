@@ -27,6 +27,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// lookup() succeeds with status `want` and, if `reason` is given, a reason containing it.
+::testing::AssertionResult looks_up(const ArtifactCache& cache, const ArtifactKey& key, const BuildEnvironment& env,
+                                    LookupStatus want, const std::string& reason = "") {
+  auto l = cache.lookup(key, env);
+  if (!l.ok()) return ::testing::AssertionFailure() << "lookup failed: " << l.error();
+  if (l->status != want) {
+    return ::testing::AssertionFailure() << "status " << to_string(l->status) << ", expected " << to_string(want)
+                                         << " (reason: " << l->reason << ")";
+  }
+  if (l->reason.find(reason) == std::string::npos) {
+    return ::testing::AssertionFailure() << "reason '" << l->reason << "' does not contain '" << reason << "'";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 class ArtifactCacheTest : public CacheFixture {
  protected:
   ArtifactCacheTest() : CacheFixture("aegisrt_cache_", "engines") {}
@@ -48,10 +63,7 @@ TEST_F(ArtifactCacheTest, PathFollowsSeedRule) {
 TEST_F(ArtifactCacheTest, MissBuildsThenHitDoesNotRebuild) {
   ArtifactCache cache(dir_);
   const auto key = trt_key(source_);
-  auto l = cache.lookup(key, trt_env());
-  ASSERT_TRUE(l.ok()) << l.error();
-  EXPECT_EQ(l->status, LookupStatus::Miss);
-  EXPECT_NE(l->reason.find("no cached artefact"), std::string::npos) << l->reason;
+  EXPECT_TRUE(looks_up(cache, key, trt_env(), LookupStatus::Miss, "no cached artefact"));
 
   auto r = cache.get_or_build(key, trt_env(), counting_builder(count_));
   ASSERT_TRUE(r.ok()) << r.error();
@@ -79,9 +91,7 @@ TEST_F(ArtifactCacheTest, MissBuildsThenHitDoesNotRebuild) {
   EXPECT_EQ(again->outcome, CacheOutcome::Hit);
   EXPECT_TRUE(again->build_reason.empty());
   EXPECT_EQ(builds(), 1);
-  auto l2 = cache.lookup(key, trt_env());
-  ASSERT_TRUE(l2.ok());
-  EXPECT_EQ(l2->status, LookupStatus::Hit);
+  EXPECT_TRUE(looks_up(cache, key, trt_env(), LookupStatus::Hit));
   // No temporaries left behind.
   for (const auto& e : fs::directory_iterator(dir_))
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
@@ -116,9 +126,7 @@ TEST_P(StaleTest, IsDetectedAndRebuiltWithReason) {
   EXPECT_EQ(r->build_reason, l->reason);
   EXPECT_EQ(builds(), 2);
   EXPECT_EQ(slurp(r->artifact_path), known_artifact(slurp(source_)));
-  auto after = cache.lookup(key, env);
-  ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->status, LookupStatus::Hit) << after->reason;
+  EXPECT_TRUE(looks_up(cache, key, env, LookupStatus::Hit));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -187,14 +195,9 @@ TEST_F(ArtifactCacheTest, CpuArtefactIgnoresGpuButGpuEnvAgainstCpuArtefactIsStal
   auto key = trt_key(source_);
   BuildEnvironment cpu{"TVM", "0.27.0", "", "", ""};
   ASSERT_TRUE(cache.get_or_build(key, cpu, counting_builder(count_)).ok());
-  auto hit = cache.lookup(key, cpu);
-  ASSERT_TRUE(hit.ok());
-  EXPECT_EQ(hit->status, LookupStatus::Hit);
+  EXPECT_TRUE(looks_up(cache, key, cpu, LookupStatus::Hit));
   BuildEnvironment gpu{"TVM", "0.27.0", "GPU-cccc", "9.0", ""};
-  auto l = cache.lookup(key, gpu);
-  ASSERT_TRUE(l.ok());
-  EXPECT_EQ(l->status, LookupStatus::Stale);
-  EXPECT_NE(l->reason.find("GPU mismatch: built for no GPU"), std::string::npos) << l->reason;
+  EXPECT_TRUE(looks_up(cache, key, gpu, LookupStatus::Stale, "GPU mismatch: built for no GPU"));
 }
 
 // A fleet of identical cards shares one prebuilt cache (docs/SERVING.md):
@@ -211,14 +214,10 @@ TEST_F(ArtifactCacheTest, GpuMatchModelAcceptsAnotherCardOfTheSameModelOnly) {
   ASSERT_EQ(builds(), 1);
 
   const BuildEnvironment other_card = trt_env("10.16.0", "GPU-bbbb");
-  auto l = builder.lookup(key, other_card);
-  ASSERT_TRUE(l.ok()) << l.error();
-  EXPECT_EQ(l->status, LookupStatus::Stale) << "uuid matching must refuse another card";
+  EXPECT_TRUE(looks_up(builder, key, other_card, LookupStatus::Stale)) << "uuid matching must refuse another card";
 
   ArtifactCache shared(dir_, fleet);
-  auto hit = shared.lookup(key, other_card);
-  ASSERT_TRUE(hit.ok()) << hit.error();
-  EXPECT_EQ(hit->status, LookupStatus::Hit) << hit->reason;
+  EXPECT_TRUE(looks_up(shared, key, other_card, LookupStatus::Hit));
   auto r = shared.get_or_build(key, other_card, counting_builder(count_));
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->outcome, CacheOutcome::Hit);
@@ -226,25 +225,16 @@ TEST_F(ArtifactCacheTest, GpuMatchModelAcceptsAnotherCardOfTheSameModelOnly) {
 
   BuildEnvironment other_model = other_card;
   other_model.gpu_name = "Other GPU";
-  auto m = shared.lookup(key, other_model);
-  ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->status, LookupStatus::Stale);
-  EXPECT_NE(m->reason.find("GPU model mismatch (AEGISRT_CACHE_GPU_MATCH=model): built for 'Test GPU' (compute "
-                           "capability 8.7), running on 'Other GPU' (compute capability 8.7)"),
-            std::string::npos)
-      << m->reason;
+  EXPECT_TRUE(looks_up(shared, key, other_model, LookupStatus::Stale,
+                       "GPU model mismatch (AEGISRT_CACHE_GPU_MATCH=model): built for 'Test GPU' (compute "
+                       "capability 8.7), running on 'Other GPU' (compute capability 8.7)"));
 
   const BuildEnvironment other_cc = trt_env("10.16.0", "GPU-bbbb", "9.0");
-  auto c = shared.lookup(key, other_cc);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->status, LookupStatus::Stale);
-  EXPECT_NE(c->reason.find("running on 'Test GPU' (compute capability 9.0)"), std::string::npos) << c->reason;
+  EXPECT_TRUE(looks_up(shared, key, other_cc, LookupStatus::Stale, "running on 'Test GPU' (compute capability 9.0)"));
 
   // The backend version still counts in model matching.
-  auto v = shared.lookup(key, trt_env("10.17.0", "GPU-bbbb"));
-  ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->status, LookupStatus::Stale);
-  EXPECT_NE(v->reason.find("built for TensorRT 10.16.0, running 10.17.0"), std::string::npos) << v->reason;
+  EXPECT_TRUE(looks_up(shared, key, trt_env("10.17.0", "GPU-bbbb"), LookupStatus::Stale,
+                       "built for TensorRT 10.16.0, running 10.17.0"));
 }
 
 TEST_F(ArtifactCacheTest, GpuMatchModelRefusesAnArtefactWithoutAGpuName) {
@@ -256,18 +246,14 @@ TEST_F(ArtifactCacheTest, GpuMatchModelRefusesAnArtefactWithoutAGpuName) {
   CacheOptions fleet;
   fleet.gpu_match = GpuMatch::Model;
   ArtifactCache shared(dir_, fleet);
-  auto l = shared.lookup(key, unnamed);  // even the same card: the model cannot be shown
-  ASSERT_TRUE(l.ok());
-  EXPECT_EQ(l->status, LookupStatus::Stale);
-  EXPECT_NE(l->reason.find("built for an unnamed GPU (compute capability 8.7)"), std::string::npos) << l->reason;
+  // Even the same card: the model cannot be shown.
+  EXPECT_TRUE(looks_up(shared, key, unnamed, LookupStatus::Stale, "built for an unnamed GPU (compute capability 8.7)"));
   // A CPU artefact stays independent of the GPU in either mode.
   BuildEnvironment cpu{"TVM", "0.27.0", "", "", ""};
   auto cpu_key = trt_key(source_);
   cpu_key.backend = "tvm";
   ASSERT_TRUE(shared.get_or_build(cpu_key, cpu, counting_builder(count_)).ok());
-  auto hit = shared.lookup(cpu_key, cpu);
-  ASSERT_TRUE(hit.ok());
-  EXPECT_EQ(hit->status, LookupStatus::Hit) << hit->reason;
+  EXPECT_TRUE(looks_up(shared, cpu_key, cpu, LookupStatus::Hit));
 }
 
 TEST(GpuMatchEnv, ReadsAegisrtCacheGpuMatch) {
@@ -428,9 +414,7 @@ TEST_F(ArtifactCacheTest, SeparateProcessesBuildOnce) {
   // The others waited for the lock (or started after publishing).
   EXPECT_EQ(outcomes.count("built-by-other") + outcomes.count("hit"), static_cast<std::size_t>(kProcs - 1));
   ArtifactCache cache(dir_);
-  auto l = cache.lookup(trt_key(source_), trt_env());
-  ASSERT_TRUE(l.ok());
-  EXPECT_EQ(l->status, LookupStatus::Hit);
+  EXPECT_TRUE(looks_up(cache, trt_key(source_), trt_env(), LookupStatus::Hit));
 }
 
 TEST_F(ArtifactCacheTest, CrashMidBuildIsNeverAccepted) {
@@ -444,9 +428,7 @@ TEST_F(ArtifactCacheTest, CrashMidBuildIsNeverAccepted) {
   EXPECT_EQ(temps, 1);
   ArtifactCache cache(dir_);
   const auto key = trt_key(source_);
-  auto l = cache.lookup(key, trt_env());
-  ASSERT_TRUE(l.ok());
-  EXPECT_EQ(l->status, LookupStatus::Miss) << l->reason;
+  EXPECT_TRUE(looks_up(cache, key, trt_env(), LookupStatus::Miss));
   // The dead process's lock was released by the kernel: the next build proceeds.
   auto r = cache.get_or_build(key, trt_env(), counting_builder(count_));
   ASSERT_TRUE(r.ok()) << r.error();

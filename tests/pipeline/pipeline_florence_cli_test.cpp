@@ -171,23 +171,19 @@ TEST(FlorenceCli, TaskOptionErrorsNameTheOption) {
     EXPECT_NE(r.cli.exit_code, 0);
     EXPECT_NE((r.cli.out + r.cli.err).find(c.option), std::string::npos) << r.cli.out << r.cli.err;
   }
-  // --task on a model that is not Florence-2
+  // --task and --num-beams on a model that is not Florence-2
   TempDir tmp;
-  const auto gd = run_cli("--models-dir " + shell_quote((golden_dir() / "grounding_dino" / "catalog").string()) +
-                              " run --model grounding_dino --backend onnx --prompt 'car .' --task '<CAPTION>' --input " +
-                              shell_quote((golden_dir() / "golden_street.png").string()) + " --output " +
-                              shell_quote((tmp.path() / "out").string()),
-                          tmp);
-  EXPECT_NE(gd.exit_code, 0);
-  EXPECT_NE((gd.out + gd.err).find("--task"), std::string::npos) << gd.out << gd.err;
-  // --num-beams on a model that is not Florence-2
-  const auto gd2 = run_cli("--models-dir " + shell_quote((golden_dir() / "grounding_dino" / "catalog").string()) +
-                               " run --model grounding_dino --backend onnx --prompt 'car .' --num-beams 2 --input " +
-                               shell_quote((golden_dir() / "golden_street.png").string()) + " --output " +
-                               shell_quote((tmp.path() / "out2").string()),
-                           tmp);
-  EXPECT_NE(gd2.exit_code, 0);
-  EXPECT_NE((gd2.out + gd2.err).find("--num-beams"), std::string::npos) << gd2.out << gd2.err;
+  int run = 0;
+  for (const Case& c : {Case{"--task '<CAPTION>'", "--task"}, Case{"--num-beams 2", "--num-beams"}}) {
+    SCOPED_TRACE(c.args);
+    const auto gd = run_cli("--models-dir " + shell_quote((golden_dir() / "grounding_dino" / "catalog").string()) +
+                                " run --model grounding_dino --backend onnx --prompt 'car .' " + c.args + " --input " +
+                                shell_quote((golden_dir() / "golden_street.png").string()) + " --output " +
+                                shell_quote((tmp.path() / ("out" + std::to_string(++run))).string()),
+                            tmp);
+    EXPECT_NE(gd.exit_code, 0);
+    EXPECT_NE((gd.out + gd.err).find(c.option), std::string::npos) << gd.out << gd.err;
+  }
 }
 
 // --num-beams 1: greedy decoding (transformers' generate(num_beams=1) reference,

@@ -8,7 +8,10 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "aegisrt/models/catalog.h"
@@ -47,21 +50,41 @@ std::vector<float> pixel_values(const vision::Image& image, int size, const nloh
   return out;
 }
 
-TEST(GoldenFlorence, GeneratesTheReferenceTokensAndParse) {
-  AEGISRT_SKIP_WITHOUT_ORT();  // the five parts run on ONNX Runtime
-  const auto ref = load_golden_reference("florence/florence_reference.json");
+// What the stand-alone generator tests start from: the reference, the
+// tokenizer, the five parts loaded on ONNX Runtime, the image and its pixel values.
+struct GoldenRun {
+  nlohmann::json ref;
+  std::optional<text::BpeTokenizer> tok;
+  std::unique_ptr<fl::Generator> gen;
+  vision::Image image;
+  int size = 0;
+  std::vector<float> pv;
+};
+
+void load_golden_run(GoldenRun& run) {
+  run.ref = load_golden_reference("florence/florence_reference.json");
   auto tok = text::BpeTokenizer::load(florence_dir() / "tokenizer.json");
   ASSERT_TRUE(tok.ok()) << tok.error().to_string();
+  run.tok = std::move(*tok);
   const fs::path d = florence_dir();
   fl::PartPaths parts{d / "florence2_golden_vision_encoder.onnx", d / "florence2_golden_embed_tokens.onnx",
                       d / "florence2_golden_encoder_model.onnx", d / "florence2_golden_decoder_model.onnx",
                       d / "florence2_golden_decoder_with_past_model.onnx"};
   auto gen = fl::Generator::load(parts, "onnx");
   ASSERT_TRUE(gen.ok()) << gen.error().to_string();
-  auto image = vision::load_image(golden_dir() / ref["image"].get<std::string>(), 3);
+  run.gen = std::move(*gen);
+  auto image = vision::load_image(golden_dir() / run.ref["image"].get<std::string>(), 3);
   ASSERT_TRUE(image.ok());
-  const int size = ref["input_size"].get<int>();
-  const auto pv = pixel_values(*image, size, ref);
+  run.image = std::move(*image);
+  run.size = run.ref["input_size"].get<int>();
+  run.pv = pixel_values(run.image, run.size, run.ref);
+}
+
+TEST(GoldenFlorence, GeneratesTheReferenceTokensAndParse) {
+  AEGISRT_SKIP_WITHOUT_ORT();  // the five parts run on ONNX Runtime
+  GoldenRun run;
+  ASSERT_NO_FATAL_FAILURE(load_golden_run(run));
+  const auto& [ref, tok, gen, image, size, pv] = run;
   double sum = 0;
   for (float v : pv) sum += v;
   ASSERT_TRUE(ref["tasks"].size() == 3);
@@ -85,16 +108,16 @@ TEST(GoldenFlorence, GeneratesTheReferenceTokensAndParse) {
     // AVX-512 kernels) cannot flip a token of this comparison.
     ASSERT_TRUE(t.contains("min_logit_margin")) << "regenerate with python/gen_golden_florence.py";
     EXPECT_GT(t["min_logit_margin"].get<double>(), 1e-3);
-    auto out = (*gen)->generate(TensorView(pv.data(), {1, 3, size, size}, DType::Float32), *ids, opt);
+    auto out = gen->generate(TensorView(pv.data(), {1, 3, size, size}, DType::Float32), *ids, opt);
     ASSERT_TRUE(out.ok()) << out.error().to_string();
     EXPECT_EQ(*out, t["generated_ids"].get<std::vector<std::int64_t>>());
     // ... and so do ours (the generator's own smallest gap over the same steps).
-    EXPECT_TRUE(std::isfinite((*gen)->last_min_margin()));
-    EXPECT_GT((*gen)->last_min_margin(), 1e-3f);
+    EXPECT_TRUE(std::isfinite(gen->last_min_margin()));
+    EXPECT_GT(gen->last_min_margin(), 1e-3f);
     auto raw = tok->decode(*out, false);
     ASSERT_TRUE(raw.ok());
     EXPECT_EQ(*raw, t["raw_text"].get<std::string>());
-    auto parsed = fl::parse(task, *raw, image->width(), image->height());
+    auto parsed = fl::parse(task, *raw, image.width(), image.height());
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     const auto& want = t["parsed"];
     if (want.is_string()) {
@@ -194,19 +217,9 @@ fl::GenerateOptions beam_options(const nlohmann::json& g) {
 // and ours exceed 1e-3 (no float rounding difference can flip a beam choice).
 TEST(GoldenFlorence, BeamSearchMatchesTransformers) {
   AEGISRT_SKIP_WITHOUT_ORT();
-  const auto ref = load_golden_reference("florence/florence_reference.json");
-  auto tok = text::BpeTokenizer::load(florence_dir() / "tokenizer.json");
-  ASSERT_TRUE(tok.ok()) << tok.error().to_string();
-  const fs::path d = florence_dir();
-  fl::PartPaths parts{d / "florence2_golden_vision_encoder.onnx", d / "florence2_golden_embed_tokens.onnx",
-                      d / "florence2_golden_encoder_model.onnx", d / "florence2_golden_decoder_model.onnx",
-                      d / "florence2_golden_decoder_with_past_model.onnx"};
-  auto gen = fl::Generator::load(parts, "onnx");
-  ASSERT_TRUE(gen.ok()) << gen.error().to_string();
-  auto image = vision::load_image(golden_dir() / ref["image"].get<std::string>(), 3);
-  ASSERT_TRUE(image.ok());
-  const int size = ref["input_size"].get<int>();
-  const auto pv = pixel_values(*image, size, ref);
+  GoldenRun run;
+  ASSERT_NO_FATAL_FAILURE(load_golden_run(run));
+  const auto& [ref, tok, gen, image, size, pv] = run;
   int differing = 0;
   int runs = 0;
   for (const auto& t : ref["tasks"]) {
@@ -219,15 +232,15 @@ TEST(GoldenFlorence, BeamSearchMatchesTransformers) {
       differing += b["differs_from_greedy"].get<bool>() ? 1 : 0;
       EXPECT_GT(b["min_score_gap"].get<double>(), 1e-3);
       const fl::GenerateOptions opt = beam_options(b["generation"]);
-      auto out = (*gen)->generate(TensorView(pv.data(), {1, 3, size, size}, DType::Float32), ids, opt);
+      auto out = gen->generate(TensorView(pv.data(), {1, 3, size, size}, DType::Float32), ids, opt);
       ASSERT_TRUE(out.ok()) << out.error().to_string();
       EXPECT_EQ(*out, b["generated_ids"].get<std::vector<std::int64_t>>());
-      EXPECT_TRUE(std::isfinite((*gen)->last_min_margin()));
-      EXPECT_GT((*gen)->last_min_margin(), 1e-3f);
+      EXPECT_TRUE(std::isfinite(gen->last_min_margin()));
+      EXPECT_GT(gen->last_min_margin(), 1e-3f);
       auto raw = tok->decode(*out, false);
       ASSERT_TRUE(raw.ok());
       EXPECT_EQ(*raw, b["raw_text"].get<std::string>());
-      auto parsed = fl::parse(task, *raw, image->width(), image->height());
+      auto parsed = fl::parse(task, *raw, image.width(), image.height());
       ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
       const auto& want = b["parsed"];
       if (want.is_string()) {
