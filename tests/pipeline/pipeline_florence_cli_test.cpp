@@ -82,7 +82,7 @@ std::size_t changed_pixels(const fs::path& annotated, const fs::path& original) 
 TEST(FlorenceCli, CaptionIsTheReferenceText) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const json ref = reference();
-  const json& want = task_ref(ref, "<CAPTION>");
+  const json want = task_ref(ref, "<CAPTION>");
   TempDir tmp;
   const TaskRun r = run_task(ref, "--task '<CAPTION>'", tmp);
   ASSERT_EQ(r.cli.exit_code, 0) << r.cli.out << r.cli.err;
@@ -123,7 +123,7 @@ void expect_boxes(const json& doc, const json& parsed) {
 TEST(FlorenceCli, ObjectDetectionBoxesAndLabelsAreTheReferences) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const json ref = reference();
-  const json& want = task_ref(ref, "<OD>");
+  const json want = task_ref(ref, "<OD>");
   TempDir tmp;
   const TaskRun r = run_task(ref, "--task '<OD>'", tmp);
   ASSERT_EQ(r.cli.exit_code, 0) << r.cli.out << r.cli.err;
@@ -140,7 +140,7 @@ TEST(FlorenceCli, ObjectDetectionBoxesAndLabelsAreTheReferences) {
 TEST(FlorenceCli, PhraseGroundingWithText) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const json ref = reference();
-  const json& want = task_ref(ref, "<CAPTION_TO_PHRASE_GROUNDING>");
+  const json want = task_ref(ref, "<CAPTION_TO_PHRASE_GROUNDING>");
   TempDir tmp;
   const TaskRun r = run_task(
       ref, "--task '<CAPTION_TO_PHRASE_GROUNDING>' --text " + shell_quote(want.at("text_input").get<std::string>()),
@@ -191,7 +191,7 @@ TEST(FlorenceCli, TaskOptionErrorsNameTheOption) {
 TEST(FlorenceCli, NumBeamsOneIsGreedy) {
   AEGISRT_SKIP_WITHOUT_ORT();
   const json ref = reference();
-  const json& want = task_ref(ref, "<OD>");
+  const json want = task_ref(ref, "<OD>");
   TempDir tmp;
   const TaskRun r = run_task(ref, "--task '<OD>' --num-beams 1", tmp);
   ASSERT_EQ(r.cli.exit_code, 0) << r.cli.out << r.cli.err;
