@@ -7,6 +7,7 @@ can also be run by hand:
 
   aegisrt_tvm_build.py --model m.onnx --output m_fp32.so --target llvm \
       [--precision fp32|fp16] [--input-shape x:1x4] [--io-json io.json]
+      [--tune-seconds 600 --records-out records.json]
 
 Progress goes to stdout as lines "AEGISRT_PROGRESS <fraction> <stage>"; the
 model's input/output specs (names, dtypes, shapes with -1 for symbolic dims)
@@ -15,6 +16,20 @@ are written as JSON to --io-json. Exit codes: 0 ok, 2 bad arguments/model,
 cannot take, checked before TVM is imported), 4 compilation failed. The last
 stderr line is always "aegisrt_tvm_build: error: ..." on failure; for a
 compiler failure it quotes the FIRST error line of the compiler's output.
+
+--tune-seconds N runs a MetaSchedule search of about N seconds before the
+build (the clock starts after MetaSchedule's own imports, which take 10-110 s,
+and stops at the first measured batch past N; the final build comes after):
+the model's fused TIR functions are extracted, searched with the evolutionary
+strategy and a random cost model (xgboost, MetaSchedule's default cost model,
+is not a dependency), built one batch at a time in one worker process and
+measured on the target's device (the GPU for cuda); the build then applies the
+best record of every tuned function (compile_relax) and schedules the others
+with the dlight rules, as an untuned build does. The records (MetaSchedule's
+JSON database: workloads and tuning records, one JSON line each) are written
+to --records-out as {"workloads": [...], "records": [...], "trials": N,
+"tasks": N, "search_seconds": S}; --records-in seeds the search with such a
+file (records of other workloads are ignored).
 
 Tensor names that are not C identifiers (e.g. "gpu_0/data_0", common in
 exported CNNs) are renamed on the way into TVM (a '/' in a kernel parameter
@@ -252,6 +267,125 @@ def io_specs(onnx_model, relax_mod, original=None):
     return {"inputs": inputs, "outputs": outputs, "tuple_output": isinstance(ret, tuple_types)}
 
 
+def _build_candidate(mod, target, _params):
+    """MetaSchedule's builder function without its `import tvm.s_tir.tensor_intrin`
+    (46-110 s per worker process on a small machine, which timed every trial out):
+    no tensor intrinsic is used by the search space AegisRT tunes with."""
+    from tvm.driver import build as tvm_build
+    from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+    mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+    return tvm_build(mod, target=target)
+
+
+def _read_lines(path):
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [l.rstrip("\n") for l in f if l.strip()]
+
+
+def best_records(lines):
+    """The fastest measured record of every workload (the one compile_relax
+    applies): a JSON database line is [workload_index, [trace, run_secs, target,
+    args_info]]; a failed run has no run_secs or MetaSchedule's 1e10 marker."""
+    best = {}
+    for line in lines:
+        try:
+            workload, (_trace, run_secs, *_rest) = json.loads(line)
+            secs = [float(x) for x in run_secs or []]
+        except (ValueError, TypeError):
+            continue
+        if not secs or max(secs) >= 1e9:
+            continue
+        mean = sum(secs) / len(secs)
+        if workload not in best or mean < best[workload][0]:
+            best[workload] = (mean, line)
+    return [line for _, line in sorted(best.values(), key=lambda v: json.loads(v[1])[0])]
+
+
+def tune(mod, target, seconds, work_dir, records_in=None):
+    """A MetaSchedule search of about `seconds` over `mod`'s fused TIR functions.
+    Returns (database, summary): the JSON database in work_dir and
+    {"workloads", "records", "trials", "tasks", "search_seconds"}."""
+    import tvm.s_tir.tensor_intrin  # noqa: F401  (TuneContext imports it; done before the clock starts)
+    from tvm.ir.utils import derived_object
+    from tvm.s_tir import meta_schedule as ms
+
+    seed_records = 0
+    if records_in:
+        # Records of an earlier search of this model (a re-tune): unreadable
+        # ones (another TVM, a damaged file) only cost the head start.
+        try:
+            with open(records_in, encoding="utf-8") as f:
+                seed = json.load(f)
+            workloads, records = list(seed["workloads"]), list(seed["records"])
+            for name, lines in (("database_workload.json", workloads), ("database_tuning_record.json", records)):
+                with open(os.path.join(work_dir, name), "w", encoding="utf-8") as f:
+                    f.writelines(str(l) + "\n" for l in lines)
+            seed_records = len(ms.database.JSONDatabase(work_dir=work_dir).get_all_tuning_records())
+        except Exception as e:  # noqa: BLE001 - any failure only drops the seed
+            print(f"aegisrt_tvm_build: warning: records in '{records_in}' not used: {first_error_line(e)}",
+                  file=sys.stderr, flush=True)
+            for name in ("database_workload.json", "database_tuning_record.json"):
+                if os.path.exists(os.path.join(work_dir, name)):
+                    os.remove(os.path.join(work_dir, name))
+            seed_records = 0
+    database = ms.database.JSONDatabase(work_dir=work_dir)
+    start = time.time()
+    deadline = start + seconds
+    state = {"trials": 0}
+
+    @derived_object
+    class Deadline(ms.measure_callback.PyMeasureCallback):
+        """Ends the search at the first measured batch past the deadline."""
+
+        def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
+            state["trials"] += len(measure_candidates)
+            done = time.time() - start
+            progress(0.40 + 0.40 * min(1.0, done / seconds),
+                     f"tune: {state['trials']} trials in {done:.0f} of {seconds} s")
+            if time.time() >= deadline:
+                for i, task in enumerate(task_scheduler.tasks_):
+                    if not task.is_terminated:
+                        task_scheduler.terminate_task(i)
+
+    with target:
+        builder = ms.builder.LocalBuilder(f_build=_build_candidate, max_workers=1, timeout_sec=120)
+    runner = ms.runner.LocalRunner(timeout_sec=60)
+    # The fused TIR functions compile_relax looks up: the same preparation as
+    # its pipeline (dispatch, legalize, fuse), so the database keys match.
+    from tvm import relax
+    from tvm import transform as tvm_transform
+    from tvm.relax import pipeline as relax_pipeline
+
+    try:
+        dispatch = relax_pipeline.library_dispatch_passes(target)
+    except (ValueError, AttributeError):
+        dispatch = []
+    with target, tvm_transform.PassContext(opt_level=3):
+        fused = tvm_transform.Sequential([
+            *dispatch, relax.transform.LegalizeOps(), relax.transform.AnnotateTIROpPattern(),
+            relax.transform.FoldConstant(), relax.transform.FuseOps(), relax.transform.FuseTIR()])(mod)
+    tasks = ms.relax_integration.extract_tasks(fused, target)
+    if not tasks:
+        raise ValueError("the model has no TIR function to tune")
+    progress(0.40, f"tune: {len(tasks)} tasks, {seconds} s")
+    # A budget, not a trial count, ends the search: the trial cap only has to
+    # be out of reach (64 per task per round is MetaSchedule's default batch).
+    ms.relax_integration.tune_relax(
+        fused, params=None, target=target, work_dir=work_dir,
+        max_trials_global=1_000_000, max_trials_per_task=1_000_000, num_trials_per_iter=16,
+        builder=builder, runner=runner, database=database, cost_model="random",
+        measure_callbacks=ms.measure_callback.MeasureCallback.create("default") + [Deadline()],
+        seed=0)
+    summary = {"workloads": _read_lines(os.path.join(work_dir, "database_workload.json")),
+               "records": best_records(_read_lines(os.path.join(work_dir, "database_tuning_record.json"))),
+               "trials": state["trials"], "tasks": len(tasks), "budget_seconds": seconds,
+               "search_seconds": round(time.time() - start, 1), "seed_records": seed_records}
+    return database, summary
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="ONNX model")
@@ -262,6 +396,9 @@ def main():
     ap.add_argument("--input-shape", action="append", help="name:1x3x224x224 (pins a dynamic input)")
     ap.add_argument("--io-json", help="write input/output specs here")
     ap.add_argument("--opset", type=int, default=None, help="override the ONNX opset for the importer")
+    ap.add_argument("--tune-seconds", type=int, default=0, help="MetaSchedule search budget (0 = no tuning)")
+    ap.add_argument("--records-out", help="with --tune-seconds: write the tuning records here (JSON)")
+    ap.add_argument("--records-in", help="with --tune-seconds: seed the search with these records")
     args = ap.parse_args()
 
     if not os.path.isfile(args.model):
@@ -269,6 +406,12 @@ def main():
     if args.precision == "int8":
         fail(3, "int8 is not supported by the TVM build step (use fp32, or fp16 on cuda)")
     shapes = parse_shapes(args.input_shape)
+    if args.tune_seconds < 0:
+        fail(2, f"--tune-seconds {args.tune_seconds} is negative")
+    if args.tune_seconds > 0 and not args.records_out:
+        fail(2, "--tune-seconds needs --records-out (the records are kept with the library)")
+    if args.tune_seconds == 0 and (args.records_out or args.records_in):
+        fail(2, "--records-out/--records-in apply to a tuned build (--tune-seconds N)")
 
     start = time.time()
     # The model is checked before TVM is imported (slow): a bad file fails fast.
@@ -328,9 +471,50 @@ def main():
         traceback.print_exc()
         fail(4, f"cannot read the model's input/output types: {e}")
 
-    progress(0.40, f"compile for {target.kind.name}")
+    tuned = None
+    if args.tune_seconds > 0:
+        import tempfile
+
+        if target.kind.name == "llvm" and "num-cores" not in spec:
+            # MetaSchedule's CPU search spaces need the core count (parallel loops).
+            try:
+                import psutil
+
+                cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+            except ImportError:
+                cores = os.cpu_count() or 1
+            spec["num-cores"] = int(cores)
+            target = tvm.target.Target(spec)
+
+        with tempfile.TemporaryDirectory(prefix="aegisrt_tune_") as work_dir:
+            try:
+                database, tuned = tune(mod, target, args.tune_seconds, work_dir, args.records_in)
+            except SystemExit:
+                raise
+            except Exception as e:
+                traceback.print_exc()
+                fail(4, f"MetaSchedule tuning for '{args.target}' failed: {first_error_line(e)}")
+            if not tuned["records"]:
+                fail(4, f"MetaSchedule found no valid schedule in {args.tune_seconds} s "
+                        f"({tuned['trials']} trials over {tuned['tasks']} tasks); give it more time")
+            progress(0.80, f"compile for {target.kind.name} with {len(tuned['records'])} tuning records")
+            try:
+                from tvm.s_tir import meta_schedule as ms
+
+                ex = ms.relax_integration.compile_relax(database, mod, target, params=None)
+            except Exception as e:
+                traceback.print_exc()
+                fail(4, f"compilation for '{args.target}' with the tuning records failed: {first_error_line(e)}")
+        try:
+            with open(args.records_out, "w", encoding="utf-8") as f:
+                json.dump(tuned, f)
+        except OSError as e:
+            fail(4, f"cannot write the tuning records to '{args.records_out}': {e}")
+    else:
+        progress(0.40, f"compile for {target.kind.name}")
     try:
-        ex = tvm.compile(mod, target=target)
+        if tuned is None:
+            ex = tvm.compile(mod, target=target)
     except Exception as e:
         traceback.print_exc()
         fail(4, f"compilation for '{args.target}' failed: {first_error_line(e)}")
@@ -347,6 +531,9 @@ def main():
     specs["target"] = str(target)
     specs["precision"] = args.precision
     specs["tvm_version"] = tvm.__version__
+    if tuned is not None:
+        specs["tuning"] = {k: v for k, v in tuned.items() if k not in ("workloads", "records")}
+        specs["tuning"]["records"] = len(tuned["records"])
     if args.io_json:
         with open(args.io_json, "w", encoding="utf-8") as f:
             json.dump(specs, f, indent=1)

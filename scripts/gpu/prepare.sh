@@ -6,7 +6,9 @@
 #     libjpeg-turbo's TurboJPEG, libpng + zlib, libzip; libonnx + protobuf for .pb TensorProto
 #     files, the same packages scripts/deps/25-io.sh installs here: without them the GPU
 #     build has no .pb support)
-#   - apache-tvm + apache-tvm-ffi wheels for the GPU machine's Python 3.12 (TVM compiler + runtime)
+#   - apache-tvm + apache-tvm-ffi wheels for the GPU machine's Python 3.12 (TVM compiler + runtime),
+#     with cloudpickle + psutil (MetaSchedule's worker pool, aegisrt build --tune); pins from
+#     scripts/requirements.txt
 #   - ONNX Runtime headers (third_party/onnxruntime/include) and the onnxruntime-gpu
 #     1.31.1 cp312 wheel's package (CUDA execution provider libraries + Python module), zstd-compressed
 #   - bench-wheels: opencv-python-headless, ultralytics + thop for bench/gpu/run_gpu_bench.sh
@@ -44,7 +46,7 @@ done
 PLAT=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64
       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "${PLAT[@]}" \
-  -d "$G/stage/wheels" apache-tvm==0.27.0.post1 apache-tvm-ffi==0.1.15.post2
+  -d "$G/stage/wheels" $(grep -E '^(apache-tvm|apache-tvm-ffi|cloudpickle|psutil)==' scripts/requirements.txt | cut -d' ' -f1)
 cp -r third_party/onnxruntime/include third_party/onnxruntime/VERSION "$G/stage/ort-headers/"
 # nvJPEG: the wheel 45-nvjpeg.sh pins (its version and sha256 are checked there, on the GPU machine).
 nvj="$(sed -n 's/^NVJPEG_VERSION=\([0-9.]*\).*/\1/p' scripts/deps/45-nvjpeg.sh)"

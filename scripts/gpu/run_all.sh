@@ -9,7 +9,8 @@
 # `run_all.sh --build` stops after building and `run_all.sh --test` only tests and
 # benchmarks an existing build/gpu, to split the work over two calls of 10 minutes.
 # `run_all.sh --bench` (after --build, machine still warm) runs bench/gpu/run_gpu_bench.sh
-# (issue 16: one markdown table, $OUT/gpu_bench.md) in one call.
+# (issue 16: one markdown table, $OUT/gpu_bench.md) in one call; `run_all.sh --tune`
+# runs bench/gpu/tvm_tune_bench.py (TVM-CUDA MetaSchedule tuning on ResNet-50).
 # A machine stays warm only ~30 s between calls, so send the calls back to back.
 # Logs and results go to $OUT (device tool) or out/gpu.
 set -uo pipefail
@@ -76,6 +77,20 @@ if [ "$MODE" = "--bench" ]; then
   tar -czf "$OUT/gpu_bench_raw.tgz" -C "$OUT" raw 2>/dev/null
   exit $rc
 fi
+if [ "$MODE" = "--tune" ]; then
+  # TVM-CUDA tuned vs untuned vs ORT CUDA on ResNet-50 (bench/gpu/tvm_tune_bench.py),
+  # after --build on the same warm machine. AEGISRT_TUNE_SECONDS: the MetaSchedule budget.
+  export CMAKE_PREFIX_PATH="$DEPS/usr" PYTHONPATH="$SITE" AEGISRT_PYTHON=/tmp/aegis-python
+  export LD_LIBRARY_PATH="$(cat /tmp/aegis-ldpath 2>/dev/null)"
+  [ -x build/gpu/tools/aegisrt/aegisrt ] || { echo "no build/gpu: run run_all.sh --build first (same warm machine)"; exit 2; }
+  [ -x /tmp/aegis-bench-python ] || setup_bench_python
+  timeout 590 python3 bench/gpu/tvm_tune_bench.py --build build/gpu --out "$OUT" \
+    --seconds "${AEGISRT_TUNE_SECONDS:-240}" --python /tmp/aegis-bench-python
+  rc=$?
+  tar -czf "$OUT/tvm_tune_raw.tgz" -C "$OUT" --exclude '*.onnx' --exclude '*.so' tune_raw 2>/dev/null
+  rm -rf "$OUT/tune_raw"
+  exit $rc
+fi
 if [ "$MODE" = "--test" ]; then
   # Re-create the environment of the build call (same paths, machine still warm).
   export CMAKE_PREFIX_PATH="$DEPS/usr" PYTHONPATH="$SITE" AEGISRT_PYTHON=/tmp/aegis-python
@@ -119,7 +134,8 @@ ln -sfn "$SITE/tvm_ffi/lib/libtvm_ffi.so" "$TVM_ROOT/lib/libtvm_ffi.so"
 for l in libtvm_runtime.so libtvm_runtime_cuda.so libtvm_runtime_extra.so; do
   [ -e "$SITE/tvm/lib/$l" ] && ln -sfn "$SITE/tvm/lib/$l" "$TVM_ROOT/lib/$l"
 done
-printf 'tvm=0.27.0.post1\ntvm_ffi=0.1.15.post2\n' > "$TVM_ROOT/VERSION"
+printf 'tvm=%s\ntvm_ffi=%s\n' "$(sed -n 's/^apache-tvm==\([^ ]*\).*/\1/p' scripts/requirements.txt)" \
+  "$(sed -n 's/^apache-tvm-ffi==\([^ ]*\).*/\1/p' scripts/requirements.txt)" > "$TVM_ROOT/VERSION"
 cat > /tmp/aegis-python <<PYEOF
 #!/bin/sh
 PYTHONPATH="$SITE\${PYTHONPATH:+:\$PYTHONPATH}" exec python3 "\$@"

@@ -15,9 +15,11 @@ using namespace cache_detail;  // NOLINT(google-build-using-namespace): this lay
 namespace {
 
 // Our temporaries: ".<name>.tmp-<pid>-<tid>-<n>" (cache and write_file_atomic),
-// optionally with the TVM builder's ".build.so" / ".io.json" tails.
+// optionally with the TVM builder's ".build.so" / ".io.json" / ".records.json"
+// / ".seed.json" tails.
 bool is_our_temporary(const std::string& fname, std::string& artifact_name) {
-  static const std::regex kTemp(R"(^\.(.+)\.tmp-[0-9]+-[0-9]+-[0-9]+(\.build\.so|\.io\.json)?$)");
+  static const std::regex kTemp(
+      R"(^\.(.+)\.tmp-[0-9]+-[0-9]+-[0-9]+(\.build\.so|\.io\.json|\.records\.json|\.seed\.json)?$)");
   std::smatch m;
   if (!std::regex_match(fname, m, kTemp)) return false;
   artifact_name = m[1].str();

@@ -173,25 +173,27 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
 
   const Impl::TapKey key{w, h, t.resized_width, t.resized_height};
   if (!(key == impl_->taps_key)) {
-    // Work queued earlier may still read the device table (kernels) or the
-    // host one (its upload).
-    AEGIS_TRY(impl_->stream.synchronize());
     impl_->taps_key = {};
     impl_->host_taps.clear();
     const bool x_identity = append_taps(impl_->host_taps, w, t.resized_width);
     const bool y_identity = append_taps(impl_->host_taps, h, t.resized_height);
     impl_->taps_identity = x_identity && y_identity;
-    const std::size_t bytes = impl_->host_taps.size() * sizeof(std::int32_t);
-    if (bytes > impl_->taps.size()) {
-      impl_->taps = cuda::DeviceBuffer();
-      AEGIS_ASSIGN_OR_RETURN(impl_->taps, cuda::DeviceBuffer::create(bytes, impl_->device));
+    // The identity kernel reads no table: nothing to upload, nothing to wait for.
+    if (!impl_->taps_identity) {
+      // Work queued earlier may still read the device table (kernels); the
+      // host table's previous upload took its bytes when it returned.
+      AEGIS_TRY(impl_->stream.synchronize());
+      const std::size_t bytes = impl_->host_taps.size() * sizeof(std::int32_t);
+      if (bytes > impl_->taps.size()) {
+        impl_->taps = cuda::DeviceBuffer();
+        AEGIS_ASSIGN_OR_RETURN(impl_->taps, cuda::DeviceBuffer::create(bytes, impl_->device));
+      }
+      AEGIS_TRY(impl_->taps.copy_from_host(
+          std::span<const std::byte>(reinterpret_cast<const std::byte*>(impl_->host_taps.data()), bytes),
+          &impl_->stream));
     }
-    AEGIS_TRY(impl_->taps.copy_from_host(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(impl_->host_taps.data()), bytes),
-        &impl_->stream));
     impl_->taps_key = key;
   }
-  const auto* words = static_cast<const std::int32_t*>(impl_->taps.data());
   const std::size_t rw = static_cast<std::size_t>(t.resized_width);
   const std::size_t rh = static_cast<std::size_t>(t.resized_height);
 
@@ -209,10 +211,13 @@ Result<LetterboxTransform> CudaPreprocessor::run_into(const TensorView& src,
   p.resized_h = t.resized_height;
   p.pad_x = t.pad_x;
   p.pad_y = t.pad_y;
-  // Float weights read as float: the table was written from float bits.
-  const auto* fwords = reinterpret_cast<const float*>(words);
-  p.x_taps = {words, words + rw, fwords + 2 * rw};
-  p.y_taps = {words + 3 * rw, words + 3 * rw + rh, fwords + 3 * rw + 2 * rh};
+  if (!impl_->taps_identity) {
+    // Float weights read as float: the table was written from float bits.
+    const auto* words = static_cast<const std::int32_t*>(impl_->taps.data());
+    const auto* fwords = reinterpret_cast<const float*>(words);
+    p.x_taps = {words, words + rw, fwords + 2 * rw};
+    p.y_taps = {words + 3 * rw, words + 3 * rw + rh, fwords + 3 * rw + 2 * rh};
+  }
   for (int k = 0; k < 3; ++k) {
     p.mul[k] = plan.mul[static_cast<std::size_t>(k)];
     p.add[k] = plan.add[static_cast<std::size_t>(k)];

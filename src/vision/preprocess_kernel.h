@@ -28,8 +28,8 @@ struct PreprocessKernelParams {
   float* dst;            // first element of this image's slot
   int dst_w, dst_h;
   int resized_w, resized_h, pad_x, pad_y;
-  DeviceTaps x_taps;  // resized_w entries
-  DeviceTaps y_taps;  // resized_h entries
+  DeviceTaps x_taps;  // resized_w entries (all null when identity: no table is uploaded)
+  DeviceTaps y_taps;  // resized_h entries (the same)
   float mul[3], add[3], pad[3];
   int ch[3];  // source channel feeding output channel k
   /// Every tap is i0 = index, weight 0 (the source is already the resized

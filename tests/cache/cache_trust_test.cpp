@@ -302,9 +302,13 @@ TEST_F(CacheTrustTest, CleanRemovesOurEntriesAndTemporariesOnly) {
   spit(dir_ / "notes.txt", "keep");
   spit(dir_ / ("." + key.file_name() + ".tmp-12-34-5"), "crashed build");
   spit(dir_ / ("." + key.file_name() + ".tmp-12-34-6.build.so"), "crashed TVM build");
+  spit(dir_ / ("." + key.file_name() + ".tmp-12-34-7.records.json"), "crashed TVM tuning");
+  spit(dir_ / ("." + key.file_name() + ".tmp-12-34-7.seed.json"), "crashed TVM re-tune");
+  spit(dir_ / ("." + key.file_name() + ".tmp-12-34-7.notes.json"), "not a tail of ours");
   auto r = cache.clean({}, /*all=*/true);
   ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ(r->removed.size(), 4u);
+  EXPECT_EQ(r->removed.size(), 6u);
+  EXPECT_TRUE(fs::exists(dir_ / ("." + key.file_name() + ".tmp-12-34-7.notes.json")));
   EXPECT_FALSE(fs::exists(cache.artifact_path(key)));
   EXPECT_FALSE(fs::exists(cache.sidecar_path(key)));
   EXPECT_EQ(slurp(dir_ / "notes.txt"), "keep");

@@ -137,6 +137,7 @@ struct BuildArgs {
   std::string device = "cpu";
   std::string arch;
   std::vector<std::string> input_shapes;
+  int tune_seconds = 0;  // --tune: MetaSchedule budget (tvm only)
 };
 
 void print_outcome(const CacheResult& r) {
@@ -272,14 +273,28 @@ int build_one(const BuildArgs& a, const fs::path& model, const std::string& vari
         }
       }
     }
+    o.tune_seconds = a.tune_seconds;
     auto r = build_tvm_library(o, progress.callback());
     progress.finish(r.ok());
     if (!r.ok()) return report_error(r.error());
     print_outcome(*r);
+    if (auto t = tvm_tuning_summary(r->metadata, r->artifact_path.string()); t.ok() && *t) {
+      const auto& s = **t;
+      std::cout << fmt::format("  tuned: {} trials over {} tasks in {:.0f} s (budget {} s), best records of {} "
+                               "functions kept in the sidecar{}\n",
+                               s.trials, s.tasks, s.search_seconds, s.budget_seconds, s.records,
+                               s.seed_records > 0 ? fmt::format(", started from {} earlier records", s.seed_records)
+                                                  : std::string());
+    }
     return kExitOk;
 #else
     return report_error(Error(ErrorCode::Unsupported, "this aegisrt was built without TVM (AEGISRT_WITH_TVM)"));
 #endif
+  }
+  if (a.tune_seconds > 0) {
+    return report_error(Error(ErrorCode::InvalidArgument,
+                              "--tune runs TVM's MetaSchedule search; backend '" + a.backend +
+                                  "' has no tuning step (TensorRT tunes its tactics in every engine build)"));
   }
   if (a.backend == "tensorrt") {
     trt::EngineBuildOptions o;
@@ -352,6 +367,10 @@ void add_cache_commands(CLI::App& app, CliContext& ctx) {
   build_cmd->add_option("--device", b->device, "cpu, cuda or cuda:N (tvm: cpu -> llvm, cuda -> cuda target)");
   build_cmd->add_option("--arch", b->arch, "tvm on cuda: GPU architecture, e.g. sm_90 (default: the device's)");
   build_cmd->add_option("--input-shape", b->input_shapes, "tvm: pin a dynamic input, name:1x3x224x224 (repeatable)");
+  build_cmd->add_option("--tune", b->tune_seconds,
+                        "tvm: MetaSchedule search of about SECONDS before the build (plus its imports and the final "
+                        "build); cached as a separate '-tuned' library, which loads prefer (backend option tune=auto)")
+      ->check(CLI::Range(1, 7 * 24 * 3600));
   build_cmd->callback([b, &ctx] { ctx.exit_code = build(*b, ctx); });
 }
 

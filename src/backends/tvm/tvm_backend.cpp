@@ -369,7 +369,8 @@ Result<LibraryIo> read_library_io(const fs::path& library) {
 Result<void> TVMBackend::do_load(const LoadOptions& options) {
   int allocator = kPooledAllocator;
   TvmBuildOptions build;
-  const BackendOptionReader reader("tvm", "arch, input_shape, memory, python");
+  build.prefer_tuned = true;  // tune=auto
+  const BackendOptionReader reader("tvm", "arch, input_shape, memory, python, tune");
   for (const auto& [k, v] : options.backend_options) {
     if (k == "arch") {
       build.arch = v;
@@ -380,6 +381,15 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
       allocator = memory == "naive" ? kNaiveAllocator : kPooledAllocator;
     } else if (k == "python") {
       build.python = v;
+    } else if (k == "tune") {
+      // auto: a cached tuned library when there is one; off: the untuned one;
+      // N: a library tuned for N seconds (tuned on a miss: minutes).
+      if (v == "auto" || v == "off") {
+        build.prefer_tuned = v == "auto";
+      } else {
+        AEGIS_ASSIGN_OR_RETURN(build.tune_seconds,
+                               reader.integer(k, v, 1, 7 * 24 * 3600, "auto, off or a budget in seconds (1-604800)"));
+      }
     } else {
       return reader.unknown(k);
     }
@@ -402,9 +412,9 @@ Result<void> TVMBackend::do_load(const LoadOptions& options) {
     library = built.artifact_path;
     metadata = built.metadata;
   } else {
-    if (!build.input_shapes.empty() || !build.arch.empty()) {
+    if (!build.input_shapes.empty() || !build.arch.empty() || build.tune_seconds > 0) {
       return Error(ErrorCode::InvalidArgument,
-                   "backend options arch/input_shape apply to building from .onnx, not to a built library");
+                   "backend options arch/input_shape/tune apply to building from .onnx, not to a built library");
     }
   }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "aegisrt/onnx/onnx_summary.h"
@@ -141,10 +142,65 @@ Result<BuildEnvironment> tvm_build_environment(const Device& device) {
 }
 
 std::string tvm_target_tag(const std::map<std::string, std::string>& build_options) {
+  const std::string tuned = build_options.count("tuning") != 0 ? "-tuned" : "";
   const auto target = build_options.find("target");
-  if (target == build_options.end() || target->second == "llvm") return "cpu";
+  if (target == build_options.end() || target->second == "llvm") return "cpu" + tuned;
   const auto arch = build_options.find("arch");
-  return target->second + (arch == build_options.end() || arch->second.empty() ? "" : "-" + arch->second);
+  return target->second + (arch == build_options.end() || arch->second.empty() ? "" : "-" + arch->second) + tuned;
+}
+
+namespace {
+constexpr const char* kTuningKey = "tuning";
+
+std::string tuning_option(int seconds) { return "metaschedule:" + std::to_string(seconds) + "s"; }
+}  // namespace
+
+Result<std::optional<TvmTuningSummary>> tvm_tuning_summary(const ArtifactMetadata& md, std::string_view where) {
+  if (md.build_options.count(kTuningKey) == 0) return std::optional<TvmTuningSummary>();
+  const auto text = md.extra.find(kTuningKey);
+  if (text == md.extra.end() || text->second.empty()) {
+    return Error(ErrorCode::Corrupt, std::string(where) + ": a tuned library's sidecar has no tuning records (extra.tuning)");
+  }
+  const auto j = nlohmann::json::parse(text->second, nullptr, false);
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::Corrupt, std::string(where) + ": unusable tuning records (extra.tuning): " + why);
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  for (const char* field : {"workloads", "records"}) {
+    if (!j.contains(field) || !j[field].is_array()) return bad(std::string("no '") + field + "' array");
+    for (const auto& line : j[field]) {
+      if (!line.is_string()) return bad(std::string("'") + field + "' holds a non-string entry");
+    }
+  }
+  if (j["records"].empty()) return bad("no record");
+  // Every record names a workload of the list (MetaSchedule's JSON database line:
+  // [workload_index, [trace, run_secs, target, args_info]]).
+  for (const auto& line : j["records"]) {
+    const auto rec = nlohmann::json::parse(line.get<std::string>(), nullptr, false);
+    if (rec.is_discarded() || !rec.is_array() || rec.size() != 2 || !rec[0].is_number_integer() ||
+        rec[0].get<long long>() < 0 || rec[0].get<long long>() >= static_cast<long long>(j["workloads"].size())) {
+      return bad("a record does not name one of the " + std::to_string(j["workloads"].size()) + " workloads");
+    }
+  }
+  TvmTuningSummary s;
+  auto number = [&](const char* field, auto& out) -> bool {
+    if (!j.contains(field) || !j[field].is_number() || j[field].template get<double>() < 0) return false;
+    out = j[field].template get<std::remove_reference_t<decltype(out)>>();
+    return true;
+  };
+  if (!number("budget_seconds", s.budget_seconds) || !number("search_seconds", s.search_seconds) ||
+      !number("trials", s.trials) || !number("tasks", s.tasks)) {
+    return bad("budget_seconds, search_seconds, trials and tasks must be non-negative numbers");
+  }
+  if (j.contains("seed_records") && !number("seed_records", s.seed_records)) {
+    return bad("seed_records must be a non-negative number");
+  }
+  s.records = static_cast<int>(j["records"].size());
+  if (md.build_options.at(kTuningKey) != tuning_option(s.budget_seconds)) {
+    return bad("budget " + std::to_string(s.budget_seconds) + " s does not match the key's '" +
+               md.build_options.at(kTuningKey) + "'");
+  }
+  return std::optional<TvmTuningSummary>(s);
 }
 
 Result<ArtifactKey> tvm_artifact_key(const TvmBuildOptions& options, const BuildEnvironment& env) {
@@ -172,6 +228,7 @@ Result<ArtifactKey> tvm_artifact_key(const TvmBuildOptions& options, const Build
   if (cuda) key.build_options["arch"] = arch;
   if (!options.input_shapes.empty()) key.build_options["input_shapes"] = shapes_to_string(options.input_shapes);
   key.build_options["builder"] = kBuilderId;
+  if (options.tune_seconds > 0) key.build_options[kTuningKey] = tuning_option(options.tune_seconds);
   // The target is in the file name: CPU and CUDA builds never overwrite each other.
   key.name_suffix = "_" + tvm_target_tag(key.build_options);
   return key;
@@ -188,6 +245,7 @@ std::optional<std::string> tvm_validate_entry(const ArtifactMetadata& md, const 
   if (auto r = tvm_check_io_description(io->second, file_name + ".json"); !r.ok()) {
     return "unusable I/O description (extra.io): " + r.error().message();
   }
+  if (auto t = tvm_tuning_summary(md, file_name + ".json"); !t.ok()) return t.error().message();
   return std::nullopt;
 }
 
@@ -197,7 +255,8 @@ namespace {
 /// and returns the I/O description it wrote; its progress lines go to
 /// req.progress. The script's temporaries are removed on every path.
 Result<BuildOutput> run_tvm_build_script(const BuildRequest& req, const fs::path& python, const fs::path& script,
-                                         const std::string& arch, bool cuda, const TvmBuildOptions& options) {
+                                         const std::string& arch, bool cuda, const TvmBuildOptions& options,
+                                         const std::string& seed_records) {
   // export_library picks the format from the extension: build to *.so, then rename.
   const fs::path out_so = req.output_path.string() + ".build.so";
   const fs::path io_json = req.output_path.string() + ".io.json";
@@ -212,11 +271,22 @@ Result<BuildOutput> run_tvm_build_script(const BuildRequest& req, const fs::path
     argv.push_back("--input-shape");
     argv.push_back(name + ":" + dims);
   }
+  const fs::path records_out = req.output_path.string() + ".records.json";
+  const fs::path records_in = req.output_path.string() + ".seed.json";
+  if (options.tune_seconds > 0) {
+    argv.insert(argv.end(), {"--tune-seconds", std::to_string(options.tune_seconds), "--records-out",
+                             records_out.string()});
+    if (!seed_records.empty() && write_file_atomic(records_in, seed_records).ok()) {
+      argv.insert(argv.end(), {"--records-in", records_in.string()});
+    }
+  }
   spdlog::info("tvm: building '{}' with {} {}", req.key.source_model.string(), python.string(), script.string());
   auto cleanup = [&] {
     std::error_code ignore;
     fs::remove(out_so, ignore);
     fs::remove(io_json, ignore);
+    fs::remove(records_out, ignore);
+    fs::remove(records_in, ignore);
   };
   auto run = tvm_detail::run_process(argv, [&req](std::string_view line) {
     constexpr std::string_view kTag = "AEGISRT_PROGRESS ";
@@ -256,9 +326,17 @@ Result<BuildOutput> run_tvm_build_script(const BuildRequest& req, const fs::path
   // A missing or unreadable description reads as empty: refused just below.
   auto io_text = read_file(io_json, "TVM build I/O description");
   out.extra["io"] = io_text.ok() ? std::move(*io_text) : std::string();
+  if (options.tune_seconds > 0) {
+    auto records = read_file(records_out, "TVM tuning records");
+    out.extra[kTuningKey] = records.ok() ? std::move(*records) : std::string();
+  }
   cleanup();
   if (out.extra["io"].empty()) {
     return Error(ErrorCode::BackendError, "TVM build script wrote no I/O description for '" +
+                                              req.key.source_model.string() + "'");
+  }
+  if (options.tune_seconds > 0 && out.extra[kTuningKey].empty()) {
+    return Error(ErrorCode::BackendError, "TVM build script wrote no tuning records for '" +
                                               req.key.source_model.string() + "'");
   }
   return out;
@@ -275,6 +353,10 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   if (options.precision == Precision::INT8) {
     return Error(ErrorCode::Unsupported, "TVM builds support fp32 (CPU, CUDA) and fp16 (CUDA); int8 is not supported");
   }
+  if (options.tune_seconds < 0) {
+    return Error(ErrorCode::InvalidArgument,
+                 "TVM tuning budget " + std::to_string(options.tune_seconds) + " s is negative");
+  }
   if (options.precision == Precision::FP16 && options.device.kind == DeviceKind::CPU) {
     return Error(ErrorCode::Unsupported, "TVM fp16 is only built for CUDA; use fp32 on the CPU (llvm) target");
   }
@@ -286,14 +368,46 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   const bool cuda = options.device.kind == DeviceKind::CUDA;
   const std::string arch = cuda ? key.build_options.at("arch") : std::string();
 
-  BuilderFn builder = [python, script, arch, cuda, &options](const BuildRequest& req) -> Result<BuildOutput> {
-    return run_tvm_build_script(req, python, script, arch, cuda, options);
-  };
-
   const fs::path dir = options.cache_dir.empty() ? default_cache_dir("tvm") : options.cache_dir;
   CacheOptions cache_options;
   cache_options.validate = tvm_validate_entry;
   ArtifactCache cache(dir, cache_options);
+
+  // The tuned library of this model/target, if one is cached and valid
+  // (its budget is read from its sidecar: any budget will do).
+  if (options.tune_seconds == 0 && options.prefer_tuned) {
+    ArtifactKey tuned = key;
+    tuned.build_options[kTuningKey] = tuning_option(1);
+    tuned.name_suffix = "_" + tvm_target_tag(tuned.build_options);
+    if (auto md = ArtifactMetadata::read(cache.sidecar_path(tuned));
+        md.ok() && md->build_options.count(kTuningKey) != 0) {
+      tuned.build_options[kTuningKey] = md->build_options.at(kTuningKey);
+      if (auto hit = cache.lookup(tuned, env); hit.ok() && hit->status == LookupStatus::Hit && hit->metadata) {
+        spdlog::info("tvm: using the tuned library '{}' ({})", hit->artifact_path.string(),
+                     tuned.build_options[kTuningKey]);
+        CacheResult r;
+        r.artifact_path = hit->artifact_path;
+        r.metadata = *hit->metadata;
+        r.outcome = CacheOutcome::Hit;
+        return r;
+      } else if (hit.ok() && hit->status != LookupStatus::Hit) {
+        spdlog::info("tvm: tuned library not used: {}", hit->reason);
+      }
+    }
+  }
+
+  // A re-tune (another budget, a changed model or TVM) starts from the records
+  // of the entry it replaces; the build script drops records it cannot use.
+  std::string seed_records;
+  if (options.tune_seconds > 0) {
+    if (auto md = ArtifactMetadata::read(cache.sidecar_path(key)); md.ok() && md->extra.count(kTuningKey) != 0) {
+      seed_records = md->extra.at(kTuningKey);
+    }
+  }
+
+  BuilderFn builder = [python, script, arch, cuda, &options, &seed_records](const BuildRequest& req) -> Result<BuildOutput> {
+    return run_tvm_build_script(req, python, script, arch, cuda, options, seed_records);
+  };
   return cache.get_or_build(key, env, builder, progress);
 }
 

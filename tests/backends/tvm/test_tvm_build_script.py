@@ -3,6 +3,7 @@
 name sanitising (a '/' in a CUDA kernel parameter breaks the build), the
 first-error-line extraction for build failures, and the dtype pre-check.
 Usage: test_tvm_build_script.py SOURCE_DIR MODELS_DIR"""
+import json
 import os
 import subprocess
 import sys
@@ -55,4 +56,26 @@ assert r.returncode == 3, (r.returncode, r.stderr)
 last = r.stderr.strip().splitlines()[-1]
 assert "input 'x'" in last and "STRING" in last, last
 assert "import tvm" not in r.stdout, r.stdout  # progress never reached the TVM import
+# 4. --tune-seconds: the kept records are the fastest measured one per workload
+#    (failed runs, without run_secs or with MetaSchedule's 1e10 marker, never win).
+def rec(workload, secs):
+    return json.dumps([workload, [[], secs, {"kind": "llvm"}, []]])
+
+
+lines = [rec(0, [3e-6, 5e-6]), rec(1, [1e10]), rec(0, [2e-6, 2e-6]), rec(2, None), rec(1, [9e-6]),
+         "not json", rec(0, [1e-6, 9e-6])]
+best = b.best_records(lines)
+assert best == [rec(0, [2e-6, 2e-6]), rec(1, [9e-6])], best  # workload 0: means 4, 2, 5 us; 2 never ran
+assert b.best_records([]) == []
+
+# 5. Tuning arguments are checked before anything is imported (exit 2).
+for extra, why in ((["--tune-seconds", "5"], "needs --records-out"),
+                   (["--tune-seconds", "-1"], "is negative"),
+                   (["--records-out", "/tmp/r.json"], "apply to a tuned build")):
+    r = subprocess.run([sys.executable, os.path.join(src, "python", "aegisrt_tvm_build.py"), "--model",
+                        os.path.join(models, "small_cnn.onnx"), "--output", "/nonexistent/x.so", *extra],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, (extra, r.returncode, r.stderr)
+    assert why in r.stderr.strip().splitlines()[-1], (extra, r.stderr)
+    assert "load onnx" not in r.stdout, r.stdout
 print("ok")

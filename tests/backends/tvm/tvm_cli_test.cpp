@@ -163,6 +163,50 @@ TEST_F(TvmCli, BadArgumentsAreUsageOrInvalid) {
   r = run_cli("build --backend tvm --model-file '" + test_model("affine").string() + "' --precision int8 --cache-dir '" +
               (tmp_ / "c").string() + "'");
   EXPECT_EQ(r.exit_code, 3) << r.out;  // Unsupported
+  // --tune: a budget of 1 s to 7 days, TVM only; nothing is built on a refusal.
+  const std::string model = " --model-file '" + test_model("small_cnn").string() + "' --cache-dir '" +
+                            (tmp_ / "c").string() + "'";
+  for (const char* budget : {"0", "-5", "soon", "604801"}) {
+    r = run_cli(std::string("build --backend tvm --tune ") + budget + model);
+    EXPECT_EQ(r.exit_code, 2) << budget << ": " << r.out;
+    EXPECT_NE(r.out.find("--tune"), std::string::npos) << r.out;
+  }
+  r = run_cli("build --backend tensorrt --tune 60" + model);
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_NE(r.out.find("backend 'tensorrt' has no tuning step"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(tmp_ / "c"));
+}
+
+// `aegisrt build --tune`: a tuned library beside nothing else, the summary
+// printed, `cache list` showing the tuning key and `cache verify` calling it
+// valid; a second run is a hit.
+TEST_F(TvmCli, BuildTuneCachesATunedLibraryAndSaysHowItWasTuned) {
+  const fs::path cache = tmp_ / "libs";
+  const std::string build = "build --backend tvm --tune 2 --model-file '" + test_model("small_cnn").string() +
+                            "' --variant sc --cache-dir '" + cache.string() + "'";
+  auto first = run_cli(build);
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  const fs::path lib = cache / "sc_fp32_cpu-tuned.so";
+  EXPECT_NE(first.out.find("built " + lib.string()), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("(budget 2 s), best records of "), std::string::npos) << first.out;
+  EXPECT_FALSE(fs::exists(cache / "sc_fp32_cpu.so"));
+  auto md = ArtifactMetadata::read(cache / "sc_fp32_cpu-tuned.so.json");
+  ASSERT_TRUE(md.ok()) << md.error();
+  auto summary = tvm_tuning_summary(*md, "sidecar");
+  ASSERT_TRUE(summary.ok() && summary->has_value()) << first.out;
+  EXPECT_NE(first.out.find("tuned: " + std::to_string((*summary)->trials) + " trials over " +
+                           std::to_string((*summary)->tasks) + " tasks"),
+            std::string::npos)
+      << first.out;
+
+  auto second = run_cli(build);
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  EXPECT_NE(second.out.find("cache hit: " + lib.string()), std::string::npos) << second.out;
+  auto list = run_cli("cache list --dir '" + cache.string() + "'");
+  EXPECT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_NE(list.out.find("tuning=metaschedule:2s"), std::string::npos) << list.out;
+  auto verify = run_cli("cache verify --dir '" + cache.string() + "'");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
 }
 
 }  // namespace

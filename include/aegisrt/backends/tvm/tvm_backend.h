@@ -60,7 +60,34 @@ struct TvmBuildOptions {
   std::string arch;                       // cuda only; empty = the device's ("sm_90")
   std::map<std::string, std::string> input_shapes;  // name -> "1x3x224x224"
   std::filesystem::path python;           // empty = find_tvm_python()
+  /// > 0: a MetaSchedule search of about this many seconds before the build
+  /// (python/aegisrt_tvm_build.py --tune-seconds; MetaSchedule's imports and
+  /// the final build come on top). The library is cached as
+  /// {variant}_{precision}_{target}-tuned.so, the budget is part of its key
+  /// (build_options "tuning" = "metaschedule:<N>s": another budget re-tunes,
+  /// seeded with the entry's records) and the best record of every tuned
+  /// function is kept in its sidecar (extra "tuning", see tvm_tuning_summary).
+  int tune_seconds = 0;
+  /// With tune_seconds == 0: return the cached tuned library of the same
+  /// model, precision and target when the cache holds a valid one (whatever
+  /// its budget), else build/find the untuned one. What a load does by
+  /// default (backend option tune=auto); `aegisrt build` without --tune does not.
+  bool prefer_tuned = false;
 };
+
+/// The tuning summary kept with a tuned library (metadata extra "tuning"):
+/// budget, search time, trials, tasks and records (the best per workload).
+struct TvmTuningSummary {
+  int budget_seconds = 0;
+  double search_seconds = 0.0;
+  int trials = 0;
+  int tasks = 0;
+  int records = 0;
+  int seed_records = 0;  // records the search started from (a re-tune)
+};
+/// Parses extra "tuning" of `metadata`; nullopt for an untuned library,
+/// Corrupt naming `where` for an unusable one.
+Result<std::optional<TvmTuningSummary>> tvm_tuning_summary(const ArtifactMetadata& metadata, std::string_view where);
 
 /// The environment a TVM artefact is checked against: TVM version and, for
 /// CUDA, the GPU's UUID and compute capability (Unsupported/CudaError when the
@@ -74,11 +101,13 @@ Result<BuildEnvironment> tvm_build_environment(const Device& device);
 /// .onnx and every external data file it names.
 Result<ArtifactKey> tvm_artifact_key(const TvmBuildOptions& options, const BuildEnvironment& env);
 
-/// "cpu" for llvm, "cuda-sm_90" for cuda with an arch.
+/// "cpu" for llvm, "cuda-sm_90" for cuda with an arch; "-tuned" appended
+/// when build_options has "tuning".
 std::string tvm_target_tag(const std::map<std::string, std::string>& build_options);
 
 /// The TVM EntryValidator (lookup and `cache verify` alike): the file name
-/// carries the sidecar's target, and extra.io is a usable I/O description.
+/// carries the sidecar's target, extra.io is a usable I/O description and a
+/// tuned entry's extra.tuning is a usable tuning summary.
 std::optional<std::string> tvm_validate_entry(const ArtifactMetadata& metadata, const std::string& file_name);
 
 /// Parses an I/O description (the builder's --io-json text); Corrupt naming
