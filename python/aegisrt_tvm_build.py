@@ -351,7 +351,8 @@ def tune(mod, target, seconds, work_dir, records_in=None):
                         task_scheduler.terminate_task(i)
 
     with target:
-        builder = ms.builder.LocalBuilder(f_build=_build_candidate, max_workers=1, timeout_sec=120)
+        builder = ms.builder.LocalBuilder(f_build=_build_candidate, max_workers=max(1, min(8, os.cpu_count() or 1)),
+                                          timeout_sec=120)
     runner = ms.runner.LocalRunner(timeout_sec=60)
     # The fused TIR functions compile_relax looks up: the same preparation as
     # its pipeline (dispatch, legalize, fuse), so the database keys match.
@@ -484,6 +485,18 @@ def main():
             except ImportError:
                 cores = os.cpu_count() or 1
             spec["num-cores"] = int(cores)
+            target = tvm.target.Target(spec)
+        elif target.kind.name == "cuda" and "max_threads_per_block" not in spec:
+            # MetaSchedule's GPU search spaces need the block limits; the
+            # device's own where it answers, else what every CUDA GPU since
+            # sm_20 has (1024 threads, 48 KiB static shared memory, warp 32).
+            dev = tvm.cuda(0)
+            have = dev.exist
+            spec.update({"max_threads_per_block": int(dev.max_threads_per_block) if have else 1024,
+                         "max_num_threads": int(dev.max_threads_per_block) if have else 1024,
+                         "max_shared_memory_per_block": int(dev.max_shared_memory_per_block) if have else 49152,
+                         "thread_warp_size": int(dev.warp_size) if have else 32,
+                         "registers_per_block": 65536})
             target = tvm.target.Target(spec)
 
         with tempfile.TemporaryDirectory(prefix="aegisrt_tune_") as work_dir:
