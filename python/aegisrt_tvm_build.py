@@ -20,16 +20,20 @@ compiler failure it quotes the FIRST error line of the compiler's output.
 --tune-seconds N runs a MetaSchedule search of about N seconds before the
 build (the clock starts after MetaSchedule's own imports, which take 10-110 s,
 and stops at the first measured batch past N; the final build comes after):
-the model's fused TIR functions are extracted, searched with the evolutionary
-strategy and a random cost model (xgboost, MetaSchedule's default cost model,
-is not a dependency), built one batch at a time in one worker process and
-measured on the target's device (the GPU for cuda); the build then applies the
+the model's fused TIR functions are extracted, heaviest first (FLOPs x uses),
+and searched round-robin, 16 random candidates of MetaSchedule's design space
+per task and round (replay-trace with a random cost model: xgboost,
+MetaSchedule's default cost model, is not a dependency), built by up to 8
+worker processes and measured on the target's device (the GPU for cuda); the
+search ends at the first measured batch past N. The build then applies the
 best record of every tuned function (compile_relax) and schedules the others
 with the dlight rules, as an untuned build does. The records (MetaSchedule's
 JSON database: workloads and tuning records, one JSON line each) are written
 to --records-out as {"workloads": [...], "records": [...], "trials": N,
 "tasks": N, "search_seconds": S}; --records-in seeds the search with such a
-file (records of other workloads are ignored).
+file (records of other workloads are ignored), and the functions it already
+covers are searched after the others, so a re-tune with a longer budget
+reaches functions an earlier one did not.
 
 Tensor names that are not C identifiers (e.g. "gpu_0/data_0", common in
 exported CNNs) are renamed on the way into TVM (a '/' in a kernel parameter
@@ -371,15 +375,43 @@ def tune(mod, target, seconds, work_dir, records_in=None):
     tasks = ms.relax_integration.extract_tasks(fused, target)
     if not tasks:
         raise ValueError("the model has no TIR function to tune")
+
+    # The heaviest functions first (FLOPs x occurrences): a budget shorter than
+    # one pass over every function goes where the time is.
+    def cost(task):
+        try:
+            from tvm.s_tir.analysis import estimate_tir_flops
+
+            return float(estimate_tir_flops(task.dispatched[0])) * task.weight
+        except Exception:  # noqa: BLE001 - an estimate only orders the tasks
+            return 0.0
+
+    def seeded(task):
+        try:
+            return bool(database.has_workload(task.dispatched[0]))
+        except Exception:  # noqa: BLE001
+            return False
+
+    # Functions the seed records already cover go last: a re-tune with a
+    # longer budget reaches the ones the earlier search did not.
+    tasks.sort(key=lambda t: (seeded(t), -cost(t)))
     progress(0.40, f"tune: {len(tasks)} tasks, {seconds} s")
-    # A budget, not a trial count, ends the search: the trial cap only has to
-    # be out of reach (64 per task per round is MetaSchedule's default batch).
-    ms.relax_integration.tune_relax(
-        fused, params=None, target=target, work_dir=work_dir,
+    # Round-robin, not MetaSchedule's default gradient scheduler: the gradient
+    # scheduler joins no result (so no callback, no deadline) until every task
+    # has had its first batch, 10+ minutes for ResNet-50 on CUDA. Replay-trace,
+    # not evolutionary search: with the random cost model (xgboost is not a
+    # dependency) evolution picks candidates at random too, after spending
+    # 10-20 s per batch generating and mutating a population of 512.
+    contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
+        tasks, work_dir, strategy="replay-trace", seed=0)
+    # A budget, not a trial count, ends the search: the trial caps only have
+    # to be out of reach.
+    ms.tune.tune_tasks(
+        tasks=contexts, task_weights=weights, work_dir=work_dir,
         max_trials_global=1_000_000, max_trials_per_task=1_000_000, num_trials_per_iter=16,
         builder=builder, runner=runner, database=database, cost_model="random",
         measure_callbacks=ms.measure_callback.MeasureCallback.create("default") + [Deadline()],
-        seed=0)
+        task_scheduler="round-robin")
     summary = {"workloads": _read_lines(os.path.join(work_dir, "database_workload.json")),
                "records": best_records(_read_lines(os.path.join(work_dir, "database_tuning_record.json"))),
                "trials": state["trials"], "tasks": len(tasks), "budget_seconds": seconds,
