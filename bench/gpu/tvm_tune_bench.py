@@ -16,6 +16,8 @@ Steps, each timed, each printed as a table row (and $OUT/tvm_tune.md):
   5. the outputs of 3 and 4 against ORT's (max abs difference, same seeded input).
 
 Usage: tvm_tune_bench.py --build build/gpu --out DIR [--seconds 240] [--python PY]
+       tvm_tune_bench.py --build build/dev --out DIR --device cpu --model M.onnx   # the CPU counterpart
+(--model skips step 1; --device cpu compares TVM llvm with ORT's CPU provider.)
 """
 import argparse
 import glob
@@ -35,6 +37,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seconds", type=int, default=240, help="MetaSchedule budget")
     ap.add_argument("--python", default=sys.executable, help="Python with torch/torchvision (model export)")
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--model", help="an ONNX model instead of the exported ResNet-50")
     a = ap.parse_args()
     cli = os.path.join(a.build, "tools", "aegisrt", "aegisrt")
     raw = os.path.join(a.out, "tune_raw")
@@ -43,10 +47,14 @@ def main():
     rows = []
 
     def table():
-        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True).stdout.strip()
+        if a.device == "cuda":
+            card = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                                  capture_output=True, text=True).stdout.strip()
+        else:
+            card = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo", encoding="utf-8")
+                         if l.startswith("model name")), "unknown CPU") + f", {os.cpu_count()} logical CPUs"
         text = (f"TVM tuning benchmark (bench/gpu/tvm_tune_bench.py), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-                f"card: {gpu}, ResNet-50 1x3x640x640 fp32, MetaSchedule budget {a.seconds} s\n\n"
+                f"{a.device}: {card}, {model_label}, MetaSchedule budget {a.seconds} s\n\n"
                 "| step | result | notes |\n|---|---|---|\n")
         text += "".join(f"| {s} | {r} | {n} |\n" for s, r, n in rows)
         with open(os.path.join(a.out, "tvm_tune.md"), "w", encoding="utf-8") as f:
@@ -74,7 +82,10 @@ def main():
         table()
         return result != "FAILED"
 
-    onnx = os.path.join(raw, "resnet50.onnx")
+    onnx = a.model or os.path.join(raw, "resnet50.onnx")
+    model_label = os.path.basename(a.model) if a.model else "ResNet-50 1x3x640x640 fp32"
+    ort_name = "ORT CUDA" if a.device == "cuda" else "ORT CPU"
+    tvm_name = "TVM cuda" if a.device == "cuda" else "TVM llvm"
 
     def make():
         p, dt = sh([a.python, os.path.join(HERE, "gpu_bench_models.py"), "resnet50", raw], 240, "make_resnet50")
@@ -91,14 +102,14 @@ def main():
     latency = {}
 
     def ort():
-        p50, p99, out, _ = exec_p50(["--backend", "onnx", "--device", "cuda"], "ort")
+        p50, p99, out, _ = exec_p50(["--backend", "onnx", "--device", a.device], "ort")
         latency["ort"] = (p50, out)
-        return f"p50 {p50:.2f} ms", f"aegisrt exec, ORT CUDA EP, 50 runs (p99 {p99:.2f} ms)"
+        return f"p50 {p50:.2f} ms", f"aegisrt exec, {ort_name} EP, 50 runs (p99 {p99:.2f} ms)"
 
-    tvm = ["--backend", "tvm", "--device", "cuda", "--cache-dir", cache]
+    tvm = ["--backend", "tvm", "--device", a.device, "--cache-dir", cache]
 
     def build(extra, name, timeout):
-        p, dt = sh([cli, "build", "--model-file", onnx, "--backend", "tvm", "--device", "cuda", "--cache-dir", cache]
+        p, dt = sh([cli, "build", "--model-file", onnx, "--backend", "tvm", "--device", a.device, "--cache-dir", cache]
                    + extra, timeout, name)
         lines = [l.strip() for l in p.stdout.splitlines() if l.strip()]
         return dt, lines
@@ -110,7 +121,7 @@ def main():
     def untuned():
         p50, p99, out, lib = exec_p50(tvm + ["--backend-option", "tune=off"], "tvm_untuned")
         latency["untuned"] = (p50, out)
-        return f"p50 {p50:.2f} ms", f"TVM cuda, dlight rules, no tuning; {os.path.basename(lib)}; p99 {p99:.2f} ms"
+        return f"p50 {p50:.2f} ms", f"{tvm_name}, default schedules (cuda: dlight rules), no tuning; {os.path.basename(lib)}; p99 {p99:.2f} ms"
 
     def tuned_build():
         dt, lines = build(["--tune", str(a.seconds)], "build_tuned", a.seconds + 400)
@@ -122,7 +133,7 @@ def main():
         if not lib.endswith("-tuned.so"):
             raise RuntimeError(f"tune=auto loaded '{lib}', not the tuned library")
         latency["tuned"] = (p50, out)
-        return f"p50 {p50:.2f} ms", f"TVM cuda, MetaSchedule {a.seconds} s + dlight for the rest; {os.path.basename(lib)}; p99 {p99:.2f} ms"
+        return f"p50 {p50:.2f} ms", f"{tvm_name}, MetaSchedule {a.seconds} s, default schedules for the rest; {os.path.basename(lib)}; p99 {p99:.2f} ms"
 
     def agree():
         import numpy as np
@@ -150,15 +161,15 @@ def main():
                  f"tuned {latency['tuned'][0] / o:.2f}x" if "tuned" in latency else ""]
         gain = (f"; tuning: {latency['untuned'][0] / latency['tuned'][0]:.2f}x faster than untuned"
                 if "tuned" in latency and "untuned" in latency else "")
-        return ", ".join(p for p in parts if p), "TVM p50 / ORT CUDA p50 (above 1 = TVM slower)" + gain
+        return ", ".join(p for p in parts if p), f"TVM p50 / {ort_name} p50 (above 1 = TVM slower)" + gain
 
-    if step("make ResNet-50", make):
-        step("ORT CUDA inference", ort)
-        if step("TVM cuda build, untuned", untuned_build):
-            step("TVM cuda inference, untuned", untuned)
-        if step(f"TVM cuda build, --tune {a.seconds}", tuned_build):
-            step("TVM cuda inference, tuned", tuned)
-        step("outputs vs ORT CUDA (same seeded input)", agree)
+    if a.model or step("make ResNet-50", make):
+        step(f"{ort_name} inference", ort)
+        if step(f"{tvm_name} build, untuned", untuned_build):
+            step(f"{tvm_name} inference, untuned", untuned)
+        if step(f"{tvm_name} build, --tune {a.seconds}", tuned_build):
+            step(f"{tvm_name} inference, tuned", tuned)
+        step(f"outputs vs {ort_name} (same seeded input)", agree)
         step("TVM / ORT latency", ratios)
     print(table())
     return 0 if all(r != "FAILED" for _, r, _ in rows) else 1
