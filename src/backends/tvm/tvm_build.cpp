@@ -397,11 +397,13 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   }
 
   // A re-tune (another budget, a changed model or TVM) starts from the records
-  // of the entry it replaces; the build script drops records it cannot use.
+  // of the entry it replaces, read through lookup() (its trust checks: never
+  // another user's sidecar); the build script drops records it cannot use.
   std::string seed_records;
   if (options.tune_seconds > 0) {
-    if (auto md = ArtifactMetadata::read(cache.sidecar_path(key)); md.ok() && md->extra.count(kTuningKey) != 0) {
-      seed_records = md->extra.at(kTuningKey);
+    if (auto prev = cache.lookup(key, env); prev.ok() && prev->status == LookupStatus::Stale && prev->metadata &&
+                                            prev->metadata->extra.count(kTuningKey) != 0) {
+      seed_records = prev->metadata->extra.at(kTuningKey);
     }
   }
 
