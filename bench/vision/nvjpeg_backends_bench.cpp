@@ -31,6 +31,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,7 +94,10 @@ int main(int argc, char** argv) {
     std::ifstream f(a, std::ios::binary);
     Jpeg j;
     j.path = a;
-    j.bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    std::ostringstream slurp;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
+    slurp << f.rdbuf();
+    const std::string bytes = slurp.str();
+    j.bytes.assign(bytes.begin(), bytes.end());
     if (!f.good() && !f.eof()) {
       std::fprintf(stderr, "cannot read %s\n", a.c_str());
       return 2;

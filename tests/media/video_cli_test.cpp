@@ -47,7 +47,9 @@ vision::Image clip_frame(int k) {
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream text;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
+  text << in.rdbuf();
+  return text.str();
 }
 
 TEST(VideoCli, TrackedDemoClipGivesVideoJsonLinesAndStableIds) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "aegisrt/pipeline/pipeline.h"
@@ -236,7 +237,9 @@ fs::path catalog_copy(const std::string& name, const std::function<void(std::str
   std::string yolo, bt;
   for (auto [m, text] : {std::pair{"yolo", &yolo}, std::pair{"bytetrack", &bt}}) {
     std::ifstream in(source_models_dir() / m / "manifest.yaml");
-    *text = std::string(std::istreambuf_iterator<char>(in), {});
+    std::ostringstream slurp;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
+    slurp << in.rdbuf();
+    *text = slurp.str();
   }
   edit(yolo, bt);
   for (auto [m, text] : {std::pair{"yolo", &yolo}, std::pair{"bytetrack", &bt}}) {
