@@ -557,12 +557,11 @@ def main():
             fail(4, f"cannot write the tuning records to '{args.records_out}': {e}")
     else:
         progress(0.40, f"compile for {target.kind.name}")
-    try:
-        if tuned is None:
+        try:
             ex = tvm.compile(mod, target=target)
-    except Exception as e:
-        traceback.print_exc()
-        fail(4, f"compilation for '{args.target}' failed: {first_error_line(e)}")
+        except Exception as e:
+            traceback.print_exc()
+            fail(4, f"compilation for '{args.target}' failed: {first_error_line(e)}")
 
     progress(0.85, "export library")
     try:
