@@ -399,15 +399,15 @@ Result<CacheResult> build_tvm_library(const TvmBuildOptions& options, const Prog
   // A re-tune (another budget, a changed model or TVM) starts from the records
   // of the entry it replaces, read through lookup() (its trust checks: never
   // another user's sidecar); the build script drops records it cannot use.
-  std::string seed_records;
-  if (options.tune_seconds > 0) {
-    if (auto prev = cache.lookup(key, env); prev.ok() && prev->status == LookupStatus::Stale && prev->metadata &&
-                                            prev->metadata->extra.count(kTuningKey) != 0) {
-      seed_records = prev->metadata->extra.at(kTuningKey);
+  // Read in the builder, which runs only on a miss, so a hit is looked up once.
+  BuilderFn builder = [&cache, &key, &env, python, script, arch, cuda, &options](const BuildRequest& req) -> Result<BuildOutput> {
+    std::string seed_records;
+    if (options.tune_seconds > 0) {
+      if (auto prev = cache.lookup(key, env); prev.ok() && prev->status == LookupStatus::Stale && prev->metadata &&
+                                              prev->metadata->extra.count(kTuningKey) != 0) {
+        seed_records = prev->metadata->extra.at(kTuningKey);
+      }
     }
-  }
-
-  BuilderFn builder = [python, script, arch, cuda, &options, &seed_records](const BuildRequest& req) -> Result<BuildOutput> {
     return run_tvm_build_script(req, python, script, arch, cuda, options, seed_records);
   };
   return cache.get_or_build(key, env, builder, progress);
