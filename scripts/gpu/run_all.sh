@@ -220,10 +220,12 @@ echo "$LD_LIBRARY_PATH" > /tmp/aegis-ldpath
 [ "$MODE" = "--build" ] && exit 0
 fi
 
-# The device tool brings back at most 8 files of $OUT: the logs go to $OUT/raw and
-# come back as logs.tgz (written at the end, and after each stage in case a later
-# one runs past the call's limit), beside summary.txt.
-LOG="$OUT/raw"
+# The device tool brings back at most 8 files of $OUT (the first 8 by name): the
+# logs go to /tmp/aegis-logs and come back as $OUT/logs.tgz (written after the
+# tests and at the end, so a call that runs past its limit still returns the
+# tests' logs), beside $OUT/summary.txt.
+LOG=/tmp/aegis-logs
+rm -rf "$LOG"
 mkdir -p "$LOG"
 snapshot() { tar -czf "$OUT/logs.tgz" -C "$LOG" . 2>/dev/null; }
 echo "== all tests (GPU tests run now; CPU tests too)"
@@ -296,5 +298,5 @@ if [ -x "$BUILD/tests/backends/tvm/tvm_backend_test" ]; then
   summary "tvm_backend_test alone: rc=$? in $(( $(date +%s) - start )) s; $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$LOG/tvm_alone.log" | tr '\n' ' ')"
 fi
 grep -E "us_per_launch|BM_" "$LOG/bench_vision_cuda.txt" 2>/dev/null | head -12 | tee -a "$OUT/summary.txt"
-tar -czf "$LOG/logs.tgz" -C "$OUT" --exclude logs.tgz . 2>/dev/null
+snapshot
 echo "== summary"; cat "$OUT/summary.txt"
