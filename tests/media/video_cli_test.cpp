@@ -16,6 +16,7 @@
 #include <string>
 
 #include "aegisrt/build_config.h"
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/media/video.h"
 #include "cli/cli_test_util.h"
 
@@ -46,10 +47,10 @@ vision::Image clip_frame(int k) {
 }
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream text;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
-  text << in.rdbuf();
-  return text.str();
+  // core's read_file (not an istreambuf_iterator slurp: g++ 13 -Wnull-dereference
+  // false positive); empty when unreadable, so the assertions that use it fail.
+  auto text = aegisrt::read_file(p, "CLI output");
+  return text.ok() ? std::move(*text) : std::string();
 }
 
 TEST(VideoCli, TrackedDemoClipGivesVideoJsonLinesAndStableIds) {

@@ -40,10 +40,10 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/models/catalog.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/vision/preprocess.h"
@@ -836,10 +836,9 @@ TEST(GpuDecodePipeline, RunEncodedOnTheCpuEqualsDecodeThenRun) {
   ASSERT_TRUE(made.ok()) << made.error();
   auto& p = **made;
   const fs::path png = demo_dir() / "demo_shapes_wide.png";
-  std::ifstream in(png, std::ios::binary);
-  std::ostringstream slurp;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
-  slurp << in.rdbuf();
-  const std::string file = slurp.str();
+  auto read = aegisrt::read_file(png, "demo PNG");
+  ASSERT_TRUE(read.ok()) << read.error().to_string();
+  const std::string file = std::move(*read);
   ASSERT_FALSE(file.empty());
   const auto png_bytes = std::as_bytes(std::span<const char>(file));
   const auto jpeg = jpeg_of(png);

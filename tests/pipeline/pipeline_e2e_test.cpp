@@ -8,13 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <functional>
 #include <atomic>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "aegisrt/core/file_util.h"
 #include "aegisrt/pipeline/pipeline.h"
 #include "aegisrt/tools/bench.h"
 #include "aegisrt/vision/draw.h"
@@ -236,10 +235,8 @@ fs::path catalog_copy(const std::string& name, const std::function<void(std::str
   fs::remove_all(dir);
   std::string yolo, bt;
   for (auto [m, text] : {std::pair{"yolo", &yolo}, std::pair{"bytetrack", &bt}}) {
-    std::ifstream in(source_models_dir() / m / "manifest.yaml");
-    std::ostringstream slurp;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
-    slurp << in.rdbuf();
-    *text = slurp.str();
+    auto read = aegisrt::read_file(source_models_dir() / m / "manifest.yaml", "manifest");
+    *text = read.ok() ? std::move(*read) : std::string();  // empty: the catalog load then fails
   }
   edit(yolo, bt);
   for (auto [m, text] : {std::pair{"yolo", &yolo}, std::pair{"bytetrack", &bt}}) {

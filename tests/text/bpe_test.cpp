@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <unistd.h>
 
+#include "aegisrt/core/file_util.h"
 #include "text/bpe.h"
 
 namespace aegisrt::text {
@@ -26,10 +26,10 @@ nlohmann::json reference() {
 }
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream text;  // rdbuf, not istreambuf_iterator: g++ 13 -Wnull-dereference false positive
-  text << in.rdbuf();
-  return text.str();
+  // core's read_file (not an istreambuf_iterator slurp: g++ 13 -Wnull-dereference
+  // false positive); empty when unreadable, so the assertions that use it fail.
+  auto text = aegisrt::read_file(p, "tokenizer file");
+  return text.ok() ? std::move(*text) : std::string();
 }
 
 TEST(Bpe, EncodesAsTheReferenceTokenizer) {
